@@ -1,0 +1,51 @@
+"""Amplifiers: influencers, video bloggers and the press, who take up a buzz and publish it.
+
+Each amplifier watches the rate of negative mentions. Once it crosses its threshold (lowered when
+the brand goes to court: the legal action is news too), it publishes a story after its latency,
+possibly several, each reaching a share of all consumers beyond the network: readers take it as
+`story_weight` negative posts, the already angry get angrier (Kia: a provocateur organised an
+attack), and the story adds to what search engines find.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+
+from .parameters import AmplifierParams
+from .population import ANGRY, STORY_ANGER, toward
+
+
+class Amplifier(mesa.Agent):
+    """One amplifier; its `step` is the check of DESIGN step 1, its stories are timed events."""
+
+    def __init__(self, model, params: AmplifierParams, index: int, rand):
+        super().__init__(model)
+        self.params, self.index, self.rand = params, index, rand
+        self.triggered_h = math.nan
+        self.published_h: list[float] = []
+
+    def step(self) -> None:
+        """Take the story up once the mention rate crosses the (possibly lowered) threshold."""
+        m, p = self.model, self.params
+        if math.isnan(self.triggered_h) and m.mention_rate(p.window_h) >= p.threshold * m.amplifier_factor:
+            self.triggered_h = m.now_h
+            m.schedule_event(self.publish, at=(m.now_h + p.delay_h) / m.dt)
+
+    def publish(self) -> None:
+        """One story: random readers beyond the network read it as several negative posts."""
+        m, p, pop = self.model, self.params, self.model.population
+        story = len(self.published_h)
+        self.published_h.append(m.now_h)
+        m.note_action(f"story:{p.name}")
+        readers = m.random_consumers(p.audience_share, self.rand, self.index * 4096 + story)
+        counts = np.full(len(readers), p.story_weight)
+        angry = readers[pop.stance[readers] == ANGRY]
+        pop.anger[angry] = toward(pop.anger[angry], 1.0, p.anger_boost)
+        pop.read_negative(m.steps, readers, counts, m.negative_weight(), m.sc.spread.negative_impact,
+                          slot=STORY_ANGER + 64 * self.index + story % 64)
+        m.add_mentions(1, search_weight=p.search_weight)
+        if story + 1 < p.repeats:
+            m.schedule_event(self.publish, after=p.interval_h / m.dt)

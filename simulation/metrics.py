@@ -1,0 +1,119 @@
+"""What a run reports: the per-step series and the per-run metrics, with fixed definitions.
+
+Row k of the series is the state at time k * dt hours, after everything that happened in the
+step ((k-1) dt, k dt], the brand's actions and the amplifiers' stories included; row 0 is the
+initial state. Post counts are per step (divide by dt for posts per hour).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .population import ADVOCATE, STANCES, UNAWARE
+
+SERIES = STANCES + ("posts_negative", "posts_positive", "search_stock", "reputation", "reputation_aware",
+                    "reputation_customers", "share_negative", "churned")
+SERIES_COLUMNS = ("step", "hours") + SERIES + ("brand_action",)
+
+METRICS = {
+    "final_reputation": "mean opinion at the horizon",
+    "reputation_drop": "reputation at the start minus at the horizon (positive = loss)",
+    "min_reputation": "lowest mean opinion over the run",
+    "max_drop": "reputation at the start minus its lowest value",
+    "reach": "share of consumers other than the complainants who ever left UNAWARE",
+    "peak_posts": "negative posts per hour at the busiest step",
+    "time_to_peak_h": "hours from the start to the busiest step (first on ties)",
+    "total_posts": "negative posts over the run",
+    "crisis": "1 if the brand's detection threshold was ever crossed, else 0",
+    "detection_h": "time of detection (NaN if never)",
+    "first_action_h": "time of the brand's first action (NaN if none)",
+    "amplified_h": "time of the first amplifier story (NaN if none)",
+    "crisis_duration_h": "first complaint to the last hour at or above the detection threshold (NaN if never)",
+    "ongoing_at_horizon": "1 if the mention rate is still at or above the threshold at the horizon",
+    "churned": "customers who left",
+    "advocates": "consumers who ever turned ADVOCATE",
+    "response_cost": "what the brand spent on its actions (currency)",
+    "revenue_lost": "churned customers times customer value (currency)",
+    "actions_not_fired": "scheduled actions that never fired (anchor never happened, or past the horizon)",
+}
+
+
+class Recorder:
+    """Per-step series of one run, in preallocated arrays."""
+
+    def __init__(self, steps: int, dt: float):
+        self.dt = dt
+        self.data = {name: np.zeros(steps + 1) for name in SERIES}
+        self.actions = [""] * (steps + 1)
+
+    def record(self, k: int, model) -> None:
+        pop = model.population
+        counts = np.bincount(pop.stance, minlength=len(STANCES))
+        d = self.data
+        for i, name in enumerate(STANCES):
+            d[name][k] = counts[i]
+        d["posts_negative"][k] = model.step_posts[0]
+        d["posts_positive"][k] = model.step_posts[1]
+        d["search_stock"][k] = model.search_stock
+        d["reputation"][k] = pop.opinion.mean()
+        aware = pop.stance != UNAWARE
+        d["reputation_aware"][k] = pop.opinion[aware].mean() if aware.any() else math.nan
+        d["reputation_customers"][k] = pop.opinion[pop.initial_customers].mean() \
+            if len(pop.initial_customers) else math.nan
+        d["share_negative"][k] = np.count_nonzero(pop.opinion < 0) / pop.n
+        d["churned"][k] = np.count_nonzero(pop.churned)
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame({"step": np.arange(len(self.actions)),
+                           "hours": np.arange(len(self.actions)) * self.dt, **self.data})
+        for name in STANCES + ("churned",):
+            df[name] = df[name].astype(np.int64)
+        df["brand_action"] = self.actions
+        return df
+
+
+def mention_rate_series(posts_negative: np.ndarray, window_h: float, dt: float) -> np.ndarray:
+    """Negative posts per hour over the trailing window ending at each row."""
+    w = max(1, int(round(window_h / dt)))
+    c = np.concatenate([[0.0], np.cumsum(posts_negative)])
+    k = np.arange(1, len(c))
+    return (c[k] - c[np.maximum(0, k - w)]) / (w * dt)
+
+
+def run_metrics(model) -> dict:
+    """The per-run metrics of DESIGN.md from a finished model."""
+    d, dt = model.recorder.data, model.dt
+    pop, brand, sc = model.population, model.brand, model.sc
+    rep = d["reputation"]
+    posts = d["posts_negative"]
+    rate = mention_rate_series(posts, sc.brand.detection_window_h, dt)
+    above = np.flatnonzero(rate >= sc.brand.detection_threshold)
+    start = brand.first_complaint_h if not math.isnan(brand.first_complaint_h) else 0.0
+    others = ~pop.complainant
+    n_others = int(others.sum())
+    amplified = [h for a in model.amplifiers for h in a.published_h]
+    peak = int(np.argmax(posts))
+    return {
+        "final_reputation": float(rep[-1]),
+        "reputation_drop": float(rep[0] - rep[-1]),
+        "min_reputation": float(rep.min()),
+        "max_drop": float(rep[0] - rep.min()),
+        "reach": float(np.count_nonzero((pop.stance != UNAWARE) & others) / n_others) if n_others else math.nan,
+        "peak_posts": float(posts[peak] / dt),
+        "time_to_peak_h": float(peak * dt),
+        "total_posts": float(posts.sum()),
+        "crisis": int(not math.isnan(brand.detected_h)),
+        "detection_h": float(brand.detected_h),
+        "first_action_h": float(brand.fired[0][0]) if brand.fired else math.nan,
+        "amplified_h": float(min(amplified)) if amplified else math.nan,
+        "crisis_duration_h": float(above[-1] * dt - start) if len(above) else math.nan,
+        "ongoing_at_horizon": int(rate[-1] >= sc.brand.detection_threshold),
+        "churned": int(np.count_nonzero(pop.churned)),
+        "advocates": int(np.count_nonzero(pop.ever_advocate)),
+        "response_cost": float(brand.cost),
+        "revenue_lost": float(np.count_nonzero(pop.churned) * sc.population.customer_value),
+        "actions_not_fired": len(brand.unfired),
+    }

@@ -1,0 +1,239 @@
+"""BuzzModel: a complaint spreads through a consumer network while a brand responds.
+
+The Mesa model owns the clock (one Mesa time unit is one step of `dt` hours; the brand's actions
+and the amplifiers' stories are Mesa events at their exact, possibly fractional, times), the
+consumer population (arrays), the brand and the amplifiers (Mesa agents), and the search memory.
+
+Order of a step (DESIGN.md), each rule named where it lives:
+  1. amplifiers check the buzz and schedule their stories      `Amplifier.step`
+  2. new complaints arrive; ANGRY consumers post complaints, ADVOCATEs post praise, readers of
+     brand answers pass them on                                 `Population.posters`, `take_sharers`
+  3. followers see posts (feed visibility) and react            `Population.reach`, `read_*`
+  4. stifling (Maki-Thompson), anger fades, calming             `Population.stifle`, `fade`
+  5. search memory grows, fades and is found by searchers       `BuzzModel._search`
+  6. opinions drift back toward each consumer's prior           `Population.drift`
+  7. customers churn with a hazard growing as opinion falls     `Population.churn`
+  8. the brand monitors mentions and detects the crisis         `Brand.step`
+Then the timed events of the step's interval fire (brand actions, stories), and the row of the
+series is recorded (a low-priority event at the end of each step's time).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import mesa
+import numpy as np
+from mesa.time import Priority, Schedule
+
+from .amplifiers import Amplifier
+from .brand import Brand
+from .metrics import Recorder, run_metrics
+from .network import Network, build_network, read_edge_list
+from .parameters import Scenario
+from .population import (ANGRY, ADVOCATE, SEARCH_ANGER, SEE_ANSWER, SEE_NEGATIVE, SEE_POSITIVE, UNAWARE,
+                         Population, group_count)
+from .randomness import Purpose, Streams, rate_to_prob
+
+
+@lru_cache(maxsize=8)
+def _file_network(path: str, directed: bool, edge_meaning: str) -> Network:
+    return read_edge_list(path, directed=directed, edge_meaning=edge_meaning)
+
+
+def make_network(sc: Scenario, gen: np.random.Generator) -> Network:
+    """The scenario's network (file networks are read once per process and shared)."""
+    from .scenario import resolve_network_path
+
+    n = sc.network
+    if n.kind == "file":
+        return _file_network(str(resolve_network_path(sc, None)), n.directed, n.edge_meaning)
+    return build_network(n.kind, sc.population.size, gen, m=n.m, k=n.k, rewire_p=n.rewire_p,
+                         triad_p=n.triad_p, mean_degree=n.mean_degree, blocks=n.blocks, mixing=n.mixing)
+
+
+class BuzzModel(mesa.Model):
+    """One run of a scenario from one seed (an int or a SeedSequence)."""
+
+    def __init__(self, scenario: Scenario, rng: int | np.random.SeedSequence = 0,
+                 network: Network | None = None):
+        streams = Streams(rng)
+        super().__init__(rng=streams.generator(Purpose.MESA))
+        self.sc = sc = scenario
+        self.dt = sc.simulation.dt_hours
+        self.n_steps = sc.steps
+        self.network = network if network is not None else make_network(sc, streams.generator(Purpose.NETWORK))
+        init = streams.generator(Purpose.INITIAL)
+        self.population = pop = Population(sc, self.network, init, streams.counter(Purpose.SPREAD))
+        self.complaints = streams.counter(Purpose.COMPLAINTS)
+        self.search = streams.counter(Purpose.SEARCH)
+        self.search_stock = 0.0
+        self.amplifier_factor = 1.0
+        self.step_posts = [0.0, 0.0]  # negative, positive posts since the last row
+        self.last_complaint_h = -math.inf
+        self.answers: list = []
+        self.recorder = Recorder(self.n_steps, self.dt)
+        complainants = self._place_complainants(init)
+        pop.start_complaint(complainants)
+        pop.freeze_customers()
+        self.brand = Brand(self, sc, streams.counter(Purpose.BRAND))
+        amp_rand = streams.counter(Purpose.AMPLIFIERS)
+        self.amplifiers = [Amplifier(self, a, i, amp_rand) for i, a in enumerate(sc.amplifiers)]
+        if len(complainants):
+            self._complaint_at(0.0)
+        self.recorder.record(0, self)
+        self.schedule_recurring(self._record, Schedule(interval=1.0, start=1.0), priority=Priority.LOW)
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    def _place_complainants(self, gen: np.random.Generator) -> np.ndarray:
+        c, n = self.sc.complaint, self.network.n
+        if c.complainants == 0:
+            return np.zeros(0, np.int64)
+        if c.placement == "node":
+            if c.node >= n:
+                from .scenario import ScenarioError
+                raise ScenarioError("scenario", "complaint.node", f"must be < the network's size ({n})")
+            return np.array([c.node])
+        if c.placement == "hub":
+            # The best-followed consumers (ties broken by id).
+            return np.argsort(-self.population.followers_count, kind="stable")[:c.complainants]
+        return gen.choice(n, size=c.complainants, replace=False)
+
+    # -- clock and shared services -----------------------------------------------------------
+
+    @property
+    def now_h(self) -> float:
+        """The model's time in hours (exact, between steps for events)."""
+        return self.time * self.dt
+
+    def note_action(self, name: str) -> None:
+        """Label the current row with something the brand or an amplifier did."""
+        k = min(self.n_steps, max(1, math.ceil(self.time - 1e-9)))
+        acts = self.recorder.actions
+        acts[k] = f"{acts[k]}+{name}" if acts[k] else name
+
+    def add_mentions(self, count: float, search_weight: float | None = None) -> None:
+        """Negative posts (mentions) that the brand and amplifiers see and search engines index."""
+        self.step_posts[0] += count
+        self.search_stock += count if search_weight is None else search_weight
+
+    def mention_rate(self, window_h: float) -> float:
+        """Negative mentions per hour over the trailing window, this step included."""
+        w = max(1, int(round(window_h / self.dt)))
+        past = self.recorder.data["posts_negative"][max(0, self.steps - w + 1):self.steps]
+        return (past.sum() + self.step_posts[0]) / (w * self.dt)
+
+    def negative_weight(self) -> float:
+        """Weight of a negative post now: heavier while the brand is silent past the expected
+        reply time after a complaint, lighter once the grievance is remedied."""
+        sp, b = self.sc.spread, self.brand
+        w = self.sc.actions.remedy.complaint_weight if b.remedied else 1.0
+        silent = b.last_reply_h < self.last_complaint_h and self.now_h - self.last_complaint_h > sp.expected_reply_h
+        return w * (sp.silence_multiplier if silent else 1.0)
+
+    def random_consumers(self, share: float, rand, key: int) -> np.ndarray:
+        """About `share` of all consumers, drawn at random (a draw keyed by `key`)."""
+        g = rand.generator(key, 7)
+        count = g.binomial(self.network.n, share)
+        return np.unique(g.integers(0, self.network.n, count))
+
+    def publish_answer(self, name: str, effect, supportive: bool, readers: np.ndarray) -> int:
+        """A brand answer reaches its first readers; returns its id."""
+        answer_id = len(self.answers)
+        if answer_id >= 64:  # seen-answer flags are 64 bits; later answers are not shown
+            return answer_id
+        self.answers.append((name, effect, supportive))
+        self.population.read_answer(self.steps, readers, answer_id, effect, supportive)
+        return answer_id
+
+    def _complaint_at(self, t_h: float) -> None:
+        self.last_complaint_h = t_h
+        self.brand.on_complaint(t_h)
+
+    # -- the step ----------------------------------------------------------------------------
+
+    def step(self) -> None:
+        k, pop, sp = self.steps, self.population, self.sc.spread
+        for amp in self.amplifiers:                                        # 1
+            amp.step()
+        self._background_complaints(k)                                     # 2
+        neg = pop.posters(k, ANGRY, sp.post_rate_per_h)
+        pos = pop.posters(k, ADVOCATE, sp.advocate_post_rate_per_h)
+        sharers, which = pop.take_sharers()
+        self.add_mentions(len(neg))
+        self.step_posts[1] += len(pos)
+        weight = self.negative_weight()                                    # 3
+        readers, src = pop.reach(k, neg, sp.visibility, SEE_NEGATIVE)
+        informed_before = pop.stance[readers] != UNAWARE
+        uniq, counts = group_count(readers, pop.n)
+        pop.read_negative(k, uniq, counts.astype(float), weight, sp.negative_impact)
+        readers_p, _ = pop.reach(k, pos, sp.visibility, SEE_POSITIVE)
+        pop.read_positive(*group_count(readers_p, pop.n))
+        self._pass_answers(k, sharers, which)
+        pop.stifle(k, src[informed_before])                                # 4
+        pop.fade()
+        self._search(k)                                                    # 5
+        pop.drift()                                                        # 6
+        pop.churn(k)                                                       # 7
+        self.brand.step()                                                  # 8
+
+    def _background_complaints(self, k: int) -> None:
+        """Everyday #fail: independent complaints arrive at a constant hourly rate."""
+        rate = self.sc.complaint.background_rate_per_h
+        if rate <= 0:
+            return
+        g = self.complaints.generator(k)
+        count = g.poisson(rate * self.dt)
+        if count:
+            ids = g.integers(0, self.network.n, count)
+            self.population.start_complaint(ids)
+            self._complaint_at(self.now_h)
+
+    def _pass_answers(self, k: int, sharers: np.ndarray, which: np.ndarray) -> None:
+        """Readers of a brand answer pass it on to their followers, like any post."""
+        for answer_id in np.unique(which):
+            name, effect, supportive = self.answers[answer_id]
+            who = sharers[which == answer_id]
+            if supportive:
+                self.step_posts[1] += len(who)
+            else:
+                self.add_mentions(len(who))
+            readers, _ = self.population.reach(k, who, self.sc.spread.visibility, SEE_ANSWER + 3 * int(answer_id))
+            self.population.read_answer(k, readers, int(answer_id), effect, supportive)
+
+    def _search(self, k: int) -> None:
+        """Search memory: the stock fades; searchers find it with a chance that saturates."""
+        s, n, pop = self.sc.search, self.network.n, self.population
+        self.search_stock *= math.exp(-math.log(2) * self.dt / s.half_life_h)
+        if s.search_rate_per_h <= 0 or self.search_stock <= 0:
+            return
+        g = self.search.generator(k)
+        count = g.binomial(n, rate_to_prob(s.search_rate_per_h, self.dt))
+        ids = g.integers(0, n, count)
+        found = ids[g.random(count) < -math.expm1(-s.findability * self.search_stock / n)]
+        if len(found):
+            uniq, c = group_count(found, n)
+            pop.read_negative(k, uniq, c.astype(float), 1.0, s.found_impact, slot=SEARCH_ANGER)
+
+    def _record(self) -> None:
+        k = int(round(self.time))
+        if k <= self.n_steps:
+            self.recorder.record(k, self)
+        self.step_posts = [0.0, 0.0]
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run(self) -> "BuzzModel":
+        """Run to the horizon."""
+        for _ in range(self.n_steps):
+            self.step()
+        return self
+
+    def timeseries(self):
+        """The per-step series as a DataFrame (one row per step, row 0 the initial state)."""
+        return self.recorder.frame()
+
+    def metrics(self) -> dict:
+        return run_metrics(self)

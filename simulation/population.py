@@ -1,0 +1,294 @@
+"""The consumers: one agent each, stored as arrays so that all of them step at once.
+
+State per consumer: `stance` (UNAWARE, AWARE, ANGRY, CALMED, ADVOCATE), `opinion` of the brand in
+[-1, 1] and its `prior`, `anger` (arousal, in [0, 1]; for an ADVOCATE the drive to defend the
+brand), `activity` (how often they post, heavy-tailed), `customer`, `churned`, the negative
+`dose` read so far (complex contagion), and which brand answers they have read.
+
+The rules here are the consumer half of a step (see `simulation.model` for the order). Each
+function touches only the consumers concerned (posters, their readers, the consumers whose
+opinion has moved), never a Python loop over agents.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .network import Network
+from .parameters import ActionEffect, Scenario
+from .randomness import CounterStream, rate_to_prob
+
+UNAWARE, AWARE, ANGRY, CALMED, ADVOCATE = 0, 1, 2, 3, 4
+STANCES = ("unaware", "aware", "angry", "calmed", "advocate")
+
+# Slots of the counter-based draws: one per decision, so no two decisions share a coin.
+POST, ANGER, STIFLE, CHURN, SEARCH_ANGER = range(5)
+STORY_ANGER = 1000  # + 64 * amplifier + story
+SEE_NEGATIVE, SEE_POSITIVE, SEE_ANSWER, SEE_AUDIENCE = 10, 20, 30, 40  # reach uses slot .. slot+2
+
+
+def answer_slot(answer_id: int, which: int) -> int:
+    """Slot of a decision about one brand answer (anger 0, share 1)."""
+    return 100 + 2 * answer_id + which
+LN2 = np.log(2.0)
+
+
+def group_count(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct ids and how often each occurs (sorting for few ids, counting for many)."""
+    if len(ids) > n // 8:
+        counts = np.bincount(ids, minlength=n)
+        uniq = np.flatnonzero(counts)
+        return uniq, counts[uniq]
+    return np.unique(ids, return_counts=True)
+
+
+def toward(x: np.ndarray, target: float, share: np.ndarray | float) -> np.ndarray:
+    """x moved `share` of the way to `target` (keeps x within [min, max] of x and target)."""
+    return x + (target - x) * share
+
+
+class Population:
+    """All consumers of one run, with the rules that move their state."""
+
+    def __init__(self, sc: Scenario, network: Network, gen: np.random.Generator, spread: CounterStream):
+        pop, n = sc.population, network.n
+        self.sc, self.net, self.n, self.rand = sc, network, n, spread
+        self.dt = sc.simulation.dt_hours
+        self.stance = np.zeros(n, np.int8)
+        self.prior = np.clip(pop.prior_reputation + pop.opinion_spread * gen.standard_normal(n), -1, 1)
+        self.opinion = self.prior.copy()
+        self.anger = np.zeros(n)
+        # Heavy-tailed activity, log-normal with mean 1.
+        s = pop.activity_sigma
+        self.activity = np.exp(s * gen.standard_normal(n) - s * s / 2)
+        self.customer = gen.random(n) < pop.customer_share
+        self.audience = np.flatnonzero(gen.random(n) < sc.brand.audience_share)
+        self.churned = np.zeros(n, bool)
+        self.dose = np.zeros(n)
+        self.seen_answers = np.zeros(n, np.uint64)
+        self.complainant = np.zeros(n, bool)
+        self.ever_advocate = np.zeros(n, bool)
+        self.touched = np.zeros(n, bool)  # consumers whose opinion may differ from their prior
+        self._touched_idx = np.zeros(0, np.int64)
+        self._touched_dirty = False
+        self.share_next = np.full(n, -1, np.int16)  # answer id each consumer shares next step
+        self.initial_customers: np.ndarray | None = None
+        if network.well_mixed:
+            self.followers_count = np.full(n, network.readers_per_post)
+        else:
+            self.followers_count = np.diff(network.indptr)
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def touch(self, ids: np.ndarray) -> None:
+        fresh = ids[~self.touched[ids]]
+        if len(fresh):
+            self.touched[fresh] = True
+            self._touched_dirty = True
+
+    @property
+    def touched_idx(self) -> np.ndarray:
+        if self._touched_dirty:
+            self._touched_idx = np.flatnonzero(self.touched)
+            self._touched_dirty = False
+        return self._touched_idx
+
+    def start_complaint(self, ids: np.ndarray) -> None:
+        """Complainants: customers with a grievance, ANGRY with full anger."""
+        self.complainant[ids] = True
+        self.customer[ids] = True
+        self.stance[ids] = ANGRY
+        self.anger[ids] = 1.0
+        self.touch(ids)
+
+    def freeze_customers(self) -> None:
+        """Remember the initial customers (reputation among them counts the churned ones)."""
+        self.initial_customers = np.flatnonzero(self.customer)
+
+    # -- posting -----------------------------------------------------------------------------
+
+    def posters(self, step: int, stance: int, rate_per_h: float) -> np.ndarray:
+        """Consumers of this stance who post this step: rate grows with activity and arousal."""
+        ids = np.flatnonzero(self.stance == stance)
+        if not len(ids) or rate_per_h == 0:
+            return ids[:0]
+        p = rate_to_prob(rate_per_h * self.activity[ids] * self.anger[ids], self.dt)
+        return ids[self.rand.uniform(step, ids, POST) < p]
+
+    def reach(self, step: int, posters: np.ndarray, visibility: float, slot: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """(reader, poster) pairs: followers who see each post, with feed visibility."""
+        if not len(posters):
+            e = np.zeros(0, np.int64)
+            return e, e
+        if self.net.well_mixed:
+            # Well mixed: each post goes to readers_per_post random consumers, no graph.
+            k = self.net.readers_per_post
+            kc = int(np.ceil(k))
+            slots = np.arange(kc)
+            keys = (posters[:, None] * kc + slots[None, :]).ravel()
+            readers = (self.rand.uniform(step, keys, slot + 1) * self.n).astype(np.int64)
+            src = np.repeat(posters, kc)
+            keep = self.rand.uniform(step, keys, slot) < visibility
+            if kc > k:  # the last slot is used with the fractional part's probability
+                keep &= (np.tile(slots, len(posters)) < kc - 1) | (
+                    self.rand.uniform(step, keys, slot + 2) < k - (kc - 1))
+            keep &= readers != src
+            return readers[keep], src[keep]
+        indptr = self.net.indptr
+        starts, counts = indptr[posters], indptr[posters + 1] - indptr[posters]
+        total = int(counts.sum())
+        # Edge ids of all posters' follower lists, concatenated.
+        offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+        edges = np.arange(total, dtype=np.int64) + offsets
+        keep = self.rand.uniform(step, edges, slot) < visibility
+        return self.net.indices[edges[keep]].astype(np.int64), np.repeat(posters, counts)[keep]
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def read_negative(self, step: int, readers: np.ndarray, counts: np.ndarray, weight: float,
+                      impact: float, slot: int = ANGER) -> np.ndarray:
+        """Readers of `counts` negative posts each: aware, opinion down, maybe ANGRY.
+
+        Complex contagion (super-linear dose): after a cumulative weighted dose e of negative
+        posts, the chance of having turned ANGRY is 1 - exp(-beta * e^gamma), so a reader's k-th
+        post angers more readily than the first, and how the posts are split across steps does
+        not matter. Returns the readers who turned ANGRY.
+        """
+        sp = self.sc.spread
+        if not len(readers):
+            return readers
+        self.touch(readers)
+        st = self.stance[readers]
+        self.stance[readers[st == UNAWARE]] = AWARE
+        self.opinion[readers] = toward(self.opinion[readers], -1.0, 1 - (1 - min(1.0, impact * weight)) ** counts)
+        # Anger of those already angry grows toward 1.
+        angry = st == ANGRY
+        self.anger[readers[angry]] = toward(self.anger[readers[angry]], 1.0,
+                                            1 - (1 - sp.anger_boost) ** counts[angry])
+        old = self.dose[readers]
+        new = old + counts * weight
+        self.dose[readers] = new
+        cand = (st == UNAWARE) | (st == AWARE) | (st == CALMED)
+        ids, old, new, st = readers[cand], old[cand], new[cand], st[cand]
+        beta = sp.anger_dose * np.where(self.customer[ids], sp.customer_susceptibility, 1.0)
+        beta = beta * np.where(st == CALMED, sp.calmed_susceptibility, 1.0)
+        g = sp.contagion_exponent
+        p = -np.expm1(-beta * (new ** g - old ** g))
+        turned = ids[self.rand.uniform(step, ids, slot) < p]
+        self.make_angry(turned)
+        return turned
+
+    def make_angry(self, ids: np.ndarray) -> None:
+        self.stance[ids] = ANGRY
+        self.anger[ids] = np.maximum(self.anger[ids], self.sc.spread.initial_anger)
+
+    def read_positive(self, readers: np.ndarray, counts: np.ndarray) -> None:
+        """Readers of positive posts: aware, opinion up, anger soothed."""
+        if not len(readers):
+            return
+        sp = self.sc.spread
+        self.touch(readers)
+        st = self.stance[readers]
+        self.stance[readers[st == UNAWARE]] = AWARE
+        self.opinion[readers] = toward(self.opinion[readers], 1.0, 1 - (1 - sp.positive_impact) ** counts)
+        soothed = st != ADVOCATE
+        self.anger[readers[soothed]] *= (1 - sp.soothe) ** counts[soothed]
+
+    def read_answer(self, step: int, readers: np.ndarray, answer_id: int, effect: ActionEffect,
+                    supportive: bool) -> np.ndarray:
+        """Readers of a brand answer (first reading only): the action's effect; returns sharers.
+
+        Supportive answers (remedy, replies, apology) are passed on by the readers they calmed and
+        by advocates; provoking ones (deflect, attack, legal) by the readers they left ANGRY.
+        """
+        bit = np.uint64(1) << np.uint64(answer_id)
+        readers = np.unique(readers)
+        readers = readers[(self.seen_answers[readers] & bit) == 0]
+        if not len(readers):
+            return readers
+        self.seen_answers[readers] |= bit
+        self.touch(readers)
+        st = self.stance[readers]
+        self.stance[readers[st == UNAWARE]] = AWARE
+        if effect.calm >= 0:
+            self.anger[readers] *= 1 - effect.calm
+        else:
+            self.anger[readers] = toward(self.anger[readers], 1.0, -effect.calm)
+        target = 1.0 if effect.opinion_shift >= 0 else -1.0
+        self.opinion[readers] = toward(self.opinion[readers], target, abs(effect.opinion_shift))
+        if effect.anger_prob > 0:
+            cand = readers[st != ANGRY]
+            u = self.rand.uniform(step, cand, answer_slot(answer_id, 0))
+            self.make_angry(cand[u < effect.anger_prob])
+        # An ANGRY reader the answer calmed below the threshold stops at once.
+        angry = readers[self.stance[readers] == ANGRY]
+        self.stance[angry[self.anger[angry] < self.sc.spread.calm_threshold]] = CALMED
+        now = self.stance[readers]
+        if supportive:
+            cand = readers[(now == CALMED) | (now == ADVOCATE)]
+        else:
+            cand = readers[now == ANGRY]
+        sharers = cand[self.rand.uniform(step, cand, answer_slot(answer_id, 1)) < effect.share_prob]
+        self.share_next[sharers] = answer_id
+        return sharers
+
+    def take_sharers(self) -> tuple[np.ndarray, np.ndarray]:
+        """Consumers who pass an answer on this step, and which answer (one share each)."""
+        ids = np.flatnonzero(self.share_next >= 0)
+        which = self.share_next[ids].astype(np.int64)
+        self.share_next[ids] = -1
+        return ids, which
+
+    # -- stifling, fading, forgetting, churn --------------------------------------------------
+
+    def stifle(self, step: int, informed_contacts: np.ndarray) -> None:
+        """Maki-Thompson stifling: each reader reached who already knew may make its poster stop.
+
+        `informed_contacts` holds the poster of each such contact (a poster once per contact).
+        """
+        if not len(informed_contacts):
+            return
+        ids, c = group_count(informed_contacts, self.n)
+        ids, c = ids[self.stance[ids] == ANGRY], c[self.stance[ids] == ANGRY]
+        p = 1 - (1 - self.sc.spread.stifle_prob) ** c
+        self.stance[ids[self.rand.uniform(step, ids, STIFLE) < p]] = CALMED
+
+    def fade(self) -> None:
+        """Anger fades with the attention half-life (advocacy with its own); below the calm
+        threshold an ANGRY or ADVOCATE consumer becomes CALMED."""
+        sp = self.sc.spread
+        ids = self.touched_idx
+        if not len(ids):
+            return
+        st = self.stance[ids]
+        half = np.where(st == ADVOCATE, sp.advocate_half_life_h, sp.anger_half_life_h)
+        self.anger[ids] *= np.exp(-LN2 * self.dt / half)
+        active = (st == ANGRY) | (st == ADVOCATE)
+        calm = ids[active & (self.anger[ids] < sp.calm_threshold)]
+        self.stance[calm] = CALMED
+
+    def drift(self) -> None:
+        """Opinions drift back toward each consumer's own prior (people forget)."""
+        ids = self.touched_idx
+        if len(ids):
+            k = np.exp(-LN2 * self.dt / self.sc.spread.drift_half_life_h)
+            self.opinion[ids] = self.prior[ids] + (self.opinion[ids] - self.prior[ids]) * k
+
+    def churn(self, step: int) -> None:
+        """Customers leave for good with a hazard that grows as their opinion falls below their prior."""
+        ids = self.touched_idx
+        ch = self.sc.churn
+        if not len(ids) or ch.max_rate_per_h == 0:
+            return
+        ids = ids[self.customer[ids] & ~self.churned[ids]]
+        drop = np.clip(self.prior[ids] - self.opinion[ids], 0, 2)
+        ids, drop = ids[drop > 0], drop[drop > 0]
+        p = rate_to_prob(ch.max_rate_per_h * (drop / 2) ** ch.exponent, self.dt)
+        self.churned[ids[self.rand.uniform(step, ids, CHURN) < p]] = True
+
+    def make_advocates(self, ids: np.ndarray) -> None:
+        self.stance[ids] = ADVOCATE
+        self.anger[ids] = 1.0
+        self.ever_advocate[ids] = True
+        self.touch(ids)

@@ -1,0 +1,255 @@
+"""Loading a scenario: TOML file or dict, dotted-key overrides, validation, resolved output.
+
+Scenario files are data: they are parsed with `tomllib`, checked key by key against the schema
+in `simulation.parameters`, and never executed. Every problem raises `ScenarioError`, whose
+one-line message names the source, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import tomli_w
+
+from .parameters import (ACTION_NAMES, LIST_ITEMS, SECTIONS, ActionSpec, ActionsParams, AmplifierParams,
+                         Scenario, _field_type, allowed_text, is_section)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_DIR = PROJECT_ROOT / "scenarios"
+
+
+class ScenarioError(ValueError):
+    """A scenario problem: `source: key: what is wrong; what is allowed`."""
+
+    def __init__(self, source: str, key: str, message: str):
+        self.source, self.key = source, key
+        super().__init__(f"{source}: {key}: {message}" if key else f"{source}: {message}")
+
+
+def read_toml(path: str | Path) -> dict:
+    """Parse a TOML file, turning every failure into a ScenarioError naming the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(str(path), "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), "", f"cannot read file ({exc.__class__.__name__})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), "", f"malformed TOML: {exc}") from None
+
+
+def find_scenario(name: str | Path) -> Path:
+    """A scenario path, or a bare name looked up in the scenarios folder."""
+    path = Path(name)
+    if path.exists() or path.suffix == ".toml" or len(path.parts) > 1:
+        return path
+    return SCENARIO_DIR / f"{name}.toml"
+
+
+def parse_value(text: str) -> Any:
+    """A `--set` value: TOML syntax (numbers, booleans, quoted strings, lists), else a bare string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_assignments(items: Iterable[str], source: str = "--set") -> dict[str, Any]:
+    """`["a.b=1", ...]` as `{"a.b": 1}`; a missing `=` or key is a ScenarioError."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioError(source, item, "expected KEY=VALUE, for example brand.delay_hours=24")
+        out[key.strip()] = parse_value(value.strip())
+    return out
+
+
+def apply_overrides(raw: dict, overrides: Mapping[str, Any], source: str = "--set") -> dict:
+    """A copy of `raw` with dotted keys set (`amplifiers.0.threshold` indexes a list of tables)."""
+    raw = copy.deepcopy(raw)
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node: Any = raw
+        for i, part in enumerate(parts[:-1]):
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise ScenarioError(source, dotted, f"list index {part!r} out of range "
+                                        f"(the list has {len(node)} entries)")
+                node = node[int(part)]
+            else:
+                nxt = node.setdefault(part, {})
+                if not isinstance(nxt, (dict, list)):
+                    raise ScenarioError(source, ".".join(parts[:i + 1]), "is a value, not a table")
+                node = nxt
+        if isinstance(node, list):
+            raise ScenarioError(source, dotted, "cannot set a whole list entry; set one of its keys")
+        node[parts[-1]] = value
+    return raw
+
+
+def _check_value(f, value: Any, source: str, key: str) -> Any:
+    """Type, range and choice check of one value against its field; returns the typed value."""
+    want = _field_type(f)
+    allowed = allowed_text(f)
+    if want is bool:
+        ok = isinstance(value, bool)
+    elif want is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif want is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok:
+            value = float(value)
+            ok = math.isfinite(value)
+    elif want is str:
+        ok = isinstance(value, str)
+    else:
+        ok = True
+    if not ok:
+        raise ScenarioError(source, key, f"expected {allowed}, got {value!r}")
+    m = f.metadata
+    if m["choices"] and value not in m["choices"]:
+        raise ScenarioError(source, key, f"unknown value {value!r}; allowed: {', '.join(m['choices'])}")
+    lo, hi = m["lo"], m["hi"]
+    if want in (int, float) and ((lo is not None and (value < lo or (m["lo_open"] and value == lo)))
+                                 or (hi is not None and value > hi)):
+        raise ScenarioError(source, key, f"value {value!r} out of range; allowed: {allowed}")
+    return value
+
+
+def _build(cls, raw: Any, source: str, prefix: str):
+    """Build dataclass `cls` from a table, rejecting unknown keys and bad values."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(source, prefix.rstrip(".") or "(top level)", f"expected a table, got {raw!r}")
+    known = {f.name: f for f in fields_of(cls)}
+    for key in raw:
+        if key not in known:
+            raise ScenarioError(source, prefix + key, "unknown key; allowed here: " + ", ".join(known))
+    kwargs = {}
+    for name, f in known.items():
+        key = prefix + name
+        if is_section(f):
+            kwargs[name] = _build(f.default_factory, raw.get(name, {}), source, key + ".")
+        elif name in raw:
+            value = raw[name]
+            item_cls = LIST_ITEMS.get(key)
+            if item_cls is not None:
+                if not isinstance(value, list):
+                    raise ScenarioError(source, key, f"expected a list of tables, got {value!r}")
+                value = [_build(item_cls, v, source, f"{key}.{i}.") for i, v in enumerate(value)]
+            else:
+                value = _check_value(f, value, source, key)
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def fields_of(cls) -> tuple:
+    return dataclasses.fields(cls)
+
+
+def _check_consistency(sc: Scenario, raw: dict, source: str) -> None:
+    """Rules that involve more than one key."""
+    b, n = sc.brand, sc.network
+    if b.strategy == "custom" and not b.schedule:
+        raise ScenarioError(source, "brand.schedule", "strategy = custom needs a non-empty schedule "
+                            "(a list of {action, at_hours, anchor} tables)")
+    if b.strategy != "custom" and b.schedule:
+        raise ScenarioError(source, "brand.schedule", f"is only used with strategy = custom "
+                            f"(strategy is {b.strategy!r})")
+    if n.kind == "file" and not n.path:
+        raise ScenarioError(source, "network.path", "network.kind = file needs a path to an edge list")
+    if n.kind in ("barabasi_albert", "holme_kim") and n.m >= sc.population.size:
+        raise ScenarioError(source, "network.m", f"must be < population.size ({sc.population.size})")
+    if n.kind == "watts_strogatz" and (n.k % 2 or n.k >= sc.population.size):
+        raise ScenarioError(source, "network.k", "must be even and < population.size")
+    if n.kind == "stochastic_block" and n.blocks > sc.population.size:
+        raise ScenarioError(source, "network.blocks", "must be <= population.size")
+    c = sc.complaint
+    if c.complainants == 0 and c.background_rate_per_h == 0:
+        raise ScenarioError(source, "complaint.complainants", "is 0 and there is no background rate: "
+                            "nothing would ever happen (set complaint.complainants >= 1)")
+    if c.complainants > sc.population.size:
+        raise ScenarioError(source, "complaint.complainants", "must be <= population.size")
+    if c.placement == "node" and c.node >= sc.population.size and n.kind != "file":
+        raise ScenarioError(source, "complaint.node", f"must be < population.size ({sc.population.size})")
+
+
+def resolve_network_path(sc: Scenario, base_dir: Path | None) -> Path:
+    """The edge-list file: relative to the scenario's folder, else to the project root."""
+    path = Path(sc.network.path)
+    if path.is_absolute():
+        return path
+    for base in ([base_dir] if base_dir else []) + [PROJECT_ROOT, Path.cwd()]:
+        if (base / path).exists():
+            return (base / path).resolve()
+    return ((base_dir or Path.cwd()) / path).resolve()
+
+
+def load_scenario(source: str | Path | Mapping, overrides: Mapping[str, Any] | Iterable[str] | None = None,
+                  ) -> Scenario:
+    """A validated Scenario from a TOML file (path or bare name) or a dict, with dotted overrides.
+
+    Raises ScenarioError with a one-line message naming the source, the key and what is allowed.
+    A file network's path is stored resolved (relative to the project root when inside it), so the
+    resolved scenario reproduces the run from anywhere.
+    """
+    if isinstance(source, Mapping):
+        raw, name, base_dir = copy.deepcopy(dict(source)), "scenario dict", None
+    else:
+        path = find_scenario(source)
+        raw, name, base_dir = read_toml(path), str(path), path.resolve().parent
+        raw.setdefault("name", path.stem)
+    if overrides:
+        if not isinstance(overrides, Mapping):
+            overrides = parse_assignments(overrides)
+        raw = apply_overrides(raw, overrides)
+    raw.setdefault("actions", {})
+    if not isinstance(raw["actions"], dict):
+        raise ScenarioError(name, "actions", "expected a table of [actions.<name>] tables")
+    for key in raw["actions"]:
+        if key not in ACTION_NAMES:
+            raise ScenarioError(name, f"actions.{key}", "unknown action; allowed: " + ", ".join(ACTION_NAMES))
+    sc = _build(Scenario, raw, name, "")
+    if sc.network.kind == "file":
+        path = resolve_network_path(sc, base_dir)
+        try:
+            shown = str(path.relative_to(PROJECT_ROOT))
+        except ValueError:
+            shown = str(path)
+        sc = dataclasses.replace(sc, network=dataclasses.replace(sc.network, path=shown))
+    _check_consistency(sc, raw, name)
+    return sc
+
+
+def to_dict(sc: Any) -> dict:
+    """A plain nested dict of a scenario (or part), every default filled in."""
+    if dataclasses.is_dataclass(sc):
+        return {f.name: to_dict(getattr(sc, f.name)) for f in dataclasses.fields(sc)}
+    if isinstance(sc, (list, tuple)):
+        return [to_dict(v) for v in sc]
+    return sc
+
+
+def to_toml(sc: Scenario) -> str:
+    """The fully resolved scenario as TOML: running it reproduces the run."""
+    d = to_dict(sc)
+    head = {k: d.pop(k) for k in ("name", "description", "seed")}
+    return tomli_w.dumps({**head, **d})
+
+
+def with_changes(sc: Scenario, changes: Mapping[str, Any], source: str = "experiment") -> Scenario:
+    """A scenario with dotted keys changed, validated again (used by sweeps)."""
+    return load_scenario(apply_overrides(to_dict(sc), dict(changes), source))
+
+
+__all__ = ["ScenarioError", "load_scenario", "to_dict", "to_toml", "parse_assignments", "with_changes",
+           "find_scenario", "resolve_network_path", "ActionSpec", "ActionsParams", "AmplifierParams",
+           "SECTIONS"]
