@@ -49,7 +49,7 @@ STRATEGIES: dict[str, Strategy] = {
 }
 
 # Actions that answer the complainant and so stop the silence clock.
-BREAKS_SILENCE = {"remedy", "holding_reply", "apology", "attack"}
+BREAKS_SILENCE = {"remedy", "holding_reply", "apology"}
 # Actions whose answer calms (passed on by calmed readers and advocates) rather than provokes.
 SUPPORTIVE = {"remedy", "holding_reply", "apology", "solicit_reviews"}
 ACTION_DESCRIPTIONS = {
@@ -103,7 +103,7 @@ class Brand(mesa.Agent):
         self.detected_h = math.nan
         self.first_complaint_h = math.nan
         self.cost = 0.0
-        self.remedied = False
+        self.complaint_weight = 1.0  # product of the fired actions' complaint_weight
         self.last_reply_h = -math.inf
         self.exposure: tuple[float, int] | None = None  # (end time h, campaign answer id)
         self._arm("start", 0.0)
@@ -149,6 +149,7 @@ class Brand(mesa.Agent):
         self.fired.append((m.now_h, name))
         m.note_action(name)
         self.cost += effect.cost
+        self.complaint_weight *= effect.complaint_weight
         if name in BREAKS_SILENCE:
             self.last_reply_h = m.now_h
         complainants = np.flatnonzero(pop.complainant & ~pop.churned)
@@ -178,9 +179,8 @@ class Brand(mesa.Agent):
         return aud[keep]
 
     def _remedy(self, complainants: np.ndarray, effect) -> None:
-        """The grievance is fixed: complainants may turn advocate; later complaints weigh less."""
+        """The grievance is fixed: complainants may turn advocate."""
         pop = self.model.population
-        self.remedied = True
         live = complainants[pop.stance[complainants] != ADVOCATE]
         adv = live[self.rand.uniform(len(self.fired), live, 2) < effect.advocate_prob]
         rest = np.setdiff1d(live, adv)

@@ -127,9 +127,10 @@ class BuzzModel(mesa.Model):
 
     def negative_weight(self) -> float:
         """Weight of a negative post now: heavier while the brand is silent past the expected
-        reply time after a complaint, lighter once the grievance is remedied."""
+        reply time after a complaint, and as the brand's actions have made it (lighter after a
+        remedy, heavier after an attack)."""
         sp, b = self.sc.spread, self.brand
-        w = self.sc.actions.remedy.complaint_weight if b.remedied else 1.0
+        w = b.complaint_weight
         silent = b.last_reply_h < self.last_complaint_h and self.now_h - self.last_complaint_h > sp.expected_reply_h
         return w * (sp.silence_multiplier if silent else 1.0)
 

@@ -212,6 +212,8 @@ class ActionEffect:
     share_prob: float = param(0.1, "Chance a reader passes the answer on (supportive answers: CALMED and "
                               "ADVOCATE readers; provoking answers: ANGRY readers).", lo=0, hi=1)
     cost: float = param(0.0, "Cost of the action.", unit="currency", lo=0)
+    complaint_weight: float = param(1.0, "From the action on, negative posts weigh this much more or less "
+                                    "(their opinion impact and anger dose).", lo=0, hi=10)
 
 
 @dataclass(frozen=True)
@@ -223,8 +225,8 @@ class RemedyEffect(ActionEffect):
     cost: float = param(2000.0, "Cost of the remedy (refund, replacement).", unit="currency", lo=0)
     advocate_prob: float = param(0.6, "Chance a remedied complainant turns ADVOCATE.", lo=0, hi=1,
                                  source="CASES.md: Porsche 991 complainant defended the brand")
-    complaint_weight: float = param(0.5, "Weight of negative posts once the grievance is remedied.",
-                                    lo=0, hi=1)
+    complaint_weight: float = param(0.5, "From the remedy on, negative posts weigh this much (the grievance "
+                                    "is gone).", lo=0, hi=10)
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,7 @@ class ApologyEffect(ActionEffect):
     opinion_shift: float = param(0.08, "Reader's opinion moves this fraction toward +1.", lo=-1, hi=1)
     share_prob: float = param(0.08, "Chance a CALMED or ADVOCATE reader passes the answer on.", lo=0, hi=1)
     cost: float = param(200.0, "Cost of the apology.", unit="currency", lo=0)
+    complaint_weight: float = param(0.8, "From the apology on, negative posts weigh this much.", lo=0, hi=10)
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,7 @@ class DeflectEffect(ActionEffect):
     anger_prob: float = param(0.02, "Chance a reader who is not ANGRY turns ANGRY.", lo=0, hi=1)
     share_prob: float = param(0.05, "Chance an ANGRY reader passes the answer on.", lo=0, hi=1)
     cost: float = param(10.0, "Cost of the deflection.", unit="currency", lo=0)
+    complaint_weight: float = param(1.2, "From the deflection on, negative posts weigh this much.", lo=0, hi=10)
 
 
 @dataclass(frozen=True)
@@ -262,6 +266,8 @@ class AttackEffect(ActionEffect):
     anger_prob: float = param(0.1, "Chance a reader who is not ANGRY turns ANGRY.", lo=0, hi=1)
     share_prob: float = param(0.25, "Chance an ANGRY reader passes the answer on.", lo=0, hi=1)
     cost: float = param(0.0, "Cost of the reply.", unit="currency", lo=0)
+    complaint_weight: float = param(1.5, "From the attack on, negative posts weigh this much (the story now "
+                                    "has a villain).", lo=0, hi=10)
 
 
 @dataclass(frozen=True)
@@ -278,6 +284,7 @@ class LegalEffect(ActionEffect):
                               source="Streisand: 6 downloads to 420,000 visitors in a month once the suit was known")
     amplifier_threshold_factor: float = param(0.5, "Amplifiers' thresholds are multiplied by this "
                                               "(they react sooner).", lo=0, hi=1)
+    complaint_weight: float = param(1.3, "From the legal action on, negative posts weigh this much.", lo=0, hi=10)
 
 
 @dataclass(frozen=True)
