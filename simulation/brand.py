@@ -159,6 +159,7 @@ class Brand(mesa.Agent):
             silenced = complainants[self.rand.uniform(len(self.fired), complainants, 1) < effect.silence_prob]
             pop.stance[silenced] = CALMED
             pop.anger[silenced] = 0.0
+            pop.close_grievance(silenced)
         elif name in ("attack", "deflect"):
             live = complainants[pop.stance[complainants] != ADVOCATE]
             pop.stance[live] = ANGRY
@@ -188,6 +189,7 @@ class Brand(mesa.Agent):
         pop.opinion[adv] = np.maximum(pop.opinion[adv], pop.prior[adv])
         pop.stance[rest] = CALMED
         pop.anger[rest] = 0.0
+        pop.close_grievance(live)
 
     def _solicit(self, effect, answer_id: int) -> None:
         """Satisfied customers are asked to post praise; the campaign may be exposed later."""

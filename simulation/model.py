@@ -21,7 +21,6 @@ series is recorded (a low-priority event at the end of each step's time).
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import mesa
 import numpy as np
@@ -30,16 +29,11 @@ from mesa.time import Priority, Schedule
 from .amplifiers import Amplifier
 from .brand import Brand
 from .metrics import Recorder, run_metrics
-from .network import Network, build_network, read_edge_list
+from .network import Network, build_network, cached_edge_list
 from .parameters import Scenario
 from .population import (ANGRY, ADVOCATE, SEARCH_ANGER, SEE_ANSWER, SEE_NEGATIVE, SEE_POSITIVE, UNAWARE,
-                         Population, group_count)
+                         Population, distinct, group_count)
 from .randomness import Purpose, Streams, rate_to_prob
-
-
-@lru_cache(maxsize=8)
-def _file_network(path: str, directed: bool, edge_meaning: str) -> Network:
-    return read_edge_list(path, directed=directed, edge_meaning=edge_meaning)
 
 
 def make_network(sc: Scenario, gen: np.random.Generator) -> Network:
@@ -48,7 +42,7 @@ def make_network(sc: Scenario, gen: np.random.Generator) -> Network:
 
     n = sc.network
     if n.kind == "file":
-        return _file_network(str(resolve_network_path(sc, None)), n.directed, n.edge_meaning)
+        return cached_edge_list(str(resolve_network_path(sc, None)), n.directed, n.edge_meaning)
     return build_network(n.kind, sc.population.size, gen, m=n.m, k=n.k, rewire_p=n.rewire_p,
                          triad_p=n.triad_p, mean_degree=n.mean_degree, blocks=n.blocks, mixing=n.mixing)
 
@@ -138,7 +132,7 @@ class BuzzModel(mesa.Model):
         """About `share` of all consumers, drawn at random (a draw keyed by `key`)."""
         g = rand.generator(key, 7)
         count = g.binomial(self.network.n, share)
-        return np.unique(g.integers(0, self.network.n, count))
+        return distinct(g.integers(0, self.network.n, count), self.network.n)
 
     def publish_answer(self, name: str, effect, supportive: bool, readers: np.ndarray) -> int:
         """A brand answer reaches its first readers; returns its id."""
@@ -168,8 +162,7 @@ class BuzzModel(mesa.Model):
         weight = self.negative_weight()                                    # 3
         readers, src = pop.reach(k, neg, sp.visibility, SEE_NEGATIVE)
         informed_before = pop.stance[readers] != UNAWARE
-        uniq, counts = group_count(readers, pop.n)
-        pop.read_negative(k, uniq, counts.astype(float), weight, sp.negative_impact)
+        pop.read_posts(k, readers, src, weight)
         readers_p, _ = pop.reach(k, pos, sp.visibility, SEE_POSITIVE)
         pop.read_positive(*group_count(readers_p, pop.n))
         self._pass_answers(k, sharers, which)
@@ -216,7 +209,8 @@ class BuzzModel(mesa.Model):
         found = ids[g.random(count) < -math.expm1(-s.findability * self.search_stock / n)]
         if len(found):
             uniq, c = group_count(found, n)
-            pop.read_negative(k, uniq, c.astype(float), 1.0, s.found_impact, slot=SEARCH_ANGER)
+            c = c.astype(float)
+            pop.read_negative(k, uniq, c, c, 1.0, s.found_impact, slot=SEARCH_ANGER)
 
     def _record(self) -> None:
         k = int(round(self.time))

@@ -830,3 +830,9 @@ def _parse_slowly(raw: bytes, path: Path) -> tuple[np.ndarray, np.ndarray]:
     except (ValueError, OverflowError):
         pass
     return a, b
+
+
+@functools.lru_cache(maxsize=8)
+def cached_edge_list(path: str, directed: bool, edge_meaning: str) -> Network:
+    """An edge-list network read once per process (every run of an experiment shares it)."""
+    return read_edge_list(path, directed=directed, edge_meaning=edge_meaning)

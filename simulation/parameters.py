@@ -95,6 +95,12 @@ class ComplaintParams:
     placement: str = param("random", "Where complainants sit: random consumers, the best-followed hubs, "
                            "or a given node.", choices=PLACEMENTS)
     node: int = param(0, "placement = node: the complainant's node id.", lo=0)
+    persistent: bool = param(True, "Complainants with an open grievance keep at it: not stifled, anger fading "
+                             "with grievance_half_life_h, until remedied or silenced.",
+                             source="CASES.md: Porsche 991 complainant posted for months")
+    grievance_half_life_h: float = param(72.0, "Half-life of an open grievance's anger (persistent complainants).",
+                                         unit="h", lo=0, lo_open=True)
+    activity: float = param(1.0, "Posting activity of complainants (others draw theirs; mean 1).", lo=0)
     background_rate_per_h: float = param(0.0, "New independent complaints per hour (everyday #fail), "
                                          "each by a random consumer.", unit="1/h", lo=0,
                                          source="CASES.md: Private Outlet, everyday #fail")
@@ -110,8 +116,10 @@ class SpreadParams:
                                             unit="1/h", lo=0)
     visibility: float = param(0.3, "Chance that a follower sees a given post in their feed.", lo=0, hi=1,
                               source="organic reach of posts is a minority of followers; assumed")
-    anger_dose: float = param(0.08, "Complex contagion: after e negative posts read, the chance of having "
-                              "turned ANGRY is 1 - exp(-anger_dose * e^contagion_exponent).", lo=0)
+    anger_dose: float = param(0.14, "Complex contagion: after e negative posts read, the chance of having "
+                              "turned ANGRY is 1 - exp(-anger_dose * e^contagion_exponent), e counting distinct posters.", lo=0,
+                              source="calibrated: ~5% of single random complaints reach >1% of 20,000 "
+                              "consumers (3% went viral in Herhausen et al. 2019)")
     contagion_exponent: float = param(1.5, "Super-linear dose exponent (1 = simple contagion, one "
                                       "independent chance per post).", lo=1, hi=4,
                                       source="complex contagion (Centola & Macy 2007); exponent assumed")
@@ -150,8 +158,8 @@ class SearchParams:
     half_life_h: float = param(504.0, "Half-life of findable negative content.", unit="h", lo=0, lo_open=True,
                                source="DESIGN.md: fades slowly (weeks); 3 weeks assumed")
     search_rate_per_h: float = param(0.0005, "Rate at which a consumer looks the brand up.", unit="1/h", lo=0)
-    findability: float = param(20.0, "Chance one search finds the story: 1 - exp(-findability * stock / N).",
-                               lo=0)
+    findability: float = param(1.0, "Chance one search finds the story: 1 - exp(-findability * stock / N).",
+                               lo=0, source="assumption: a buzz of about one post per consumer is found half the time")
     found_impact: float = param(0.1, "Opinion moves this fraction toward -1 when a search finds the story.",
                                 lo=0, hi=1)
 
@@ -346,6 +354,7 @@ class Scenario:
     name: str = param("scenario", "Short name (used for the results folder).")
     description: str = param("", "What the scenario represents.")
     seed: int = param(1, "Root seed; replication r uses child r of SeedSequence(seed).", lo=0)
+    replications: int = param(1, "Runs of the scenario, replication r seeded by child r of the seed.", lo=1)
     simulation: SimulationParams = field(default_factory=SimulationParams)
     population: PopulationParams = field(default_factory=PopulationParams)
     network: NetworkParams = field(default_factory=NetworkParams)

@@ -34,12 +34,20 @@ LN2 = np.log(2.0)
 
 
 def group_count(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct ids and how often each occurs (sorting for few ids, counting for many)."""
+    """Distinct ids and how often each occurs (counting for many ids, sorting for few;
+    sort-based because np.unique is several times slower than a sort here)."""
     if len(ids) > n // 8:
         counts = np.bincount(ids, minlength=n)
         uniq = np.flatnonzero(counts)
         return uniq, counts[uniq]
-    return np.unique(ids, return_counts=True)
+    s = np.sort(ids)
+    first = np.flatnonzero(np.r_[True, s[1:] != s[:-1]]) if len(s) else np.zeros(0, np.int64)
+    return s[first], np.diff(np.r_[first, len(s)])
+
+
+def distinct(ids: np.ndarray, n: int) -> np.ndarray:
+    """Sorted distinct ids."""
+    return group_count(ids, n)[0]
 
 
 def toward(x: np.ndarray, target: float, share: np.ndarray | float) -> np.ndarray:
@@ -65,8 +73,10 @@ class Population:
         self.audience = np.flatnonzero(gen.random(n) < sc.brand.audience_share)
         self.churned = np.zeros(n, bool)
         self.dose = np.zeros(n)
+        self.last_poster = np.full(n, -1, np.int64)  # whose complaint each consumer read last
         self.seen_answers = np.zeros(n, np.uint64)
         self.complainant = np.zeros(n, bool)
+        self.grievance = np.zeros(n, bool)  # complainants whose grievance is still open
         self.ever_advocate = np.zeros(n, bool)
         self.touched = np.zeros(n, bool)  # consumers whose opinion may differ from their prior
         self._touched_idx = np.zeros(0, np.int64)
@@ -95,7 +105,10 @@ class Population:
 
     def start_complaint(self, ids: np.ndarray) -> None:
         """Complainants: customers with a grievance, ANGRY with full anger."""
+        c = self.sc.complaint
         self.complainant[ids] = True
+        self.grievance[ids] = c.persistent
+        self.activity[ids] = c.activity
         self.customer[ids] = True
         self.stance[ids] = ANGRY
         self.anger[ids] = 1.0
@@ -146,14 +159,15 @@ class Population:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def read_negative(self, step: int, readers: np.ndarray, counts: np.ndarray, weight: float,
-                      impact: float, slot: int = ANGER) -> np.ndarray:
-        """Readers of `counts` negative posts each: aware, opinion down, maybe ANGRY.
+    def read_negative(self, step: int, readers: np.ndarray, posts: np.ndarray, dose: np.ndarray,
+                      weight: float, impact: float, slot: int = ANGER) -> np.ndarray:
+        """Readers of negative posts (`posts` each, `dose` of them from new posters): aware,
+        opinion down, anger up, maybe ANGRY.
 
-        Complex contagion (super-linear dose): after a cumulative weighted dose e of negative
-        posts, the chance of having turned ANGRY is 1 - exp(-beta * e^gamma), so a reader's k-th
-        post angers more readily than the first, and how the posts are split across steps does
-        not matter. Returns the readers who turned ANGRY.
+        Complex contagion (super-linear in distinct posters): after a cumulative weighted dose e,
+        the chance of having turned ANGRY is 1 - exp(-beta * e^gamma), so the k-th poster seen
+        angers more readily than the first, and how exposures split across steps does not matter.
+        Every post read moves the opinion. Returns the readers who turned ANGRY.
         """
         sp = self.sc.spread
         if not len(readers):
@@ -161,15 +175,15 @@ class Population:
         self.touch(readers)
         st = self.stance[readers]
         self.stance[readers[st == UNAWARE]] = AWARE
-        self.opinion[readers] = toward(self.opinion[readers], -1.0, 1 - (1 - min(1.0, impact * weight)) ** counts)
+        self.opinion[readers] = toward(self.opinion[readers], -1.0, 1 - (1 - min(1.0, impact * weight)) ** posts)
         # Anger of those already angry grows toward 1.
         angry = st == ANGRY
         self.anger[readers[angry]] = toward(self.anger[readers[angry]], 1.0,
-                                            1 - (1 - sp.anger_boost) ** counts[angry])
+                                            1 - (1 - sp.anger_boost) ** posts[angry])
         old = self.dose[readers]
-        new = old + counts * weight
+        new = old + dose * weight
         self.dose[readers] = new
-        cand = (st == UNAWARE) | (st == AWARE) | (st == CALMED)
+        cand = ((st == UNAWARE) | (st == AWARE) | (st == CALMED)) & (new > old)
         ids, old, new, st = readers[cand], old[cand], new[cand], st[cand]
         beta = sp.anger_dose * np.where(self.customer[ids], sp.customer_susceptibility, 1.0)
         beta = beta * np.where(st == CALMED, sp.calmed_susceptibility, 1.0)
@@ -178,6 +192,20 @@ class Population:
         turned = ids[self.rand.uniform(step, ids, slot) < p]
         self.make_angry(turned)
         return turned
+
+    def read_posts(self, step: int, readers: np.ndarray, posters: np.ndarray, weight: float) -> None:
+        """Followers read this step's complaints. The anger dose counts distinct posters: a post
+        from the same poster a reader saw last adds no dose (cheap memory of one poster each)."""
+        if not len(readers):
+            return
+        fresh = self.last_poster[readers] != posters
+        uniq, posts = group_count(readers, self.n)
+        dose = np.zeros(len(uniq))
+        if fresh.any():
+            d_ids, d = group_count(readers[fresh], self.n)
+            dose[np.searchsorted(uniq, d_ids)] = d
+        self.last_poster[readers] = posters
+        self.read_negative(step, uniq, posts.astype(float), dose, weight, self.sc.spread.negative_impact)
 
     def make_angry(self, ids: np.ndarray) -> None:
         self.stance[ids] = ANGRY
@@ -203,7 +231,7 @@ class Population:
         by advocates; provoking ones (deflect, attack, legal) by the readers they left ANGRY.
         """
         bit = np.uint64(1) << np.uint64(answer_id)
-        readers = np.unique(readers)
+        readers = distinct(readers, self.n)
         readers = readers[(self.seen_answers[readers] & bit) == 0]
         if not len(readers):
             return readers
@@ -250,19 +278,22 @@ class Population:
         if not len(informed_contacts):
             return
         ids, c = group_count(informed_contacts, self.n)
-        ids, c = ids[self.stance[ids] == ANGRY], c[self.stance[ids] == ANGRY]
+        # Complainants with an open grievance are not talked out of it.
+        keep = (self.stance[ids] == ANGRY) & ~self.grievance[ids]
+        ids, c = ids[keep], c[keep]
         p = 1 - (1 - self.sc.spread.stifle_prob) ** c
         self.stance[ids[self.rand.uniform(step, ids, STIFLE) < p]] = CALMED
 
     def fade(self) -> None:
-        """Anger fades with the attention half-life (advocacy with its own); below the calm
-        threshold an ANGRY or ADVOCATE consumer becomes CALMED."""
+        """Anger fades with the attention half-life (advocacy and open grievances with their own);
+        below the calm threshold an ANGRY or ADVOCATE consumer becomes CALMED."""
         sp = self.sc.spread
         ids = self.touched_idx
         if not len(ids):
             return
         st = self.stance[ids]
-        half = np.where(st == ADVOCATE, sp.advocate_half_life_h, sp.anger_half_life_h)
+        half = np.where(st == ADVOCATE, sp.advocate_half_life_h,
+                        np.where(self.grievance[ids], self.sc.complaint.grievance_half_life_h, sp.anger_half_life_h))
         self.anger[ids] *= np.exp(-LN2 * self.dt / half)
         active = (st == ANGRY) | (st == ADVOCATE)
         calm = ids[active & (self.anger[ids] < sp.calm_threshold)]
@@ -286,6 +317,10 @@ class Population:
         ids, drop = ids[drop > 0], drop[drop > 0]
         p = rate_to_prob(ch.max_rate_per_h * (drop / 2) ** ch.exponent, self.dt)
         self.churned[ids[self.rand.uniform(step, ids, CHURN) < p]] = True
+
+    def close_grievance(self, ids: np.ndarray) -> None:
+        """The grievance is settled (remedied, or silenced by lawyers)."""
+        self.grievance[ids] = False
 
     def make_advocates(self, ids: np.ndarray) -> None:
         self.stance[ids] = ADVOCATE

@@ -193,6 +193,28 @@ def resolve_network_path(sc: Scenario, base_dir: Path | None) -> Path:
     return ((base_dir or Path.cwd()) / path).resolve()
 
 
+def _with_file_network(sc: Scenario, raw: dict, name: str, base_dir: Path | None) -> Scenario:
+    """Check the edge-list file now, store its path resolved and the population size it implies."""
+    from .network import NetworkError, cached_edge_list
+
+    path = resolve_network_path(sc, base_dir)
+    n = sc.network
+    try:
+        net = cached_edge_list(str(path), n.directed, n.edge_meaning)
+    except NetworkError as exc:
+        raise ScenarioError(name, "network.path", str(exc)) from None
+    given = raw.get("population", {}).get("size")
+    if given is not None and given != net.n:
+        raise ScenarioError(name, "population.size", f"is {given} but the network file {path.name} has "
+                            f"{net.n} consumers; leave it out or set it to {net.n}")
+    try:
+        shown = str(path.relative_to(PROJECT_ROOT))
+    except ValueError:
+        shown = str(path)
+    return dataclasses.replace(sc, network=dataclasses.replace(n, path=shown),
+                               population=dataclasses.replace(sc.population, size=net.n))
+
+
 def load_scenario(source: str | Path | Mapping, overrides: Mapping[str, Any] | Iterable[str] | None = None,
                   ) -> Scenario:
     """A validated Scenario from a TOML file (path or bare name) or a dict, with dotted overrides.
@@ -219,12 +241,7 @@ def load_scenario(source: str | Path | Mapping, overrides: Mapping[str, Any] | I
             raise ScenarioError(name, f"actions.{key}", "unknown action; allowed: " + ", ".join(ACTION_NAMES))
     sc = _build(Scenario, raw, name, "")
     if sc.network.kind == "file":
-        path = resolve_network_path(sc, base_dir)
-        try:
-            shown = str(path.relative_to(PROJECT_ROOT))
-        except ValueError:
-            shown = str(path)
-        sc = dataclasses.replace(sc, network=dataclasses.replace(sc.network, path=shown))
+        sc = _with_file_network(sc, raw, name, base_dir)
     _check_consistency(sc, raw, name)
     return sc
 
@@ -241,7 +258,7 @@ def to_dict(sc: Any) -> dict:
 def to_toml(sc: Scenario) -> str:
     """The fully resolved scenario as TOML: running it reproduces the run."""
     d = to_dict(sc)
-    head = {k: d.pop(k) for k in ("name", "description", "seed")}
+    head = {k: d.pop(k) for k in ("name", "description", "seed", "replications")}
     return tomli_w.dumps({**head, **d})
 
 

@@ -188,7 +188,8 @@ def test_well_mixed_runs_without_graph():
 
 
 def test_file_network_facebook():
-    sc = load_scenario(small(**{"network.kind": "file", "network.path": "data/facebook_combined.txt",
-                                "simulation.days": 1}))
+    raw = small(**{"network.kind": "file", "network.path": "data/facebook_combined.txt", "simulation.days": 1})
+    del raw["population"]["size"]
+    sc = load_scenario(raw)
     model = BuzzModel(sc, rng=1).run()
     assert model.population.n == 4039

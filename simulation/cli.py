@@ -1,0 +1,153 @@
+"""The command line: `python run.py [COMMAND] ...` (see `python run.py --help`).
+
+Bad input ends with one line on stderr naming the file, the key and what is allowed, and a
+non-zero exit status; no traceback and no results folder are left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .brand import ACTION_DESCRIPTIONS, STRATEGIES
+from .network import NetworkError
+from .parameters import Scenario, describe
+from .scenario import (SCENARIO_DIR, ScenarioError, find_scenario, load_scenario, parse_assignments, read_toml,
+                       to_toml)
+
+DEFAULT_SCENARIO = SCENARIO_DIR / "default.toml"
+EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
+
+
+def _scenario_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="scenario file, or the name of one in scenarios/")
+    p.add_argument("--strategy", help="brand strategy (overrides brand.strategy)")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario key (dotted, TOML value), repeatable")
+    p.add_argument("--seed", type=int, help="root seed (overrides seed)")
+    p.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<timestamp>)")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run.py", description="buzzsim: bad buzz and a brand's response. "
+                                "Without a command, runs scenarios/default.toml.")
+    sub = p.add_subparsers(dest="command")
+    r = sub.add_parser("run", help="run a scenario (R replications) into a results folder")
+    _scenario_args(r)
+    r.add_argument("--replications", type=int, help="number of replications (overrides replications)")
+    sub.add_parser("list", help="scenarios and strategies, one line each")
+    v = sub.add_parser("validate", help="check scenario files (exit 0 if all are valid, 1 otherwise)")
+    v.add_argument("scenarios", nargs="+")
+    sub.add_parser("keys", help="every scenario key: unit, default, allowed values, meaning")
+    return p
+
+
+def load_from_args(args) -> Scenario:
+    """The scenario named on the command line, with --set, --strategy, --seed, --replications."""
+    overrides = parse_assignments(args.sets)
+    if args.strategy:
+        overrides["brand.strategy"] = args.strategy
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    if getattr(args, "replications", None) is not None:
+        overrides["replications"] = args.replications
+    return load_scenario(find_scenario(args.scenario), overrides)
+
+
+def cmd_run(args) -> int:
+    from . import plots
+    from .results import atomic_folder, default_folder, file_sha256, write_csv, write_meta, write_text
+    from .runner import run, snapshot
+
+    sc = load_from_args(args)
+    out = args.out or default_folder("", sc.name)
+    t0 = time.perf_counter()
+    with atomic_folder(out) as tmp:
+        res = run(sc, progress=True)
+        strategy = sc.brand.strategy
+        for df in (res.timeseries, res.summary):
+            df.insert(0, "strategy", strategy)
+            df.insert(0, "run", sc.name)
+        write_text(tmp / "scenario.toml", to_toml(sc))
+        write_csv(res.timeseries, tmp / "timeseries.csv")
+        write_csv(res.summary, tmp / "summary.csv")
+        snap = snapshot(sc, sc.seed)
+        figs = tmp / "figures"
+        figs.mkdir()
+        plots.run_figures(res.timeseries, sc.simulation.dt_hours, figs, title=f"{sc.name}: {strategy}",
+                          network=snap.network, centre_nodes=snap.centre, stance_at_peak=snap.stance_at_peak,
+                          stance_at_end=snap.stance_at_end, peak_hours=snap.peak_hours,
+                          end_hours=snap.end_hours, seed=sc.seed)
+        extra = {}
+        if sc.network.kind == "file":
+            from .scenario import resolve_network_path
+
+            extra["network_sha256"] = file_sha256(resolve_network_path(sc, None))
+        write_meta(tmp / "meta.json", scenario=sc.name, seed=sc.seed, replications=sc.replications,
+                   strategy=strategy, wall_seconds=round(time.perf_counter() - t0, 3),
+                   network=snap.network.report, **extra)
+    s = res.summary
+    not_fired = int(s.actions_not_fired.sum())
+    if not_fired:
+        print(f"note: {not_fired} scheduled action(s) never fired (no detection, or past the horizon)")
+    print(f"crisis in {int(s.crisis.sum())}/{len(s)} runs; final reputation {s.final_reputation.mean():.3f} "
+          f"(start {res.timeseries.reputation.iloc[0]:.3f}); reach {s.reach.mean():.1%}")
+    print(f"results: {out}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    print("scenarios:")
+    for path in sorted(SCENARIO_DIR.glob("*.toml")):
+        try:
+            desc = str(read_toml(path).get("description", "")).strip().splitlines()
+        except ScenarioError:
+            desc = ["(unreadable)"]
+        print(f"  {path.stem:22s} {desc[0] if desc else ''}")
+    print("strategies:")
+    for name, s in STRATEGIES.items():
+        print(f"  {name:22s} {s.description}")
+    print("actions (for brand.schedule):")
+    for name, text in ACTION_DESCRIPTIONS.items():
+        print(f"  {name:22s} {text}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    bad = 0
+    for name in args.scenarios:
+        path = find_scenario(name)
+        try:
+            load_scenario(path)
+            print(f"ok      {path}")
+        except (ScenarioError, NetworkError) as exc:
+            bad += 1
+            print(f"invalid {exc}")
+    return 1 if bad else 0
+
+
+def cmd_keys(args) -> int:
+    for row in describe():
+        print(f"{row['key']:45s} {row['unit']:10s} {str(row['default']):>12s}  {row['allowed']}  {row['meaning']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        argv = ["run", str(DEFAULT_SCENARIO)]
+    args = parser().parse_args(argv)
+    commands = {"run": cmd_run, "list": cmd_list, "validate": cmd_validate, "keys": cmd_keys}
+    if args.command is None:
+        parser().print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return commands[args.command](args)
+    except (ScenarioError, NetworkError, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written for unfinished work", file=sys.stderr)
+        return EXIT_INTERRUPTED
