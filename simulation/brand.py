@@ -152,7 +152,7 @@ class Brand(mesa.Agent):
         self.complaint_weight *= effect.complaint_weight
         if name in BREAKS_SILENCE:
             self.last_reply_h = m.now_h
-        complainants = np.flatnonzero(pop.complainant & ~pop.churned)
+        complainants = np.flatnonzero(pop.complainant)
         if name == "legal":
             m.search_stock *= 1 - effect.takedown
             m.amplifier_factor *= effect.amplifier_threshold_factor

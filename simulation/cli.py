@@ -15,7 +15,7 @@ from .brand import ACTION_DESCRIPTIONS, STRATEGIES
 from .network import NetworkError
 from .parameters import Scenario, describe
 from .scenario import (SCENARIO_DIR, ScenarioError, find_scenario, load_scenario, parse_assignments, read_toml,
-                       to_toml)
+                       strategy_overrides, to_toml)
 
 DEFAULT_SCENARIO = SCENARIO_DIR / "default.toml"
 EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
@@ -48,7 +48,7 @@ def load_from_args(args) -> Scenario:
     """The scenario named on the command line, with --set, --strategy, --seed, --replications."""
     overrides = parse_assignments(args.sets)
     if args.strategy:
-        overrides["brand.strategy"] = args.strategy
+        overrides.update(strategy_overrides(args.strategy))
     if args.seed is not None:
         overrides["seed"] = args.seed
     if getattr(args, "replications", None) is not None:

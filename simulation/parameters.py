@@ -101,6 +101,8 @@ class ComplaintParams:
     grievance_half_life_h: float = param(72.0, "Half-life of an open grievance's anger (persistent complainants).",
                                          unit="h", lo=0, lo_open=True)
     activity: float = param(1.0, "Posting activity of complainants (others draw theirs; mean 1).", lo=0)
+    opinion: float = param(-0.5, "Opinion of a complainant when the grievance starts (at most their prior).",
+                           lo=-1, hi=1)
     background_rate_per_h: float = param(0.0, "New independent complaints per hour (everyday #fail), "
                                          "each by a random consumer.", unit="1/h", lo=0,
                                          source="CASES.md: Private Outlet, everyday #fail")

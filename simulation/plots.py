@@ -16,10 +16,16 @@ Conventions shared by all figures:
   band from the 5th to the 95th percentile; with one replication there is just the line.
 - The brand's actions are vertical lines with their names written beside them: dashed for brand
   actions, dotted for amplifier stories ("story: press"), dash-dotted for backfires
-  ("backfire: reviews exposed").
+  ("backfire: reviews exposed"). Action times differ between replications when they follow
+  detection: all replications' distinct (time, action) are marked when there are at most six,
+  else those of the first replication that has any; the legend says which.
+- The neighbourhood figure draws the complainant's few-hop neighbourhood (capped, so its layout
+  takes seconds) at the peak of negative posts and at the end. A well-mixed population has no
+  graph: :func:`neighbourhood` then draws nothing and returns ``[]``.
 
 Figures are built with the object-oriented API on ``Figure`` objects with their own Agg canvas, so
-importing this module neither selects nor changes the pyplot backend and no window is ever opened. Every plotting function takes ``stem``: with a path it writes ``stem.png`` and ``stem.pdf`` and
+importing this module neither selects nor changes the pyplot backend and no window is ever opened.
+Every plotting function takes ``stem``: with a path it writes ``stem.png`` and ``stem.pdf`` and
 returns their paths; with ``stem=None`` it returns the ``Figure`` itself, so tests (and users)
 can inspect labels and artists, or adjust the figure before calling :func:`save`.
 """
@@ -357,15 +363,15 @@ def _neighbourhood_nodes(network, centre_nodes, hops: int, max_nodes: int) -> np
 
 
 def _induced_edges(network, nodes: np.ndarray) -> np.ndarray:
-    """Edges (pairs of positions in ``nodes``) of the subgraph induced by ``nodes``."""
+    """Links of the subgraph induced by ``nodes``, as unordered pairs of positions in ``nodes``
+    (each link once, whichever way posts travel along it)."""
     pos = np.full(network.n, -1, dtype=np.int64)
     pos[nodes] = np.arange(len(nodes))
     starts, ends = network.indptr[nodes], network.indptr[nodes + 1]
     src = np.repeat(np.arange(len(nodes)), ends - starts)
-    dst = pos[np.concatenate([network.indices[s:e] for s, e in zip(starts, ends)])] \
-        if len(nodes) else np.empty(0, np.int64)
-    keep = dst >= 0
-    return np.column_stack([src[keep], dst[keep]])
+    dst = pos[np.concatenate([network.indices[a:b] for a, b in zip(starts, ends)])]
+    pairs = np.sort(np.column_stack([src, dst])[(dst >= 0) & (dst != src)], axis=1)
+    return np.unique(pairs, axis=0).reshape(-1, 2)
 
 
 def _layout(n_nodes: int, edges: np.ndarray, seed: int) -> np.ndarray:
@@ -428,16 +434,18 @@ def neighbourhood(network, centre_nodes, stance_at_peak, stance_at_end, peak_hou
                                     (axes[1], stance_at_end, "end of the run", end_hours)]:
             _draw_panel(ax, xy, edges, np.asarray(stance)[nodes], is_centre,
                         f"At the {what} ({_when(h, scale)})")
-        what = f"Neighbourhood of the complainant{'s' if len(centre_nodes) > 1 else ''}"
+        who = "complainants" if len(centre_nodes) > 1 else "complainant"
+        what = f"Neighbourhood of the {who}"
         fig.suptitle(f"{title}\n{what}" if title else what, fontsize=11)
         handles = [Line2D([], [], linestyle="", marker="o", markersize=6, color=colour, label=name)
                    for _, _, name, colour in STANCES]
         handles.append(Line2D([], [], linestyle="", marker="o", markersize=9, markerfacecolor="white",
                               markeredgecolor="black", markeredgewidth=1.4, label="complainant"))
         capped = ", capped" if len(nodes) >= max_nodes else ""
-        fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False,
-                   title=f"{len(nodes)} consumers within {hops} links{capped}; grey lines: follower "
-                         "links; force-directed layout (positions have no units)")
+        caption = (f"{len(nodes)} consumers within {hops} links of the {who}{capped}; "
+                   "grey lines: links (who sees whose posts)\n"
+                   "force-directed layout: positions have no units")
+        fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, title=caption)
     return _output(fig, stem)
 
 

@@ -109,6 +109,7 @@ class Population:
         self.complainant[ids] = True
         self.grievance[ids] = c.persistent
         self.activity[ids] = c.activity
+        self.opinion[ids] = np.minimum(self.opinion[ids], c.opinion)
         self.customer[ids] = True
         self.stance[ids] = ANGRY
         self.anger[ids] = 1.0

@@ -73,6 +73,12 @@ def parse_assignments(items: Iterable[str], source: str = "--set") -> dict[str, 
     return out
 
 
+def strategy_overrides(strategy: str) -> dict[str, Any]:
+    """Overrides that switch a scenario to a named strategy (a preset replaces a custom schedule)."""
+    return {"brand.strategy": strategy} if strategy == "custom" else {"brand.strategy": strategy,
+                                                                      "brand.schedule": []}
+
+
 def apply_overrides(raw: dict, overrides: Mapping[str, Any], source: str = "--set") -> dict:
     """A copy of `raw` with dotted keys set (`amplifiers.0.threshold` indexes a list of tables)."""
     raw = copy.deepcopy(raw)
@@ -202,7 +208,7 @@ def _with_file_network(sc: Scenario, raw: dict, name: str, base_dir: Path | None
     try:
         net = cached_edge_list(str(path), n.directed, n.edge_meaning)
     except NetworkError as exc:
-        raise ScenarioError(name, "network.path", str(exc)) from None
+        raise ScenarioError(name, "network.path", str(exc).removeprefix("network.path: ")) from None
     given = raw.get("population", {}).get("size")
     if given is not None and given != net.n:
         raise ScenarioError(name, "population.size", f"is {given} but the network file {path.name} has "
@@ -240,7 +246,7 @@ def load_scenario(source: str | Path | Mapping, overrides: Mapping[str, Any] | I
         if key not in ACTION_NAMES:
             raise ScenarioError(name, f"actions.{key}", "unknown action; allowed: " + ", ".join(ACTION_NAMES))
     sc = _build(Scenario, raw, name, "")
-    if sc.network.kind == "file":
+    if sc.network.kind == "file" and sc.network.path:
         sc = _with_file_network(sc, raw, name, base_dir)
     _check_consistency(sc, raw, name)
     return sc

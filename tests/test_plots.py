@@ -37,13 +37,20 @@ def one(ts):
 
 
 @pytest.fixture(scope="module")
-def snapshots(scenario):
-    """A model run step by step, with the stances at the peak of negative posts and at the end."""
+def model(scenario):
+    """A model run step by step, and its stances after each step (index 0: the start)."""
     m = BuzzModel(scenario, rng=1)
     stances = [m.population.stance.copy()]
     for _ in range(m.n_steps):
         m.step()
         stances.append(m.population.stance.copy())
+    return m, stances
+
+
+@pytest.fixture(scope="module")
+def snapshots(model):
+    """The neighbourhood's data: stances at the peak of negative posts and at the end."""
+    m, stances = model
     series = m.timeseries()
     peak = int(series["posts_negative"].idxmax())
     return dict(network=m.network, centre_nodes=np.flatnonzero(m.population.complainant),
@@ -78,6 +85,26 @@ def test_run_figures_without_network_writes_three(tmp_path, one):
     assert {p.name for p in paths} == {f"{n}.{e}" for n in ("stances", "posts", "reputation")
                                        for e in ("png", "pdf")}
     assert all(p.exists() for p in paths)
+
+
+def test_single_model_series_without_replication_column(model):
+    """A BuzzModel's own timeseries() (no `replication` column) is one replication."""
+    series = model[0].timeseries()
+    assert "replication" not in series
+    ax = plots.reputation(series, 1.0, None).axes[0]
+    assert not [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert any("remedy" in t.get_text() for t in ax.texts)
+
+
+def test_induced_edges_match_networkx(snapshots):
+    import networkx as nx
+
+    net = snapshots["network"]
+    nodes = net.neighbourhood(int(snapshots["centre_nodes"][0]), 2, 150)
+    g = nx.Graph((i, int(j)) for i in range(net.n) for j in net.followers(i))
+    edges = plots._induced_edges(net, nodes)
+    assert len(edges) == g.subgraph(nodes.tolist()).number_of_edges()
+    assert {frozenset(nodes[e]) for e in edges} == {frozenset(e) for e in g.subgraph(nodes.tolist()).edges}
 
 
 def test_network_without_its_data_is_an_error(tmp_path, one, snapshots):
