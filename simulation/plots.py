@@ -250,6 +250,7 @@ def _headroom(ax, boxes, marks) -> None:
     """Raise the top of the y axis just enough that no data (lines, bands) drawn within a name's
     horizontal reach, widened by 4% of the axes, passes above the bottom of that name."""
     lo, hi = ax.get_ylim()
+    limit = hi + 0.25 * (hi - lo)  # never more than a quarter more room: names may then cross data
     to_axes = ax.transAxes.inverted()
     points = [a.get_transform().transform(a.get_xydata()) for a in ax.lines if a not in marks]
     points += [a.get_transform().transform(p.vertices) for a in ax.collections for p in a.get_paths()]
@@ -264,7 +265,7 @@ def _headroom(ax, boxes, marks) -> None:
         if under.size and under.max() > room:
             top = lo + under.max() * (hi - lo)  # the highest data value under the name
             hi = max(hi, lo + (top - lo) / room)
-    ax.set_ylim(lo, hi)
+    ax.set_ylim(lo, min(hi, limit))
 
 
 # -- the three time-series figures -------------------------------------------------------------
