@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .brand import ACTION_DESCRIPTIONS, STRATEGIES
 from .network import NetworkError
-from .parameters import Scenario, describe
+from .parameters import Scenario, describe, markdown_table
 from .scenario import (SCENARIO_DIR, ScenarioError, find_scenario, load_scenario, parse_assignments, read_toml,
                        strategy_overrides, to_toml)
 
@@ -40,7 +40,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="scenarios and strategies, one line each")
     v = sub.add_parser("validate", help="check scenario files (exit 0 if all are valid, 1 otherwise)")
     v.add_argument("scenarios", nargs="+")
-    sub.add_parser("keys", help="every scenario key: unit, default, allowed values, meaning")
+    k = sub.add_parser("keys", help="every scenario key: unit, default, allowed values, meaning")
+    k.add_argument("--markdown", action="store_true", help="as the Markdown table of scenarios/README.md")
     return p
 
 
@@ -129,6 +130,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_keys(args) -> int:
+    if args.markdown:
+        print(markdown_table(), end="")
+        return 0
     for row in describe():
         print(f"{row['key']:45s} {row['unit']:10s} {str(row['default']):>12s}  {row['allowed']}  {row['meaning']}")
     return 0
@@ -148,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, NetworkError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # output piped into `head` and the like
+        return 0
     except KeyboardInterrupt:
         print("interrupted: nothing was written for unfinished work", file=sys.stderr)
         return EXIT_INTERRUPTED

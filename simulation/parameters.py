@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-ASSUMPTION = "assumption (stated in docs/ODD.md)"
+ASSUMPTION = "assumption"
+NOT_A_MODEL_PARAMETER = "-"
 
 
 def param(default: Any, doc: str, *, unit: str = "-", lo: float | None = None,
@@ -54,7 +55,7 @@ class PopulationParams:
                                   lo=0, hi=3, source="heavy-tailed activity online (Barabási 2005); sigma assumed")
     customer_value: float = param(500.0, "Revenue lost when one customer churns.", unit="currency",
                                   lo=0)
-    currency: str = param("EUR", "Currency of customer_value, costs and revenue_lost (a label).")
+    currency: str = param("EUR", "Currency of customer_value, costs and revenue_lost (a label).", source=NOT_A_MODEL_PARAMETER)
 
 
 NETWORK_KINDS = ("barabasi_albert", "watts_strogatz", "erdos_renyi", "holme_kim",
@@ -66,7 +67,7 @@ EDGE_MEANINGS = ("target_sees_source", "source_sees_target")
 class NetworkParams:
     """Who sees whose posts."""
 
-    kind: str = param("barabasi_albert", "Network model, or an edge-list file.", choices=NETWORK_KINDS)
+    kind: str = param("barabasi_albert", "Network model, or an edge-list file.", choices=NETWORK_KINDS, source=NOT_A_MODEL_PARAMETER)
     m: int = param(3, "barabasi_albert, holme_kim: edges of each new node.", unit="edges", lo=1)
     k: int = param(6, "watts_strogatz: ring degree (even).", unit="edges", lo=2)
     rewire_p: float = param(0.1, "watts_strogatz: rewiring chance per edge.", lo=0, hi=1)
@@ -76,11 +77,11 @@ class NetworkParams:
                                unit="consumers", lo=0, lo_open=True)
     blocks: int = param(4, "stochastic_block: number of communities.", lo=1)
     mixing: float = param(0.05, "stochastic_block: share of a consumer's ties outside its community.", lo=0, hi=1)
-    path: str = param("", "file: edge-list path, relative to the scenario file or the project root.")
-    directed: bool = param(False, "file: whether the edge list is directed (a follower graph).")
+    path: str = param("", "file: edge-list path, relative to the scenario file or the project root.", source=NOT_A_MODEL_PARAMETER)
+    directed: bool = param(False, "file: whether the edge list is directed (a follower graph).", source=NOT_A_MODEL_PARAMETER)
     edge_meaning: str = param("target_sees_source",
                               "file, directed: whether line 'a b' means b sees a's posts or a sees b's.",
-                              choices=EDGE_MEANINGS)
+                              choices=EDGE_MEANINGS, source=NOT_A_MODEL_PARAMETER)
 
 
 PLACEMENTS = ("random", "hub", "node")
@@ -93,8 +94,8 @@ class ComplaintParams:
     complainants: int = param(1, "Consumers with the original grievance, ANGRY with full anger at the start.",
                               unit="consumers", lo=0)
     placement: str = param("random", "Where complainants sit: random consumers, the best-followed hubs, "
-                           "or a given node.", choices=PLACEMENTS)
-    node: int = param(0, "placement = node: the complainant's node id.", lo=0)
+                           "or a given node.", choices=PLACEMENTS, source=NOT_A_MODEL_PARAMETER)
+    node: int = param(0, "placement = node: the complainant's node id.", lo=0, source=NOT_A_MODEL_PARAMETER)
     persistent: bool = param(True, "Complainants with an open grievance keep at it: not stifled, anger fading "
                              "with grievance_half_life_h, until remedied or silenced.",
                              source="CASES.md: Porsche 991 complainant posted for months")
@@ -186,10 +187,10 @@ STRATEGIES = ("ignore", "quick_fix", "delay", "lawyers", "apology", "deflect", "
 class ActionSpec:
     """One entry of a brand's schedule."""
 
-    action: str = param("remedy", "Which action.", choices=ACTION_NAMES)
+    action: str = param("remedy", "Which action.", choices=ACTION_NAMES, source=NOT_A_MODEL_PARAMETER)
     at_hours: float = param(0.0, "Time of the action after its anchor.", unit="h", lo=0)
     anchor: str = param("detection", "Clock of at_hours: the brand's detection of the crisis, the first "
-                        "complaint, or the start of the run.", choices=ANCHORS)
+                        "complaint, or the start of the run.", choices=ANCHORS, source=NOT_A_MODEL_PARAMETER)
 
 
 @dataclass(frozen=True)
@@ -197,12 +198,12 @@ class BrandParams:
     """The brand: monitoring, audience, strategy."""
 
     strategy: str = param("ignore", "Named strategy (a preset schedule), or custom (uses brand.schedule).",
-                          choices=STRATEGIES)
+                          choices=STRATEGIES, source=NOT_A_MODEL_PARAMETER)
     delay_hours: float = param(-1.0, "Time of the preset's decisive action after its anchor; -1 = the "
                                "preset's default (quick_fix 1, delay 72, lawyers 24, astroturf 24, others 1).",
                                unit="h", lo=-1)
-    anchor: str = param("detection", "Clock of the preset's actions.", choices=ANCHORS)
-    schedule: list = param([], "strategy = custom: list of {action, at_hours, anchor} tables.")
+    anchor: str = param("detection", "Clock of the preset's actions.", choices=ANCHORS, source=NOT_A_MODEL_PARAMETER)
+    schedule: list = param([], "strategy = custom: list of {action, at_hours, anchor} tables.", source=NOT_A_MODEL_PARAMETER)
     detection_threshold: float = param(10.0, "Negative mentions per hour (over the window) at which the "
                                        "brand detects a crisis.", unit="posts/h", lo=0, lo_open=True)
     detection_window_h: float = param(3.0, "Window of the mention rate.", unit="h", lo=0, lo_open=True)
@@ -332,7 +333,7 @@ class ActionsParams:
 class AmplifierParams:
     """An influencer, video blogger or newsroom that picks the story up."""
 
-    name: str = param("press", "Label shown in outputs.")
+    name: str = param("press", "Label shown in outputs.", source=NOT_A_MODEL_PARAMETER)
     threshold: float = param(30.0, "Negative mentions per hour (over window_h) that make it take the story.",
                              unit="posts/h", lo=0, lo_open=True)
     window_h: float = param(6.0, "Window of the mention rate it watches.", unit="h", lo=0, lo_open=True)
@@ -353,10 +354,10 @@ class AmplifierParams:
 class Scenario:
     """A whole, validated scenario."""
 
-    name: str = param("scenario", "Short name (used for the results folder).")
-    description: str = param("", "What the scenario represents.")
-    seed: int = param(1, "Root seed; replication r uses child r of SeedSequence(seed).", lo=0)
-    replications: int = param(1, "Runs of the scenario, replication r seeded by child r of the seed.", lo=1)
+    name: str = param("scenario", "Short name (used for the results folder).", source=NOT_A_MODEL_PARAMETER)
+    description: str = param("", "What the scenario represents.", source=NOT_A_MODEL_PARAMETER)
+    seed: int = param(1, "Root seed; replication r uses child r of SeedSequence(seed).", lo=0, source=NOT_A_MODEL_PARAMETER)
+    replications: int = param(1, "Runs of the scenario, replication r seeded by child r of the seed.", lo=1, source=NOT_A_MODEL_PARAMETER)
     simulation: SimulationParams = field(default_factory=SimulationParams)
     population: PopulationParams = field(default_factory=PopulationParams)
     network: NetworkParams = field(default_factory=NetworkParams)
@@ -366,7 +367,7 @@ class Scenario:
     churn: ChurnParams = field(default_factory=ChurnParams)
     brand: BrandParams = field(default_factory=BrandParams)
     actions: ActionsParams = field(default_factory=ActionsParams)
-    amplifiers: list = param([], "List of [[amplifiers]] tables.")
+    amplifiers: list = param([], "List of [[amplifiers]] tables.", source=NOT_A_MODEL_PARAMETER)
 
     @property
     def steps(self) -> int:
@@ -422,3 +423,14 @@ def allowed_text(f) -> str:
 
 def _field_type(f) -> type:
     return {"float": float, "int": int, "bool": bool, "str": str, "list": list}.get(str(f.type), object)
+
+
+def markdown_table() -> str:
+    """The parameter table of scenarios/README.md and docs (generated, so it never drifts)."""
+    lines = ["| key | unit | default | allowed | meaning | source |", "|---|---|---|---|---|---|"]
+    for r in describe():
+        default = r["default"]
+        shown = "[]" if default == [] else (f'"{default}"' if isinstance(default, str) else
+                                            str(default).lower() if isinstance(default, bool) else f"{default}")
+        lines.append(f"| `{r['key']}` | {r['unit']} | {shown} | {r['allowed']} | {r['meaning']} | {r['source']} |")
+    return "\n".join(lines) + "\n"
