@@ -11,6 +11,6 @@ def test_scenarios_readme_lists_every_key_as_the_code_does():
 
 def test_readme_starts_with_the_two_setup_commands():
     lines = (ROOT / "README.md").read_text().splitlines()
-    assert lines[2].endswith(".venv/bin/python run.py")
-    assert lines[3].endswith(".venv/bin/python -m pytest -q")
-    assert lines[3].split("&& ")[-1] in (ROOT / ".ci" / "run").read_text()
+    assert lines[3].endswith(".venv/bin/python run.py")
+    assert lines[4].endswith(".venv/bin/python -m pytest -q")
+    assert lines[4].split("&& ")[-1] in (ROOT / ".ci" / "run").read_text()
