@@ -7,6 +7,7 @@ non-zero exit status; no traceback and no results folder are left behind.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -40,6 +41,25 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="scenarios and strategies, one line each")
     v = sub.add_parser("validate", help="check scenario files (exit 0 if all are valid, 1 otherwise)")
     v.add_argument("scenarios", nargs="+")
+    for name, text in (("compare", "compare strategies over paired replications"),
+                       ("sweep", "sweep response timing (and any key) for strategies, full factorial")):
+        e = sub.add_parser(name, help=text)
+        e.add_argument("scenario", nargs="?", help="scenario file or name (not needed with --resume)")
+        e.add_argument("--strategies", default="ignore,quick_fix" if name == "sweep" else
+                       "ignore,delay,quick_fix,lawyers", help="comma-separated strategies")
+        if name == "sweep":
+            e.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2|START:STOP:STEP",
+                           help="a key and its values, repeatable (full factorial)")
+        e.add_argument("--baseline", default="ignore", help="strategy the others are compared with (default ignore)")
+        e.add_argument("--replications", type=int, default=None, help="replications per condition")
+        e.add_argument("--seed", type=int, help="root seed (overrides seed)")
+        e.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a scenario key for every condition")
+        e.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
+        e.add_argument("--dask", metavar="ADDRESS", help="a Dask scheduler address, or 'local' to start one")
+        e.add_argument("--out", type=Path, help="experiment folder (default results/<scenario>/<timestamp>-<kind>)")
+        e.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted experiment in DIR")
+        e.add_argument("--no-figures", action="store_true", help="skip figures and report")
     k = sub.add_parser("keys", help="every scenario key: unit, default, allowed values, meaning")
     k.add_argument("--markdown", action="store_true", help="as the Markdown table of scenarios/README.md")
     return p
@@ -99,6 +119,53 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_experiment(args) -> int:
+    from .experiments import Plan, compare_plan, parse_vary, run_experiment, sweep_plan
+    from .results import default_folder
+
+    if args.resume:
+        plan, folder = Plan.from_folder(args.resume), args.resume
+    else:
+        if not args.scenario:
+            raise ScenarioError(args.command, "scenario", "give a scenario file or name (or --resume DIR)")
+        overrides = parse_assignments(args.sets)
+        if args.seed is not None:
+            overrides["seed"] = args.seed
+        base = load_scenario(find_scenario(args.scenario), overrides)
+        strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+        reps = args.replications or max(base.replications, 20)
+        if reps < 2:
+            raise ScenarioError("--replications", "replications", "an experiment needs at least 2 replications")
+        command = " ".join(["python run.py", *sys.argv[1:]]) if sys.argv[1:2] == [args.command] else \
+            f"python run.py {args.command} ..."
+        if args.command == "compare":
+            plan = compare_plan(base, strategies, reps, base.seed, args.baseline, command)
+        else:
+            vary = parse_vary(args.vary)
+            if not vary:
+                raise ScenarioError("--vary", "vary", "sweep needs at least one --vary KEY=V1,V2,...")
+            plan = sweep_plan(base, strategies, vary, reps, base.seed, args.baseline, command)
+        folder = args.out or default_folder(args.command, base.name)
+    runs = len(plan.conditions) * plan.replications
+    print(f"{plan.kind}: {len(plan.conditions)} conditions x {plan.replications} replications = {runs} runs "
+          f"({'Dask ' + args.dask if args.dask else str(args.workers) + ' worker(s)'})")
+    try:
+        out = run_experiment(plan, folder, workers=args.workers, dask=args.dask, resume=bool(args.resume),
+                             figures=not args.no_figures)
+    except KeyboardInterrupt:
+        print(f"interrupted: finished runs are kept; resume with: python run.py {plan.kind} --resume {folder}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if out["failed"]:
+        print(f"note: {out['failed']} run(s) failed; see the error column of summary.csv")
+    for _, w in out["windows"].iterrows():
+        text = (f"{w.critical_delay_h:.1f} h (95% CI {w.ci_low:.1f}-{w.ci_high:.1f})" if w.status == "found"
+                else w.status.replace("_", " "))
+        print(f"critical response window ({w.strategy}, after {w.clock}): {text}")
+    print(f"results: {folder}")
+    return 0
+
+
 def cmd_list(args) -> int:
     print("scenarios:")
     for path in sorted(SCENARIO_DIR.glob("*.toml")):
@@ -143,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         argv = ["run", str(DEFAULT_SCENARIO)]
     args = parser().parse_args(argv)
-    commands = {"run": cmd_run, "list": cmd_list, "validate": cmd_validate, "keys": cmd_keys}
+    commands = {"run": cmd_run, "list": cmd_list, "validate": cmd_validate, "keys": cmd_keys,
+                "compare": cmd_experiment, "sweep": cmd_experiment}
     if args.command is None:
         parser().print_help()
         return EXIT_BAD_INPUT
