@@ -1,0 +1,153 @@
+"""Experiments: paired seeds, aggregates, identical outputs for any executor, resume, critical window."""
+
+import json
+import math
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import load_scenario
+from simulation.experiments import (Plan, RunStore, aggregate, collect_summary, compare_plan, critical_delay,
+                                    parse_vary, run_experiment, run_task, sweep_plan)
+from simulation.scenario import ScenarioError, to_dict
+from tests.conftest import ROOT, small
+
+CSVS = ("summary.csv", "aggregate.csv", "timeseries_quantiles.csv")
+
+
+def tiny():
+    return load_scenario(small(**{"simulation.days": 2, "population.size": 300}))
+
+
+def sweep(reps=4):
+    return sweep_plan(tiny(), ["quick_fix"], {"brand.delay_hours": [0, 6, 24]}, reps, seed=5)
+
+
+def test_conditions_are_full_factorial_with_baseline_added():
+    plan = sweep_plan(tiny(), ["quick_fix", "delay"], {"brand.delay_hours": [1, 2], "spread.visibility": [0.2, 0.4]},
+                      2, seed=1)
+    assert plan.strategies == ["ignore", "quick_fix", "delay"]
+    assert len(plan.conditions) == 3 * 2 * 2
+    assert plan.conditions[0] == {"brand.strategy": "ignore", "brand.delay_hours": 1, "spread.visibility": 0.2}
+
+
+def test_vary_parsing():
+    assert parse_vary(["brand.delay_hours=0:24:12"]) == {"brand.delay_hours": [0, 12, 24]}
+    assert parse_vary(["a.b=1,2.5,x"]) == {"a.b": [1, 2.5, "x"]}
+    with pytest.raises(ScenarioError, match="range '5:1:1' needs step > 0 and stop >= start"):
+        parse_vary(["k=5:1:1"])
+    with pytest.raises(ScenarioError, match="expected KEY=V1,V2"):
+        parse_vary(["k"])
+    with pytest.raises(ScenarioError, match="brand.delay_hours: expected number"):
+        sweep_plan(tiny(), ["quick_fix"], {"brand.delay_hours": ["soon"]}, 2, seed=1)
+
+
+def test_paired_seeds_and_identical_until_the_first_action(tmp_path):
+    plan = compare_plan(tiny(), ["quick_fix"], 3, seed=5)
+    run_experiment(plan, tmp_path, progress=False, figures=False)
+    s = pd.read_csv(tmp_path / "summary.csv")
+    for r in range(3):
+        rows = s[s.replication == r]
+        assert rows.seed.nunique() == 1 and rows.seed.iloc[0] == f"5/{r}"
+        # Detection happens before any action: the same in both conditions.
+        assert rows.detection_h.nunique(dropna=False) == 1
+
+
+def test_aggregate_matches_a_hand_computation():
+    plan = compare_plan(tiny(), ["quick_fix"], 3, seed=1)
+    summary = pd.DataFrame({
+        "condition": [0, 0, 0, 1, 1, 1], "replication": [0, 1, 2, 0, 1, 2],
+        **{m: [0.0] * 6 for m in ("reputation_drop", "min_reputation", "max_drop", "reach", "peak_posts",
+                                  "time_to_peak_h", "total_posts", "detection_h", "first_action_h", "amplified_h",
+                                  "crisis_duration_h", "ongoing_at_horizon", "churned", "advocates",
+                                  "response_cost", "revenue_lost", "actions_not_fired")},
+        "final_reputation": [0.1, 0.2, 0.6, 0.3, 0.5, 0.7], "crisis": [1, 1, 0, 1, 1, 0]})
+    agg = aggregate(summary, plan).set_index(["condition", "metric", "scope"])
+    row = agg.loc[(1, "final_reputation", "all")]
+    assert row["mean"] == pytest.approx(0.5) and row["median"] == pytest.approx(0.5)
+    half = 4.302652729911275 * 0.2 / math.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
+    assert (row.ci_low, row.ci_high) == pytest.approx((0.5 - half, 0.5 + half))
+    # Paired differences 0.2, 0.3, 0.1: mean 0.2, sd 0.1.
+    dhalf = 4.302652729911275 * 0.1 / math.sqrt(3)
+    assert row.diff_mean == pytest.approx(0.2)
+    assert (row.diff_low, row.diff_high) == pytest.approx((0.2 - dhalf, 0.2 + dhalf))
+    crisis_only = agg.loc[(1, "final_reputation", "crisis")]
+    assert crisis_only.n == 2 and crisis_only["mean"] == pytest.approx(0.4) and crisis_only.diff_mean == pytest.approx(0.25)
+    assert agg.loc[(1, "crisis", "all")]["mean"] == pytest.approx(2 / 3)
+    assert math.isnan(agg.loc[(0, "final_reputation", "all")].diff_mean)
+
+
+def test_identical_outputs_for_one_two_workers_and_dask(tmp_path):
+    outs = {}
+    for name, kw in (("w1", dict(workers=1)), ("w2", dict(workers=2)), ("dask", dict(workers=2, dask="local"))):
+        run_experiment(sweep(3), tmp_path / name, progress=False, figures=False, **kw)
+        outs[name] = {f: (tmp_path / name / f).read_bytes() for f in CSVS + ("critical_window.csv",)}
+    assert outs["w1"] == outs["w2"] == outs["dask"]
+
+
+def test_killed_sweep_resumes_to_the_same_files(tmp_path):
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    run_experiment(sweep(6), whole, workers=1, progress=False, figures=False)
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+            "from tests.test_experiments import sweep\n"
+            "from simulation.experiments import run_experiment\n"
+            f"run_experiment(sweep(6), {str(killed)!r}, workers=1, progress=False, figures=False)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    store = RunStore(killed)
+    deadline = time.time() + 120
+    while len(store.done()) < 5 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = len(store.done())
+    assert 0 < finished < 6 * 6, finished
+    kept = {p: p.read_bytes() for p in store.root.glob("c*/r*.json")}
+    run_experiment(Plan.from_folder(killed), killed, workers=2, resume=True, progress=False, figures=False)
+    for p, data in kept.items():  # finished runs were not redone
+        assert p.read_bytes() == data
+    for f in CSVS + ("critical_window.csv",):
+        assert (killed / f).read_bytes() == (whole / f).read_bytes(), f
+
+
+def test_a_failing_run_is_recorded_and_others_go_on(tmp_path):
+    bad = to_dict(tiny())
+    bad["complaint"]["placement"] = "node"
+    bad["complaint"]["node"] = 10 ** 6  # only the model can tell: the network is built at run time
+    result = run_task(bad, 0, 0, 1)
+    assert result["error"].startswith("ScenarioError") and math.isnan(result["metrics"]["reach"])
+    plan = compare_plan(tiny(), ["quick_fix"], 2, seed=1)
+    store = RunStore(tmp_path)
+    store.write(result)  # pretend condition 0, replication 0 failed
+    run_experiment(plan, tmp_path, progress=False, figures=False, resume=True)
+    s = pd.read_csv(tmp_path / "summary.csv", keep_default_na=False)
+    assert s.error.iloc[0].startswith("ScenarioError") and (s.error.iloc[1:] == "").all()
+    assert len(s) == 4
+
+
+def test_critical_delay_of_a_synthetic_curve():
+    delays = np.array([0, 12, 24, 48, 96])
+    gain = 1.0 / (1 + delays / 24.0)  # halves exactly at 24 h
+    assert critical_delay(delays, gain) == (pytest.approx(24.0), "found")
+    gain = np.array([1.0, 0.8, 0.6, 0.2, 0.0])  # crosses 0.5 between 24 (0.6) and 48 (0.2): 30 h
+    assert critical_delay(delays, gain) == (pytest.approx(30.0), "found")
+    assert critical_delay(delays, np.array([1.0, 0.9, 0.8, 0.7, 0.6]))[1] == "beyond_range"
+    assert critical_delay(delays, np.array([-0.1, 0, 0, 0, 0]))[1] == "no_gain"
+
+
+def test_sweep_finds_a_critical_window_and_writes_quantiles(tmp_path):
+    run_experiment(sweep(4), tmp_path, progress=False, figures=False)
+    w = pd.read_csv(tmp_path / "critical_window.csv")
+    assert list(w.columns[:4]) == ["strategy", "metric", "clock", "immediate_gain"]
+    assert w.clock.iloc[0] == "detection"
+    q = pd.read_csv(tmp_path / "timeseries_quantiles.csv")
+    assert {"q05", "q25", "q50", "q75", "q95", "mean", "series"} <= set(q.columns)
+    r = q[(q.series == "reputation")]
+    assert (r.q05 <= r.q50).all() and (r.q50 <= r.q95).all()
+    assert len(r) == 6 * (48 + 1)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["conditions"] == 6 and meta["replications"] == 4
