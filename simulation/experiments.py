@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import multiprocessing
 import os
 import signal
 import time
@@ -234,7 +235,9 @@ def execute(plan: Plan, folder: Path, workers: int = 1, dask: str | None = None,
 
 def _execute_pool(workers: int, todo, scen, seed, finish) -> None:
     """A process pool, fed a bounded number of tasks at a time (memory stays flat)."""
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+    # spawn, not fork: forking a process that runs threads (numba, BLAS) may deadlock.
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint,
+                               mp_context=multiprocessing.get_context("spawn"))
     pending = set()
     tasks = iter(todo)
     try:

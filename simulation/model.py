@@ -9,7 +9,8 @@ Order of a step (DESIGN.md), each rule named where it lives:
   2. new complaints arrive; ANGRY consumers post complaints, ADVOCATEs post praise, readers of
      brand answers pass them on                                 `Population.posters`, `take_sharers`
   3. followers see posts (feed visibility) and react            `Population.reach`, `read_*`
-  4. stifling (Maki-Thompson), anger fades, calming             `Population.stifle`, `fade`
+  4. stifling (Maki-Thompson), constant-rate stopping (SIR),
+     anger fades, calming                                        `Population.stifle`, `stop`, `fade`
   5. search memory grows, fades and is found by searchers       `BuzzModel._search`
   6. opinions drift back toward each consumer's prior           `Population.drift`
   7. customers churn with a hazard growing as opinion falls     `Population.churn`
@@ -167,6 +168,7 @@ class BuzzModel(mesa.Model):
         pop.read_positive(*group_count(readers_p, pop.n))
         self._pass_answers(k, sharers, which)
         pop.stifle(k, src[informed_before])                                # 4
+        pop.stop(k)
         pop.fade()
         self._search(k)                                                    # 5
         pop.drift()                                                        # 6

@@ -134,6 +134,11 @@ class SpreadParams:
     anger_half_life_h: float = param(3.0, "Half-life of anger (attention).", unit="h", lo=0, lo_open=True,
                                      source="link half-lives 2.8 h Twitter, 3.2 h Facebook (bitly 2011)")
     calm_threshold: float = param(0.1, "ANGRY (or ADVOCATE) below this arousal becomes CALMED.", lo=0, hi=1)
+    stop_rate_per_h: float = param(0.0, "Rate at which an ANGRY consumer stops (becomes CALMED) whatever "
+                                   "their contacts (SIR recovery; 0 = only anger fading and stifling stop them).",
+                                   unit="1/h", lo=0)
+    repeat_exposure: bool = param(False, "Whether a post from the same poster a reader saw last adds to the "
+                                  "anger dose (true: every post counts, as in SIR).")
     stifle_prob: float = param(0.1, "Chance a poster stops per reader reached who already knew "
                                "(Maki-Thompson stifling).", lo=0, hi=1, source="Maki & Thompson 1973")
     negative_impact: float = param(0.05, "Opinion moves this fraction toward -1 per negative post read.",

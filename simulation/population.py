@@ -22,7 +22,7 @@ UNAWARE, AWARE, ANGRY, CALMED, ADVOCATE = 0, 1, 2, 3, 4
 STANCES = ("unaware", "aware", "angry", "calmed", "advocate")
 
 # Slots of the counter-based draws: one per decision, so no two decisions share a coin.
-POST, ANGER, STIFLE, CHURN, SEARCH_ANGER = range(5)
+POST, ANGER, STIFLE, CHURN, SEARCH_ANGER, STOP = range(6)
 STORY_ANGER = 1000  # + 64 * amplifier + story
 SEE_NEGATIVE, SEE_POSITIVE, SEE_ANSWER, SEE_AUDIENCE = 10, 20, 30, 40  # reach uses slot .. slot+2
 
@@ -199,7 +199,7 @@ class Population:
         from the same poster a reader saw last adds no dose (cheap memory of one poster each)."""
         if not len(readers):
             return
-        fresh = self.last_poster[readers] != posters
+        fresh = np.ones(len(readers), bool) if self.sc.spread.repeat_exposure else self.last_poster[readers] != posters
         uniq, posts = group_count(readers, self.n)
         dose = np.zeros(len(uniq))
         if fresh.any():
@@ -299,6 +299,14 @@ class Population:
         active = (st == ANGRY) | (st == ADVOCATE)
         calm = ids[active & (self.anger[ids] < sp.calm_threshold)]
         self.stance[calm] = CALMED
+
+    def stop(self, step: int) -> None:
+        """SIR recovery: ANGRY consumers stop at a constant hourly rate, whatever their contacts."""
+        rate = self.sc.spread.stop_rate_per_h
+        if rate <= 0:
+            return
+        ids = np.flatnonzero(self.stance == ANGRY)
+        self.stance[ids[self.rand.uniform(step, ids, STOP) < rate_to_prob(rate, self.dt)]] = CALMED
 
     def drift(self) -> None:
         """Opinions drift back toward each consumer's own prior (people forget)."""

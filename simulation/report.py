@@ -1,0 +1,391 @@
+"""The report of an experiment folder: ``report.md`` and a self-contained ``report.html``.
+
+Both say the same thing, in this order: the question; the scenario (from the folder's
+``scenario.toml``); the design (kind, strategies, swept keys, conditions, replications, paired
+seeds); the results per condition (mean with 95% interval, and the paired difference from the
+baseline with its interval; the damage given a crisis when the experiment reports it); the
+critical window when the experiment found one; the figures; and the command that reproduces it.
+
+``report.md`` links the PNGs in ``figures/``; ``report.html`` embeds them as base64 data and its
+style inline, so the one file can be mailed or archived alone. All text taken from the folder
+(labels, names, the description, the command) is escaped in both.
+
+Numbers have three significant digits; money and large counts have thousands separators;
+shares (reach, the chance of a crisis) are percentages and their differences percentage points.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+from .experiment_plots import (CLOCKS, DELAY_KEY, FIGURES_DIR, Experiment, all_figures, fmt,
+                               hours_text, load_experiment, value_text)
+from .results import write_text
+
+QUESTION = "How do the brand's strategy and its timing change the damage?"
+# (metric, column heading; {currency} filled in, shown as a percentage)
+KEY_METRICS = [
+    ("crisis", "chance of a crisis (%)", True),
+    ("final_reputation", "final reputation (mean opinion, -1 to 1)", False),
+    ("reputation_drop", "reputation drop (start minus final)", False),
+    ("reach", "reach (% of consumers)", True),
+    ("peak_posts", "peak negative posts (per hour)", False),
+    ("churned", "churned customers", False),
+    ("revenue_lost", "revenue lost ({currency})", False),
+]
+METRIC_NAMES = {m: h.split(" (")[0] for m, h, _ in KEY_METRICS}
+NETWORKS = {
+    "barabasi_albert": lambda n: f"Barabási–Albert, scale-free (m = {n.get('m', '?')})",
+    "watts_strogatz": lambda n: f"Watts–Strogatz small world (k = {n.get('k', '?')}, "
+                                f"rewiring {n.get('rewire_p', '?')})",
+    "erdos_renyi": lambda n: f"Erdős–Rényi random graph (mean degree {n.get('mean_degree', '?')})",
+    "holme_kim": lambda n: f"Holme–Kim, scale-free with clustering (m = {n.get('m', '?')}, "
+                           f"triad chance {n.get('triad_p', '?')})",
+    "stochastic_block": lambda n: f"stochastic block model ({n.get('blocks', '?')} communities, "
+                                  f"mixing {n.get('mixing', '?')})",
+    "well_mixed": lambda n: f"well mixed, no graph ({n.get('mean_degree', '?')} random readers per post)",
+    "file": lambda n: f"edge-list file {n.get('path', '?')} "
+                      f"({'directed' if n.get('directed') else 'undirected'})",
+}
+FIGURE_CAPTIONS = {
+    "over_time_reputation": "Reputation of the brand (mean opinion of all consumers) over time: per "
+                            "condition the median over runs (line) and the 25–75% band; dashed "
+                            "vertical lines mark each condition's median time of the brand's first action.",
+    "over_time_posts": "Negative posts per hour over time: median over runs and 25–75% band per "
+                       "condition; dashed lines: median time of the brand's first action.",
+    "over_time_churn": "Churned customers (cumulative) over time: median over runs and 25–75% band "
+                       "per condition; dashed lines: median time of the brand's first action.",
+    "response_timing": "Final reputation, revenue lost and peak negative posts against the response "
+                       "delay: per strategy the mean over runs and its 95% interval; the baseline "
+                       "as a dashed horizontal line with its interval; the critical window, where "
+                       "found, on the reputation panel.",
+    "heatmap_final_reputation": "Mean final reputation over the grid of the two swept keys, one "
+                                "panel per strategy (the baseline excluded), on one colour scale.",
+}
+FIGURE_ORDER = list(FIGURE_CAPTIONS)
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:62rem;
+margin:2rem auto;padding:0 1rem;line-height:1.45;color:#1a1a1a}
+h1{font-size:1.6rem;margin-bottom:.3rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:.82rem;margin:.6rem 0 1.2rem;display:block;overflow-x:auto}
+th,td{padding:.3rem .5rem;border-bottom:1px solid #e2e2e2;text-align:right;vertical-align:top}
+th{background:#f4f4f4;font-weight:600}th:first-child,td:first-child{text-align:left}
+td .ci{color:#666;font-size:.75rem;white-space:nowrap}
+figure{margin:1.2rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{font-size:.85rem;color:#444}
+pre{background:#f6f6f6;padding:.7rem;overflow-x:auto}code{font-family:ui-monospace,Menlo,Consolas,monospace}
+.note{font-size:.85rem;color:#444}
+""".strip()
+
+
+# -- the document as blocks, rendered twice ------------------------------------------------------
+# ("h1"|"h2", text) | ("p", text) | ("ul", [text]) | ("table", caption, header, rows)
+# | ("figure", path, caption) | ("code", text). A table cell is text or (value, interval).
+
+def _md_escape(text: str) -> str:
+    return re.sub(r"([\\`*\[\]<>|])", r"\\\1", str(text))
+
+
+def _md_cell(cell) -> str:
+    if isinstance(cell, tuple):
+        return _md_escape(f"{cell[0]} {cell[1]}")
+    return _md_escape(cell)
+
+
+def to_markdown(blocks: list[tuple]) -> str:
+    out = []
+    for block in blocks:
+        kind = block[0]
+        if kind == "h1":
+            out.append(f"# {_md_escape(block[1])}")
+        elif kind == "h2":
+            out.append(f"## {_md_escape(block[1])}")
+        elif kind == "p":
+            out.append(_md_escape(block[1]))
+        elif kind == "ul":
+            out.append("\n".join(f"- {_md_escape(item)}" for item in block[1]))
+        elif kind == "table":
+            _, caption, header, rows = block
+            lines = [f"**{_md_escape(caption)}**", "",
+                     "| " + " | ".join(_md_escape(h) for h in header) + " |",
+                     "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|"]
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+            out.append("\n".join(lines))
+        elif kind == "figure":
+            _, path, caption = block
+            out.append(f"![{_md_escape(path.stem)}]({FIGURES_DIR}/{path.name})\n\n"
+                       f"*{_md_escape(caption)}*")
+        elif kind == "code":
+            fence = "````" if "```" in block[1] else "```"
+            out.append(f"{fence}bash\n{block[1]}\n{fence}")
+    return "\n\n".join(out) + "\n"
+
+
+def _h(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _html_cell(cell) -> str:
+    if isinstance(cell, tuple):
+        return f"{_h(cell[0])}<br><span class=\"ci\">{_h(cell[1])}</span>"
+    return _h(cell)
+
+
+def to_html(blocks: list[tuple], title: str) -> str:
+    body = []
+    for block in blocks:
+        kind = block[0]
+        if kind in ("h1", "h2"):
+            body.append(f"<{kind}>{_h(block[1])}</{kind}>")
+        elif kind == "p":
+            body.append(f"<p>{_h(block[1])}</p>")
+        elif kind == "ul":
+            body.append("<ul>" + "".join(f"<li>{_h(i)}</li>" for i in block[1]) + "</ul>")
+        elif kind == "table":
+            _, caption, header, rows = block
+            head = "".join(f"<th>{_h(h)}</th>" for h in header)
+            trs = "".join("<tr>" + "".join(f"<td>{_html_cell(c)}</td>" for c in row) + "</tr>"
+                          for row in rows)
+            body.append(f"<p><strong>{_h(caption)}</strong></p>\n<table><thead><tr>{head}</tr></thead>"
+                        f"<tbody>{trs}</tbody></table>")
+        elif kind == "figure":
+            _, path, caption = block
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
+            body.append(f"<figure><img src=\"data:image/png;base64,{data}\" alt=\"{_h(path.stem)}\">"
+                        f"<figcaption>{_h(caption)}</figcaption></figure>")
+        elif kind == "code":
+            body.append(f"<pre><code>{_h(block[1])}</code></pre>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>{_h(title)}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n"
+            + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+# -- content ----------------------------------------------------------------------------------
+
+def _scenario(exp: Experiment) -> dict:
+    path = exp.folder / "scenario.toml"
+    if not path.is_file():
+        return {}
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def _scenario_blocks(exp: Experiment) -> list[tuple]:
+    sc = _scenario(exp)
+    sim, pop, net = sc.get("simulation", {}), sc.get("population", {}), sc.get("network", {})
+    name = sc.get("name", exp.meta.get("scenario", "?"))
+    days = sim.get("days", exp.meta.get("days"))
+    dt = sim.get("dt_hours", exp.meta.get("dt_hours"))
+    kind = net.get("kind")
+    items = [f"Name: {name}"]
+    if sc.get("description"):
+        items.append(f"Description: {sc['description']}")
+    if pop.get("size") is not None:
+        items.append(f"Population: {int(pop['size']):,d} consumers"
+                     + (f", {fmt(100 * pop['customer_share'], trailing=False)}% of them customers"
+                        if pop.get("customer_share") is not None else ""))
+    if kind:
+        items.append(f"Network: {NETWORKS.get(kind, lambda n: kind)(net)}")
+    complaint = sc.get("complaint", {})
+    if complaint.get("placement"):
+        n = complaint.get("complainants", 1)
+        items.append(f"Complaint: {n} complainant{'s' if n != 1 else ''}, placed at "
+                     f"{'a hub' if complaint['placement'] == 'hub' else complaint['placement']}")
+    if days is not None:
+        items.append(f"Horizon: {fmt(days, trailing=False)} days, one step = "
+                     f"{fmt(dt, trailing=False)} h" if dt is not None else
+                     f"Horizon: {fmt(days, trailing=False)} days")
+    note = ("From scenario.toml in this folder, the base scenario: each condition changes the keys "
+            "listed under Design." if sc else
+            "No scenario.toml in this folder: the scenario is given by name only.")
+    return [("h2", "Scenario"), ("ul", items), ("p", note)]
+
+
+def _design_blocks(exp: Experiment) -> list[tuple]:
+    n_cond = len(exp.conditions)
+    reps = exp.replications
+    seed = exp.meta.get("seed", "?")
+    kind = {"compare": "comparison of strategies", "sweep": "sweep"}.get(exp.kind, exp.kind)
+    strategies = ", ".join(f"{s} (baseline)" if s == exp.baseline else s for s in exp.strategies)
+    items = [f"Kind: {kind}", f"Strategies: {strategies}"]
+    for key, values in exp.vary.items():
+        unit = " hours" if key == DELAY_KEY else ""
+        items.append(f"Swept: {key} = {', '.join(value_text(v) for v in values)}{unit}")
+    if DELAY_KEY in exp.vary:
+        items.append(f"Response delays are counted {CLOCKS.get(exp.clock, 'from ' + exp.clock)}.")
+    failed = exp.failed_runs()
+    runs = n_cond * reps
+    items.append(f"Conditions: {n_cond}; replications: {reps} per condition ({runs:,d} runs"
+                 + (f", {failed} of which failed and are left out; their errors are in summary.csv)"
+                    if failed else ")"))
+    items.append(f"Paired seeds: replication r uses child r of SeedSequence({seed}) in every "
+                 "condition, so conditions differ only by their changes (common random numbers), "
+                 "and differences are paired replication by replication.")
+    items.append("Intervals: 95% t-intervals of the mean over runs; paired differences are the "
+                 f"condition minus the baseline ({exp.baseline}) with the same other keys.")
+    return [("h2", "Design"), ("ul", items)]
+
+
+def _pct(metric_is_share: bool, v):
+    return v * 100 if metric_is_share and pd.notna(v) else v
+
+
+def _interval(lo, hi, sign=False) -> str:
+    return f"[{fmt(lo, sign=sign)}, {fmt(hi, sign=sign)}]"
+
+
+def _results_blocks(exp: Experiment) -> list[tuple]:
+    blocks: list[tuple] = [("h2", "Results")]
+    if exp.aggregate is None:
+        return blocks + [("p", "No aggregate.csv in this folder: no results to report.")]
+    metrics = [(m, h.format(currency=exp.currency), share) for m, h, share in KEY_METRICS
+               if len(exp.stat(m))]
+    stats = {m: exp.stat(m).set_index("condition") for m, _, _ in metrics}
+    n_stat = stats.get("final_reputation", next(iter(stats.values()), pd.DataFrame()))
+    ids = exp.conditions["condition"].astype(int).tolist()
+
+    header = ["condition", "runs"] + [h for _, h, _ in metrics]
+    rows = []
+    for c in ids:
+        row = [exp.label(c), fmt(n_stat.loc[c, "n"], trailing=False) if c in n_stat.index else "n/a"]
+        for m, _, share in metrics:
+            s = stats[m]
+            if c not in s.index:
+                row.append("n/a")
+                continue
+            r = s.loc[c]
+            row.append((fmt(_pct(share, r["mean"])),
+                        _interval(_pct(share, r["ci_low"]), _pct(share, r["ci_high"]))))
+        rows.append(row)
+    blocks.append(("table", "Mean over all runs [95% interval]", header, rows))
+
+    rows = []
+    for c in ids:
+        if exp.strategy_of(c) == exp.baseline:
+            continue
+        row = [exp.label(c)]
+        for m, _, share in metrics:
+            s = stats[m]
+            if c not in s.index or pd.isna(s.loc[c, "diff_mean"]):
+                row.append("n/a")
+                continue
+            r = s.loc[c]
+            row.append((fmt(_pct(share, r["diff_mean"]), sign=True),
+                        _interval(_pct(share, r["diff_low"]), _pct(share, r["diff_high"]), sign=True)))
+        rows.append(row)
+    if rows:
+        dheader = ["condition"] + [h.replace("(%)", "(percentage points)").replace(
+            "(% of consumers)", "(percentage points)") for _, h, _ in metrics]
+        blocks.append(("table", f"Paired difference from the baseline ({exp.baseline}) "
+                                "[95% interval]; positive = more than under the baseline",
+                       dheader, rows))
+
+    crisis_metrics = [(m, h, share) for m, h, share in metrics if m != "crisis" and len(exp.stat(m, "crisis"))]
+    if crisis_metrics:
+        cstats = {m: exp.stat(m, "crisis").set_index("condition") for m, _, _ in crisis_metrics}
+        first = cstats[crisis_metrics[0][0]]
+        header = ["condition", "runs with a crisis"] + [h for _, h, _ in crisis_metrics]
+        rows = []
+        for c in ids:
+            row = [exp.label(c), fmt(first.loc[c, "n"], trailing=False) if c in first.index else "0"]
+            for m, _, share in crisis_metrics:
+                s = cstats[m]
+                if c not in s.index or pd.isna(s.loc[c, "mean"]):
+                    row.append("n/a")
+                    continue
+                r = s.loc[c]
+                row.append((fmt(_pct(share, r["mean"])),
+                            _interval(_pct(share, r["ci_low"]), _pct(share, r["ci_high"]))))
+            rows.append(row)
+        blocks.append(("table", "Damage given a crisis: mean over the runs where the brand detected "
+                                "a crisis [95% interval]", header, rows))
+    return blocks
+
+
+def critical_sentences(exp: Experiment) -> list[str]:
+    """One sentence per row of critical_window.csv (none when the file is absent)."""
+    crit = exp.critical
+    if crit is None or not len(crit):
+        return []
+    out = []
+    for _, row in crit.iterrows():
+        metric = METRIC_NAMES.get(str(row["metric"]), str(row["metric"]).replace("_", " "))
+        clock = CLOCKS.get(str(row.get("clock", exp.clock)), "after " + str(row.get("clock")))
+        s, status = row["strategy"], row["status"]
+        gain = fmt(row.get("immediate_gain"), sign=True)
+        if status == "found":
+            lo, hi = row.get("ci_low"), row.get("ci_high")
+            ci = (f" (95% CI {hours_text(lo) if pd.notna(lo) else '?'} to "
+                  f"{hours_text(hi) if pd.notna(hi) else '?'} h)")
+            out.append(f"{s}: the critical window for the {metric} is about "
+                       f"{hours_text(row['critical_delay_h'])} h {clock}{ci}. A response later than "
+                       f"that wins back less than half of what an immediate response wins back "
+                       f"relative to ignoring (immediate gain {gain}).")
+        elif status == "beyond_range":
+            top = max((float(v) for v in exp.vary.get(DELAY_KEY, [])), default=float("nan"))
+            out.append(f"{s}: for the {metric}, a response still wins back at least half of the "
+                       f"immediate gain ({gain}) at every swept delay, up to {hours_text(top)} h "
+                       f"{clock}: the critical window lies beyond the swept range.")
+        elif status == "no_gain":
+            out.append(f"{s}: for the {metric}, an immediate response gains nothing over ignoring "
+                       f"(immediate gain {gain}), so there is no critical window.")
+        else:
+            out.append(f"{s}: critical window for the {metric}: {status}.")
+    return out
+
+
+def _figure_paths(exp: Experiment) -> list[Path]:
+    folder = exp.folder / FIGURES_DIR
+    pngs = sorted(folder.glob("*.png")) if folder.is_dir() else []
+    if not pngs:
+        all_figures(exp.folder)
+        pngs = sorted(folder.glob("*.png")) if folder.is_dir() else []
+    rank = {stem: i for i, stem in enumerate(FIGURE_ORDER)}
+    return sorted(pngs, key=lambda p: (rank.get(p.stem, len(rank)), p.name))
+
+
+def report_blocks(exp: Experiment) -> tuple[str, list[tuple]]:
+    """(title, blocks) of the report."""
+    kind = {"compare": "strategy comparison", "sweep": "response sweep"}.get(exp.kind, exp.kind)
+    title = f"Bad-buzz experiment: {kind}, scenario {exp.meta.get('scenario', '?')}"
+    blocks: list[tuple] = [("h1", title), ("h2", "Question"), ("p", QUESTION)]
+    blocks += _scenario_blocks(exp)
+    blocks += _design_blocks(exp)
+    blocks += _results_blocks(exp)
+    sentences = critical_sentences(exp)
+    if sentences:
+        blocks += [("h2", "Critical window"),
+                   ("p", "The critical window is the response delay beyond which the remedy wins "
+                         "back less than half of what an immediate remedy wins back relative to "
+                         "ignoring.")]
+        blocks += [("p", s) for s in sentences]
+    figures = _figure_paths(exp)
+    if figures:
+        blocks.append(("h2", "Figures"))
+        blocks += [("figure", p, FIGURE_CAPTIONS.get(p.stem, p.stem.replace("_", " ")))
+                   for p in figures]
+    blocks += [("h2", "Reproduce"),
+               ("p", "From the project folder (the same seed gives the same runs, so the same numbers):"),
+               ("code", str(exp.meta.get("command", "(no command recorded in experiment.json)")))]
+    return title, blocks
+
+
+def write_report(folder: str | Path) -> tuple[Path, Path]:
+    """Write ``report.md`` and ``report.html`` into the experiment folder; return their paths.
+
+    The figures in ``figures/`` are used as they are; when there are none, they are drawn first
+    (:func:`simulation.experiment_plots.all_figures`).
+    """
+    exp = load_experiment(folder)
+    title, blocks = report_blocks(exp)
+    md, page = exp.folder / "report.md", exp.folder / "report.html"
+    write_text(md, to_markdown(blocks))
+    write_text(page, to_html(blocks, title))
+    return md, page
