@@ -36,6 +36,7 @@ from .scenario import ScenarioError, load_scenario, strategy_overrides, to_dict,
 QUANTILE_SERIES = ("reputation", "reputation_customers", "posts_negative_per_h", "angry", "churned", "search_stock")
 QUANTILES = (5, 25, 50, 75, 95)
 STRATEGY_KEY = "brand.strategy"
+BRAND_TIMING_KEYS = {"brand.delay_hours", "brand.anchor"}
 
 
 # -- the plan -----------------------------------------------------------------------------------
@@ -89,7 +90,14 @@ class Plan:
             self.strategies = [self.baseline] + list(self.strategies)
         if not self.conditions:
             combos = itertools.product(self.strategies, *self.vary.values())
-            self.conditions = [{STRATEGY_KEY: s, **dict(zip(self.vary, values))} for s, *values in combos]
+            seen = []
+            for s, *values in combos:
+                c = {STRATEGY_KEY: s, **dict(zip(self.vary, values))}
+                if s == "ignore":  # the brand's timing keys do nothing when it never acts: run once
+                    c = {k: (None if k in BRAND_TIMING_KEYS else v) for k, v in c.items()}
+                if c not in seen:
+                    seen.append(c)
+            self.conditions = seen
         for c in self.conditions:  # every condition must make a valid scenario
             self.scenario_for(c)
 
@@ -100,11 +108,13 @@ class Plan:
     def scenario_for(self, changes: dict) -> Scenario:
         """The base scenario with one condition's changes (a preset replaces a custom schedule)."""
         extra = strategy_overrides(changes[STRATEGY_KEY])
-        return with_changes(self.base, {**extra, **changes}, source="experiment")
+        set_ = {k: v for k, v in changes.items() if v is not None}
+        return with_changes(self.base, {**extra, **set_}, source="experiment")
 
     @staticmethod
     def label(changes: dict) -> str:
-        return ", ".join([str(changes[STRATEGY_KEY])] + [f"{k}={v}" for k, v in changes.items() if k != STRATEGY_KEY])
+        return ", ".join([str(changes[STRATEGY_KEY])] + [f"{k}={v}" for k, v in changes.items()
+                                                         if k != STRATEGY_KEY and v is not None])
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "scenario": self.base.name, "seed": self.seed,
@@ -299,12 +309,15 @@ def describe_values(x: np.ndarray) -> dict:
                 q95=float(np.percentile(x, 95)), ci_low=lo, ci_high=hi)
 
 
-def baseline_of(plan: Plan) -> dict[int, int]:
-    """For each condition, the baseline-strategy condition with the same other keys."""
-    index = {tuple((k, c[k]) for k in plan.keys if k != STRATEGY_KEY): i
-             for i, c in enumerate(plan.conditions) if c[STRATEGY_KEY] == plan.baseline}
-    return {i: index.get(tuple((k, c[k]) for k in plan.keys if k != STRATEGY_KEY))
-            for i, c in enumerate(plan.conditions)}
+def baseline_of(plan: Plan) -> dict[int, int | None]:
+    """For each condition, the baseline-strategy condition with the same other keys (the brand's
+    timing keys aside when the baseline is to ignore)."""
+    def other(c):
+        return tuple((k, c[k]) for k in plan.keys if k != STRATEGY_KEY
+                     and not (plan.baseline == "ignore" and k in BRAND_TIMING_KEYS))
+
+    index = {other(c): i for i, c in enumerate(plan.conditions) if c[STRATEGY_KEY] == plan.baseline}
+    return {i: index.get(other(c)) for i, c in enumerate(plan.conditions)}
 
 
 def aggregate(summary: pd.DataFrame, plan: Plan) -> pd.DataFrame:

@@ -32,8 +32,10 @@ def test_conditions_are_full_factorial_with_baseline_added():
     plan = sweep_plan(tiny(), ["quick_fix", "delay"], {"brand.delay_hours": [1, 2], "spread.visibility": [0.2, 0.4]},
                       2, seed=1)
     assert plan.strategies == ["ignore", "quick_fix", "delay"]
-    assert len(plan.conditions) == 3 * 2 * 2
-    assert plan.conditions[0] == {"brand.strategy": "ignore", "brand.delay_hours": 1, "spread.visibility": 0.2}
+    # Ignoring does not depend on the brand's timing: run once per other value.
+    assert len(plan.conditions) == 2 + 2 * 2 * 2
+    assert plan.conditions[0] == {"brand.strategy": "ignore", "brand.delay_hours": None, "spread.visibility": 0.2}
+    assert plan.conditions[2] == {"brand.strategy": "quick_fix", "brand.delay_hours": 1, "spread.visibility": 0.2}
 
 
 def test_vary_parsing():
@@ -148,6 +150,6 @@ def test_sweep_finds_a_critical_window_and_writes_quantiles(tmp_path):
     assert {"q05", "q25", "q50", "q75", "q95", "mean", "series"} <= set(q.columns)
     r = q[(q.series == "reputation")]
     assert (r.q05 <= r.q50).all() and (r.q50 <= r.q95).all()
-    assert len(r) == 6 * (48 + 1)
+    assert len(r) == (1 + 3) * (48 + 1)
     meta = json.loads((tmp_path / "meta.json").read_text())
-    assert meta["conditions"] == 6 and meta["replications"] == 4
+    assert meta["conditions"] == 4 and meta["replications"] == 4
