@@ -110,6 +110,10 @@ def cmd_run(args) -> int:
                    strategy=strategy, wall_seconds=round(time.perf_counter() - t0, 3),
                    network=snap.network.report, **extra)
     s = res.summary
+    rep = snap.network.report
+    dropped = {k: rep.get(k, 0) for k in ("self_loops_removed", "duplicate_edges_removed", "isolated_nodes")}
+    if any(dropped.values()):
+        print("network: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in dropped.items()))
     not_fired = int(s.actions_not_fired.sum())
     if not_fired:
         print(f"note: {not_fired} scheduled action(s) never fired (no detection, or past the horizon)")
