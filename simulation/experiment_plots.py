@@ -10,12 +10,19 @@ PDF through :func:`simulation.plots.save`, with the palette and style of the run
 
 - :func:`over_time`: reputation, negative posts per hour and churned customers over time, a median
   line and a 25–75% band per condition, and each condition's median time of the brand's first
-  action as a dashed vertical line in its colour. A sweep with more than eight conditions shows at
-  most six of them, spread across the swept values; the legend says which.
+  action (over its runs with an action) as a dashed vertical line in its colour; conditions that
+  act at nearly the same time share the line by turns, so no colour hides another. A sweep with
+  more than eight conditions shows at most six of them, spread across the swept values; the
+  legend says which. Negative posts are shown only while they last (until every condition stays
+  under 2% of the peak, and past the brand's first actions), which the title says, since a buzz of
+  hours is invisible on an axis of weeks.
 - :func:`timing`: final reputation, revenue lost and peak negative posts against the response
   delay (sweeps over ``brand.delay_hours``): per strategy the mean and its 95% interval; the
-  baseline strategy as a dashed horizontal line with its interval; the critical window (from
-  ``critical_window.csv``) on the reputation panel.
+  baseline strategy as a dashed horizontal line with its interval (``ignore`` has no delay and
+  is run once; a baseline that acts at each delay is a dashed line instead); the critical window
+  (from ``critical_window.csv``) on the panel of its metric, the reputation. The delay axis is
+  logarithmic past the smallest positive delay when the delays span more than a factor 12 (the
+  x label says so), with a tick at each swept delay.
 - :func:`heatmap`: the mean final reputation over the grid of a two-key sweep, one panel per
   strategy other than the baseline, each cell written out, on one shared colour scale.
 - :func:`all_figures`: those of the above that apply.
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -51,6 +59,9 @@ FIGURES_DIR = "figures"
 MAX_CONDITIONS = 8       # over time: all conditions up to this many ...
 SHOWN_CONDITIONS = 6     # ... else at most this many, spread across the swept values
 OVER_TIME_BAND = ("q25", "q75")
+POSTS_SHOWN = 0.02       # negative posts over time: shown while above this share of the peak
+CRITICAL_NOTE_WIDTH = 42  # characters per line of the critical-window notes
+MIN_TICK_GAP = 0.1       # share of a timing panel's width between two labelled delays
 HEATMAP_CMAP = "cividis"  # perceptually uniform and readable with colour-vision deficiencies
 # colours after the baseline's black; yellow (weak on white) and grey come last
 PALETTE = [OKABE_ITO[c] for c in ("orange", "sky_blue", "bluish_green", "vermillion", "blue",
@@ -254,7 +265,8 @@ class Experiment:
         s = self.summary
         if s is None or "error" not in s:
             return 0
-        return int((s["error"].fillna("").astype(str).str.len() > 0).sum())
+        errors = s["error"]
+        return int((errors.notna() & (errors.astype(str).str.strip() != "")).sum())
 
     def subtitle(self) -> str:
         reps = f", {self.replications} replications per condition" if self.replications else ""
@@ -305,10 +317,10 @@ def chosen_conditions(exp: Experiment) -> tuple[list[int], str]:
     """The conditions drawn over time and, when not all of them, a note saying which.
 
     Up to ``MAX_CONDITIONS`` conditions: all. More (sweeps): the other swept keys are held at
-    their first value; the baseline strategy keeps one condition (its first: with
-    ``brand.delay_hours`` swept, its runs do not depend on the delay); the remaining slots of
-    ``SHOWN_CONDITIONS`` are shared among the other strategies, each getting conditions spread
-    evenly across the main swept key (``brand.delay_hours`` when swept, else the first).
+    their first value; the ``SHOWN_CONDITIONS`` slots are shared among the strategies, each
+    getting conditions spread evenly across the main swept key (``brand.delay_hours`` when swept,
+    else the first), except that with the delay swept the baseline strategy keeps one condition
+    (its runs do not depend on a delay it never uses).
     """
     cond = exp.conditions
     all_ids = cond["condition"].astype(int).tolist()
@@ -324,10 +336,12 @@ def chosen_conditions(exp: Experiment) -> tuple[list[int], str]:
     others = [s for s in order if s != exp.baseline]
     chosen: dict[str, list[int]] = {}
     slots = SHOWN_CONDITIONS
-    if exp.baseline in order:
+    if exp.baseline in order and main == DELAY_KEY:  # nothing to delay: one condition is enough
         chosen[exp.baseline] = pool.loc[pool[STRATEGY_KEY].astype(str) == exp.baseline,
                                         "condition"].astype(int).tolist()[:1]
         slots -= 1
+    else:
+        others = order
     for i, s in enumerate(others):
         share = slots // len(others) + (1 if i < slots % len(others) else 0)
         rows = pool[pool[STRATEGY_KEY].astype(str) == s]
@@ -343,7 +357,7 @@ def chosen_conditions(exp: Experiment) -> tuple[list[int], str]:
         if s == exp.baseline and main == DELAY_KEY:
             parts.append(f"{s} (independent of the delay)")
         elif main in picked:
-            unit = " h" if main == DELAY_KEY else ""
+            unit = "\u00a0h" if main == DELAY_KEY else ""  # no line break before the unit
             parts.append(f"{s} at {', '.join(value_text(v) for v in picked[main])}{unit}")
         else:
             parts.append(s)
@@ -353,6 +367,17 @@ def chosen_conditions(exp: Experiment) -> tuple[list[int], str]:
         note += "\n(" + ", ".join(f"{k} = {value_text(v)}" for k, v in held.items()) + ")"
     note = note.replace(": ", f" ({what} spread out): ", 1) if len(parts) else note
     return ids, note
+
+
+def _short_label(exp: Experiment, condition: int) -> str:
+    """The strategy and the main swept value: "quick_fix, delay 6 h"; the baseline alone when
+    the delay is swept (it has no action to delay)."""
+    row = exp.conditions.set_index("condition").loc[condition]
+    strategy = str(row.get(STRATEGY_KEY, exp.strategy_of(condition)))
+    main = DELAY_KEY if DELAY_KEY in exp.vary else next(iter(exp.vary))
+    if main == DELAY_KEY:
+        return strategy if strategy == exp.baseline else f"{strategy}, delay {value_text(row[main])} h"
+    return f"{strategy}, {main}={value_text(row[main])}"
 
 
 def _sort_key(v):
@@ -369,14 +394,31 @@ def over_time_figures(exp: Experiment) -> dict[str, Figure]:
         return {}
     ids, note = chosen_conditions(exp)
     ids = [c for c in ids if c in set(q["condition"].astype(int))]
+    labels = {c: exp.label(c) for c in ids}
+    if note:  # a chosen few: the note says what is held, the labels say only what differs
+        labels = {c: _short_label(exp, c) for c in ids}
     colour = styles(ids, next((c for c in ids if exp.strategy_of(c) == exp.baseline), None))
     first_action = exp.first_action_h()
-    scale, xlabel = time_unit(exp.horizon_h)
+    note = "\n".join(textwrap.fill(part, 52) for part in note.split("\n")) if note else ""
     out = {}
     for series, stem, title, ylabel in OVER_TIME:
         rows = q[q["series"] == series]
         if not len(rows):
             continue
+        horizon = exp.horizon_h
+        if series == "posts_negative_per_h":  # the buzz is brief: show it, not weeks of zeros
+            shown = rows[rows["condition"].astype(int).isin(ids)]
+            actions = [first_action[c] for c in ids if c in first_action]
+            end = _active_end(shown, actions, horizon)
+            if end < horizon:
+                scale = time_unit(end)[0]
+                unit = "days" if scale == 24 else "hours"
+                title = (f"{title}: the first {hours_text(end / scale)} {unit}\n"
+                         f"(later, under {POSTS_SHOWN:.0%} of the peak in every condition)")
+                horizon = end
+        scale, xlabel = time_unit(horizon)
+        dashes = _interleaved_dashes({c: first_action[c] for c in ids if c in first_action},
+                                     near=0.004 * horizon)
         with _style():
             fig = _new_figure((7.2, 3.9))
             ax = fig.add_subplot()
@@ -388,11 +430,14 @@ def over_time_figures(exp: Experiment) -> dict[str, Figure]:
                 col, ls = colour[c]
                 ax.fill_between(x, d[OVER_TIME_BAND[0]], d[OVER_TIME_BAND[1]], color=col,
                                 alpha=0.16, linewidth=0, zorder=2)
-                ax.plot(x, d["q50"], color=col, linestyle=ls, label=exp.label(c), zorder=3)
+                ax.plot(x, d["q50"], color=col, linestyle=ls, zorder=3,
+                        label=textwrap.fill(labels[c], 40))
                 if c in first_action:
-                    ax.axvline(first_action[c] / scale, color=col, linestyle="--", linewidth=1.1,
-                               zorder=2.5)
-            ax.set_xlim(0, exp.horizon_h / scale)
+                    ax.axvline(first_action[c] / scale, color=col, linewidth=1.1, zorder=2.5,
+                               linestyle=dashes[c])
+            ax.set_xlim(0, horizon / scale)
+            if series != "reputation":  # counts and rates: from zero
+                ax.set_ylim(bottom=0)
             ax.set(title=f"{title}\n{exp.subtitle()}", xlabel=xlabel, ylabel=ylabel)
             if series == "reputation":
                 ax.axhline(float(rows.sort_values("hours")["q50"].iloc[0]), color="0.45",
@@ -415,6 +460,40 @@ def over_time_figures(exp: Experiment) -> dict[str, Figure]:
     return out
 
 
+def _interleaved_dashes(times: dict[int, float], near: float, seg: float = 3.0) -> dict[int, tuple]:
+    """A dash pattern per condition such that conditions acting at nearly the same time (within
+    ``near`` hours of the previous one: lines that would be drawn on top of each other) share
+    the line by turns: each colour stays visible instead of the last one drawn hiding the others."""
+    groups: list[list[int]] = []
+    last = None
+    for c, t in sorted(times.items(), key=lambda item: item[1]):
+        if last is None or t - last > near:
+            groups.append([])
+        groups[-1].append(c)
+        last = t
+    out = {}
+    for members in groups:
+        n = len(members)
+        for k, c in enumerate(members):
+            out[c] = (k * seg, (seg, (n - 1) * seg)) if n > 1 else (0, (seg + 1, seg - 1))
+    return out
+
+
+def _active_end(rows: pd.DataFrame, actions: list[float], horizon: float) -> float:
+    """Hours to show of negative posts: until the 75th percentile of every condition has stayed
+    below ``POSTS_SHOWN`` of the highest median, plus a sixth, and past the brand's first
+    actions; at least a day; the whole horizon when that would show most of it anyway."""
+    peak = float(rows["q50"].max()) if len(rows) else 0.0
+    if not peak > 0:
+        return horizon
+    busy = rows.loc[rows["q75"] >= POSTS_SHOWN * peak, "hours"]
+    end = max([float(busy.max()) if len(busy) else 0.0, *actions]) * 7 / 6
+    end = max(end, min(24.0, horizon))
+    step = 24.0 if time_unit(end)[0] == 24 else 6.0  # whole days, or hours by sixes
+    end = math.ceil(end / step - 1e-9) * step
+    return horizon if end > 0.6 * horizon else end
+
+
 def over_time(folder: str | Path) -> list[Path]:
     """Reputation, negative posts per hour and churned customers over time, per condition:
     ``figures/over_time_{reputation,posts,churn}.{png,pdf}``. Returns the paths written."""
@@ -431,10 +510,10 @@ def _save_all(exp: Experiment, figures: dict[str, Figure]) -> list[Path]:
 
 # -- response timing ------------------------------------------------------------------------------
 
-def _delay_axis(ax, delays: np.ndarray) -> bool:
+def _delay_axis(ax, delays: np.ndarray) -> float | None:
     """Symmetric-log x axis when the delays span more than a factor 12 (linear from 0 to the
-    smallest positive delay), with a tick at each swept delay when there are at most ten.
-    Returns whether the axis is logarithmic."""
+    smallest positive delay, logarithmic beyond), with a tick at each swept delay when there are
+    at most ten. Returns the delay where the log scale starts, or None for a linear axis."""
     positive = delays[delays > 0]
     log = len(positive) > 1 and positive.max() / positive.min() > 12
     if log:
@@ -442,22 +521,38 @@ def _delay_axis(ax, delays: np.ndarray) -> bool:
         ax.set_xlim(0 if delays.min() >= 0 else None, positive.max() * 1.25)
     if len(delays) <= 10:
         ax.set_xticks(delays)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: hours_text(v)))
         ax.xaxis.set_minor_locator(NullLocator())
-    return log
+        # label the ticks far enough apart to be read (first and last always): 96 and 168
+        # sit close on a log scale
+        to_axes = ax.transScale + ax.transLimits
+        pos = to_axes.transform(np.column_stack([delays, np.zeros_like(delays)]))[:, 0]
+        keep = [0]
+        for i in range(1, len(delays) - 1):
+            if pos[i] - pos[keep[-1]] >= MIN_TICK_GAP and pos[-1] - pos[i] >= MIN_TICK_GAP:
+                keep.append(i)
+        keep.append(len(delays) - 1)
+        shown = {float(delays[i]) for i in keep}
+        ax.xaxis.set_major_formatter(FuncFormatter(
+            lambda v, _: hours_text(v) if any(_same(v, d) for d in shown) else ""))
+    return float(positive.min()) if log else None
 
 
 def critical_text(row, unit: str = "h") -> str:
     """The annotation of one row of critical_window.csv."""
     status = str(row.get("status", ""))
     if status == "found":
-        ci = ""
         lo, hi = row.get("ci_low"), row.get("ci_high")
-        if pd.notna(lo) or pd.notna(hi):
-            ci = f" (CI {hours_text(lo) if pd.notna(lo) else '?'}–{hours_text(hi) if pd.notna(hi) else '?'} {unit})"
+        if pd.notna(lo) and pd.notna(hi):
+            ci = f"\n(CI {hours_text(lo)}–{hours_text(hi)} {unit})"
+        elif pd.notna(lo):
+            ci = f"\n(CI from {hours_text(lo)} {unit} to beyond the swept delays)"
+        elif pd.notna(hi):
+            ci = f"\n(CI up to {hours_text(hi)} {unit})"
+        else:
+            ci = ""
         return f"critical window ≈ {hours_text(row['critical_delay_h'])} {unit}{ci}"
     if status == "beyond_range":
-        return "critical window beyond the\nswept delays (gain stays above half)"
+        return "critical window beyond the swept delays\n(gain stays above half)"
     if status == "no_gain":
         return "no critical window:\nan immediate response gains nothing"
     return f"critical window: {status}"
@@ -471,7 +566,7 @@ def timing_figure(exp: Experiment) -> Figure | None:
     baseline = exp.baseline
     # one line per (strategy, values of the other swept keys)
     base = exp.stat(TIMING_PANELS[0][0])
-    groups = base.groupby([STRATEGY_KEY, *others], sort=False).size().index.tolist()
+    groups = base.groupby([STRATEGY_KEY, *others], sort=False, dropna=False).size().index.tolist()
     groups = [g if isinstance(g, tuple) else (g,) for g in groups]
     combos = list(dict.fromkeys(g[1:] for g in groups))
     strategies = [s for s in exp.strategies if any(str(g[0]) == s for g in groups)]
@@ -491,11 +586,26 @@ def timing_figure(exp: Experiment) -> Figure | None:
     def combo_text(combo):
         return ", ".join(f"{k}={value_text(v)}" for k, v in zip(others, combo))
 
-    delays = np.array(sorted({float(v) for v in exp.conditions[DELAY_KEY]}))
+    # the baseline "ignore" has no delay (NaN): it is run once
+    delays = np.sort(pd.to_numeric(exp.conditions[DELAY_KEY], errors="coerce").dropna().unique())
+    # the legend's size, known before drawing so that the figure can make room for it
+    names = [str(g[0]) + (f", {combo_text(g[1:])}" if by_combo else "")
+             + (" (baseline)" if g[0] == baseline else "") for g in groups]
+    crit = exp.critical
+    found = crit is not None and "status" in crit and bool((crit["status"] == "found").any())
+    n_entries = len(names) + (2 if found else 0)
+    widest = max([len(n) for n in names] + [len("critical window: 95% CI")])
+    # entries per row that fit in the figure's width (about 0.075 in per character at 8.5 pt,
+    # plus the handle and the gap)
+    ncol = max(1, min(n_entries, 5, int(9.6 / (0.075 * widest + 0.8))))
+    legend_h = 0.2 * (math.ceil(n_entries / ncol) + 1 + found) + 0.2
     with _style():
-        fig = _new_figure((10.0, 3.9))
-        axes = fig.subplots(1, 3)
-        log = False
+        fig = _new_figure((10.0, 3.8 + legend_h))
+        # panels (with their shared x label) above, legend below: two subfigures, so that the
+        # layout stacks the x label and the legend instead of drawing one over the other
+        panels, below = fig.subfigures(2, 1, height_ratios=[3.8, legend_h])
+        axes = panels.subplots(1, 3)
+        log = None
         for ax, (metric, title, ylabel) in zip(axes, TIMING_PANELS):
             stat = exp.stat(metric)
             if not len(stat):
@@ -508,28 +618,41 @@ def timing_figure(exp: Experiment) -> Figure | None:
                         sel = sel[[_same(x, v) for x in sel[k]]]
                     if not len(sel):
                         continue
-                    sel = sel.assign(_d=sel[DELAY_KEY].astype(float)).sort_values("_d")
+                    sel = sel.assign(_d=pd.to_numeric(sel[DELAY_KEY], errors="coerce")).sort_values("_d")
                     col, ls, marker = look(strategy, combo)
                     name = strategy + (f", {combo_text(combo)}" if by_combo else "")
-                    if strategy == baseline:  # flat: its runs do not depend on the delay
+                    x = sel["_d"].to_numpy()
+                    if strategy == baseline and len(set(x[np.isfinite(x)])) <= 1:
+                        # flat: a baseline without a delay (ignore) or run at one delay only
                         mean, lo, hi = (float(sel[c].mean()) for c in ("mean", "ci_low", "ci_high"))
                         ax.axhspan(lo, hi, color=col if by_combo else "0.55", alpha=0.14,
                                    linewidth=0, zorder=1)
                         ax.axhline(mean, color=col, linestyle="--", linewidth=1.4, zorder=2,
-                                   label=f"{name} (baseline): mean, 95% CI")
+                                   label=f"{name} (baseline)")
                         continue
-                    x = sel["_d"].to_numpy()
+                    if strategy == baseline:  # a baseline that acts, at each delay: a dashed line
+                        sel = sel[np.isfinite(x)]
+                        x = sel["_d"].to_numpy()
+                        ax.fill_between(x, sel["ci_low"], sel["ci_high"], color=col if by_combo else "0.55",
+                                        alpha=0.14, linewidth=0, zorder=1)
+                        ax.plot(x, sel["mean"], color=col, linestyle="--", linewidth=1.4, marker=marker,
+                                markersize=3.5, zorder=2, label=f"{name} (baseline)")
+                        continue
                     ax.fill_between(x, sel["ci_low"], sel["ci_high"], color=col, alpha=0.2,
                                     linewidth=0, zorder=2)
                     ax.plot(x, sel["mean"], color=col, linestyle=ls, marker=marker, markersize=4,
-                            zorder=3, label=f"{name}: mean, 95% CI")
+                            zorder=3, label=name)
             log = _delay_axis(ax, delays)
             ax.set(title=title, ylabel=ylabel.format(currency=exp.currency), xlabel="")
             if metric == "revenue_lost":
                 ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-            _mark_critical(exp, ax, metric, strat_style, by_combo)
-        xlabel = key_label(DELAY_KEY, exp) + (" — log scale past the first delay" if log else "")
-        fig.supxlabel(xlabel, fontsize=10)
+            _mark_critical(exp, ax, metric, others, lambda s, combo: look(s, combo)[0]
+                           if s in strategies and combo in combos else "0.15",
+                           lambda s, combo: s + (f", {combo_text(combo)}" if by_combo else ""))
+        xlabel = key_label(DELAY_KEY, exp)
+        if log is not None:
+            xlabel = xlabel[:-1] + f"; log scale beyond {hours_text(log)} h)"
+        panels.supxlabel(xlabel, fontsize=10)
         fig.suptitle(f"Damage against the timing of the response\n{exp.subtitle()}", fontsize=11)
         handles, labels = [], []
         for ax in axes:
@@ -537,14 +660,19 @@ def timing_figure(exp: Experiment) -> Figure | None:
                 if lab not in labels:
                     handles.append(h)
                     labels.append(lab)
-        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 3),
-                   frameon=False)
+        title = "lines: mean over runs; bands: 95% confidence interval of the mean"
+        if found:
+            title += ("\ncritical window: the delay past which a response wins back less than "
+                      "half of what an immediate one wins back relative to ignoring")
+        below.legend(handles=handles, loc="center", ncol=ncol, frameon=False, title=title)
     return fig
 
 
-def _mark_critical(exp: Experiment, ax, metric: str, strat_style: dict, by_combo: bool) -> None:
-    """The critical window of each strategy on the panel of its metric: a vertical line at the
-    critical delay, its CI shaded, and the annotation in the top right corner."""
+def _mark_critical(exp: Experiment, ax, metric: str, others: list[str], colour_of, name_of) -> None:
+    """The critical window of each strategy (and values of the other swept keys: one row of
+    critical_window.csv each) on the panel of its metric: a vertical line at the critical delay,
+    its CI shaded, and a note in a band at the top of the panel. ``colour_of(strategy, combo)``
+    and ``name_of(strategy, combo)`` give the colour and name of that line in the figure."""
     crit = exp.critical
     if crit is None or not len(crit) or "metric" not in crit:
         return
@@ -552,10 +680,11 @@ def _mark_critical(exp: Experiment, ax, metric: str, strat_style: dict, by_combo
     if not len(rows):
         return
     texts = []
-    several = rows["strategy"].nunique() > 1
+    several = len(rows) > 1
     for _, row in rows.iterrows():
         s = str(row["strategy"])
-        col = "0.15" if by_combo or s not in strat_style else strat_style[s][0]
+        combo = tuple(row[k] if k in row else None for k in others)
+        col = colour_of(s, combo)
         if row.get("status") == "found" and pd.notna(row.get("critical_delay_h")):
             lo, hi = row.get("ci_low"), row.get("ci_high")
             if pd.notna(lo) or pd.notna(hi):
@@ -564,16 +693,23 @@ def _mark_critical(exp: Experiment, ax, metric: str, strat_style: dict, by_combo
                            alpha=0.12, linewidth=0, zorder=0.5,
                            label="critical window: 95% CI")
             ax.axvline(float(row["critical_delay_h"]), color=col, linestyle=(0, (4, 2)),
-                       linewidth=1.3, zorder=2.5, label="critical window (remedy wins back\n"
-                       "less than half of an immediate one)")
-        texts.append((f"{s}: " if several else "") + critical_text(row), col)
-    y = 0.97
+                       linewidth=1.3, zorder=2.5, label="critical window")
+        text = (f"{name_of(s, combo)}: " if several else "") + critical_text(row)
+        text = "\n".join(textwrap.fill(part, CRITICAL_NOTE_WIDTH) for part in text.split("\n"))
+        texts.append((text, col))
+    # the notes go in a band at the top of the panel, kept clear of data by raising the y axis
+    height = ax.bbox.height / ax.figure.dpi * 72  # points
+    line = 7.5 * 1.25 / height                     # one line of notes, as a share of the axes
+    y = 0.98
     for text, col in texts:
         t = ax.text(0.97, y, text, transform=ax.transAxes, ha="right", va="top", fontsize=7.5,
                     color=col if col != "0.15" else "black", zorder=5,
                     bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="0.7", lw=0.5, alpha=0.9))
         t.set_gid("critical_window")
-        y -= 0.09 * (text.count("\n") + 1) + 0.03
+        y -= line * (text.count("\n") + 1) + 0.035
+    lo, hi = ax.get_ylim()
+    free = min(max(y - 0.02, 0.45), 0.95)  # the data keep at least 45% of the height
+    ax.set_ylim(lo, lo + (hi - lo) / free)
 
 
 def timing(folder: str | Path) -> list[Path]:
@@ -615,10 +751,12 @@ def heatmap_figure(exp: Experiment, metric: str = "final_reputation") -> Figure 
     base_note = ""
     base = stat[stat[STRATEGY_KEY].astype(str) == str(exp.baseline)] if exp.baseline else stat.iloc[:0]
     if len(base):
-        base_note = f"; baseline {exp.baseline}: {fmt(base['mean'].min())} to {fmt(base['mean'].max())}"
+        lo, hi = base["mean"].min(), base["mean"].max()
+        base_note = (f"\nbaseline ({exp.baseline}): {fmt(lo)}" if fmt(lo) == fmt(hi) else
+                     f"\nbaseline ({exp.baseline}): {fmt(lo)} to {fmt(hi)} over the grid")
     with _style():
         n = len(strategies)
-        fig = _new_figure((min(3.3 * n + 1.2, 11.0), 3.6 + 0.12 * len(ys)))
+        fig = _new_figure((min(max(3.3 * n + 1.4, 6.0), 11.0), 3.8 + 0.12 * len(ys)))
         axes = np.atleast_1d(fig.subplots(1, n, sharey=True, squeeze=False)[0])
         for ax, s in zip(axes, strategies):
             grid = grids[s]
@@ -641,11 +779,12 @@ def heatmap_figure(exp: Experiment, metric: str = "final_reputation") -> Figure 
                     t = ax.text(j, i, fmt(v), ha="center", va="center", fontsize=8,
                                 color="white" if dark else "black")
                     t.set_gid(f"cell:{i}:{j}")
-            ax.set(title=s, xlabel=key_label(kx, exp))
+            ax.set_title(s)
+        fig.supxlabel(key_label(kx, exp), fontsize=10)  # shared: too long to repeat per panel
         axes[0].set_ylabel(key_label(ky, exp))
         name = {"final_reputation": "final reputation (mean opinion, -1 to 1)"}.get(metric, metric)
         cbar = fig.colorbar(im, ax=list(axes), shrink=0.9, pad=0.02)
-        cbar.set_label(f"mean {name}")
+        cbar.set_label(f"mean {name}".replace(" (", "\n(", 1))
         fig.suptitle(f"Mean {name.split(' (')[0]} over the swept grid\n{exp.subtitle()}{base_note}",
                      fontsize=11)
     return fig

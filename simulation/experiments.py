@@ -299,12 +299,27 @@ def t_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     return float(x.mean() - half), float(x.mean() + half)
 
 
-def describe_values(x: np.ndarray) -> dict:
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (stays within [0, 1], sound for small n)."""
+    if n == 0:
+        return math.nan, math.nan
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+BINARY_METRICS = {"crisis", "ongoing_at_horizon"}
+
+
+def describe_values(x: np.ndarray, binary: bool = False) -> dict:
+    """n, mean, median, 5-95% and a 95% interval of the mean (Wilson for 0/1 outcomes, else t)."""
     x = x[~np.isnan(x)]
     if not len(x):
         return dict(n=0, mean=math.nan, median=math.nan, q05=math.nan, q95=math.nan, ci_low=math.nan,
                     ci_high=math.nan)
-    lo, hi = t_interval(x)
+    lo, hi = wilson_interval(int(x.sum()), len(x)) if binary else t_interval(x)
     return dict(n=len(x), mean=float(x.mean()), median=float(np.median(x)), q05=float(np.percentile(x, 5)),
                 q95=float(np.percentile(x, 95)), ci_low=lo, ci_high=hi)
 
@@ -335,7 +350,7 @@ def aggregate(summary: pd.DataFrame, plan: Plan) -> pd.DataFrame:
                     continue
                 sel = g if scope == "all" else g[g.crisis == 1]
                 row = {"condition": ci, "label": Plan.label(changes), **changes, "metric": metric, "scope": scope,
-                       **describe_values(sel[metric].to_numpy(float))}
+                       **describe_values(sel[metric].to_numpy(float), binary=metric in BINARY_METRICS)}
                 if b is not None:
                     reps = sel.index.intersection(b.index)
                     d = sel.loc[reps, metric].to_numpy(float) - b.loc[reps, metric].to_numpy(float)

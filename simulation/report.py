@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .experiment_plots import (CLOCKS, DELAY_KEY, FIGURES_DIR, Experiment, all_figures, fmt,
-                               hours_text, load_experiment, value_text)
+from .experiment_plots import (CLOCKS, DELAY_KEY, FIGURES_DIR, STRATEGY_KEY, Experiment, all_figures,
+                               fmt, hours_text, load_experiment, value_text)
 from .results import write_text
 
 QUESTION = "How do the brand's strategy and its timing change the damage?"
@@ -80,7 +80,6 @@ td .ci{color:#666;font-size:.75rem;white-space:nowrap}
 figure{margin:1.2rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.85rem;color:#444}
 pre{background:#f6f6f6;padding:.7rem;overflow-x:auto}code{font-family:ui-monospace,Menlo,Consolas,monospace}
-.note{font-size:.85rem;color:#444}
 """.strip()
 
 
@@ -89,7 +88,7 @@ pre{background:#f6f6f6;padding:.7rem;overflow-x:auto}code{font-family:ui-monospa
 # | ("figure", path, caption) | ("code", text). A table cell is text or (value, interval).
 
 def _md_escape(text: str) -> str:
-    return re.sub(r"([\\`*\[\]<>|])", r"\\\1", str(text))
+    return re.sub(r"([\\`*<>|])", r"\\\1", str(text))
 
 
 def _md_cell(cell) -> str:
@@ -220,11 +219,19 @@ def _design_blocks(exp: Experiment) -> list[tuple]:
         items.append(f"Swept: {key} = {', '.join(value_text(v) for v in values)}{unit}")
     if DELAY_KEY in exp.vary:
         items.append(f"Response delays are counted {CLOCKS.get(exp.clock, 'from ' + exp.clock)}.")
+    cond = exp.conditions
+    if DELAY_KEY in exp.vary and DELAY_KEY in cond:
+        base = cond[cond[STRATEGY_KEY].astype(str) == str(exp.baseline)]
+        if len(base) and pd.to_numeric(base[DELAY_KEY], errors="coerce").isna().all():
+            per = " per value of the other swept keys" if len(exp.vary) > 1 else ""
+            items.append(f"The baseline ({exp.baseline}) never acts, so it is run once{per}, "
+                         "not once per delay.")
     failed = exp.failed_runs()
     runs = n_cond * reps
+    left_out = ("1 of which failed and is left out" if failed == 1 else
+                f"{failed:,d} of which failed and are left out")
     items.append(f"Conditions: {n_cond}; replications: {reps} per condition ({runs:,d} runs"
-                 + (f", {failed} of which failed and are left out; their errors are in summary.csv)"
-                    if failed else ")"))
+                 + (f", {left_out}; the errors are in summary.csv)" if failed else ")"))
     items.append(f"Paired seeds: replication r uses child r of SeedSequence({seed}) in every "
                  "condition, so conditions differ only by their changes (common random numbers), "
                  "and differences are paired replication by replication.")
@@ -239,6 +246,15 @@ def _pct(metric_is_share: bool, v):
 
 def _interval(lo, hi, sign=False) -> str:
     return f"[{fmt(lo, sign=sign)}, {fmt(hi, sign=sign)}]"
+
+
+def _share_interval(share: bool, lo, hi) -> str:
+    """The interval of a mean, in percent for shares, clipped to 0–100% (a t-interval of
+    a share near 0 or 1 can reach past them)."""
+    lo, hi = _pct(share, lo), _pct(share, hi)
+    if share:
+        lo, hi = (min(max(v, 0.0), 100.0) if pd.notna(v) else v for v in (lo, hi))
+    return _interval(lo, hi)
 
 
 def _results_blocks(exp: Experiment) -> list[tuple]:
@@ -261,10 +277,13 @@ def _results_blocks(exp: Experiment) -> list[tuple]:
                 row.append("n/a")
                 continue
             r = s.loc[c]
-            row.append((fmt(_pct(share, r["mean"])),
-                        _interval(_pct(share, r["ci_low"]), _pct(share, r["ci_high"]))))
+            row.append((fmt(_pct(share, r["mean"])), _share_interval(share, r["ci_low"], r["ci_high"])))
         rows.append(row)
-    blocks.append(("table", "Mean over all runs [95% interval]", header, rows))
+    blocks.append(("table", "Mean over all runs [95% interval; intervals of percentages clipped "
+                            "to 0–100]", header, rows))
+    blocks.append(("p", "Chance of a crisis: the share of runs in which the brand's detection "
+                        "threshold was crossed. Reach: the share of consumers other than the "
+                        "complainants who heard of the complaint."))
 
     rows = []
     for c in ids:
@@ -302,7 +321,7 @@ def _results_blocks(exp: Experiment) -> list[tuple]:
                     continue
                 r = s.loc[c]
                 row.append((fmt(_pct(share, r["mean"])),
-                            _interval(_pct(share, r["ci_low"]), _pct(share, r["ci_high"]))))
+                            _share_interval(share, r["ci_low"], r["ci_high"])))
             rows.append(row)
         blocks.append(("table", "Damage given a crisis: mean over the runs where the brand detected "
                                 "a crisis [95% interval]", header, rows))
@@ -318,16 +337,25 @@ def critical_sentences(exp: Experiment) -> list[str]:
     for _, row in crit.iterrows():
         metric = METRIC_NAMES.get(str(row["metric"]), str(row["metric"]).replace("_", " "))
         clock = CLOCKS.get(str(row.get("clock", exp.clock)), "after " + str(row.get("clock")))
-        s, status = row["strategy"], row["status"]
-        gain = fmt(row.get("immediate_gain"), sign=True)
+        status = row["status"]
+        s = ", ".join([str(row["strategy"])] + [f"{k}={value_text(row[k])}" for k in exp.vary
+                                                 if k != DELAY_KEY and k in row])
+        unit = {"revenue_lost": f" {exp.currency}", "response_cost": f" {exp.currency}",
+                "peak_posts": " posts per hour"}.get(str(row["metric"]), "")
+        gain = fmt(row.get("immediate_gain"), sign=True) + unit
         if status == "found":
             lo, hi = row.get("ci_low"), row.get("ci_high")
-            ci = (f" (95% CI {hours_text(lo) if pd.notna(lo) else '?'} to "
-                  f"{hours_text(hi) if pd.notna(hi) else '?'} h)")
+            if pd.notna(lo) and pd.notna(hi):
+                ci = f" (95% CI {hours_text(lo)} to {hours_text(hi)} h)"
+            elif pd.notna(lo):
+                ci = f" (95% CI from {hours_text(lo)} h to beyond the swept delays)"
+            elif pd.notna(hi):
+                ci = f" (95% CI up to {hours_text(hi)} h)"
+            else:
+                ci = ""
             out.append(f"{s}: the critical window for the {metric} is about "
-                       f"{hours_text(row['critical_delay_h'])} h {clock}{ci}. A response later than "
-                       f"that wins back less than half of what an immediate response wins back "
-                       f"relative to ignoring (immediate gain {gain}).")
+                       f"{hours_text(row['critical_delay_h'])} h {clock}{ci}; an immediate "
+                       f"response changes the {metric} by {gain} relative to ignoring.")
         elif status == "beyond_range":
             top = max((float(v) for v in exp.vary.get(DELAY_KEY, [])), default=float("nan"))
             out.append(f"{s}: for the {metric}, a response still wins back at least half of the "

@@ -80,7 +80,14 @@ def test_aggregate_matches_a_hand_computation():
     assert (row.diff_low, row.diff_high) == pytest.approx((0.2 - dhalf, 0.2 + dhalf))
     crisis_only = agg.loc[(1, "final_reputation", "crisis")]
     assert crisis_only.n == 2 and crisis_only["mean"] == pytest.approx(0.4) and crisis_only.diff_mean == pytest.approx(0.25)
-    assert agg.loc[(1, "crisis", "all")]["mean"] == pytest.approx(2 / 3)
+    crisis = agg.loc[(1, "crisis", "all")]
+    assert crisis["mean"] == pytest.approx(2 / 3)
+    # Wilson interval for 2 of 3 (z = 1.96): centre (p + z^2/2n) / (1 + z^2/n).
+    z = 1.959963984540054
+    centre = (2 / 3 + z * z / 6) / (1 + z * z / 3)
+    half = z * math.sqrt((2 / 9) / 3 + z * z / 36) / (1 + z * z / 3)
+    assert (crisis.ci_low, crisis.ci_high) == pytest.approx((centre - half, centre + half))
+    assert 0 <= crisis.ci_low and crisis.ci_high <= 1
     assert math.isnan(agg.loc[(0, "final_reputation", "all")].diff_mean)
 
 
