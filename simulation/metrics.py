@@ -50,21 +50,15 @@ class Recorder:
         self.actions = [""] * (steps + 1)
 
     def record(self, k: int, model) -> None:
-        pop = model.population
-        counts = np.bincount(pop.stance, minlength=len(STANCES))
+        st = model.population.stats()
         d = self.data
         for i, name in enumerate(STANCES):
-            d[name][k] = counts[i]
+            d[name][k] = st["counts"][i]
         d["posts_negative"][k] = model.step_posts[0]
         d["posts_positive"][k] = model.step_posts[1]
         d["search_stock"][k] = model.search_stock
-        d["reputation"][k] = pop.opinion.mean()
-        aware = pop.stance != UNAWARE
-        d["reputation_aware"][k] = pop.opinion[aware].mean() if aware.any() else math.nan
-        d["reputation_customers"][k] = pop.opinion[pop.initial_customers].mean() \
-            if len(pop.initial_customers) else math.nan
-        d["share_negative"][k] = np.count_nonzero(pop.opinion < 0) / pop.n
-        d["churned"][k] = np.count_nonzero(pop.churned)
+        for name in ("reputation", "reputation_aware", "reputation_customers", "share_negative", "churned"):
+            d[name][k] = st[name]
 
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame({"step": np.arange(len(self.actions)),

@@ -12,8 +12,8 @@ Order of a step (DESIGN.md), each rule named where it lives:
   4. stifling (Maki-Thompson), constant-rate stopping (SIR),
      anger fades, calming                                        `Population.stifle`, `stop`, `fade`
   5. search memory grows, fades and is found by searchers       `BuzzModel._search`
-  6. opinions drift back toward each consumer's prior           `Population.drift`
-  7. customers churn with a hazard growing as opinion falls     `Population.churn`
+  6. opinions drift back toward each consumer's prior           `Population.drift_and_churn`
+  7. customers churn with a hazard growing as opinion falls     (the same compiled loop)
   8. the brand monitors mentions and detects the crisis         `Brand.step`
 Then the timed events of the step's interval fire (brand actions, stories), and the row of the
 series is recorded (a low-priority event at the end of each step's time).
@@ -162,17 +162,15 @@ class BuzzModel(mesa.Model):
         self.step_posts[1] += len(pos)
         weight = self.negative_weight()                                    # 3
         readers, src = pop.reach(k, neg, sp.visibility, SEE_NEGATIVE)
-        informed_before = pop.stance[readers] != UNAWARE
-        pop.read_posts(k, readers, src, weight)
+        informed = pop.read_posts(k, readers, src, weight)
         readers_p, _ = pop.reach(k, pos, sp.visibility, SEE_POSITIVE)
         pop.read_positive(*group_count(readers_p, pop.n))
         self._pass_answers(k, sharers, which)
-        pop.stifle(k, src[informed_before])                                # 4
+        pop.stifle(k, informed)                                            # 4
         pop.stop(k)
         pop.fade()
         self._search(k)                                                    # 5
-        pop.drift()                                                        # 6
-        pop.churn(k)                                                       # 7
+        pop.drift_and_churn(k)                                             # 6, 7
         self.brand.step()                                                  # 8
 
     def _background_complaints(self, k: int) -> None:

@@ -12,8 +12,11 @@ opinion has moved), never a Python loop over agents.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from . import kernels
 from .network import Network
 from .parameters import ActionEffect, Scenario
 from .randomness import CounterStream, rate_to_prob
@@ -80,9 +83,12 @@ class Population:
         self.ever_advocate = np.zeros(n, bool)
         self.touched = np.zeros(n, bool)  # consumers whose opinion may differ from their prior
         self._touched_idx = np.zeros(0, np.int64)
-        self._touched_dirty = False
+        self._touched_parts: list[np.ndarray] = []
+        self._buf_posts = np.zeros(n, np.int64)  # scratch counters of the compiled loops (kept zero)
+        self._buf_dose = np.zeros(n, np.int64)
+        self._sharers: list[np.ndarray] = []
         self.share_next = np.full(n, -1, np.int16)  # answer id each consumer shares next step
-        self.initial_customers: np.ndarray | None = None
+        self.initial_customer: np.ndarray | None = None  # set by freeze_customers
         if network.well_mixed:
             self.followers_count = np.full(n, network.readers_per_post)
         else:
@@ -91,16 +97,30 @@ class Population:
     # -- bookkeeping -------------------------------------------------------------------------
 
     def touch(self, ids: np.ndarray) -> None:
+        """Mark consumers whose state the buzz has reached (the others stay at their initial state)."""
         fresh = ids[~self.touched[ids]]
         if len(fresh):
+            fresh = distinct(fresh, self.n)
             self.touched[fresh] = True
-            self._touched_dirty = True
+            self._account(fresh)
+
+    def _account(self, fresh: np.ndarray) -> None:
+        """Newly touched consumers join the touched list and leave the untouched sums."""
+        if len(fresh):
+            self._touched_parts.append(fresh)
+            if self.initial_customer is not None:
+                u, pr = self._untouched, self.prior[fresh]
+                u["count"] -= len(fresh)
+                u["prior_sum"] -= pr.sum()
+                u["customer_prior_sum"] -= pr[self.initial_customer[fresh]].sum()
+                u["negative"] -= np.count_nonzero(pr < 0)
 
     @property
     def touched_idx(self) -> np.ndarray:
-        if self._touched_dirty:
-            self._touched_idx = np.flatnonzero(self.touched)
-            self._touched_dirty = False
+        """The touched consumers, in the order they were touched."""
+        if self._touched_parts:
+            self._touched_idx = np.concatenate([self._touched_idx, *self._touched_parts])
+            self._touched_parts = []
         return self._touched_idx
 
     def start_complaint(self, ids: np.ndarray) -> None:
@@ -116,14 +136,21 @@ class Population:
         self.touch(ids)
 
     def freeze_customers(self) -> None:
-        """Remember the initial customers (reputation among them counts the churned ones)."""
-        self.initial_customers = np.flatnonzero(self.customer)
+        """Remember the initial customers (reputation among them counts the churned ones), and the
+        sums over the consumers the buzz has not touched yet."""
+        self.initial_customer = self.customer.copy()
+        self.n_initial_customers = int(self.initial_customer.sum())
+        rest = ~self.touched
+        self._untouched = {"count": int(rest.sum()), "prior_sum": float(self.prior[rest].sum()),
+                           "customer_prior_sum": float(self.prior[rest & self.initial_customer].sum()),
+                           "negative": int(np.count_nonzero(self.prior[rest] < 0))}
 
     # -- posting -----------------------------------------------------------------------------
 
     def posters(self, step: int, stance: int, rate_per_h: float) -> np.ndarray:
         """Consumers of this stance who post this step: rate grows with activity and arousal."""
-        ids = np.flatnonzero(self.stance == stance)
+        ids = self.touched_idx
+        ids = ids[self.stance[ids] == stance]  # only touched consumers can be ANGRY or ADVOCATE
         if not len(ids) or rate_per_h == 0:
             return ids[:0]
         p = rate_to_prob(rate_per_h * self.activity[ids] * self.anger[ids], self.dt)
@@ -194,19 +221,17 @@ class Population:
         self.make_angry(turned)
         return turned
 
-    def read_posts(self, step: int, readers: np.ndarray, posters: np.ndarray, weight: float) -> None:
-        """Followers read this step's complaints. The anger dose counts distinct posters: a post
-        from the same poster a reader saw last adds no dose (cheap memory of one poster each)."""
-        if not len(readers):
-            return
-        fresh = np.ones(len(readers), bool) if self.sc.spread.repeat_exposure else self.last_poster[readers] != posters
-        uniq, posts = group_count(readers, self.n)
-        dose = np.zeros(len(uniq))
-        if fresh.any():
-            d_ids, d = group_count(readers[fresh], self.n)
-            dose[np.searchsorted(uniq, d_ids)] = d
-        self.last_poster[readers] = posters
-        self.read_negative(step, uniq, posts.astype(float), dose, weight, self.sc.spread.negative_impact)
+    def read_posts(self, step: int, readers: np.ndarray, posters: np.ndarray, weight: float) -> np.ndarray:
+        """Followers read this step's complaints (see `kernels.read_complaints`). Returns the
+        poster of every contact with a reader who already knew, for stifling."""
+        sp = self.sc.spread
+        fresh, informed = kernels.read_complaints(
+            readers, posters, self.stance, self.opinion, self.anger, self.dose, self.last_poster, self.customer,
+            self.touched, self._buf_posts, self._buf_dose, sp.repeat_exposure, weight, sp.negative_impact,
+            sp.anger_boost, sp.anger_dose, sp.customer_susceptibility, sp.calmed_susceptibility,
+            sp.contagion_exponent, sp.initial_anger, self.rand.base(step, ANGER))
+        self._account(fresh)
+        return informed
 
     def make_angry(self, ids: np.ndarray) -> None:
         self.stance[ids] = ANGRY
@@ -260,11 +285,15 @@ class Population:
             cand = readers[now == ANGRY]
         sharers = cand[self.rand.uniform(step, cand, answer_slot(answer_id, 1)) < effect.share_prob]
         self.share_next[sharers] = answer_id
+        self._sharers.append(sharers)
         return sharers
 
     def take_sharers(self) -> tuple[np.ndarray, np.ndarray]:
         """Consumers who pass an answer on this step, and which answer (one share each)."""
-        ids = np.flatnonzero(self.share_next >= 0)
+        if not self._sharers:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        ids = distinct(np.concatenate(self._sharers), self.n)
+        self._sharers = []
         which = self.share_next[ids].astype(np.int64)
         self.share_next[ids] = -1
         return ids, which
@@ -276,56 +305,53 @@ class Population:
 
         `informed_contacts` holds the poster of each such contact (a poster once per contact).
         """
-        if not len(informed_contacts):
-            return
-        ids, c = group_count(informed_contacts, self.n)
-        # Complainants with an open grievance are not talked out of it.
-        keep = (self.stance[ids] == ANGRY) & ~self.grievance[ids]
-        ids, c = ids[keep], c[keep]
-        p = 1 - (1 - self.sc.spread.stifle_prob) ** c
-        self.stance[ids[self.rand.uniform(step, ids, STIFLE) < p]] = CALMED
+        if len(informed_contacts) and self.sc.spread.stifle_prob > 0:
+            kernels.stifle(informed_contacts, self.stance, self.grievance, self._buf_posts,
+                           self.sc.spread.stifle_prob, self.rand.base(step, STIFLE))
 
     def fade(self) -> None:
         """Anger fades with the attention half-life (advocacy and open grievances with their own);
-        below the calm threshold an ANGRY or ADVOCATE consumer becomes CALMED."""
-        sp = self.sc.spread
+        below the calm threshold an ANGRY or ADVOCATE consumer becomes CALMED. Only posting
+        consumers' anger is tracked: it matters only while they post."""
+        sp, c = self.sc.spread, self.sc.complaint
         ids = self.touched_idx
-        if not len(ids):
-            return
-        st = self.stance[ids]
-        half = np.where(st == ADVOCATE, sp.advocate_half_life_h,
-                        np.where(self.grievance[ids], self.sc.complaint.grievance_half_life_h, sp.anger_half_life_h))
-        self.anger[ids] *= np.exp(-LN2 * self.dt / half)
-        active = (st == ANGRY) | (st == ADVOCATE)
-        calm = ids[active & (self.anger[ids] < sp.calm_threshold)]
-        self.stance[calm] = CALMED
+        if len(ids):
+            keep = [math.exp(-LN2 * self.dt / h) for h in (sp.anger_half_life_h, sp.advocate_half_life_h,
+                                                           c.grievance_half_life_h)]
+            kernels.fade(ids, self.stance, self.anger, self.grievance, *keep, sp.calm_threshold)
 
     def stop(self, step: int) -> None:
         """SIR recovery: ANGRY consumers stop at a constant hourly rate, whatever their contacts."""
         rate = self.sc.spread.stop_rate_per_h
         if rate <= 0:
             return
-        ids = np.flatnonzero(self.stance == ANGRY)
+        ids = self.touched_idx
+        ids = ids[self.stance[ids] == ANGRY]
         self.stance[ids[self.rand.uniform(step, ids, STOP) < rate_to_prob(rate, self.dt)]] = CALMED
 
-    def drift(self) -> None:
-        """Opinions drift back toward each consumer's own prior (people forget)."""
+    def drift_and_churn(self, step: int) -> None:
+        """Opinions drift back toward each consumer's own prior (people forget); then customers
+        leave for good with a hazard that grows as their opinion falls below their prior."""
         ids = self.touched_idx
         if len(ids):
-            k = np.exp(-LN2 * self.dt / self.sc.spread.drift_half_life_h)
-            self.opinion[ids] = self.prior[ids] + (self.opinion[ids] - self.prior[ids]) * k
+            ch = self.sc.churn
+            keep = math.exp(-LN2 * self.dt / self.sc.spread.drift_half_life_h)
+            kernels.drift_and_churn(ids, self.opinion, self.prior, self.customer, self.churned, keep,
+                                    ch.max_rate_per_h, ch.exponent, self.dt, self.rand.base(step, CHURN))
 
-    def churn(self, step: int) -> None:
-        """Customers leave for good with a hazard that grows as their opinion falls below their prior."""
-        ids = self.touched_idx
-        ch = self.sc.churn
-        if not len(ids) or ch.max_rate_per_h == 0:
-            return
-        ids = ids[self.customer[ids] & ~self.churned[ids]]
-        drop = np.clip(self.prior[ids] - self.opinion[ids], 0, 2)
-        ids, drop = ids[drop > 0], drop[drop > 0]
-        p = rate_to_prob(ch.max_rate_per_h * (drop / 2) ** ch.exponent, self.dt)
-        self.churned[ids[self.rand.uniform(step, ids, CHURN) < p]] = True
+    def stats(self) -> dict:
+        """Stance counts and opinion statistics of everyone: sums over the touched consumers plus
+        the untouched ones' constants (they are UNAWARE, at their prior, not churned)."""
+        counts = np.zeros(len(STANCES), np.int64)
+        total, aware_sum, aware, cust_sum, negative, gone = kernels.touched_stats(
+            self.touched_idx, self.stance, self.opinion, self.initial_customer, self.churned, counts)
+        u = self._untouched
+        counts[UNAWARE] += u["count"]
+        return {"counts": counts, "reputation": (total + u["prior_sum"]) / self.n,
+                "reputation_aware": aware_sum / aware if aware else math.nan,
+                "reputation_customers": (cust_sum + u["customer_prior_sum"]) / self.n_initial_customers
+                if self.n_initial_customers else math.nan,
+                "share_negative": (negative + u["negative"]) / self.n, "churned": gone}
 
     def close_grievance(self, ids: np.ndarray) -> None:
         """The grievance is settled (remedied, or silenced by lawyers)."""

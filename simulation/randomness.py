@@ -78,13 +78,14 @@ class CounterStream:
     def __init__(self, key: int):
         self.key = key & _MASK
 
-    def _base(self, step: int, slot: int) -> np.uint64:
+    def base(self, step: int, slot: int) -> np.uint64:
+        """The hash offset of (step, slot): compiled loops draw with it (see simulation.kernels)."""
         return np.uint64(_mix_scalar(self.key ^ _mix_scalar((step << 16) + slot + 1)))
 
     def uniform(self, step: int, ids: np.ndarray, slot: int = 0) -> np.ndarray:
         """One U[0,1) per id, the same whenever (key, step, slot, id) is the same."""
         z = np.asarray(ids).astype(np.uint64) * np.uint64(_GAMMA)
-        z += self._base(step, slot)
+        z += self.base(step, slot)
         z ^= z >> np.uint64(30)
         z *= _M1
         z ^= z >> np.uint64(27)
@@ -94,7 +95,7 @@ class CounterStream:
 
     def generator(self, step: int, slot: int = 0) -> np.random.Generator:
         """A sequential generator for draws of a variable-size set at this (step, slot)."""
-        return np.random.Generator(np.random.Philox(key=int(self._base(step, slot)), counter=0))
+        return np.random.Generator(np.random.Philox(key=int(self.base(step, slot)), counter=0))
 
 
 def rate_to_prob(rate_per_h: np.ndarray | float, dt_hours: float) -> np.ndarray | float:

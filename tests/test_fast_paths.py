@@ -1,0 +1,250 @@
+"""Fast paths give the same results as plain ones.
+
+- `group_count`: its bincount branch (many ids) and its sort branch (few ids) agree with each other
+  and with collections.Counter;
+- counter-based draws (`CounterStream.uniform`) are uniform and a pure function of (key, step,
+  slot, id);
+- the model reduced to SIR agrees in distribution with a minimal hand-written discrete SIR (the
+  floor of benchmarks/bench_scale.py) on the same graph.
+"""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import simulation.population as population
+from benchmarks.bench_scale import model_final_size, sir_floor, sir_scenario
+from simulation import BuzzModel
+from simulation.network import build_network
+from simulation.population import group_count
+from simulation.randomness import CounterStream
+
+# -- group_count ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def branch_spy(monkeypatch):
+    """Records which branch group_count took (np.bincount is only called by the counting one)."""
+    calls = []
+    real = np.bincount
+
+    def spy(*args, **kwargs):
+        calls.append("bincount")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(population.np, "bincount", spy)
+
+    def taken(ids, n):
+        calls.clear()
+        out = group_count(ids, n)
+        return out, ("bincount" if calls else "sort")
+
+    return taken
+
+
+def counter_reference(ids) -> tuple[np.ndarray, np.ndarray]:
+    c = Counter(int(x) for x in ids)
+    keys = sorted(c)
+    return np.array(keys, dtype=np.int64), np.array([c[k] for k in keys], dtype=np.int64)
+
+
+def inputs():
+    rng = np.random.default_rng(42)
+    n = 1000
+    yield "random with repeats", rng.integers(0, n, 700), n
+    yield "few distinct, heavy repeats", rng.integers(0, 5, 400) * 199, n
+    yield "ends of the range", np.array([0, n - 1, 0, n - 1, n - 1, 500] * 40), n
+    yield "all distinct", rng.permutation(n)[:300], n
+    yield "one id", np.full(200, 17), n
+    yield "already sorted", np.sort(rng.integers(0, n, 300)), n
+
+
+@pytest.mark.parametrize("name,ids,n", list(inputs()), ids=[x[0] for x in inputs()])
+def test_group_count_branches_agree_with_counter(branch_spy, name, ids, n):
+    ids = ids.astype(np.int64)
+    assert len(ids) > n // 8  # many ids for n: the counting branch
+    (u1, c1), b1 = branch_spy(ids, n)
+    big_n = 8 * len(ids) * 1000  # same ids, a much larger population: few ids, the sort branch
+    (u2, c2), b2 = branch_spy(ids, big_n)
+    assert (b1, b2) == ("bincount", "sort")
+    ref_u, ref_c = counter_reference(ids)
+    for u, c in ((u1, c1), (u2, c2)):
+        np.testing.assert_array_equal(u, ref_u)
+        np.testing.assert_array_equal(c, ref_c)
+        assert u.dtype == np.int64 and c.dtype.kind == "i"
+    assert c1.sum() == c2.sum() == len(ids)
+
+
+def test_group_count_threshold_boundary(branch_spy):
+    n = 800  # n // 8 = 100
+    rng = np.random.default_rng(1)
+    at = rng.integers(0, n, 100)       # len == n // 8: sort
+    above = rng.integers(0, n, 101)    # len == n // 8 + 1: bincount
+    (u, c), b = branch_spy(at, n)
+    assert b == "sort"
+    np.testing.assert_array_equal(u, counter_reference(at)[0])
+    np.testing.assert_array_equal(c, counter_reference(at)[1])
+    (u, c), b = branch_spy(above, n)
+    assert b == "bincount"
+    np.testing.assert_array_equal(u, counter_reference(above)[0])
+    np.testing.assert_array_equal(c, counter_reference(above)[1])
+
+
+def test_group_count_empty_and_small_populations(branch_spy):
+    for n in (1, 5, 100):
+        (u, c), _ = branch_spy(np.zeros(0, np.int64), n)
+        assert len(u) == len(c) == 0
+    (u, c), b = branch_spy(np.array([2, 0, 2], np.int64), 3)  # n // 8 == 0: bincount
+    assert b == "bincount"
+    np.testing.assert_array_equal(u, [0, 2])
+    np.testing.assert_array_equal(c, [1, 2])
+
+
+def test_group_count_int32_input_same_values_both_branches(branch_spy):
+    """int32 ids (as network indices are stored) give the same values in both branches (the sort
+    branch keeps the input dtype, the counting one returns int64)."""
+    ids = np.random.default_rng(3).integers(0, 500, 400).astype(np.int32)
+    (u1, c1), b1 = branch_spy(ids, 500)
+    (u2, c2), b2 = branch_spy(ids, 10**7)
+    assert (b1, b2) == ("bincount", "sort")
+    np.testing.assert_array_equal(u1, u2)
+    np.testing.assert_array_equal(c1, c2)
+
+
+# -- counter-based draws ----------------------------------------------------------------------------
+
+N_DRAWS = 10**5
+# Kolmogorov–Smirnov: the 1% critical value of D for large N is 1.628 / sqrt(N) (= 0.00515 here).
+KS_BOUND = 1.63 / np.sqrt(N_DRAWS)
+CORR_BOUND = 4 / np.sqrt(N_DRAWS)  # |Pearson r| of independent uniforms: sd 1/sqrt(N)
+
+
+@pytest.mark.parametrize("what", ["consecutive ids", "strided edge ids", "one id over steps", "one id over slots"])
+def test_counter_uniforms_pass_ks(what):
+    """10^5 draws across ids (2 x 10^4 along steps or slots, one call each), KS distance to U[0,1)
+    below the 1% critical value 1.63 / sqrt(N) (fixed seed: deterministic)."""
+    cs = CounterStream(0x5EED_1234_ABCD)
+    ids = np.arange(N_DRAWS, dtype=np.int64)
+    one = np.array([123_456])
+    if what == "consecutive ids":
+        u = cs.uniform(7, ids, 3)
+    elif what == "strided edge ids":
+        u = cs.uniform(0, ids * 6_000_011 % (2**40), 10)
+    elif what == "one id over steps":
+        u = np.concatenate([cs.uniform(s, one, 1) for s in range(N_DRAWS // 5)])
+    else:
+        u = np.concatenate([cs.uniform(5, one, slot) for slot in range(N_DRAWS // 5)])
+    assert u.min() >= 0.0 and u.max() < 1.0
+    bound = 1.63 / np.sqrt(len(u))
+    d = stats.kstest(u, "uniform").statistic
+    assert d < bound, f"KS D = {d:.5f} >= {bound:.5f} ({what})"
+
+
+def test_counter_uniforms_uncorrelated_across_slots_and_neighbours():
+    cs = CounterStream(2024)
+    ids = np.arange(N_DRAWS)
+    a, b = cs.uniform(3, ids, 0), cs.uniform(3, ids, 1)
+    c = cs.uniform(4, ids, 0)
+    for x, y, what in ((a, b, "slot 0 vs 1"), (a, c, "step 3 vs 4"), (a[:-1], a[1:], "id i vs i+1")):
+        r = np.corrcoef(x, y)[0, 1]
+        assert abs(r) < CORR_BOUND, f"{what}: r = {r:.4f}"
+    assert stats.kstest(a, "uniform").statistic < KS_BOUND
+
+
+def test_counter_draws_depend_only_on_key_step_slot_id():
+    key, step, slot = 987_654_321, 12, 2
+    cs = CounterStream(key)
+    ids = np.arange(N_DRAWS, dtype=np.int64)
+    everyone = cs.uniform(step, ids, slot)
+    rng = np.random.default_rng(0)
+    subset = np.sort(rng.choice(N_DRAWS, 5000, replace=False))
+    np.testing.assert_array_equal(cs.uniform(step, subset, slot), everyone[subset])
+    shuffled = rng.permutation(subset)
+    np.testing.assert_array_equal(cs.uniform(step, shuffled, slot), everyone[shuffled])
+    # repeated ids get the same draw; the id's integer type and container do not matter
+    rep = np.array([5, 5, 77, 5])
+    np.testing.assert_array_equal(cs.uniform(step, rep, slot), everyone[rep])
+    for cast in (np.int32, np.uint32, np.uint64):
+        np.testing.assert_array_equal(cs.uniform(step, subset.astype(cast), slot), everyone[subset])
+    np.testing.assert_array_equal(cs.uniform(step, subset.tolist(), slot), everyone[subset])
+    # a new stream with the same key, after other draws, gives the same values
+    other = CounterStream(key)
+    other.uniform(step + 1, ids, slot)
+    np.testing.assert_array_equal(other.uniform(step, subset, slot), everyone[subset])
+    # changing any coordinate changes the draws
+    for changed in (CounterStream(key + 1).uniform(step, subset, slot), cs.uniform(step + 1, subset, slot),
+                    cs.uniform(step, subset, slot + 1), cs.uniform(step, subset + 1, slot)):
+        assert np.mean(changed == everyone[subset]) < 0.001
+
+
+# -- the SIR reduction against the floor ----------------------------------------------------------------
+
+SEEDS = 40
+STEPS = 100
+N_SIR = 2000
+
+
+@pytest.fixture(scope="module")
+def ba_2000():
+    return build_network("barabasi_albert", N_SIR, np.random.default_rng(5), m=3)
+
+
+def floor_sizes(net, p, r, order="infect_then_recover"):
+    sizes = []
+    for seed in range(SEEDS):
+        rng = np.random.default_rng([seed, 7])
+        init = rng.choice(net.n, 10, replace=False)
+        if order == "infect_then_recover":
+            state = sir_floor(net.indptr, net.indices, p, r, STEPS, init, rng)
+        else:  # newly infected nodes spared recovery in their first step (NDlib's order): a different rule
+            state = _floor_recover_first(net.indptr, net.indices, p, r, STEPS, init, rng)
+        sizes.append(np.count_nonzero(state) / net.n)
+    return np.array(sizes)
+
+
+def _floor_recover_first(indptr, indices, p, r, steps, initial, rng):
+    state = np.zeros(len(indptr) - 1, np.int8)
+    state[initial] = 1
+    for _ in range(steps):
+        inf = np.flatnonzero(state == 1)
+        starts, counts = indptr[inf], indptr[inf + 1] - indptr[inf]
+        edges = np.arange(counts.sum()) + np.repeat(starts - (np.cumsum(counts) - counts), counts)
+        hit = indices[edges[rng.random(len(edges)) < p]]
+        state[inf[rng.random(len(inf)) < r]] = 2
+        state[hit[state[hit] == 0]] = 1
+    return state
+
+
+def model_sizes(net, p, r):
+    sc = sir_scenario(net.n, p=p, r=r, steps=STEPS)
+    assert sc.steps == STEPS
+    return np.array([model_final_size(BuzzModel(sc, rng=1000 + s, network=net).run()) for s in range(SEEDS)])
+
+
+def tolerance(a, b, z=4.0):
+    """z standard errors of the difference of two independent means."""
+    return z * np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+
+
+@pytest.mark.parametrize("p,r", [(0.1, 0.1), (0.05, 0.2)], ids=["burning", "moderate"])
+def test_sir_reduction_matches_floor_in_distribution(ba_2000, p, r):
+    m = model_sizes(ba_2000, p, r)
+    f = floor_sizes(ba_2000, p, r)
+    tol = tolerance(m, f)
+    assert abs(m.mean() - f.mean()) < tol, (
+        f"model mean final size {m.mean():.4f} vs floor {f.mean():.4f}: |diff| >= {tol:.4f} (4 s.e.)")
+    # spread of outcomes alike too (variance ratio within an F-test's wide band)
+    ratio = m.var(ddof=1) / f.var(ddof=1)
+    lo, hi = stats.f.ppf([0.0005, 0.9995], SEEDS - 1, SEEDS - 1)
+    assert lo < ratio < hi, f"variance ratio {ratio:.2f} outside [{lo:.2f}, {hi:.2f}]"
+
+
+def test_sir_comparison_has_power(ba_2000):
+    """The tolerance is tight enough to tell the model's order (new infections may stop in the same
+    step) from the other common order (they transmit at least once): a check on the check."""
+    p, r = 0.05, 0.2
+    same = floor_sizes(ba_2000, p, r)
+    other = floor_sizes(ba_2000, p, r, order="recover_first")
+    assert abs(same.mean() - other.mean()) > tolerance(same, other)
