@@ -182,6 +182,8 @@ class Population:
         # Edge ids of all posters' follower lists, concatenated.
         offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts)
         edges = np.arange(total, dtype=np.int64) + offsets
+        if visibility >= 1:  # every follower sees every post: no draw needed
+            return self.net.indices[edges].astype(np.int64), np.repeat(posters, counts)
         keep = self.rand.uniform(step, edges, slot) < visibility
         return self.net.indices[edges[keep]].astype(np.int64), np.repeat(posters, counts)[keep]
 
