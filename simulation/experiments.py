@@ -22,7 +22,7 @@ import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -493,4 +493,4 @@ def sweep_plan(base: Scenario, strategies: list[str], vary: dict[str, list], rep
 
 
 __all__ = ["Plan", "RunStore", "run_experiment", "compare_plan", "sweep_plan", "aggregate", "critical_delay",
-           "critical_windows", "parse_vary", "Any"]
+           "critical_windows", "parse_vary"]

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .population import ADVOCATE, STANCES, UNAWARE
+from .population import STANCES, UNAWARE
 
 SERIES = STANCES + ("posts_negative", "posts_positive", "search_stock", "reputation", "reputation_aware",
                     "reputation_customers", "share_negative", "churned")

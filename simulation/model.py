@@ -32,8 +32,7 @@ from .brand import Brand
 from .metrics import Recorder, run_metrics
 from .network import Network, build_network, cached_edge_list
 from .parameters import Scenario
-from .population import (ANGRY, ADVOCATE, SEARCH_ANGER, SEE_ANSWER, SEE_NEGATIVE, SEE_POSITIVE, UNAWARE,
-                         Population, distinct, group_count)
+from .population import (ANGRY, ADVOCATE, SEARCH_ANGER, SEE_ANSWER, SEE_NEGATIVE, SEE_POSITIVE, Population, distinct, group_count)
 from .randomness import Purpose, Streams, rate_to_prob
 
 
