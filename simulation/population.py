@@ -117,9 +117,13 @@ class Population:
 
     @property
     def touched_idx(self) -> np.ndarray:
-        """The touched consumers, in the order they were touched."""
+        """The touched consumers, sorted (the compiled loops then walk memory in order)."""
         if self._touched_parts:
-            self._touched_idx = np.concatenate([self._touched_idx, *self._touched_parts])
+            size = len(self._touched_idx) + sum(len(p) for p in self._touched_parts)
+            if size > self.n // 16:  # many: one scan of the flags beats sorting
+                self._touched_idx = np.flatnonzero(self.touched)
+            else:
+                self._touched_idx = np.sort(np.concatenate([self._touched_idx, *self._touched_parts]))
             self._touched_parts = []
         return self._touched_idx
 
