@@ -62,14 +62,19 @@ RESULTS = ROOT / "benchmarks" / "results"
 S, I, R = 0, 1, 2
 
 
+POSTS_PER_STEP = 20.0
+
+
 def sir_scenario(n: int, p: float = P_TRANSMIT, r: float = R_RECOVER, steps: int = STEPS,
                  infected: int = INITIAL_INFECTED):
     """The buzzsim scenario that follows discrete SIR: ANGRY = infected, CALMED = recovered.
 
-    Every ANGRY consumer posts every step (post probability 1 - exp(-50) ~ 1), each post reaches
-    every follower (visibility 1), each post read angers with probability 1 - exp(-anger_dose) = p
-    (simple contagion, every post counts), CALMED consumers are immune, and ANGRY consumers stop at
-    the constant rate -ln(1 - r) per hour, whatever their contacts.
+    Every ANGRY consumer makes a Poisson(POSTS_PER_STEP) number of posts per step; a follower sees
+    each with the visibility v = -ln(1 - p) / POSTS_PER_STEP and any post seen angers (anger_dose
+    huge), so a follower is infected by a given infected neighbour with probability
+    1 - exp(-POSTS_PER_STEP * v) = p per step (the many small chances make the edges of one poster
+    nearly independent, as in the floor's rule); CALMED consumers are immune, and ANGRY consumers
+    stop at the constant rate -ln(1 - r) per hour, whatever their contacts.
     """
     from simulation import load_scenario
 
@@ -80,7 +85,7 @@ def sir_scenario(n: int, p: float = P_TRANSMIT, r: float = R_RECOVER, steps: int
         "network": {"kind": "barabasi_albert", "m": 3},  # not built: the graph is passed in
         "spread": {
             "stop_rate_per_h": -math.log1p(-r), "repeat_exposure": True, "contagion_exponent": 1.0,
-            "anger_dose": -math.log1p(-p), "visibility": 1.0, "post_rate_per_h": 50.0,
+            "anger_dose": 1e6, "visibility": -math.log1p(-p) / POSTS_PER_STEP, "post_rate_per_h": POSTS_PER_STEP,
             "initial_anger": 1.0, "anger_half_life_h": 1e9, "calm_threshold": 0.0, "stifle_prob": 0.0,
             "calmed_susceptibility": 0.0, "customer_susceptibility": 1.0, "silence_multiplier": 1.0,
         },

@@ -60,6 +60,9 @@ def parser() -> argparse.ArgumentParser:
         e.add_argument("--out", type=Path, help="experiment folder (default results/<scenario>/<timestamp>-<kind>)")
         e.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted experiment in DIR")
         e.add_argument("--no-figures", action="store_true", help="skip figures and report")
+    from . import validation
+
+    validation.add_parser(sub)
     k = sub.add_parser("keys", help="every scenario key: unit, default, allowed values, meaning")
     k.add_argument("--markdown", action="store_true", help="as the Markdown table of scenarios/README.md")
     return p
@@ -170,6 +173,12 @@ def cmd_experiment(args) -> int:
     return 0
 
 
+def _check_model(args) -> int:
+    from .validation import cmd_check_model
+
+    return cmd_check_model(args)
+
+
 def cmd_list(args) -> int:
     print("scenarios:")
     for path in sorted(SCENARIO_DIR.glob("*.toml")):
@@ -215,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["run", str(DEFAULT_SCENARIO)]
     args = parser().parse_args(argv)
     commands = {"run": cmd_run, "list": cmd_list, "validate": cmd_validate, "keys": cmd_keys,
-                "compare": cmd_experiment, "sweep": cmd_experiment}
+                "compare": cmd_experiment, "sweep": cmd_experiment, "check-model": _check_model}
     if args.command is None:
         parser().print_help()
         return EXIT_BAD_INPUT

@@ -34,10 +34,12 @@ def uniform(base: np.uint64, i: np.int64) -> float:
 
 
 @njit(cache=True)
-def fade(ids, stance, anger, grievance, keep_angry, keep_advocate, keep_grievance, calm_threshold):
+def fade(ids, stance, anger, grievance, keep_angry, keep_advocate, keep_grievance, calm_threshold, activated, step):
     """Anger of ANGRY and ADVOCATE consumers fades (open grievances and advocacy with their own
-    half-lives); below the calm threshold they become CALMED."""
+    half-lives); below the calm threshold they become CALMED. Those activated this step wait."""
     for i in ids:
+        if activated[i] == step:
+            continue
         s = stance[i]
         if s == ANGRY:
             anger[i] *= keep_grievance if grievance[i] else keep_angry
@@ -92,10 +94,10 @@ AWARE = 1
 @njit(cache=True)
 def read_complaints(readers, src, stance, opinion, anger, dose, last_poster, customer, touched, posts_buf,
                     dose_buf, repeat_exposure, weight, impact, anger_boost, anger_dose, customer_susceptibility,
-                    calmed_susceptibility, gamma, initial_anger, anger_base):
+                    calmed_susceptibility, gamma, initial_anger, anger_base, activated, step):
     """Followers read this step's complaints (one (reader, poster) pair per post seen).
 
-    Each reader becomes AWARE; every post read moves the opinion toward -1 and an ANGRY reader's
+    Each reader becomes AWARE; every post read moves the opinion toward -1 by `impact` and an ANGRY reader's
     anger toward 1; the anger dose counts distinct posters (a post from the poster a reader saw
     last adds none, unless repeat_exposure), and complex contagion turns a reader ANGRY with the
     chance 1 - exp(-beta * (new^gamma - old^gamma)). Returns the consumers touched for the first
@@ -119,7 +121,7 @@ def read_complaints(readers, src, stance, opinion, anger, dose, last_poster, cus
         last_poster[r] = p
     fresh = np.empty(nu, np.int64)
     nf = 0
-    keep = 1.0 - min(1.0, impact * weight)
+    keep = 1.0 - min(1.0, impact)
     for j in range(nu):
         r = uniq[j]
         k, d = posts_buf[r], dose_buf[r]
@@ -146,6 +148,7 @@ def read_complaints(readers, src, stance, opinion, anger, dose, last_poster, cus
             if uniform(anger_base, r) < -math.expm1(-beta * added):
                 stance[r] = ANGRY
                 anger[r] = max(anger[r], initial_anger)
+                activated[r] = step
     return fresh[:nf], informed[:ni]
 
 

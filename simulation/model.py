@@ -120,13 +120,17 @@ class BuzzModel(mesa.Model):
         return (past.sum() + self.step_posts[0]) / (w * self.dt)
 
     def negative_weight(self) -> float:
-        """Weight of a negative post now: heavier while the brand is silent past the expected
-        reply time after a complaint, and as the brand's actions have made it (lighter after a
-        remedy, heavier after an attack)."""
+        """Weight of a negative post's anger dose now, as the brand's actions have made it
+        (lighter after a remedy, heavier after an attack)."""
+        return self.brand.complaint_weight
+
+    def negative_impact(self, impact: float) -> float:
+        """Opinion impact of a negative post now: heavier while the brand is silent past the
+        expected reply time after a complaint (silence reads as contempt or guilt), and weighted
+        by the brand's actions."""
         sp, b = self.sc.spread, self.brand
-        w = b.complaint_weight
         silent = b.last_reply_h < self.last_complaint_h and self.now_h - self.last_complaint_h > sp.expected_reply_h
-        return w * (sp.silence_multiplier if silent else 1.0)
+        return impact * b.complaint_weight * (sp.silence_multiplier if silent else 1.0)
 
     def random_consumers(self, share: float, rand, key: int) -> np.ndarray:
         """About `share` of all consumers, drawn at random (a draw keyed by `key`)."""
@@ -154,20 +158,19 @@ class BuzzModel(mesa.Model):
         for amp in self.amplifiers:                                        # 1
             amp.step()
         self._background_complaints(k)                                     # 2
-        neg = pop.posters(k, ANGRY, sp.post_rate_per_h)
-        pos = pop.posters(k, ADVOCATE, sp.advocate_post_rate_per_h)
+        neg, n_neg = pop.posters(k, ANGRY, sp.post_rate_per_h)
+        pos, n_pos = pop.posters(k, ADVOCATE, sp.advocate_post_rate_per_h)
         sharers, which = pop.take_sharers()
-        self.add_mentions(len(neg))
-        self.step_posts[1] += len(pos)
-        weight = self.negative_weight()                                    # 3
-        readers, src = pop.reach(k, neg, sp.visibility, SEE_NEGATIVE)
-        informed = pop.read_posts(k, readers, src, weight)
-        readers_p, _ = pop.reach(k, pos, sp.visibility, SEE_POSITIVE)
+        self.add_mentions(int(n_neg.sum()))
+        self.step_posts[1] += int(n_pos.sum())
+        readers, src = pop.reach_posts(k, neg, n_neg, sp.visibility, SEE_NEGATIVE)      # 3
+        informed = pop.read_posts(k, readers, src, self.negative_weight(), self.negative_impact(sp.negative_impact))
+        readers_p, _ = pop.reach_posts(k, pos, n_pos, sp.visibility, SEE_POSITIVE)
         pop.read_positive(*group_count(readers_p, pop.n))
         self._pass_answers(k, sharers, which)
         pop.stifle(k, informed)                                            # 4
         pop.stop(k)
-        pop.fade()
+        pop.fade(k)
         self._search(k)                                                    # 5
         pop.drift_and_churn(k)                                             # 6, 7
         self.brand.step()                                                  # 8

@@ -247,8 +247,8 @@ class RemedyEffect(ActionEffect):
 
 @dataclass(frozen=True)
 class HoldingReplyEffect(ActionEffect):
-    calm: float = param(0.05, "Fraction of a reader's anger removed (a hollow reply calms little).", lo=-1, hi=1,
-                        source="CASES.md: Swiss brand vs Amazon UK; Herhausen et al. 2019")
+    calm: float = param(0.0, "Fraction of a reader's anger removed (a fast hollow reply does not calm).",
+                        lo=-1, hi=1, source="Herhausen et al. 2019; CASES.md: Swiss brand vs Amazon UK")
     opinion_shift: float = param(0.0, "Reader's opinion moves this fraction toward +1.", lo=-1, hi=1)
     share_prob: float = param(0.02, "Chance a CALMED or ADVOCATE reader passes the answer on.", lo=0, hi=1)
     cost: float = param(10.0, "Cost of the reply.", unit="currency", lo=0)

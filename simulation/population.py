@@ -28,6 +28,7 @@ STANCES = ("unaware", "aware", "angry", "calmed", "advocate")
 POST, ANGER, STIFLE, CHURN, SEARCH_ANGER, STOP = range(6)
 STORY_ANGER = 1000  # + 64 * amplifier + story
 SEE_NEGATIVE, SEE_POSITIVE, SEE_ANSWER, SEE_AUDIENCE = 10, 20, 30, 40  # reach uses slot .. slot+2
+POST_ROUND, MAX_POSTS_PER_STEP = 2000, 32  # the j-th post of a step draws at slot + 2000 j
 
 
 def answer_slot(answer_id: int, which: int) -> int:
@@ -46,6 +47,39 @@ def group_count(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     s = np.sort(ids)
     first = np.flatnonzero(np.r_[True, s[1:] != s[:-1]]) if len(s) else np.zeros(0, np.int64)
     return s[first], np.diff(np.r_[first, len(s)])
+
+
+def poisson_quantile(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The Poisson(mean) value whose CDF first exceeds u (inverse transform of one uniform each)."""
+    k = np.zeros(len(mean), np.int64)
+    p = np.exp(-mean)
+    cdf = p.copy()
+    active = u >= cdf
+    j = 0
+    while active.any() and j < 200:
+        j += 1
+        k[active] = j
+        p = p * mean / j
+        cdf = cdf + p
+        active &= u >= cdf
+    return k
+
+
+def binomial_quantile(trials: np.ndarray, p: float, u: np.ndarray) -> np.ndarray:
+    """The Binomial(trials, p) value whose CDF first exceeds u (inverse transform)."""
+    k = np.zeros(len(trials), np.int64)
+    pmf = (1.0 - p) ** trials
+    cdf = pmf.copy()
+    active = (u >= cdf) & (trials > 0)
+    ratio = p / (1.0 - p) if p < 1 else np.inf
+    j = 0
+    while active.any():
+        j += 1
+        k[active] = j
+        pmf = pmf * (trials - j + 1) / j * ratio
+        cdf = cdf + pmf
+        active &= (u >= cdf) & (trials > j)
+    return k
 
 
 def distinct(ids: np.ndarray, n: int) -> np.ndarray:
@@ -76,6 +110,7 @@ class Population:
         self.audience = np.flatnonzero(gen.random(n) < sc.brand.audience_share)
         self.churned = np.zeros(n, bool)
         self.dose = np.zeros(n)
+        self.activated = np.full(n, -1, np.int64)  # step at which each consumer last turned ANGRY or ADVOCATE
         self.last_poster = np.full(n, -1, np.int64)  # whose complaint each consumer read last
         self.seen_answers = np.zeros(n, np.uint64)
         self.complainant = np.zeros(n, bool)
@@ -151,14 +186,39 @@ class Population:
 
     # -- posting -----------------------------------------------------------------------------
 
-    def posters(self, step: int, stance: int, rate_per_h: float) -> np.ndarray:
-        """Consumers of this stance who post this step: rate grows with activity and arousal."""
+    def posters(self, step: int, stance: int, rate_per_h: float) -> tuple[np.ndarray, np.ndarray]:
+        """Consumers of this stance who post this step, and how many posts each: a Poisson number
+        with mean rate * activity * arousal * dt (so the hourly rate holds whatever dt)."""
         ids = self.touched_idx
         ids = ids[self.stance[ids] == stance]  # only touched consumers can be ANGRY or ADVOCATE
         if not len(ids) or rate_per_h == 0:
-            return ids[:0]
-        p = rate_to_prob(rate_per_h * self.activity[ids] * self.anger[ids], self.dt)
-        return ids[self.rand.uniform(step, ids, POST) < p]
+            return ids[:0], ids[:0]
+        k = poisson_quantile(rate_per_h * self.activity[ids] * self.anger[ids] * self.dt,
+                             self.rand.uniform(step, ids, POST))
+        return ids[k > 0], k[k > 0]
+
+    def reach_posts(self, step: int, posters: np.ndarray, counts: np.ndarray, visibility: float, slot: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """(reader, poster) pairs, one per post seen: a follower sees each of a poster's posts of
+        the step with the feed visibility, so a Binomial(posts, visibility) number of them (one
+        inverse-transform draw per follower)."""
+        if not self.net.well_mixed and len(posters) and counts.max() > 1:
+            indptr = self.net.indptr
+            starts, deg = indptr[posters], indptr[posters + 1] - indptr[posters]
+            edges = np.arange(int(deg.sum()), dtype=np.int64) + np.repeat(starts - (np.cumsum(deg) - deg), deg)
+            posts = np.repeat(counts, deg)
+            seen = posts if visibility >= 1 else binomial_quantile(posts, visibility,
+                                                                   self.rand.uniform(step, edges, slot))
+            keep = seen > 0
+            readers = np.repeat(self.net.indices[edges[keep]].astype(np.int64), seen[keep])
+            return readers, np.repeat(np.repeat(posters, deg)[keep], seen[keep])
+        # Well mixed (each post has its own random readers), or one post each: one round per post.
+        parts = [self.reach(step, posters, visibility, slot)]
+        for j in range(1, min(int(counts.max(initial=0)), MAX_POSTS_PER_STEP)):
+            parts.append(self.reach(step, posters[counts > j], visibility, slot + POST_ROUND * j))
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([r for r, _ in parts]), np.concatenate([p for _, p in parts])
 
     def reach(self, step: int, posters: np.ndarray, visibility: float, slot: int
               ) -> tuple[np.ndarray, np.ndarray]:
@@ -209,7 +269,7 @@ class Population:
         self.touch(readers)
         st = self.stance[readers]
         self.stance[readers[st == UNAWARE]] = AWARE
-        self.opinion[readers] = toward(self.opinion[readers], -1.0, 1 - (1 - min(1.0, impact * weight)) ** posts)
+        self.opinion[readers] = toward(self.opinion[readers], -1.0, 1 - (1 - min(1.0, impact)) ** posts)
         # Anger of those already angry grows toward 1.
         angry = st == ANGRY
         self.anger[readers[angry]] = toward(self.anger[readers[angry]], 1.0,
@@ -224,22 +284,24 @@ class Population:
         g = sp.contagion_exponent
         p = -np.expm1(-beta * (new ** g - old ** g))
         turned = ids[self.rand.uniform(step, ids, slot) < p]
-        self.make_angry(turned)
+        self.make_angry(turned, step)
         return turned
 
-    def read_posts(self, step: int, readers: np.ndarray, posters: np.ndarray, weight: float) -> np.ndarray:
+    def read_posts(self, step: int, readers: np.ndarray, posters: np.ndarray, weight: float,
+                   impact: float) -> np.ndarray:
         """Followers read this step's complaints (see `kernels.read_complaints`). Returns the
         poster of every contact with a reader who already knew, for stifling."""
         sp = self.sc.spread
         fresh, informed = kernels.read_complaints(
             readers, posters, self.stance, self.opinion, self.anger, self.dose, self.last_poster, self.customer,
-            self.touched, self._buf_posts, self._buf_dose, sp.repeat_exposure, weight, sp.negative_impact,
+            self.touched, self._buf_posts, self._buf_dose, sp.repeat_exposure, weight, impact,
             sp.anger_boost, sp.anger_dose, sp.customer_susceptibility, sp.calmed_susceptibility,
-            sp.contagion_exponent, sp.initial_anger, self.rand.base(step, ANGER))
+            sp.contagion_exponent, sp.initial_anger, self.rand.base(step, ANGER), self.activated, step)
         self._account(fresh)
         return informed
 
-    def make_angry(self, ids: np.ndarray) -> None:
+    def make_angry(self, ids: np.ndarray, step: int = -1) -> None:
+        self.activated[ids] = step
         self.stance[ids] = ANGRY
         self.anger[ids] = np.maximum(self.anger[ids], self.sc.spread.initial_anger)
 
@@ -280,7 +342,7 @@ class Population:
         if effect.anger_prob > 0:
             cand = readers[st != ANGRY]
             u = self.rand.uniform(step, cand, answer_slot(answer_id, 0))
-            self.make_angry(cand[u < effect.anger_prob])
+            self.make_angry(cand[u < effect.anger_prob], step)
         # An ANGRY reader the answer calmed below the threshold stops at once.
         angry = readers[self.stance[readers] == ANGRY]
         self.stance[angry[self.anger[angry] < self.sc.spread.calm_threshold]] = CALMED
@@ -315,16 +377,18 @@ class Population:
             kernels.stifle(informed_contacts, self.stance, self.grievance, self._buf_posts,
                            self.sc.spread.stifle_prob, self.rand.base(step, STIFLE))
 
-    def fade(self) -> None:
+    def fade(self, step: int) -> None:
         """Anger fades with the attention half-life (advocacy and open grievances with their own);
         below the calm threshold an ANGRY or ADVOCATE consumer becomes CALMED. Only posting
-        consumers' anger is tracked: it matters only while they post."""
+        consumers' anger is tracked: it matters only while they post. Those who turned this step
+        start fading from the next (they have not had a chance to post yet)."""
         sp, c = self.sc.spread, self.sc.complaint
         ids = self.touched_idx
         if len(ids):
             keep = [math.exp(-LN2 * self.dt / h) for h in (sp.anger_half_life_h, sp.advocate_half_life_h,
                                                            c.grievance_half_life_h)]
-            kernels.fade(ids, self.stance, self.anger, self.grievance, *keep, sp.calm_threshold)
+            kernels.fade(ids, self.stance, self.anger, self.grievance, *keep, sp.calm_threshold,
+                         self.activated, step)
 
     def stop(self, step: int) -> None:
         """SIR recovery: ANGRY consumers stop at a constant hourly rate, whatever their contacts."""
