@@ -214,7 +214,7 @@ class Brand(mesa.Agent):
         self.exposure = None
         m.note_action("reviews_exposed")
         backfire = ActionEffect(calm=eff.backfire_calm, opinion_shift=eff.backfire_opinion,
-                                anger_prob=0.05, share_prob=0.2, cost=0.0)
+                                anger_prob=eff.backfire_anger_prob, share_prob=eff.backfire_share_prob, cost=0.0)
         readers = np.concatenate([self._audience(500 + m.steps),
                                   m.random_consumers(eff.backfire_reach, self.rand, 2000 + m.steps)])
         m.publish_answer("reviews_exposed", backfire, False, readers)

@@ -15,8 +15,9 @@ Order of a step (DESIGN.md), each rule named where it lives:
   6. opinions drift back toward each consumer's prior           `Population.drift_and_churn`
   7. customers churn with a hazard growing as opinion falls     (the same compiled loop)
   8. the brand monitors mentions and detects the crisis         `Brand.step`
-Then the timed events of the step's interval fire (brand actions, stories), and the row of the
-series is recorded (a low-priority event at the end of each step's time).
+Timed events (brand actions, stories) fire at their exact times: one strictly between two steps
+fires before the later step's dynamics, one at a step's end time right after that step. Row k of
+the series is recorded after everything at time k (a low-priority event).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from .brand import Brand
 from .metrics import Recorder, run_metrics
 from .network import Network, build_network, cached_edge_list
 from .parameters import Scenario
-from .population import (ANGRY, ADVOCATE, SEARCH_ANGER, SEE_ANSWER, SEE_NEGATIVE, SEE_POSITIVE, Population, distinct, group_count)
+from .population import (ANGRY, ADVOCATE, SEARCH_ANGER, SEE_ANSWER, SEE_NEGATIVE, SEE_POSITIVE, Population,
+                         distinct, group_count)
 from .randomness import Purpose, Streams, rate_to_prob
 
 
@@ -196,7 +198,7 @@ class BuzzModel(mesa.Model):
                 self.step_posts[1] += len(who)
             else:
                 self.add_mentions(len(who))
-            readers, _ = self.population.reach(k, who, self.sc.spread.visibility, SEE_ANSWER + 3 * int(answer_id))
+            readers, _ = self.population.reach(k, who, self.sc.spread.visibility, SEE_ANSWER + 4 * int(answer_id))
             self.population.read_answer(k, readers, int(answer_id), effect, supportive)
 
     def _search(self, k: int) -> None:

@@ -319,6 +319,9 @@ class SolicitReviewsEffect(ActionEffect):
     backfire_opinion: float = param(-0.25, "Exposure: readers' opinion moves this fraction toward -1.",
                                     lo=-1, hi=1)
     backfire_reach: float = param(0.05, "Exposure: share of consumers who hear of it.", lo=0, hi=1)
+    backfire_anger_prob: float = param(0.05, "Exposure: chance a reader who is not ANGRY turns ANGRY.",
+                                       lo=0, hi=1)
+    backfire_share_prob: float = param(0.2, "Exposure: chance an ANGRY reader passes the news on.", lo=0, hi=1)
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,13 @@ STANCES = ("unaware", "aware", "angry", "calmed", "advocate")
 
 # Slots of the counter-based draws: one per decision, so no two decisions share a coin.
 POST, ANGER, STIFLE, CHURN, SEARCH_ANGER, STOP = range(6)
-STORY_ANGER = 1000  # + 64 * amplifier + story
-SEE_NEGATIVE, SEE_POSITIVE, SEE_ANSWER, SEE_AUDIENCE = 10, 20, 30, 40  # reach uses slot .. slot+2
-POST_ROUND, MAX_POSTS_PER_STEP = 2000, 32  # the j-th post of a step draws at slot + 2000 j
+STORY_ANGER = 55000  # + 64 * amplifier + story
+# Slots must stay below 2^16 (the step occupies the bits above) and never overlap:
+# 0-5 single decisions; 10-12 and 20-22 (+1700 j for a step's j-th post, j < 32) reading;
+# 100-227 answers' anger and sharing; 55000-59999 stories; 60000-60255 answers' reach.
+SEE_NEGATIVE, SEE_POSITIVE, SEE_AUDIENCE = 10, 20, 40  # reach uses slot .. slot+2
+SEE_ANSWER = 60000  # + 4 * answer id
+POST_ROUND, MAX_POSTS_PER_STEP = 1700, 32  # the j-th post of a step draws at slot + 1700 j
 
 
 def answer_slot(answer_id: int, which: int) -> int:
