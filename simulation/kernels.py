@@ -166,3 +166,37 @@ def stifle(informed, stance, grievance, count_buf, stifle_prob, base):
         if stance[p] == ANGRY and not grievance[p]:
             if uniform(base, p) < 1.0 - (1.0 - stifle_prob) ** c:
                 stance[p] = CALMED
+
+
+@njit(cache=True)
+def poisson_quantile(mean, u):
+    """The Poisson(mean) value whose CDF first exceeds u, for each element (inverse transform)."""
+    k = np.zeros(len(mean), np.int64)
+    for i in range(len(mean)):
+        p = math.exp(-mean[i])
+        cdf = p
+        j = 0
+        while u[i] >= cdf and j < 200:
+            j += 1
+            p = p * mean[i] / j
+            cdf = cdf + p
+        k[i] = j
+    return k
+
+
+@njit(cache=True)
+def binomial_quantile(trials, p, u):
+    """The Binomial(trials, p) value whose CDF first exceeds u, for each element (inverse transform)."""
+    k = np.zeros(len(trials), np.int64)
+    ratio = p / (1.0 - p) if p < 1.0 else np.inf
+    for i in range(len(trials)):
+        n = trials[i]
+        pmf = (1.0 - p) ** n
+        cdf = pmf
+        j = 0
+        while u[i] >= cdf and j < n:
+            j += 1
+            pmf = pmf * (n - j + 1) / j * ratio
+            cdf = cdf + pmf
+        k[i] = j
+    return k

@@ -55,35 +55,13 @@ def group_count(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def poisson_quantile(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
     """The Poisson(mean) value whose CDF first exceeds u (inverse transform of one uniform each)."""
-    k = np.zeros(len(mean), np.int64)
-    p = np.exp(-mean)
-    cdf = p.copy()
-    active = u >= cdf
-    j = 0
-    while active.any() and j < 200:
-        j += 1
-        k[active] = j
-        p = p * mean / j
-        cdf = cdf + p
-        active &= u >= cdf
-    return k
+    return kernels.poisson_quantile(np.ascontiguousarray(mean, np.float64), np.ascontiguousarray(u, np.float64))
 
 
 def binomial_quantile(trials: np.ndarray, p: float, u: np.ndarray) -> np.ndarray:
     """The Binomial(trials, p) value whose CDF first exceeds u (inverse transform)."""
-    k = np.zeros(len(trials), np.int64)
-    pmf = (1.0 - p) ** trials
-    cdf = pmf.copy()
-    active = (u >= cdf) & (trials > 0)
-    ratio = p / (1.0 - p) if p < 1 else np.inf
-    j = 0
-    while active.any():
-        j += 1
-        k[active] = j
-        pmf = pmf * (trials - j + 1) / j * ratio
-        cdf = cdf + pmf
-        active &= (u >= cdf) & (trials > j)
-    return k
+    return kernels.binomial_quantile(np.ascontiguousarray(trials, np.int64), float(p),
+                                     np.ascontiguousarray(u, np.float64))
 
 
 def distinct(ids: np.ndarray, n: int) -> np.ndarray:

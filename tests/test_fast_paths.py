@@ -8,6 +8,7 @@
   floor of benchmarks/bench_scale.py) on the same graph.
 """
 
+import math
 from collections import Counter
 
 import numpy as np
@@ -248,3 +249,20 @@ def test_sir_comparison_has_power(ba_2000):
     same = floor_sizes(ba_2000, p, r)
     other = floor_sizes(ba_2000, p, r, order="recover_first")
     assert abs(same.mean() - other.mean()) > tolerance(same, other)
+
+
+def test_compiled_inverse_transforms_match_the_distributions():
+    """Poisson and binomial inverse transforms (compiled) against scipy's CDFs, at a fixed seed:
+    each value k is the smallest with CDF(k) > u, and the sample means match within 4 SE."""
+    from simulation.population import binomial_quantile, poisson_quantile
+
+    rng = np.random.default_rng(5)
+    u = rng.random(20000)
+    for mean in (0.05, 1.0, 20.0):
+        k = poisson_quantile(np.full(len(u), mean), u)
+        assert np.all(stats.poisson.cdf(k, mean) > u) and np.all(stats.poisson.cdf(k - 1, mean) <= u + 1e-12)
+        assert abs(k.mean() - mean) < 4 * math.sqrt(mean / len(u))
+    for n, p in ((1, 0.3), (20, 0.005), (7, 0.5)):
+        k = binomial_quantile(np.full(len(u), n), p, u)
+        assert np.all(stats.binom.cdf(k, n, p) > u - 1e-12) and np.all(k <= n)
+        assert abs(k.mean() - n * p) < 4 * math.sqrt(n * p * (1 - p) / len(u))
