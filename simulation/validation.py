@@ -1174,6 +1174,12 @@ def cmd_check_model(args) -> int:
 
     keys = [k for k, _ in CHECKS]
     only = getattr(args, "only", None) or None
+    import importlib.util
+
+    if importlib.util.find_spec("EoN") is None and (not only or "8b" in only):
+        print("error: check-model compares with EoN (a test dependency): pip install -e \".[test]\"",
+              file=sys.stderr)
+        return 2
     if only:
         unknown = [k for k in only if k not in keys]
         if unknown:
