@@ -184,17 +184,15 @@ class Population:
         """(reader, poster) pairs, one per post seen: a follower sees each of a poster's posts of
         the step with the feed visibility, so a Binomial(posts, visibility) number of them (one
         inverse-transform draw per follower)."""
-        if not self.net.well_mixed and len(posters) and counts.max() > 1:
-            indptr = self.net.indptr
-            starts, deg = indptr[posters], indptr[posters + 1] - indptr[posters]
-            edges = np.arange(int(deg.sum()), dtype=np.int64) + np.repeat(starts - (np.cumsum(deg) - deg), deg)
+        if not self.net.well_mixed:
+            edges, deg = self._follower_edges(posters)
             posts = np.repeat(counts, deg)
             seen = posts if visibility >= 1 else binomial_quantile(posts, visibility,
                                                                    self.rand.uniform(step, edges, slot))
             keep = seen > 0
             readers = np.repeat(self.net.indices[edges[keep]].astype(np.int64), seen[keep])
             return readers, np.repeat(np.repeat(posters, deg)[keep], seen[keep])
-        # Well mixed (each post has its own random readers), or one post each: one round per post.
+        # Well mixed: each post has its own random readers, so one round per post.
         parts = [self.reach(step, posters, visibility, slot)]
         for j in range(1, min(int(counts.max(initial=0)), MAX_POSTS_PER_STEP)):
             parts.append(self.reach(step, posters[counts > j], visibility, slot + POST_ROUND * j))
@@ -222,16 +220,17 @@ class Population:
                     self.rand.uniform(step, keys, slot + 2) < k - (kc - 1))
             keep &= readers != src
             return readers[keep], src[keep]
-        indptr = self.net.indptr
-        starts, counts = indptr[posters], indptr[posters + 1] - indptr[posters]
-        total = int(counts.sum())
-        # Edge ids of all posters' follower lists, concatenated.
-        offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts)
-        edges = np.arange(total, dtype=np.int64) + offsets
+        edges, counts = self._follower_edges(posters)
         if visibility >= 1:  # every follower sees every post: no draw needed
             return self.net.indices[edges].astype(np.int64), np.repeat(posters, counts)
         keep = self.rand.uniform(step, edges, slot) < visibility
         return self.net.indices[edges[keep]].astype(np.int64), np.repeat(posters, counts)[keep]
+
+    def _follower_edges(self, posters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Edge ids of all posters' follower lists, concatenated, and each poster's follower count."""
+        indptr = self.net.indptr
+        starts, deg = indptr[posters], indptr[posters + 1] - indptr[posters]
+        return np.arange(int(deg.sum()), dtype=np.int64) + np.repeat(starts - (np.cumsum(deg) - deg), deg), deg
 
     # -- reading -----------------------------------------------------------------------------
 
