@@ -52,8 +52,8 @@ if str(ROOT) not in sys.path:
 STEPS = 100
 P_TRANSMIT = 0.1
 R_RECOVER = 0.1
-BETA = -math.log1p(-P_TRANSMIT)    # anger_dose: 1 - exp(-BETA) = P per post read
-GAMMA = -math.log1p(-R_RECOVER)    # stop_rate_per_h with dt = 1 h: 1 - exp(-GAMMA) = R
+BETA = -math.log1p(-P_TRANSMIT)  # anger_dose: 1 - exp(-BETA) = P per post read
+GAMMA = -math.log1p(-R_RECOVER)  # stop_rate_per_h with dt = 1 h: 1 - exp(-GAMMA) = R
 INITIAL_INFECTED = 10
 GRAPH_SEED = 20240601
 FACEBOOK = ROOT / "data" / "facebook_combined.txt"
@@ -65,8 +65,9 @@ S, I, R = 0, 1, 2
 POSTS_PER_STEP = 20.0
 
 
-def sir_scenario(n: int, p: float = P_TRANSMIT, r: float = R_RECOVER, steps: int = STEPS,
-                 infected: int = INITIAL_INFECTED):
+def sir_scenario(
+    n: int, p: float = P_TRANSMIT, r: float = R_RECOVER, steps: int = STEPS, infected: int = INITIAL_INFECTED
+):
     """The buzzsim scenario that follows discrete SIR: ANGRY = infected, CALMED = recovered.
 
     Every ANGRY consumer makes a Poisson(POSTS_PER_STEP) number of posts per step; a follower sees
@@ -78,24 +79,34 @@ def sir_scenario(n: int, p: float = P_TRANSMIT, r: float = R_RECOVER, steps: int
     """
     from simulation import load_scenario
 
-    return load_scenario({
-        "name": "sir_reduction",
-        "population": {"size": int(n), "activity_sigma": 0.0},
-        "simulation": {"dt_hours": 1.0, "days": steps / 24},
-        "network": {"kind": "barabasi_albert", "m": 3},  # not built: the graph is passed in
-        "spread": {
-            "stop_rate_per_h": -math.log1p(-r), "repeat_exposure": True, "contagion_exponent": 1.0,
-            "anger_dose": 1e6, "visibility": -math.log1p(-p) / POSTS_PER_STEP, "post_rate_per_h": POSTS_PER_STEP,
-            "initial_anger": 1.0, "anger_half_life_h": 1e9, "calm_threshold": 0.0, "stifle_prob": 0.0,
-            "calmed_susceptibility": 0.0, "customer_susceptibility": 1.0, "silence_multiplier": 1.0,
-        },
-        "complaint": {"complainants": int(infected), "placement": "random", "activity": 1.0,
-                      "persistent": False},
-        "search": {"search_rate_per_h": 0.0},
-        "churn": {"max_rate_per_h": 0.0},
-        "brand": {"strategy": "ignore", "detection_threshold": 1e12},
-        "amplifiers": [],
-    })
+    return load_scenario(
+        {
+            "name": "sir_reduction",
+            "population": {"size": int(n), "activity_sigma": 0.0},
+            "simulation": {"dt_hours": 1.0, "days": steps / 24},
+            "network": {"kind": "barabasi_albert", "m": 3},  # not built: the graph is passed in
+            "spread": {
+                "stop_rate_per_h": -math.log1p(-r),
+                "repeat_exposure": True,
+                "contagion_exponent": 1.0,
+                "anger_dose": 1e6,
+                "visibility": -math.log1p(-p) / POSTS_PER_STEP,
+                "post_rate_per_h": POSTS_PER_STEP,
+                "initial_anger": 1.0,
+                "anger_half_life_h": 1e9,
+                "calm_threshold": 0.0,
+                "stifle_prob": 0.0,
+                "calmed_susceptibility": 0.0,
+                "customer_susceptibility": 1.0,
+                "silence_multiplier": 1.0,
+            },
+            "complaint": {"complainants": int(infected), "placement": "random", "activity": 1.0, "persistent": False},
+            "search": {"search_rate_per_h": 0.0},
+            "churn": {"max_rate_per_h": 0.0},
+            "brand": {"strategy": "ignore", "detection_threshold": 1e12},
+            "amplifiers": [],
+        }
+    )
 
 
 def model_final_size(model) -> float:
@@ -106,8 +117,15 @@ def model_final_size(model) -> float:
     return float(np.count_nonzero((st == ANGRY) | (st == CALMED)) / len(st))
 
 
-def sir_floor(indptr: np.ndarray, indices: np.ndarray, p: float, r: float, steps: int,
-              initial: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def sir_floor(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    p: float,
+    r: float,
+    steps: int,
+    initial: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Minimal discrete SIR on a CSR adjacency: the floor. Returns the final states (0 S, 1 I, 2 R).
 
     Per step: one uniform per edge leaving an infected node; below p and landing on a susceptible
@@ -130,8 +148,7 @@ def sir_floor(indptr: np.ndarray, indices: np.ndarray, p: float, r: float, steps
     return state
 
 
-def sir_floor_matvec(adj, p: float, r: float, steps: int, initial: np.ndarray,
-                     rng: np.random.Generator) -> np.ndarray:
+def sir_floor_matvec(adj, p: float, r: float, steps: int, initial: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The same rule with a scipy.sparse matrix-vector product per step (infected neighbours k of
     each node, infection with probability 1 - (1 - p)^k): costs all edges every step."""
     n = adj.shape[0]
@@ -148,6 +165,7 @@ def sir_floor_matvec(adj, p: float, r: float, steps: int, initial: np.ndarray,
 
 
 # -- graphs ---------------------------------------------------------------------------------------------
+
 
 def make_graph(spec: str):
     """A simulation.network.Network: 'ba:<n>' or 'facebook'."""
@@ -171,9 +189,15 @@ def load_graph(path: str, as_network: bool = True):
         return SimpleNamespace(n=n, indptr=indptr, indices=indices)
     from simulation.network import Network
 
-    return Network(n=n, indptr=indptr, indices=indices, well_mixed=False,
-                   readers_per_post=float(len(indices) / n), directed=False,
-                   report={"kind": str(z["kind"]), "nodes": n, "edges": len(indices) // 2})
+    return Network(
+        n=n,
+        indptr=indptr,
+        indices=indices,
+        well_mixed=False,
+        readers_per_post=float(len(indices) / n),
+        directed=False,
+        report={"kind": str(z["kind"]), "nodes": n, "edges": len(indices) // 2},
+    )
 
 
 def to_networkx(indptr: np.ndarray, indices: np.ndarray):
@@ -189,6 +213,7 @@ def to_networkx(indptr: np.ndarray, indices: np.ndarray):
 
 
 # -- per-agent Mesa reference --------------------------------------------------------------------------
+
 
 def mesa_sir_model(graph, p: float, r: float, seed: int, infected: int = INITIAL_INFECTED):
     """The same rule written the idiomatic Mesa way: one FixedAgent per node on a
@@ -236,6 +261,7 @@ def mesa_sir_model(graph, p: float, r: float, seed: int, infected: int = INITIAL
 
 # -- one case, in a worker process ------------------------------------------------------------------
 
+
 def _rss_mb() -> float:
     """Peak resident memory of this process's own address space, MB.
 
@@ -277,6 +303,7 @@ def worker(case: dict) -> dict:
         graph = to_networkx(indptr, indices) if method in ("ndlib", "eon", "mesa") else None
         if method == "floor_matvec":
             import scipy.sparse as sp
+
             adj = sp.csr_matrix((np.ones(len(indices), np.float32), indices, indptr), shape=(n, n))
         for rep in range(repeats):
             seed = 1000 + rep
@@ -319,8 +346,9 @@ def worker(case: dict) -> dict:
 
                 init = _initial(n, seed).tolist()
                 t1 = time.perf_counter()
-                _, s_, i_, r_ = EoN.fast_SIR(graph, BETA, GAMMA, initial_infecteds=init, tmax=STEPS,
-                                             rng=np.random.default_rng(seed))
+                _, s_, i_, r_ = EoN.fast_SIR(
+                    graph, BETA, GAMMA, initial_infecteds=init, tmax=STEPS, rng=np.random.default_rng(seed)
+                )
                 size = float((i_[-1] + r_[-1]) / n)
             else:  # mesa
                 model = mesa_sir_model(graph, P_TRANSMIT, R_RECOVER, seed)
@@ -381,9 +409,11 @@ def worker(case: dict) -> dict:
             del model
             gc.collect()  # a Mesa model holds reference cycles: free it before the next repeat
         wall = [a + b for a, b in zip(out["setup_s"], out["run_s"])]
-        out["notes"] = (f"setup includes network generation; first run {wall[0]:.3f} s"
-                        + ("" if method == "full" else " (cold: numba cache load, first calls)")
-                        + "; final_size column = reach")
+        out["notes"] = (
+            f"setup includes network generation; first run {wall[0]:.3f} s"
+            + ("" if method == "full" else " (cold: numba cache load, first calls)")
+            + "; final_size column = reach"
+        )
     else:
         raise ValueError(method)
     out["base_rss_mb"] = base
@@ -392,6 +422,7 @@ def worker(case: dict) -> dict:
 
 
 # -- the parent -----------------------------------------------------------------------------------------
+
 
 def run_case(case: dict, timeout: float | None) -> dict:
     """Run a case in a fresh interpreter; returns the worker's dict, or {'error': ...}."""
@@ -437,20 +468,48 @@ def machine_info() -> dict:
         except metadata.PackageNotFoundError:
             versions[pkg] = "source checkout" if pkg == "buzzsim" else "not installed"
     try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "simulation"],
-                                    capture_output=True, text=True).stdout.strip())
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "-C", str(ROOT), "status", "--porcelain", "--", "simulation"], capture_output=True, text=True
+            ).stdout.strip()
+        )
     except OSError:
         commit, dirty = "", False
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": ram, "python": platform.python_version(),
-            "platform": platform.platform(), "packages": versions, "git_commit": commit,
-            "simulation_dirty": dirty}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": ram,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+        "git_commit": commit,
+        "simulation_dirty": dirty,
+    }
 
 
-COLUMNS = ["case", "method", "graph", "nodes", "directed_edges", "steps", "repeats", "wall_s", "cpu_s",
-           "setup_s", "run_s", "ns_per_edge_step", "ns_per_agent_step", "ratio_to_floor", "peak_rss_mb", "base_rss_mb",
-           "final_size", "notes"]
+COLUMNS = [
+    "case",
+    "method",
+    "graph",
+    "nodes",
+    "directed_edges",
+    "steps",
+    "repeats",
+    "wall_s",
+    "cpu_s",
+    "setup_s",
+    "run_s",
+    "ns_per_edge_step",
+    "ns_per_agent_step",
+    "ratio_to_floor",
+    "peak_rss_mb",
+    "base_rss_mb",
+    "final_size",
+    "notes",
+]
 
 METHOD_LABEL = {
     "model_sir": "(1) buzzsim SIR reduction",
@@ -467,8 +526,7 @@ METHOD_LABEL = {
 
 def row_from(case: dict, res: dict) -> dict:
     row = {c: "" for c in COLUMNS}
-    row.update(case=case["case"], method=METHOD_LABEL[case["method"]], graph=case["graph"],
-               repeats=case["repeats"])
+    row.update(case=case["case"], method=METHOD_LABEL[case["method"]], graph=case["graph"], repeats=case["repeats"])
     if "error" in res:
         row.update(nodes=case.get("n", ""), notes=res["error"], steps=case.get("steps", ""))
         return row
@@ -476,10 +534,18 @@ def row_from(case: dict, res: dict) -> dict:
     steps = res.get("steps", case.get("steps", STEPS))
     edges = res["directed_edges"]
     w = statistics.median(wall)
-    row.update(nodes=res["n"], directed_edges=edges, steps=steps if case["method"] != "network" else "",
-               wall_s=w, cpu_s=statistics.median(res["cpu_s"]), setup_s=statistics.median(res["setup_s"]),
-               run_s=statistics.median(res["run_s"]),
-               peak_rss_mb=res["peak_rss_mb"], base_rss_mb=res["base_rss_mb"], notes=res["notes"])
+    row.update(
+        nodes=res["n"],
+        directed_edges=edges,
+        steps=steps if case["method"] != "network" else "",
+        wall_s=w,
+        cpu_s=statistics.median(res["cpu_s"]),
+        setup_s=statistics.median(res["setup_s"]),
+        run_s=statistics.median(res["run_s"]),
+        peak_rss_mb=res["peak_rss_mb"],
+        base_rss_mb=res["base_rss_mb"],
+        notes=res["notes"],
+    )
     if case["method"] != "network":
         row["ns_per_edge_step"] = w / (edges * steps) * 1e9
         sizes = [x for x in res["final_size"] if not math.isnan(x)]
@@ -507,17 +573,39 @@ def fmt(v, col: str) -> str:
 
 
 def print_table(rows: list[dict]) -> str:
-    cols = ["case", "method", "nodes", "wall_s", "cpu_s", "setup_s", "ns_per_edge_step", "ns_per_agent_step",
-            "ratio_to_floor", "peak_rss_mb", "final_size", "notes"]
-    heads = {"ns_per_edge_step": "ns/edge-step", "ns_per_agent_step": "ns/agent-step",
-             "ratio_to_floor": "x floor", "peak_rss_mb": "peak MB", "final_size": "final size",
-             "wall_s": "wall s", "cpu_s": "cpu s", "setup_s": "setup s"}
+    cols = [
+        "case",
+        "method",
+        "nodes",
+        "wall_s",
+        "cpu_s",
+        "setup_s",
+        "ns_per_edge_step",
+        "ns_per_agent_step",
+        "ratio_to_floor",
+        "peak_rss_mb",
+        "final_size",
+        "notes",
+    ]
+    heads = {
+        "ns_per_edge_step": "ns/edge-step",
+        "ns_per_agent_step": "ns/agent-step",
+        "ratio_to_floor": "x floor",
+        "peak_rss_mb": "peak MB",
+        "final_size": "final size",
+        "wall_s": "wall s",
+        "cpu_s": "cpu s",
+        "setup_s": "setup s",
+    }
     cells = [[heads.get(c, c) for c in cols]] + [[fmt(r[c], c) for c in cols] for r in rows]
     widths = [max(len(x[i]) for x in cells) for i in range(len(cols) - 1)]
     lines = []
     for k, line in enumerate(cells):
-        lines.append("  ".join(x.ljust(widths[i]) if i < 2 else x.rjust(widths[i])
-                               for i, x in enumerate(line[:-1])) + "  " + line[-1])
+        lines.append(
+            "  ".join(x.ljust(widths[i]) if i < 2 else x.rjust(widths[i]) for i, x in enumerate(line[:-1]))
+            + "  "
+            + line[-1]
+        )
         if k == 0:
             lines.append("-" * len(lines[0]))
     text = "\n".join(lines)
@@ -543,31 +631,50 @@ def targets(rows: list[dict], sizes: list[int]) -> list[dict]:
         model, floor = get(case, "model_sir"), get(case, "floor")
         cpu = lambda m: get(case, m, "cpu_s")  # noqa: E731
         if n >= 100_000 and model and floor:
-            add(f"SIR reduction within 1.5x of the floor, {case}", round(model / floor, 2), model <= 1.5 * floor,
+            add(
+                f"SIR reduction within 1.5x of the floor, {case}",
+                round(model / floor, 2),
+                model <= 1.5 * floor,
                 f"{model:.3f} s vs floor {floor:.3f} s = {model / floor:.1f}x "
-                f"(cpu {cpu('model_sir') / cpu('floor'):.1f}x)")
+                f"(cpu {cpu('model_sir') / cpu('floor'):.1f}x)",
+            )
         nd = get(case, "ndlib")
         if model and nd:
-            add(f"SIR reduction >= 10x faster than NDlib, {case}", round(nd / model, 1), nd >= 10 * model,
-                f"NDlib {nd:.2f} s vs {model:.3f} s = {nd / model:.1f}x (cpu {cpu('ndlib') / cpu('model_sir'):.1f}x)")
+            add(
+                f"SIR reduction >= 10x faster than NDlib, {case}",
+                round(nd / model, 1),
+                nd >= 10 * model,
+                f"NDlib {nd:.2f} s vs {model:.3f} s = {nd / model:.1f}x (cpu {cpu('ndlib') / cpu('model_sir'):.1f}x)",
+            )
         me = get(case, "mesa")
         if model and me:
-            add(f"SIR reduction >= 100x faster than per-agent Mesa, {case}", round(me / model, 1),
+            add(
+                f"SIR reduction >= 100x faster than per-agent Mesa, {case}",
+                round(me / model, 1),
                 me >= 100 * model,
-                f"Mesa {me:.2f} s vs {model:.3f} s = {me / model:.1f}x (cpu {cpu('mesa') / cpu('model_sir'):.1f}x)")
+                f"Mesa {me:.2f} s vs {model:.3f} s = {me / model:.1f}x (cpu {cpu('mesa') / cpu('model_sir'):.1f}x)",
+            )
     model, nd = get("facebook", "model_sir"), get("facebook", "ndlib")
     if model and nd:
-        add("SIR reduction >= 10x faster than NDlib, facebook", round(nd / model, 1), nd >= 10 * model,
+        add(
+            "SIR reduction >= 10x faster than NDlib, facebook",
+            round(nd / model, 1),
+            nd >= 10 * model,
             f"NDlib {nd:.2f} s vs {model:.3f} s = {nd / model:.1f}x "
-            f"(cpu {get('facebook', 'ndlib', 'cpu_s') / get('facebook', 'model_sir', 'cpu_s'):.1f}x)")
+            f"(cpu {get('facebook', 'ndlib', 'cpu_s') / get('facebook', 'model_sir', 'cpu_s'):.1f}x)",
+        )
     burn, quiet = get("1M burning", "full"), get("1M quiet", "full")
     if burn:
         add("full model 1M burning < 60 s", round(burn, 1), burn < 60, f"{burn:.1f} s")
         mem = get("1M burning", "full", "peak_rss_mb")
         add("full model 1M burning < 3 GB peak", round(mem), mem < 3072, f"{mem:.0f} MB peak (VmHWM)")
     if burn and quiet:
-        add("full model 1M quiet much faster (>= 10x faster than burning)", round(burn / quiet, 1),
-            burn >= 10 * quiet, f"quiet {quiet:.1f} s vs burning {burn:.1f} s = {burn / quiet:.1f}x")
+        add(
+            "full model 1M quiet much faster (>= 10x faster than burning)",
+            round(burn / quiet, 1),
+            burn >= 10 * quiet,
+            f"quiet {quiet:.1f} s vs burning {burn:.1f} s = {burn / quiet:.1f}x",
+        )
     d = get("default", "default")
     if d:
         add("default scenario run < 0.3 s (median)", round(d, 3), d < 0.3, f"{d:.3f} s")
@@ -593,22 +700,41 @@ def plan_cases(sizes: list[int], quick: bool, graph_dir: Path) -> list[dict]:
         cases.append({**common, "method": "model_sir", "repeats": 3 if big else 5})
         if n <= 100_000:
             cases.append({**common, "method": "ndlib", "repeats": 1 if mid else 3})
-        cases.append({**common, "method": "eon", "repeats": 1 if mid else 3,
-                      "timeout": 300 if big else None})
+        cases.append({**common, "method": "eon", "repeats": 1 if mid else 3, "timeout": 300 if big else None})
         if n == 10_000:
             cases.append({**common, "method": "mesa", "repeats": 3})
-    cases.append({"case": "default", "graph": "barabasi_albert m=3 (scenario)", "method": "default",
-                  "repeats": 3 if quick else 9})
+    cases.append(
+        {
+            "case": "default",
+            "graph": "barabasi_albert m=3 (scenario)",
+            "method": "default",
+            "repeats": 3 if quick else 9,
+        }
+    )
     if not quick:
         n = 1_000_000
         over = {"population.size": n, "simulation.days": 30}
-        cases.append({"case": "1M quiet", "graph": "barabasi_albert m=3 (scenario)", "method": "full",
-                      "repeats": 3, "n": n,
-                      "overrides": {**over, "complaint.placement": "random", "amplifiers": []}})
-        cases.append({"case": "1M burning", "graph": "barabasi_albert m=3 (scenario)", "method": "full",
-                      "repeats": 1, "n": n, "overrides": over})
-        cases.append({"case": "network 1M", "graph": "barabasi_albert m=3", "method": "network",
-                      "repeats": 3, "n": n})
+        cases.append(
+            {
+                "case": "1M quiet",
+                "graph": "barabasi_albert m=3 (scenario)",
+                "method": "full",
+                "repeats": 3,
+                "n": n,
+                "overrides": {**over, "complaint.placement": "random", "amplifiers": []},
+            }
+        )
+        cases.append(
+            {
+                "case": "1M burning",
+                "graph": "barabasi_albert m=3 (scenario)",
+                "method": "full",
+                "repeats": 1,
+                "n": n,
+                "overrides": over,
+            }
+        )
+        cases.append({"case": "network 1M", "graph": "barabasi_albert m=3", "method": "network", "repeats": 3, "n": n})
     return cases
 
 
@@ -632,13 +758,20 @@ def main(argv=None) -> int:
     info = machine_info()
     load_start = os.getloadavg()
     if load_start[0] > 0.5:
-        print(f"warning: load average {load_start[0]:.2f} at start: other processes share the "
-              f"{info['cores']} cores; wall times will be inflated (cpu s less so)")
-    print(f"machine: {info['cpu']}, {info['cores']} cores, {info['ram_gb']} GB RAM, Python {info['python']}, "
-          f"buzzsim {info['packages']['buzzsim']} @ {info['git_commit']}"
-          f"{' (simulation/ has uncommitted changes)' if info['simulation_dirty'] else ''}")
-    print(f"SIR rule: p = {P_TRANSMIT}, r = {R_RECOVER} per step, {INITIAL_INFECTED} initial infected, "
-          f"{STEPS} steps; peak memory = VmHWM of a fresh process per case", flush=True)
+        print(
+            f"warning: load average {load_start[0]:.2f} at start: other processes share the "
+            f"{info['cores']} cores; wall times will be inflated (cpu s less so)"
+        )
+    print(
+        f"machine: {info['cpu']}, {info['cores']} cores, {info['ram_gb']} GB RAM, Python {info['python']}, "
+        f"buzzsim {info['packages']['buzzsim']} @ {info['git_commit']}"
+        f"{' (simulation/ has uncommitted changes)' if info['simulation_dirty'] else ''}"
+    )
+    print(
+        f"SIR rule: p = {P_TRANSMIT}, r = {R_RECOVER} per step, {INITIAL_INFECTED} initial infected, "
+        f"{STEPS} steps; peak memory = VmHWM of a fresh process per case",
+        flush=True,
+    )
     rows = []
     with tempfile.TemporaryDirectory(prefix="buzzsim-bench-") as tmp:
         cases = plan_cases(sizes, args.quick, Path(tmp))
@@ -669,16 +802,29 @@ def main(argv=None) -> int:
         w.writeheader()
         for r in rows:
             w.writerow({c: (f"{r[c]:.6g}" if isinstance(r[c], float) else r[c]) for c in COLUMNS})
-    meta = {"machine": info, "command": " ".join([Path(sys.executable).name] + sys.argv),
-            "sir": {"p": P_TRANSMIT, "r": R_RECOVER, "beta": BETA, "gamma": GAMMA, "steps": STEPS,
-                    "initial_infected": INITIAL_INFECTED, "graph_seed": GRAPH_SEED},
-            "memory": "peak_rss_mb = VmHWM (/proc/self/status) of the case's own fresh process: interpreter, "
-                      "imports, graph (and its networkx copy for NDlib, EoN, Mesa) and the run; base_rss_mb = "
-                      "VmHWM after the imports, before the graph. Not ru_maxrss: on Linux it survives execve, "
-                      "so a subprocess reports at least its parent's high-water mark",
-            "edge_steps": "directed edges (2 per undirected link) x steps, whatever the activity",
-            "load_average_start": load_start, "load_average_end": os.getloadavg(),
-            "targets": verdicts, "total_seconds": round(total, 1), "table": table}
+    meta = {
+        "machine": info,
+        "command": " ".join([Path(sys.executable).name] + sys.argv),
+        "sir": {
+            "p": P_TRANSMIT,
+            "r": R_RECOVER,
+            "beta": BETA,
+            "gamma": GAMMA,
+            "steps": STEPS,
+            "initial_infected": INITIAL_INFECTED,
+            "graph_seed": GRAPH_SEED,
+        },
+        "memory": "peak_rss_mb = VmHWM (/proc/self/status) of the case's own fresh process: interpreter, "
+        "imports, graph (and its networkx copy for NDlib, EoN, Mesa) and the run; base_rss_mb = "
+        "VmHWM after the imports, before the graph. Not ru_maxrss: on Linux it survives execve, "
+        "so a subprocess reports at least its parent's high-water mark",
+        "edge_steps": "directed edges (2 per undirected link) x steps, whatever the activity",
+        "load_average_start": load_start,
+        "load_average_end": os.getloadavg(),
+        "targets": verdicts,
+        "total_seconds": round(total, 1),
+        "table": table,
+    }
     (out / "scale.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(f"wrote {out / 'scale.csv'} and {out / 'scale.json'}")
     return 0

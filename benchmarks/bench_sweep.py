@@ -59,8 +59,10 @@ def main(argv=None) -> int:
     load_start = os.getloadavg()
     print(f"machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, load {load_start[0]:.2f}")
     if load_start[0] > 0.5:
-        print(f"warning: load average {load_start[0]:.2f}: other processes share the cores; the 2-worker "
-              "figure will be understated")
+        print(
+            f"warning: load average {load_start[0]:.2f}: other processes share the cores; the 2-worker "
+            "figure will be understated"
+        )
     rows = []
     for w in [int(x) for x in args.workers.split(",")]:
         walls, runs, failed = [], 0, 0
@@ -69,21 +71,37 @@ def main(argv=None) -> int:
             walls.append(wall)
             failed += f
         med = statistics.median(walls)
-        rows.append({"workers": w, "conditions": conditions, "replications": args.replications, "runs": runs,
-                     "repeats": args.repeats, "wall_s": round(med, 3), "runs_per_min": round(runs / med * 60, 1),
-                     "best_wall_s": round(min(walls), 3), "runs_per_min_best": round(runs / min(walls) * 60, 1),
-                     "wall_s_each": " ".join(f"{x:.2f}" for x in walls), "failed_runs": failed})
-        print(f"workers {w}: {runs} runs in {med:.2f} s (median of {args.repeats}: "
-              f"{rows[-1]['wall_s_each']}) = {rows[-1]['runs_per_min']:.0f} runs/min "
-              f"(best {rows[-1]['runs_per_min_best']:.0f})", flush=True)
+        rows.append(
+            {
+                "workers": w,
+                "conditions": conditions,
+                "replications": args.replications,
+                "runs": runs,
+                "repeats": args.repeats,
+                "wall_s": round(med, 3),
+                "runs_per_min": round(runs / med * 60, 1),
+                "best_wall_s": round(min(walls), 3),
+                "runs_per_min_best": round(runs / min(walls) * 60, 1),
+                "wall_s_each": " ".join(f"{x:.2f}" for x in walls),
+                "failed_runs": failed,
+            }
+        )
+        print(
+            f"workers {w}: {runs} runs in {med:.2f} s (median of {args.repeats}: "
+            f"{rows[-1]['wall_s_each']}) = {rows[-1]['runs_per_min']:.0f} runs/min "
+            f"(best {rows[-1]['runs_per_min_best']:.0f})",
+            flush=True,
+        )
     base = rows[0]["runs_per_min"]
     best = rows[0]["runs_per_min_best"]
     for r in rows:
         r["ratio_to_first"] = round(r["runs_per_min"] / base, 2)
         r["ratio_to_first_best"] = round(r["runs_per_min_best"] / best, 2)
     if len(rows) > 1:
-        print(f"ratio {rows[-1]['workers']} workers / {rows[0]['workers']} worker: {rows[-1]['ratio_to_first']:.2f} "
-              f"(medians), {rows[-1]['ratio_to_first_best']:.2f} (best repeats)")
+        print(
+            f"ratio {rows[-1]['workers']} workers / {rows[0]['workers']} worker: {rows[-1]['ratio_to_first']:.2f} "
+            f"(medians), {rows[-1]['ratio_to_first_best']:.2f} (best repeats)"
+        )
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -91,11 +109,26 @@ def main(argv=None) -> int:
         wr = csv.DictWriter(f, fieldnames=list(rows[0]))
         wr.writeheader()
         wr.writerows(rows)
-    (out / "sweep.json").write_text(json.dumps(
-        {"machine": info, "command": " ".join(sys.argv), "plan": {
-            "base": "default", "strategies": ["quick_fix"], "vary": {"brand.delay_hours": DELAYS},
-            "replications": args.replications, "seed": 1},
-         "load_average_start": load_start, "load_average_end": os.getloadavg(), "rows": rows}, indent=2) + "\n")
+    (out / "sweep.json").write_text(
+        json.dumps(
+            {
+                "machine": info,
+                "command": " ".join(sys.argv),
+                "plan": {
+                    "base": "default",
+                    "strategies": ["quick_fix"],
+                    "vary": {"brand.delay_hours": DELAYS},
+                    "replications": args.replications,
+                    "seed": 1,
+                },
+                "load_average_start": load_start,
+                "load_average_end": os.getloadavg(),
+                "rows": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {out / 'sweep.csv'}")
     return 0
 

@@ -44,8 +44,15 @@ class Amplifier(mesa.Agent):
         counts = np.full(len(readers), p.story_weight)
         angry = readers[pop.stance[readers] == ANGRY]
         pop.anger[angry] = toward(pop.anger[angry], 1.0, p.anger_boost)
-        pop.read_negative(m.steps, readers, counts, counts, m.negative_weight(), m.negative_impact(m.sc.spread.negative_impact),
-                          slot=STORY_ANGER + 64 * self.index + story % 64)
+        pop.read_negative(
+            m.steps,
+            readers,
+            counts,
+            counts,
+            m.negative_weight(),
+            m.negative_impact(m.sc.spread.negative_impact),
+            slot=STORY_ANGER + 64 * self.index + story % 64,
+        )
         m.add_mentions(1, search_weight=p.search_weight)
         if story + 1 < p.repeats:
             m.schedule_event(self.publish, after=p.interval_h / m.dt)

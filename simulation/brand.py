@@ -36,15 +36,18 @@ class Strategy:
 STRATEGIES: dict[str, Strategy] = {
     "ignore": Strategy("no action at all", ()),
     "quick_fix": Strategy("remedy at delay_hours after detection (default 1 h)", (("remedy", DECISIVE),), 1.0),
-    "delay": Strategy("holding reply at 1 h, remedy at delay_hours (default 72 h)",
-                      (("holding_reply", 1.0), ("remedy", DECISIVE)), 72.0),
+    "delay": Strategy(
+        "holding reply at 1 h, remedy at delay_hours (default 72 h)",
+        (("holding_reply", 1.0), ("remedy", DECISIVE)),
+        72.0,
+    ),
     "lawyers": Strategy("legal threats and takedowns at delay_hours (default 24 h)", (("legal", DECISIVE),), 24.0),
     "apology": Strategy("apology without remedy at delay_hours (default 1 h)", (("apology", DECISIVE),), 1.0),
-    "deflect": Strategy("redirect to an unresponsive desk at delay_hours (default 1 h)",
-                        (("deflect", DECISIVE),), 1.0),
+    "deflect": Strategy("redirect to an unresponsive desk at delay_hours (default 1 h)", (("deflect", DECISIVE),), 1.0),
     "deny": Strategy("deny or insult the complainant at delay_hours (default 1 h)", (("attack", DECISIVE),), 1.0),
-    "astroturf": Strategy("solicit positive reviews at delay_hours (default 24 h)",
-                          (("solicit_reviews", DECISIVE),), 24.0),
+    "astroturf": Strategy(
+        "solicit positive reviews at delay_hours (default 24 h)", (("solicit_reviews", DECISIVE),), 24.0
+    ),
     "custom": Strategy("the list of actions in brand.schedule", ()),
 }
 
@@ -74,9 +77,10 @@ def schedule_for(params: BrandParams) -> list[ActionSpec]:
     if params.strategy == "custom":
         return list(params.schedule)
     delay = decisive_delay(params)
-    return [ActionSpec(action=name, anchor=params.anchor,
-                       at_hours=delay if offset is DECISIVE else min(offset, delay))
-            for name, offset in STRATEGIES[params.strategy].actions]
+    return [
+        ActionSpec(action=name, anchor=params.anchor, at_hours=delay if offset is DECISIVE else min(offset, delay))
+        for name, offset in STRATEGIES[params.strategy].actions
+    ]
 
 
 class ScheduledAction:
@@ -96,8 +100,9 @@ class Brand(mesa.Agent):
         super().__init__(model)
         self.sc, self.params, self.rand = sc, sc.brand, rand
         self.schedule = schedule_for(sc.brand)
-        self.waiting = {anchor: [s for s in self.schedule if s.anchor == anchor]
-                        for anchor in ("detection", "complaint", "start")}
+        self.waiting = {
+            anchor: [s for s in self.schedule if s.anchor == anchor] for anchor in ("detection", "complaint", "start")
+        }
         self.pending: list[ScheduledAction] = []
         self.fired: list[tuple[float, str]] = []
         self.detected_h = math.nan
@@ -131,8 +136,10 @@ class Brand(mesa.Agent):
     def step(self) -> None:
         """Monitoring: detect the crisis when the mention rate crosses the threshold."""
         m = self.model
-        if math.isnan(self.detected_h) and m.mention_rate(self.params.detection_window_h) >= \
-                self.params.detection_threshold:
+        if (
+            math.isnan(self.detected_h)
+            and m.mention_rate(self.params.detection_window_h) >= self.params.detection_threshold
+        ):
             self.detected_h = m.now_h
             self._arm("detection", self.detected_h)
         if self.exposure is not None:
@@ -166,7 +173,9 @@ class Brand(mesa.Agent):
             pop.anger[live] = 1.0
         readers = np.concatenate([self._audience(len(self.fired)), complainants])
         if name == "legal":
-            readers = np.concatenate([readers, m.random_consumers(effect.news_reach, self.rand, 1000 + len(self.fired))])
+            readers = np.concatenate(
+                [readers, m.random_consumers(effect.news_reach, self.rand, 1000 + len(self.fired))]
+            )
         answer = m.publish_answer(name, effect, name in SUPPORTIVE, readers)
         if name == "remedy":
             self._remedy(complainants, effect)
@@ -194,8 +203,12 @@ class Brand(mesa.Agent):
     def _solicit(self, effect, answer_id: int) -> None:
         """Satisfied customers are asked to post praise; the campaign may be exposed later."""
         pop, m = self.model.population, self.model
-        ok = np.flatnonzero(pop.customer & ~pop.churned & (pop.opinion > 0)
-                            & ((pop.stance == UNAWARE) | (pop.stance == AWARE) | (pop.stance == CALMED)))
+        ok = np.flatnonzero(
+            pop.customer
+            & ~pop.churned
+            & (pop.opinion > 0)
+            & ((pop.stance == UNAWARE) | (pop.stance == AWARE) | (pop.stance == CALMED))
+        )
         reviewers = ok[self.rand.uniform(len(self.fired), ok, 3) < effect.reviewers_share]
         pop.make_advocates(reviewers)
         self.exposure = (m.now_h + effect.exposure_duration_h, answer_id)
@@ -213,8 +226,14 @@ class Brand(mesa.Agent):
             return
         self.exposure = None
         m.note_action("reviews_exposed")
-        backfire = ActionEffect(calm=eff.backfire_calm, opinion_shift=eff.backfire_opinion,
-                                anger_prob=eff.backfire_anger_prob, share_prob=eff.backfire_share_prob, cost=0.0)
-        readers = np.concatenate([self._audience(500 + m.steps),
-                                  m.random_consumers(eff.backfire_reach, self.rand, 2000 + m.steps)])
+        backfire = ActionEffect(
+            calm=eff.backfire_calm,
+            opinion_shift=eff.backfire_opinion,
+            anger_prob=eff.backfire_anger_prob,
+            share_prob=eff.backfire_share_prob,
+            cost=0.0,
+        )
+        readers = np.concatenate(
+            [self._audience(500 + m.steps), m.random_consumers(eff.backfire_reach, self.rand, 2000 + m.steps)]
+        )
         m.publish_answer("reviews_exposed", backfire, False, readers)

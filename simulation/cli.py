@@ -15,8 +15,16 @@ from pathlib import Path
 from .brand import ACTION_DESCRIPTIONS, STRATEGIES
 from .network import NetworkError
 from .parameters import Scenario, describe, markdown_table
-from .scenario import (SCENARIO_DIR, ScenarioError, find_scenario, load_scenario, parse_assignments, read_toml,
-                       strategy_overrides, to_toml)
+from .scenario import (
+    SCENARIO_DIR,
+    ScenarioError,
+    find_scenario,
+    load_scenario,
+    parse_assignments,
+    read_toml,
+    strategy_overrides,
+    to_toml,
+)
 
 DEFAULT_SCENARIO = SCENARIO_DIR / "default.toml"
 EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
@@ -25,15 +33,23 @@ EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
 def _scenario_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="scenario file, or the name of one in scenarios/")
     p.add_argument("--strategy", help="brand strategy (overrides brand.strategy)")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a scenario key (dotted, TOML value), repeatable")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key (dotted, TOML value), repeatable",
+    )
     p.add_argument("--seed", type=int, help="root seed (overrides seed)")
     p.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<timestamp>)")
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run.py", description="buzzsim: bad buzz and a brand's response. "
-                                "Without a command, runs scenarios/default.toml.")
+    p = argparse.ArgumentParser(
+        prog="run.py",
+        description="buzzsim: bad buzz and a brand's response. Without a command, runs scenarios/default.toml.",
+    )
     sub = p.add_subparsers(dest="command")
     r = sub.add_parser("run", help="run a scenario (R replications) into a results folder")
     _scenario_args(r)
@@ -41,20 +57,36 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="scenarios and strategies, one line each")
     v = sub.add_parser("validate", help="check scenario files (exit 0 if all are valid, 1 otherwise)")
     v.add_argument("scenarios", nargs="+")
-    for name, text in (("compare", "compare strategies over paired replications"),
-                       ("sweep", "sweep response timing (and any key) for strategies, full factorial")):
+    for name, text in (
+        ("compare", "compare strategies over paired replications"),
+        ("sweep", "sweep response timing (and any key) for strategies, full factorial"),
+    ):
         e = sub.add_parser(name, help=text)
         e.add_argument("scenario", nargs="?", help="scenario file or name (not needed with --resume)")
-        e.add_argument("--strategies", default="ignore,quick_fix" if name == "sweep" else
-                       "ignore,delay,quick_fix,lawyers", help="comma-separated strategies")
+        e.add_argument(
+            "--strategies",
+            default="ignore,quick_fix" if name == "sweep" else "ignore,delay,quick_fix,lawyers",
+            help="comma-separated strategies",
+        )
         if name == "sweep":
-            e.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2|START:STOP:STEP",
-                           help="a key and its values, repeatable (full factorial)")
+            e.add_argument(
+                "--vary",
+                action="append",
+                default=[],
+                metavar="KEY=V1,V2|START:STOP:STEP",
+                help="a key and its values, repeatable (full factorial)",
+            )
         e.add_argument("--baseline", default="ignore", help="strategy the others are compared with (default ignore)")
         e.add_argument("--replications", type=int, default=None, help="replications per condition")
         e.add_argument("--seed", type=int, help="root seed (overrides seed)")
-        e.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a scenario key for every condition")
+        e.add_argument(
+            "--set",
+            dest="sets",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a scenario key for every condition",
+        )
         e.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
         e.add_argument("--dask", metavar="ADDRESS", help="a Dask scheduler address, or 'local' to start one")
         e.add_argument("--out", type=Path, help="experiment folder (default results/<scenario>/<timestamp>-<kind>)")
@@ -100,18 +132,34 @@ def cmd_run(args) -> int:
         snap = snapshot(sc, sc.seed)
         figs = tmp / "figures"
         figs.mkdir()
-        plots.run_figures(res.timeseries, sc.simulation.dt_hours, figs, title=f"{sc.name}: {strategy}",
-                          network=snap.network, centre_nodes=snap.centre, stance_at_peak=snap.stance_at_peak,
-                          stance_at_end=snap.stance_at_end, peak_hours=snap.peak_hours,
-                          end_hours=snap.end_hours, seed=sc.seed)
+        plots.run_figures(
+            res.timeseries,
+            sc.simulation.dt_hours,
+            figs,
+            title=f"{sc.name}: {strategy}",
+            network=snap.network,
+            centre_nodes=snap.centre,
+            stance_at_peak=snap.stance_at_peak,
+            stance_at_end=snap.stance_at_end,
+            peak_hours=snap.peak_hours,
+            end_hours=snap.end_hours,
+            seed=sc.seed,
+        )
         extra = {}
         if sc.network.kind == "file":
             from .scenario import resolve_network_path
 
             extra["network_sha256"] = file_sha256(resolve_network_path(sc, None))
-        write_meta(tmp / "meta.json", scenario=sc.name, seed=sc.seed, replications=sc.replications,
-                   strategy=strategy, wall_seconds=round(time.perf_counter() - t0, 3),
-                   network=snap.network.report, **extra)
+        write_meta(
+            tmp / "meta.json",
+            scenario=sc.name,
+            seed=sc.seed,
+            replications=sc.replications,
+            strategy=strategy,
+            wall_seconds=round(time.perf_counter() - t0, 3),
+            network=snap.network.report,
+            **extra,
+        )
     s = res.summary
     rep = snap.network.report
     dropped = {k: rep.get(k, 0) for k in ("self_loops_removed", "duplicate_edges_removed", "isolated_nodes")}
@@ -120,8 +168,10 @@ def cmd_run(args) -> int:
     not_fired = int(s.actions_not_fired.sum())
     if not_fired:
         print(f"note: {not_fired} scheduled action(s) never fired (no detection, or past the horizon)")
-    print(f"crisis in {int(s.crisis.sum())}/{len(s)} runs; final reputation {s.final_reputation.mean():.3f} "
-          f"(start {res.timeseries.reputation.iloc[0]:.3f}); reach {s.reach.mean():.1%}")
+    print(
+        f"crisis in {int(s.crisis.sum())}/{len(s)} runs; final reputation {s.final_reputation.mean():.3f} "
+        f"(start {res.timeseries.reputation.iloc[0]:.3f}); reach {s.reach.mean():.1%}"
+    )
     print(f"results: {out}")
     return 0
 
@@ -143,8 +193,11 @@ def cmd_experiment(args) -> int:
         reps = args.replications or max(base.replications, 20)
         if reps < 2:
             raise ScenarioError("--replications", "replications", "an experiment needs at least 2 replications")
-        command = " ".join(["python run.py", *sys.argv[1:]]) if sys.argv[1:2] == [args.command] else \
-            f"python run.py {args.command} ..."
+        command = (
+            " ".join(["python run.py", *sys.argv[1:]])
+            if sys.argv[1:2] == [args.command]
+            else f"python run.py {args.command} ..."
+        )
         if args.command == "compare":
             plan = compare_plan(base, strategies, reps, base.seed, args.baseline, command)
         else:
@@ -154,20 +207,28 @@ def cmd_experiment(args) -> int:
             plan = sweep_plan(base, strategies, vary, reps, base.seed, args.baseline, command)
         folder = args.out or default_folder(args.command, base.name)
     runs = len(plan.conditions) * plan.replications
-    print(f"{plan.kind}: {len(plan.conditions)} conditions x {plan.replications} replications = {runs} runs "
-          f"({'Dask ' + args.dask if args.dask else str(args.workers) + ' worker(s)'})")
+    print(
+        f"{plan.kind}: {len(plan.conditions)} conditions x {plan.replications} replications = {runs} runs "
+        f"({'Dask ' + args.dask if args.dask else str(args.workers) + ' worker(s)'})"
+    )
     try:
-        out = run_experiment(plan, folder, workers=args.workers, dask=args.dask, resume=bool(args.resume),
-                             figures=not args.no_figures)
+        out = run_experiment(
+            plan, folder, workers=args.workers, dask=args.dask, resume=bool(args.resume), figures=not args.no_figures
+        )
     except KeyboardInterrupt:
-        print(f"interrupted: finished runs are kept; resume with: python run.py {plan.kind} --resume {folder}",
-              file=sys.stderr)
+        print(
+            f"interrupted: finished runs are kept; resume with: python run.py {plan.kind} --resume {folder}",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     if out["failed"]:
         print(f"note: {out['failed']} run(s) failed; see the error column of summary.csv")
     for _, w in out["windows"].iterrows():
-        text = (f"{w.critical_delay_h:.1f} h (95% CI {w.ci_low:.1f}-{w.ci_high:.1f})" if w.status == "found"
-                else w.status.replace("_", " "))
+        text = (
+            f"{w.critical_delay_h:.1f} h (95% CI {w.ci_low:.1f}-{w.ci_high:.1f})"
+            if w.status == "found"
+            else w.status.replace("_", " ")
+        )
         print(f"critical response window ({w.strategy}, after {w.clock}): {text}")
     print(f"results: {folder}")
     return 0
@@ -223,8 +284,15 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         argv = ["run", str(DEFAULT_SCENARIO)]
     args = parser().parse_args(argv)
-    commands = {"run": cmd_run, "list": cmd_list, "validate": cmd_validate, "keys": cmd_keys,
-                "compare": cmd_experiment, "sweep": cmd_experiment, "check-model": _check_model}
+    commands = {
+        "run": cmd_run,
+        "list": cmd_list,
+        "validate": cmd_validate,
+        "keys": cmd_keys,
+        "compare": cmd_experiment,
+        "sweep": cmd_experiment,
+        "check-model": _check_model,
+    }
     if args.command is None:
         parser().print_help()
         return EXIT_BAD_INPUT

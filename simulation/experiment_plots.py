@@ -56,16 +56,18 @@ from .plots import OKABE_ITO, _new_figure, _style, save, time_unit
 DELAY_KEY = "brand.delay_hours"
 STRATEGY_KEY = "brand.strategy"
 FIGURES_DIR = "figures"
-MAX_CONDITIONS = 8       # over time: all conditions up to this many ...
-SHOWN_CONDITIONS = 6     # ... else at most this many, spread across the swept values
+MAX_CONDITIONS = 8  # over time: all conditions up to this many ...
+SHOWN_CONDITIONS = 6  # ... else at most this many, spread across the swept values
 OVER_TIME_BAND = ("q25", "q75")
-POSTS_SHOWN = 0.02       # negative posts over time: shown while above this share of the peak
+POSTS_SHOWN = 0.02  # negative posts over time: shown while above this share of the peak
 CRITICAL_NOTE_WIDTH = 42  # characters per line of the critical-window notes
-MIN_TICK_GAP = 0.1       # share of a timing panel's width between two labelled delays
+MIN_TICK_GAP = 0.1  # share of a timing panel's width between two labelled delays
 HEATMAP_CMAP = "cividis"  # perceptually uniform and readable with colour-vision deficiencies
 # colours after the baseline's black; yellow (weak on white) and grey come last
-PALETTE = [OKABE_ITO[c] for c in ("orange", "sky_blue", "bluish_green", "vermillion", "blue",
-                                  "reddish_purple", "yellow", "grey")]
+PALETTE = [
+    OKABE_ITO[c]
+    for c in ("orange", "sky_blue", "bluish_green", "vermillion", "blue", "reddish_purple", "yellow", "grey")
+]
 LINESTYLES = ["-", (0, (5, 1.5, 1, 1.5)), (0, (1, 1))]  # solid, dash-dot, dotted (dashes: actions)
 MARKERS = ["o", "s", "^", "D"]
 CLOCKS = {
@@ -75,12 +77,9 @@ CLOCKS = {
 }
 # (series in timeseries_quantiles.csv, file stem, title, y label)
 OVER_TIME = [
-    ("reputation", "over_time_reputation", "Reputation of the brand over time",
-     "reputation (mean opinion, -1 to 1)"),
-    ("posts_negative_per_h", "over_time_posts", "Negative posts over time",
-     "negative posts per hour"),
-    ("churned", "over_time_churn", "Churned customers over time",
-     "churned customers (count)"),
+    ("reputation", "over_time_reputation", "Reputation of the brand over time", "reputation (mean opinion, -1 to 1)"),
+    ("posts_negative_per_h", "over_time_posts", "Negative posts over time", "negative posts per hour"),
+    ("churned", "over_time_churn", "Churned customers over time", "churned customers (count)"),
 ]
 # (metric, panel title, y label; {currency} is filled in)
 TIMING_PANELS = [
@@ -92,10 +91,12 @@ TIMING_PANELS = [
 
 # -- numbers ------------------------------------------------------------------------------------
 
+
 def fmt(value, sig: int = 3, *, sign: bool = False, trailing: bool = True) -> str:
     """``value`` to ``sig`` significant digits, without exponent between 1e-4 and 1e15, with
     thousands separators from 1,000 up, trailing zeros kept (``0.500``) unless ``trailing=False``,
-    ``+`` in front of positive numbers when ``sign``; "n/a" for NaN or None."""
+    ``+`` in front of positive numbers when ``sign``; "n/a" for NaN or None.
+    """
     if value is None:
         return "n/a"
     v = float(value)
@@ -127,6 +128,7 @@ def hours_text(h) -> str:
 
 
 # -- reading an experiment folder --------------------------------------------------------------
+
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.is_file() else None
@@ -209,8 +211,14 @@ class Experiment:
         """One row per condition: ``condition, label`` and the key columns, in condition order."""
         listed = self.meta.get("conditions")
         if listed:
-            rows = [{"condition": int(c["condition"]), "label": str(c.get("label", c["condition"])),
-                     **(c.get("changes") or {})} for c in listed]
+            rows = [
+                {
+                    "condition": int(c["condition"]),
+                    "label": str(c.get("label", c["condition"])),
+                    **(c.get("changes") or {}),
+                }
+                for c in listed
+            ]
             return pd.DataFrame(rows).sort_values("condition").reset_index(drop=True)
         for table in (self.aggregate, self.summary):
             if table is not None:
@@ -280,6 +288,7 @@ def load_experiment(folder: str | Path) -> Experiment:
 
 # -- units and colours ----------------------------------------------------------------------------
 
+
 def key_label(key: str, exp: Experiment | None = None) -> str:
     """An axis label for a scenario key, with its unit (from the parameter schema)."""
     if key == DELAY_KEY and exp is not None:
@@ -292,7 +301,7 @@ def key_label(key: str, exp: Experiment | None = None) -> str:
 
 
 def styles(names: list, baseline=None) -> dict:
-    """name -> (colour, line style): the baseline black, the others Okabe–Ito in order."""
+    """Name -> (colour, line style): the baseline black, the others Okabe–Ito in order."""
     out, i = {}, 0
     for name in names:
         if baseline is not None and name == baseline:
@@ -304,6 +313,7 @@ def styles(names: list, baseline=None) -> dict:
 
 
 # -- over time -----------------------------------------------------------------------------------
+
 
 def _spread(values: list, k: int) -> list:
     """At most ``k`` of ``values``, evenly spread, first and last included."""
@@ -337,8 +347,9 @@ def chosen_conditions(exp: Experiment) -> tuple[list[int], str]:
     chosen: dict[str, list[int]] = {}
     slots = SHOWN_CONDITIONS
     if exp.baseline in order and main == DELAY_KEY:  # nothing to delay: one condition is enough
-        chosen[exp.baseline] = pool.loc[pool[STRATEGY_KEY].astype(str) == exp.baseline,
-                                        "condition"].astype(int).tolist()[:1]
+        chosen[exp.baseline] = (
+            pool.loc[pool[STRATEGY_KEY].astype(str) == exp.baseline, "condition"].astype(int).tolist()[:1]
+        )
         slots -= 1
     else:
         others = order
@@ -371,7 +382,8 @@ def chosen_conditions(exp: Experiment) -> tuple[list[int], str]:
 
 def _short_label(exp: Experiment, condition: int) -> str:
     """The strategy and the main swept value: "quick_fix, delay 6 h"; the baseline alone when
-    the delay is swept (it has no action to delay)."""
+    the delay is swept (it has no action to delay).
+    """
     row = exp.conditions.set_index("condition").loc[condition]
     strategy = str(row.get(STRATEGY_KEY, exp.strategy_of(condition)))
     main = DELAY_KEY if DELAY_KEY in exp.vary else next(iter(exp.vary))
@@ -388,7 +400,7 @@ def _sort_key(v):
 
 
 def over_time_figures(exp: Experiment) -> dict[str, Figure]:
-    """stem -> Figure for the three over-time figures (empty without timeseries_quantiles.csv)."""
+    """Stem -> Figure for the three over-time figures (empty without timeseries_quantiles.csv)."""
     q = exp.quantiles
     if q is None or not len(q):
         return {}
@@ -413,12 +425,13 @@ def over_time_figures(exp: Experiment) -> dict[str, Figure]:
             if end < horizon:
                 scale = time_unit(end)[0]
                 unit = "days" if scale == 24 else "hours"
-                title = (f"{title}: the first {hours_text(end / scale)} {unit}\n"
-                         f"(later, under {POSTS_SHOWN:.0%} of the peak in every condition)")
+                title = (
+                    f"{title}: the first {hours_text(end / scale)} {unit}\n"
+                    f"(later, under {POSTS_SHOWN:.0%} of the peak in every condition)"
+                )
                 horizon = end
         scale, xlabel = time_unit(horizon)
-        dashes = _interleaved_dashes({c: first_action[c] for c in ids if c in first_action},
-                                     near=0.004 * horizon)
+        dashes = _interleaved_dashes({c: first_action[c] for c in ids if c in first_action}, near=0.004 * horizon)
         with _style():
             fig = _new_figure((7.2, 3.9))
             ax = fig.add_subplot()
@@ -428,20 +441,24 @@ def over_time_figures(exp: Experiment) -> dict[str, Figure]:
                     continue
                 x = d["hours"].to_numpy() / scale
                 col, ls = colour[c]
-                ax.fill_between(x, d[OVER_TIME_BAND[0]], d[OVER_TIME_BAND[1]], color=col,
-                                alpha=0.16, linewidth=0, zorder=2)
-                ax.plot(x, d["q50"], color=col, linestyle=ls, zorder=3,
-                        label=textwrap.fill(labels[c], 40))
+                ax.fill_between(
+                    x, d[OVER_TIME_BAND[0]], d[OVER_TIME_BAND[1]], color=col, alpha=0.16, linewidth=0, zorder=2
+                )
+                ax.plot(x, d["q50"], color=col, linestyle=ls, zorder=3, label=textwrap.fill(labels[c], 40))
                 if c in first_action:
-                    ax.axvline(first_action[c] / scale, color=col, linewidth=1.1, zorder=2.5,
-                               linestyle=dashes[c])
+                    ax.axvline(first_action[c] / scale, color=col, linewidth=1.1, zorder=2.5, linestyle=dashes[c])
             ax.set_xlim(0, horizon / scale)
             if series != "reputation":  # counts and rates: from zero
                 ax.set_ylim(bottom=0)
             ax.set(title=f"{title}\n{exp.subtitle()}", xlabel=xlabel, ylabel=ylabel)
             if series == "reputation":
-                ax.axhline(float(rows.sort_values("hours")["q50"].iloc[0]), color="0.45",
-                           linestyle=":", linewidth=1.0, zorder=1)
+                ax.axhline(
+                    float(rows.sort_values("hours")["q50"].iloc[0]),
+                    color="0.45",
+                    linestyle=":",
+                    linewidth=1.0,
+                    zorder=1,
+                )
             handles, _ = ax.get_legend_handles_labels()
             runs = f"{exp.replications} runs" if exp.replications else "runs"
             handles += [
@@ -449,13 +466,27 @@ def over_time_figures(exp: Experiment) -> dict[str, Figure]:
                 Patch(color="0.3", alpha=0.16, linewidth=0, label=f"band: 25–75% of {runs}"),
             ]
             if any(c in first_action for c in ids):
-                handles.append(Line2D([], [], color="0.3", linestyle="--", linewidth=1.1,
-                                      label="dashed: median time of the\nbrand's first action"))
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        color="0.3",
+                        linestyle="--",
+                        linewidth=1.1,
+                        label="dashed: median time of the\nbrand's first action",
+                    )
+                )
             if series == "reputation":
-                handles.append(Line2D([], [], color="0.45", linestyle=":", linewidth=1.0,
-                                      label="starting reputation"))
-            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
-                      frameon=False, title=note or None, alignment="left")
+                handles.append(Line2D([], [], color="0.45", linestyle=":", linewidth=1.0, label="starting reputation"))
+            ax.legend(
+                handles=handles,
+                loc="upper left",
+                bbox_to_anchor=(1.01, 1.0),
+                borderaxespad=0,
+                frameon=False,
+                title=note or None,
+                alignment="left",
+            )
         out[stem] = fig
     return out
 
@@ -463,7 +494,8 @@ def over_time_figures(exp: Experiment) -> dict[str, Figure]:
 def _interleaved_dashes(times: dict[int, float], near: float, seg: float = 3.0) -> dict[int, tuple]:
     """A dash pattern per condition such that conditions acting at nearly the same time (within
     ``near`` hours of the previous one: lines that would be drawn on top of each other) share
-    the line by turns: each colour stays visible instead of the last one drawn hiding the others."""
+    the line by turns: each colour stays visible instead of the last one drawn hiding the others.
+    """
     groups: list[list[int]] = []
     last = None
     for c, t in sorted(times.items(), key=lambda item: item[1]):
@@ -482,7 +514,8 @@ def _interleaved_dashes(times: dict[int, float], near: float, seg: float = 3.0) 
 def _active_end(rows: pd.DataFrame, actions: list[float], horizon: float) -> float:
     """Hours to show of negative posts: until the 75th percentile of every condition has stayed
     below ``POSTS_SHOWN`` of the highest median, plus a sixth, and past the brand's first
-    actions; at least a day; the whole horizon when that would show most of it anyway."""
+    actions; at least a day; the whole horizon when that would show most of it anyway.
+    """
     peak = float(rows["q50"].max()) if len(rows) else 0.0
     if not peak > 0:
         return horizon
@@ -496,7 +529,8 @@ def _active_end(rows: pd.DataFrame, actions: list[float], horizon: float) -> flo
 
 def over_time(folder: str | Path) -> list[Path]:
     """Reputation, negative posts per hour and churned customers over time, per condition:
-    ``figures/over_time_{reputation,posts,churn}.{png,pdf}``. Returns the paths written."""
+    ``figures/over_time_{reputation,posts,churn}.{png,pdf}``. Returns the paths written.
+    """
     exp = load_experiment(folder)
     return _save_all(exp, over_time_figures(exp))
 
@@ -510,10 +544,12 @@ def _save_all(exp: Experiment, figures: dict[str, Figure]) -> list[Path]:
 
 # -- response timing ------------------------------------------------------------------------------
 
+
 def _delay_axis(ax, delays: np.ndarray) -> float | None:
     """Symmetric-log x axis when the delays span more than a factor 12 (linear from 0 to the
     smallest positive delay, logarithmic beyond), with a tick at each swept delay when there are
-    at most ten. Returns the delay where the log scale starts, or None for a linear axis."""
+    at most ten. Returns the delay where the log scale starts, or None for a linear axis.
+    """
     positive = delays[delays > 0]
     log = len(positive) > 1 and positive.max() / positive.min() > 12
     if log:
@@ -532,8 +568,9 @@ def _delay_axis(ax, delays: np.ndarray) -> float | None:
                 keep.append(i)
         keep.append(len(delays) - 1)
         shown = {float(delays[i]) for i in keep}
-        ax.xaxis.set_major_formatter(FuncFormatter(
-            lambda v, _: hours_text(v) if any(_same(v, d) for d in shown) else ""))
+        ax.xaxis.set_major_formatter(
+            FuncFormatter(lambda v, _: hours_text(v) if any(_same(v, d) for d in shown) else "")
+        )
     return float(positive.min()) if log else None
 
 
@@ -580,8 +617,11 @@ def timing_figure(exp: Experiment) -> Figure | None:
             i = non_base.index(strategy) if strategy in non_base else 0
             return combo_colour[combo], LINESTYLES[i % len(LINESTYLES)], MARKERS[i % len(MARKERS)]
         col, ls = strat_style[strategy]
-        return col, ls, MARKERS[max(non_base.index(strategy), 0) // len(PALETTE) % len(MARKERS)] \
-            if strategy in non_base else "o"
+        return (
+            col,
+            ls,
+            MARKERS[max(non_base.index(strategy), 0) // len(PALETTE) % len(MARKERS)] if strategy in non_base else "o",
+        )
 
     def combo_text(combo):
         return ", ".join(f"{k}={value_text(v)}" for k, v in zip(others, combo))
@@ -589,8 +629,10 @@ def timing_figure(exp: Experiment) -> Figure | None:
     # the baseline "ignore" has no delay (NaN): it is run once
     delays = np.sort(pd.to_numeric(exp.conditions[DELAY_KEY], errors="coerce").dropna().unique())
     # the legend's size, known before drawing so that the figure can make room for it
-    names = [str(g[0]) + (f", {combo_text(g[1:])}" if by_combo else "")
-             + (" (baseline)" if g[0] == baseline else "") for g in groups]
+    names = [
+        str(g[0]) + (f", {combo_text(g[1:])}" if by_combo else "") + (" (baseline)" if g[0] == baseline else "")
+        for g in groups
+    ]
     crit = exp.critical
     found = crit is not None and "status" in crit and bool((crit["status"] == "found").any())
     n_entries = len(names) + (2 if found else 0)
@@ -625,30 +667,47 @@ def timing_figure(exp: Experiment) -> Figure | None:
                     if strategy == baseline and len(set(x[np.isfinite(x)])) <= 1:
                         # flat: a baseline without a delay (ignore) or run at one delay only
                         mean, lo, hi = (float(sel[c].mean()) for c in ("mean", "ci_low", "ci_high"))
-                        ax.axhspan(lo, hi, color=col if by_combo else "0.55", alpha=0.14,
-                                   linewidth=0, zorder=1)
-                        ax.axhline(mean, color=col, linestyle="--", linewidth=1.4, zorder=2,
-                                   label=f"{name} (baseline)")
+                        ax.axhspan(lo, hi, color=col if by_combo else "0.55", alpha=0.14, linewidth=0, zorder=1)
+                        ax.axhline(mean, color=col, linestyle="--", linewidth=1.4, zorder=2, label=f"{name} (baseline)")
                         continue
                     if strategy == baseline:  # a baseline that acts, at each delay: a dashed line
                         sel = sel[np.isfinite(x)]
                         x = sel["_d"].to_numpy()
-                        ax.fill_between(x, sel["ci_low"], sel["ci_high"], color=col if by_combo else "0.55",
-                                        alpha=0.14, linewidth=0, zorder=1)
-                        ax.plot(x, sel["mean"], color=col, linestyle="--", linewidth=1.4, marker=marker,
-                                markersize=3.5, zorder=2, label=f"{name} (baseline)")
+                        ax.fill_between(
+                            x,
+                            sel["ci_low"],
+                            sel["ci_high"],
+                            color=col if by_combo else "0.55",
+                            alpha=0.14,
+                            linewidth=0,
+                            zorder=1,
+                        )
+                        ax.plot(
+                            x,
+                            sel["mean"],
+                            color=col,
+                            linestyle="--",
+                            linewidth=1.4,
+                            marker=marker,
+                            markersize=3.5,
+                            zorder=2,
+                            label=f"{name} (baseline)",
+                        )
                         continue
-                    ax.fill_between(x, sel["ci_low"], sel["ci_high"], color=col, alpha=0.2,
-                                    linewidth=0, zorder=2)
-                    ax.plot(x, sel["mean"], color=col, linestyle=ls, marker=marker, markersize=4,
-                            zorder=3, label=name)
+                    ax.fill_between(x, sel["ci_low"], sel["ci_high"], color=col, alpha=0.2, linewidth=0, zorder=2)
+                    ax.plot(x, sel["mean"], color=col, linestyle=ls, marker=marker, markersize=4, zorder=3, label=name)
             log = _delay_axis(ax, delays)
             ax.set(title=title, ylabel=ylabel.format(currency=exp.currency), xlabel="")
             if metric == "revenue_lost":
                 ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-            _mark_critical(exp, ax, metric, others, lambda s, combo: look(s, combo)[0]
-                           if s in strategies and combo in combos else "0.15",
-                           lambda s, combo: s + (f", {combo_text(combo)}" if by_combo else ""))
+            _mark_critical(
+                exp,
+                ax,
+                metric,
+                others,
+                lambda s, combo: look(s, combo)[0] if s in strategies and combo in combos else "0.15",
+                lambda s, combo: s + (f", {combo_text(combo)}" if by_combo else ""),
+            )
         xlabel = key_label(DELAY_KEY, exp)
         if log is not None:
             xlabel = xlabel[:-1] + f"; log scale beyond {hours_text(log)} h)"
@@ -662,8 +721,10 @@ def timing_figure(exp: Experiment) -> Figure | None:
                     labels.append(lab)
         title = "lines: mean over runs; bands: 95% confidence interval of the mean"
         if found:
-            title += ("\ncritical window: the delay past which a response wins back less than "
-                      "half of what an immediate one wins back relative to ignoring")
+            title += (
+                "\ncritical window: the delay past which a response wins back less than "
+                "half of what an immediate one wins back relative to ignoring"
+            )
         below.legend(handles=handles, loc="center", ncol=ncol, frameon=False, title=title)
     return fig
 
@@ -672,7 +733,8 @@ def _mark_critical(exp: Experiment, ax, metric: str, others: list[str], colour_o
     """The critical window of each strategy (and values of the other swept keys: one row of
     critical_window.csv each) on the panel of its metric: a vertical line at the critical delay,
     its CI shaded, and a note in a band at the top of the panel. ``colour_of(strategy, combo)``
-    and ``name_of(strategy, combo)`` give the colour and name of that line in the figure."""
+    and ``name_of(strategy, combo)`` give the colour and name of that line in the figure.
+    """
     crit = exp.critical
     if crit is None or not len(crit) or "metric" not in crit:
         return
@@ -689,22 +751,43 @@ def _mark_critical(exp: Experiment, ax, metric: str, others: list[str], colour_o
             lo, hi = row.get("ci_low"), row.get("ci_high")
             if pd.notna(lo) or pd.notna(hi):
                 xmin, xmax = ax.get_xlim()
-                ax.axvspan(lo if pd.notna(lo) else xmin, hi if pd.notna(hi) else xmax, color=col,
-                           alpha=0.12, linewidth=0, zorder=0.5,
-                           label="critical window: 95% CI")
-            ax.axvline(float(row["critical_delay_h"]), color=col, linestyle=(0, (4, 2)),
-                       linewidth=1.3, zorder=2.5, label="critical window")
+                ax.axvspan(
+                    lo if pd.notna(lo) else xmin,
+                    hi if pd.notna(hi) else xmax,
+                    color=col,
+                    alpha=0.12,
+                    linewidth=0,
+                    zorder=0.5,
+                    label="critical window: 95% CI",
+                )
+            ax.axvline(
+                float(row["critical_delay_h"]),
+                color=col,
+                linestyle=(0, (4, 2)),
+                linewidth=1.3,
+                zorder=2.5,
+                label="critical window",
+            )
         text = (f"{name_of(s, combo)}: " if several else "") + critical_text(row)
         text = "\n".join(textwrap.fill(part, CRITICAL_NOTE_WIDTH) for part in text.split("\n"))
         texts.append((text, col))
     # the notes go in a band at the top of the panel, kept clear of data by raising the y axis
     height = ax.bbox.height / ax.figure.dpi * 72  # points
-    line = 7.5 * 1.25 / height                     # one line of notes, as a share of the axes
+    line = 7.5 * 1.25 / height  # one line of notes, as a share of the axes
     y = 0.98
     for text, col in texts:
-        t = ax.text(0.97, y, text, transform=ax.transAxes, ha="right", va="top", fontsize=7.5,
-                    color=col if col != "0.15" else "black", zorder=5,
-                    bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="0.7", lw=0.5, alpha=0.9))
+        t = ax.text(
+            0.97,
+            y,
+            text,
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=7.5,
+            color=col if col != "0.15" else "black",
+            zorder=5,
+            bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="0.7", lw=0.5, alpha=0.9),
+        )
         t.set_gid("critical_window")
         y -= line * (text.count("\n") + 1) + 0.035
     lo, hi = ax.get_ylim()
@@ -721,9 +804,11 @@ def timing(folder: str | Path) -> list[Path]:
 
 # -- heatmap ------------------------------------------------------------------------------------
 
+
 def heatmap_figure(exp: Experiment, metric: str = "final_reputation") -> Figure | None:
     """Mean ``metric`` over the grid of a two-key sweep, one panel per non-baseline strategy;
-    None unless exactly two keys are swept."""
+    None unless exactly two keys are swept.
+    """
     vary = exp.vary
     if exp.kind != "sweep" or len(vary) != 2 or exp.aggregate is None:
         return None
@@ -732,8 +817,7 @@ def heatmap_figure(exp: Experiment, metric: str = "final_reputation") -> Figure 
         kx, ky = ky, kx
     xs, ys = list(vary[kx]), list(vary[ky])
     stat = exp.stat(metric)
-    strategies = [s for s in exp.strategies if s != exp.baseline
-                  and (stat[STRATEGY_KEY].astype(str) == s).any()]
+    strategies = [s for s in exp.strategies if s != exp.baseline and (stat[STRATEGY_KEY].astype(str) == s).any()]
     if not strategies:
         return None
     grids = {}
@@ -752,8 +836,11 @@ def heatmap_figure(exp: Experiment, metric: str = "final_reputation") -> Figure 
     base = stat[stat[STRATEGY_KEY].astype(str) == str(exp.baseline)] if exp.baseline else stat.iloc[:0]
     if len(base):
         lo, hi = base["mean"].min(), base["mean"].max()
-        base_note = (f"\nbaseline ({exp.baseline}): {fmt(lo)}" if fmt(lo) == fmt(hi) else
-                     f"\nbaseline ({exp.baseline}): {fmt(lo)} to {fmt(hi)} over the grid")
+        base_note = (
+            f"\nbaseline ({exp.baseline}): {fmt(lo)}"
+            if fmt(lo) == fmt(hi)
+            else f"\nbaseline ({exp.baseline}): {fmt(lo)} to {fmt(hi)} over the grid"
+        )
     with _style():
         n = len(strategies)
         fig = _new_figure((min(max(3.3 * n + 1.4, 6.0), 11.0), 3.8 + 0.12 * len(ys)))
@@ -776,8 +863,7 @@ def heatmap_figure(exp: Experiment, metric: str = "final_reputation") -> Figure 
                         continue
                     r, g, b, _ = cmap(norm(v))
                     dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
-                    t = ax.text(j, i, fmt(v), ha="center", va="center", fontsize=8,
-                                color="white" if dark else "black")
+                    t = ax.text(j, i, fmt(v), ha="center", va="center", fontsize=8, color="white" if dark else "black")
                     t.set_gid(f"cell:{i}:{j}")
             ax.set_title(s)
         fig.supxlabel(key_label(kx, exp), fontsize=10)  # shared: too long to repeat per panel
@@ -785,8 +871,7 @@ def heatmap_figure(exp: Experiment, metric: str = "final_reputation") -> Figure 
         name = {"final_reputation": "final reputation (mean opinion, -1 to 1)"}.get(metric, metric)
         cbar = fig.colorbar(im, ax=list(axes), shrink=0.9, pad=0.02)
         cbar.set_label(f"mean {name}".replace(" (", "\n(", 1))
-        fig.suptitle(f"Mean {name.split(' (')[0]} over the swept grid\n{exp.subtitle()}{base_note}",
-                     fontsize=11)
+        fig.suptitle(f"Mean {name.split(' (')[0]} over the swept grid\n{exp.subtitle()}{base_note}", fontsize=11)
     return fig
 
 
@@ -798,6 +883,7 @@ def heatmap(folder: str | Path) -> list[Path]:
 
 
 # -- everything ----------------------------------------------------------------------------------
+
 
 def all_figures(folder: str | Path) -> list[Path]:
     """Every figure that applies to this experiment, written to ``folder/figures/``."""

@@ -41,6 +41,7 @@ BRAND_TIMING_KEYS = {"brand.delay_hours", "brand.anchor"}
 
 # -- the plan -----------------------------------------------------------------------------------
 
+
 def parse_values(text: str, key: str) -> list:
     """`0,1,3` or a range `0:168:12` (start:stop:step, stop included) as a list of values."""
     from .scenario import parse_value
@@ -53,8 +54,10 @@ def parse_values(text: str, key: str) -> list:
         if step <= 0 or stop < start:
             raise ScenarioError("--vary", key, f"range {text!r} needs step > 0 and stop >= start")
         values = list(np.round(np.arange(start, stop + step / 2, step), 10))
-        return [int(v) if float(v).is_integer() and all(float(x).is_integer() for x in (start, step)) else float(v)
-                for v in values]
+        return [
+            int(v) if float(v).is_integer() and all(float(x).is_integer() for x in (start, step)) else float(v)
+            for v in values
+        ]
     values = [parse_value(v.strip()) for v in text.split(",") if v.strip()]
     if not values:
         raise ScenarioError("--vary", key, "no values given; write KEY=V1,V2 or KEY=start:stop:step")
@@ -113,33 +116,59 @@ class Plan:
 
     @staticmethod
     def label(changes: dict) -> str:
-        return ", ".join([str(changes[STRATEGY_KEY])] + [f"{k}={v}" for k, v in changes.items()
-                                                         if k != STRATEGY_KEY and v is not None])
+        return ", ".join(
+            [str(changes[STRATEGY_KEY])]
+            + [f"{k}={v}" for k, v in changes.items() if k != STRATEGY_KEY and v is not None]
+        )
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "scenario": self.base.name, "seed": self.seed,
-                "replications": self.replications, "baseline": self.baseline, "strategies": self.strategies,
-                "vary": self.vary, "clock": self.base.brand.anchor, "keys": self.keys,
-                "conditions": [{"condition": i, "label": self.label(c), "changes": c}
-                               for i, c in enumerate(self.conditions)],
-                "command": self.command, "dt_hours": self.base.simulation.dt_hours,
-                "days": self.base.simulation.days, "currency": self.base.population.currency}
+        return {
+            "kind": self.kind,
+            "scenario": self.base.name,
+            "seed": self.seed,
+            "replications": self.replications,
+            "baseline": self.baseline,
+            "strategies": self.strategies,
+            "vary": self.vary,
+            "clock": self.base.brand.anchor,
+            "keys": self.keys,
+            "conditions": [
+                {"condition": i, "label": self.label(c), "changes": c} for i, c in enumerate(self.conditions)
+            ],
+            "command": self.command,
+            "dt_hours": self.base.simulation.dt_hours,
+            "days": self.base.simulation.days,
+            "currency": self.base.population.currency,
+        }
 
     @classmethod
     def from_folder(cls, folder: Path) -> "Plan":
         """The plan of an existing experiment folder (to resume it)."""
         path = Path(folder) / "experiment.json"
         if not path.exists():
-            raise ScenarioError(str(folder), "", "not an experiment folder (no experiment.json); "
-                                "--resume takes the folder an interrupted compare or sweep wrote")
+            raise ScenarioError(
+                str(folder),
+                "",
+                "not an experiment folder (no experiment.json); "
+                "--resume takes the folder an interrupted compare or sweep wrote",
+            )
         d = json.loads(path.read_text())
         base = load_scenario(Path(folder) / "scenario.toml")
-        return cls(kind=d["kind"], base=base, strategies=d["strategies"], vary=d["vary"],
-                   replications=d["replications"], seed=d["seed"], baseline=d["baseline"],
-                   command=d["command"], conditions=[c["changes"] for c in d["conditions"]])
+        return cls(
+            kind=d["kind"],
+            base=base,
+            strategies=d["strategies"],
+            vary=d["vary"],
+            replications=d["replications"],
+            seed=d["seed"],
+            baseline=d["baseline"],
+            command=d["command"],
+            conditions=[c["changes"] for c in d["conditions"]],
+        )
 
 
 # -- one run ------------------------------------------------------------------------------------
+
 
 def run_task(scenario_dict: dict, condition: int, replication: int, seed: int) -> dict:
     """One run, in whatever process: its metrics and its compact series, or its error."""
@@ -153,12 +182,14 @@ def run_task(scenario_dict: dict, condition: int, replication: int, seed: int) -
         d = model.recorder.data
         series = {name: d[name] for name in QUANTILE_SERIES if name in d}
         series["posts_negative_per_h"] = d["posts_negative"] / model.dt
-        out.update(metrics=model.metrics(), series={k: np.asarray(v, np.float64) for k, v in series.items()},
-                   error="")
+        out.update(metrics=model.metrics(), series={k: np.asarray(v, np.float64) for k, v in series.items()}, error="")
     except Exception as exc:  # a failing run is recorded and does not stop the others
-        out.update(metrics={m: math.nan for m in METRICS}, series=None,
-                   error=f"{exc.__class__.__name__}: {exc}".replace("\n", " "),
-                   traceback=traceback.format_exc())
+        out.update(
+            metrics={m: math.nan for m in METRICS},
+            series=None,
+            error=f"{exc.__class__.__name__}: {exc}".replace("\n", " "),
+            traceback=traceback.format_exc(),
+        )
     return out
 
 
@@ -168,6 +199,7 @@ def _ignore_sigint() -> None:
 
 
 # -- storage of finished runs --------------------------------------------------------------------
+
 
 class RunStore:
     """`runs/c<condition>/r<replication>.json|.npz`: one finished run each, written atomically."""
@@ -210,6 +242,7 @@ class RunStore:
 
 # -- executing ------------------------------------------------------------------------------------
 
+
 def execute(plan: Plan, folder: Path, workers: int = 1, dask: str | None = None, progress: bool = True) -> int:
     """Run every (condition, replication) not yet in `folder/runs`; returns the number of failed runs."""
     from tqdm.auto import tqdm
@@ -220,8 +253,9 @@ def execute(plan: Plan, folder: Path, workers: int = 1, dask: str | None = None,
     scen = [to_dict(plan.scenario_for(c)) for c in plan.conditions]
     todo = [(ci, r) for ci in range(len(plan.conditions)) for r in range(plan.replications) if (ci, r) not in done]
     total = len(plan.conditions) * plan.replications
-    bar = tqdm(total=total, initial=total - len(todo), unit="run", desc=plan.base.name, disable=not progress,
-               smoothing=0.1)
+    bar = tqdm(
+        total=total, initial=total - len(todo), unit="run", desc=plan.base.name, disable=not progress, smoothing=0.1
+    )
     failed = 0
 
     def finish(result: dict) -> None:
@@ -246,8 +280,9 @@ def execute(plan: Plan, folder: Path, workers: int = 1, dask: str | None = None,
 def _execute_pool(workers: int, todo, scen, seed, finish) -> None:
     """A process pool, fed a bounded number of tasks at a time (memory stays flat)."""
     # spawn, not fork: forking a process that runs threads (numba, BLAS) may deadlock.
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint,
-                               mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, initializer=_ignore_sigint, mp_context=multiprocessing.get_context("spawn")
+    )
     pending = set()
     tasks = iter(todo)
     try:
@@ -272,8 +307,7 @@ def _execute_dask(address: str, workers: int, todo, scen, seed, finish) -> None:
 
     cluster = None
     if address == "local":
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
         client = Client(address)
@@ -289,6 +323,7 @@ def _execute_dask(address: str, workers: int, todo, scen, seed, finish) -> None:
 
 
 # -- statistics ----------------------------------------------------------------------------------
+
 
 def t_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     """Student-t confidence interval of the mean (NaN with fewer than 2 values)."""
@@ -317,19 +352,30 @@ def describe_values(x: np.ndarray, binary: bool = False) -> dict:
     """n, mean, median, 5-95% and a 95% interval of the mean (Wilson for 0/1 outcomes, else t)."""
     x = x[~np.isnan(x)]
     if not len(x):
-        return dict(n=0, mean=math.nan, median=math.nan, q05=math.nan, q95=math.nan, ci_low=math.nan,
-                    ci_high=math.nan)
+        return dict(n=0, mean=math.nan, median=math.nan, q05=math.nan, q95=math.nan, ci_low=math.nan, ci_high=math.nan)
     lo, hi = wilson_interval(int(x.sum()), len(x)) if binary else t_interval(x)
-    return dict(n=len(x), mean=float(x.mean()), median=float(np.median(x)), q05=float(np.percentile(x, 5)),
-                q95=float(np.percentile(x, 95)), ci_low=lo, ci_high=hi)
+    return dict(
+        n=len(x),
+        mean=float(x.mean()),
+        median=float(np.median(x)),
+        q05=float(np.percentile(x, 5)),
+        q95=float(np.percentile(x, 95)),
+        ci_low=lo,
+        ci_high=hi,
+    )
 
 
 def baseline_of(plan: Plan) -> dict[int, int | None]:
     """For each condition, the baseline-strategy condition with the same other keys (the brand's
-    timing keys aside when the baseline is to ignore)."""
+    timing keys aside when the baseline is to ignore).
+    """
+
     def other(c):
-        return tuple((k, c[k]) for k in plan.keys if k != STRATEGY_KEY
-                     and not (plan.baseline == "ignore" and k in BRAND_TIMING_KEYS))
+        return tuple(
+            (k, c[k])
+            for k in plan.keys
+            if k != STRATEGY_KEY and not (plan.baseline == "ignore" and k in BRAND_TIMING_KEYS)
+        )
 
     index = {other(c): i for i, c in enumerate(plan.conditions) if c[STRATEGY_KEY] == plan.baseline}
     return {i: index.get(other(c)) for i, c in enumerate(plan.conditions)}
@@ -337,7 +383,8 @@ def baseline_of(plan: Plan) -> dict[int, int | None]:
 
 def aggregate(summary: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """One row per condition, metric and scope (all runs / runs with a crisis), with the paired
-    difference against the baseline strategy's condition (same replication, same seed)."""
+    difference against the baseline strategy's condition (same replication, same seed).
+    """
     rows = []
     base = baseline_of(plan)
     by_cond = {c: g.set_index("replication").sort_index() for c, g in summary.groupby("condition")}
@@ -349,8 +396,14 @@ def aggregate(summary: pd.DataFrame, plan: Plan) -> pd.DataFrame:
                 if scope == "crisis" and metric == "crisis":
                     continue
                 sel = g if scope == "all" else g[g.crisis == 1]
-                row = {"condition": ci, "label": Plan.label(changes), **changes, "metric": metric, "scope": scope,
-                       **describe_values(sel[metric].to_numpy(float), binary=metric in BINARY_METRICS)}
+                row = {
+                    "condition": ci,
+                    "label": Plan.label(changes),
+                    **changes,
+                    "metric": metric,
+                    "scope": scope,
+                    **describe_values(sel[metric].to_numpy(float), binary=metric in BINARY_METRICS),
+                }
                 if b is not None:
                     reps = sel.index.intersection(b.index)
                     d = sel.loc[reps, metric].to_numpy(float) - b.loc[reps, metric].to_numpy(float)
@@ -365,7 +418,8 @@ def aggregate(summary: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
 def critical_delay(delays: np.ndarray, gain: np.ndarray) -> tuple[float, str]:
     """The delay beyond which the gain falls below half the gain at the smallest delay, linearly
-    interpolated between swept delays; ('beyond_range' if it never does, 'no_gain' if there is none)."""
+    interpolated between swept delays; ('beyond_range' if it never does, 'no_gain' if there is none).
+    """
     order = np.argsort(delays)
     d, g = np.asarray(delays, float)[order], np.asarray(gain, float)[order]
     if not len(g) or not np.isfinite(g[0]) or g[0] <= 0:
@@ -378,10 +432,12 @@ def critical_delay(delays: np.ndarray, gain: np.ndarray) -> tuple[float, str]:
     return math.nan, "beyond_range"
 
 
-def critical_windows(summary: pd.DataFrame, plan: Plan, metric: str = "final_reputation",
-                     boot: int = 1000) -> pd.DataFrame:
+def critical_windows(
+    summary: pd.DataFrame, plan: Plan, metric: str = "final_reputation", boot: int = 1000
+) -> pd.DataFrame:
     """The critical response window of each remedy strategy in a sweep over brand.delay_hours,
-    with a bootstrap interval over replications (resampled jointly across conditions: paired)."""
+    with a bootstrap interval over replications (resampled jointly across conditions: paired).
+    """
     key = "brand.delay_hours"
     if key not in plan.vary:
         return pd.DataFrame()
@@ -405,17 +461,28 @@ def critical_windows(summary: pd.DataFrame, plan: Plan, metric: str = "final_rep
             samples = [critical_delay(delays, np.nanmean(gains[b], axis=0))[0] for b in boots]
             samples = np.array(samples)
             ok = samples[~np.isnan(samples)]
-            lo, hi = (np.percentile(ok, [2.5, 97.5]) if len(ok) >= 0.5 * boot else (math.nan, math.nan))
-            rows.append({"strategy": strategy, **dict(zip(others, other_values)), "metric": metric,
-                         "clock": plan.base.brand.anchor, "immediate_gain": float(np.nanmean(gains[:, np.argmin(delays)])),
-                         "critical_delay_h": point, "ci_low": float(lo), "ci_high": float(hi), "status": status,
-                         "bootstrap_found_share": len(ok) / boot})
+            lo, hi = np.percentile(ok, [2.5, 97.5]) if len(ok) >= 0.5 * boot else (math.nan, math.nan)
+            rows.append(
+                {
+                    "strategy": strategy,
+                    **dict(zip(others, other_values)),
+                    "metric": metric,
+                    "clock": plan.base.brand.anchor,
+                    "immediate_gain": float(np.nanmean(gains[:, np.argmin(delays)])),
+                    "critical_delay_h": point,
+                    "ci_low": float(lo),
+                    "ci_high": float(hi),
+                    "status": status,
+                    "bootstrap_found_share": len(ok) / boot,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def quantile_rows(plan: Plan, store: RunStore) -> pd.DataFrame:
     """Per condition and step, the mean and quantiles of the main series over replications,
-    reading one condition's runs at a time."""
+    reading one condition's runs at a time.
+    """
     dt = plan.base.simulation.dt_hours
     frames = []
     for ci, changes in enumerate(plan.conditions):
@@ -427,11 +494,20 @@ def quantile_rows(plan: Plan, store: RunStore) -> pd.DataFrame:
         for name in QUANTILE_SERIES:
             m = np.stack([s[name] for s in runs])
             q = np.percentile(m, QUANTILES, axis=0)
-            frames.append(pd.DataFrame({"condition": ci, "label": Plan.label(changes),
-                                        **{k: [v] * steps for k, v in changes.items()},
-                                        "step": np.arange(steps), "hours": np.arange(steps) * dt, "series": name,
-                                        "mean": m.mean(axis=0),
-                                        **{f"q{p:02d}": q[i] for i, p in enumerate(QUANTILES)}}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "condition": ci,
+                        "label": Plan.label(changes),
+                        **{k: [v] * steps for k, v in changes.items()},
+                        "step": np.arange(steps),
+                        "hours": np.arange(steps) * dt,
+                        "series": name,
+                        "mean": m.mean(axis=0),
+                        **{f"q{p:02d}": q[i] for i, p in enumerate(QUANTILES)},
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -443,22 +519,40 @@ def collect_summary(plan: Plan, store: RunStore) -> pd.DataFrame:
     for ci, changes in enumerate(plan.conditions):
         for r in range(plan.replications):
             rec = store.metrics(ci, r)
-            rows.append({"condition": ci, "label": Plan.label(changes), **changes, "replication": r,
-                         "seed": seed_label(plan.seed, r), **rec["metrics"], "error": rec["error"]})
+            rows.append(
+                {
+                    "condition": ci,
+                    "label": Plan.label(changes),
+                    **changes,
+                    "replication": r,
+                    "seed": seed_label(plan.seed, r),
+                    **rec["metrics"],
+                    "error": rec["error"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
 # -- the whole experiment -------------------------------------------------------------------------
 
-def run_experiment(plan: Plan, folder: Path, workers: int = 1, dask: str | None = None, resume: bool = False,
-                   progress: bool = True, figures: bool = True) -> dict:
+
+def run_experiment(
+    plan: Plan,
+    folder: Path,
+    workers: int = 1,
+    dask: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    figures: bool = True,
+) -> dict:
     """Run (or resume) an experiment into `folder` and write its outputs; returns a short digest."""
     folder = Path(folder)
     t0 = time.perf_counter()
     if not resume:
         if folder.exists() and any(folder.iterdir()):
-            raise FileExistsError(f"{folder}: --out exists and is not empty; choose a new folder, "
-                                  f"or --resume {folder} to finish it")
+            raise FileExistsError(
+                f"{folder}: --out exists and is not empty; choose a new folder, or --resume {folder} to finish it"
+            )
         folder.mkdir(parents=True, exist_ok=True)
         write_text(folder / "scenario.toml", to_toml(plan.base))
         write_text(folder / "experiment.json", json.dumps(plan.to_json(), indent=2, default=str) + "\n")
@@ -471,9 +565,18 @@ def run_experiment(plan: Plan, folder: Path, workers: int = 1, dask: str | None 
     windows = critical_windows(summary, plan)
     if len(windows):
         write_csv(windows, folder / "critical_window.csv")
-    write_meta(folder / "meta.json", scenario=plan.base.name, kind=plan.kind, seed=plan.seed,
-               replications=plan.replications, conditions=len(plan.conditions), failed_runs=failed,
-               workers=workers, dask=dask or "", wall_seconds_this_session=round(time.perf_counter() - t0, 3))
+    write_meta(
+        folder / "meta.json",
+        scenario=plan.base.name,
+        kind=plan.kind,
+        seed=plan.seed,
+        replications=plan.replications,
+        conditions=len(plan.conditions),
+        failed_runs=failed,
+        workers=workers,
+        dask=dask or "",
+        wall_seconds_this_session=round(time.perf_counter() - t0, 3),
+    )
     if figures:
         from . import experiment_plots, report
 
@@ -482,15 +585,32 @@ def run_experiment(plan: Plan, folder: Path, workers: int = 1, dask: str | None 
     return {"summary": summary, "windows": windows, "failed": failed}
 
 
-def compare_plan(base: Scenario, strategies: list[str], replications: int, seed: int, baseline: str = "ignore",
-                 command: str = "") -> Plan:
+def compare_plan(
+    base: Scenario, strategies: list[str], replications: int, seed: int, baseline: str = "ignore", command: str = ""
+) -> Plan:
     return Plan("compare", base, strategies, {}, replications, seed, baseline, command)
 
 
-def sweep_plan(base: Scenario, strategies: list[str], vary: dict[str, list], replications: int, seed: int,
-               baseline: str = "ignore", command: str = "") -> Plan:
+def sweep_plan(
+    base: Scenario,
+    strategies: list[str],
+    vary: dict[str, list],
+    replications: int,
+    seed: int,
+    baseline: str = "ignore",
+    command: str = "",
+) -> Plan:
     return Plan("sweep", base, strategies, vary, replications, seed, baseline, command)
 
 
-__all__ = ["Plan", "RunStore", "run_experiment", "compare_plan", "sweep_plan", "aggregate", "critical_delay",
-           "critical_windows", "parse_vary"]
+__all__ = [
+    "Plan",
+    "RunStore",
+    "run_experiment",
+    "compare_plan",
+    "sweep_plan",
+    "aggregate",
+    "critical_delay",
+    "critical_windows",
+    "parse_vary",
+]

@@ -36,7 +36,8 @@ def uniform(base: np.uint64, i: np.int64) -> float:
 @njit(cache=True)
 def fade(ids, stance, anger, grievance, keep_angry, keep_advocate, keep_grievance, calm_threshold, activated, step):
     """Anger of ANGRY and ADVOCATE consumers fades (open grievances and advocacy with their own
-    half-lives); below the calm threshold they become CALMED. Those activated this step wait."""
+    half-lives); below the calm threshold they become CALMED. Those activated this step wait.
+    """
     for i in ids:
         if activated[i] == step:
             continue
@@ -54,7 +55,8 @@ def fade(ids, stance, anger, grievance, keep_angry, keep_advocate, keep_grievanc
 @njit(cache=True)
 def drift_and_churn(ids, opinion, prior, customer, churned, keep, max_rate, exponent, dt, churn_base):
     """Opinions drift back toward their prior by the factor `keep`; then customers whose opinion
-    lies below their prior leave with hazard max_rate * (drop / 2) ** exponent."""
+    lies below their prior leave with hazard max_rate * (drop / 2) ** exponent.
+    """
     for i in ids:
         opinion[i] = prior[i] + (opinion[i] - prior[i]) * keep
         if max_rate > 0 and customer[i] and not churned[i]:
@@ -68,7 +70,8 @@ def drift_and_churn(ids, opinion, prior, customer, churned, keep, max_rate, expo
 @njit(cache=True)
 def touched_stats(ids, stance, opinion, initial_customer, churned, counts):
     """Sums over the touched consumers: stance counts (into `counts`), then (opinion sum,
-    aware opinion sum, aware count, initial customers' opinion sum, negative opinions, churned)."""
+    aware opinion sum, aware count, initial customers' opinion sum, negative opinions, churned).
+    """
     total = aware_sum = cust_sum = 0.0
     aware = negative = gone = 0
     for i in ids:
@@ -92,9 +95,31 @@ AWARE = 1
 
 
 @njit(cache=True)
-def read_complaints(readers, src, stance, opinion, anger, dose, last_poster, customer, touched, posts_buf,
-                    dose_buf, repeat_exposure, weight, impact, anger_boost, anger_dose, customer_susceptibility,
-                    calmed_susceptibility, gamma, initial_anger, anger_base, activated, step):
+def read_complaints(
+    readers,
+    src,
+    stance,
+    opinion,
+    anger,
+    dose,
+    last_poster,
+    customer,
+    touched,
+    posts_buf,
+    dose_buf,
+    repeat_exposure,
+    weight,
+    impact,
+    anger_boost,
+    anger_dose,
+    customer_susceptibility,
+    calmed_susceptibility,
+    gamma,
+    initial_anger,
+    anger_base,
+    activated,
+    step,
+):
     """Followers read this step's complaints (one (reader, poster) pair per post seen).
 
     Each reader becomes AWARE; every post read moves the opinion toward -1 by `impact` and an ANGRY reader's
@@ -134,7 +159,7 @@ def read_complaints(readers, src, stance, opinion, anger, dose, last_poster, cus
         s = stance[r]
         if s == UNAWARE:
             stance[r] = AWARE
-        opinion[r] = -1.0 + (opinion[r] + 1.0) * (keep if k == 1 else keep ** k)
+        opinion[r] = -1.0 + (opinion[r] + 1.0) * (keep if k == 1 else keep**k)
         if s == ANGRY:
             anger[r] = 1.0 - (1.0 - anger[r]) * (1.0 - anger_boost) ** k
         old = dose[r]
@@ -144,7 +169,7 @@ def read_complaints(readers, src, stance, opinion, anger, dose, last_poster, cus
             beta = anger_dose * (customer_susceptibility if customer[r] else 1.0)
             if s == CALMED:
                 beta *= calmed_susceptibility
-            added = new - old if gamma == 1.0 else new ** gamma - old ** gamma
+            added = new - old if gamma == 1.0 else new**gamma - old**gamma
             if uniform(anger_base, r) < -math.expm1(-beta * added):
                 stance[r] = ANGRY
                 anger[r] = max(anger[r], initial_anger)
@@ -155,7 +180,8 @@ def read_complaints(readers, src, stance, opinion, anger, dose, last_poster, cus
 @njit(cache=True)
 def stifle(informed, stance, grievance, count_buf, stifle_prob, base):
     """Maki-Thompson stifling: each contact with a reader who already knew may make its poster
-    stop (complainants with an open grievance excepted)."""
+    stop (complainants with an open grievance excepted).
+    """
     for p in informed:
         count_buf[p] += 1
     for p in informed:

@@ -14,8 +14,16 @@ import pandas as pd
 
 from .population import STANCES, UNAWARE
 
-SERIES = STANCES + ("posts_negative", "posts_positive", "search_stock", "reputation", "reputation_aware",
-                    "reputation_customers", "share_negative", "churned")
+SERIES = STANCES + (
+    "posts_negative",
+    "posts_positive",
+    "search_stock",
+    "reputation",
+    "reputation_aware",
+    "reputation_customers",
+    "share_negative",
+    "churned",
+)
 SERIES_COLUMNS = ("step", "hours") + SERIES + ("brand_action",)
 
 METRICS = {
@@ -61,8 +69,9 @@ class Recorder:
             d[name][k] = st[name]
 
     def frame(self) -> pd.DataFrame:
-        df = pd.DataFrame({"step": np.arange(len(self.actions)),
-                           "hours": np.arange(len(self.actions)) * self.dt, **self.data})
+        df = pd.DataFrame(
+            {"step": np.arange(len(self.actions)), "hours": np.arange(len(self.actions)) * self.dt, **self.data}
+        )
         for name in STANCES + ("churned",):
             df[name] = df[name].astype(np.int64)
         df["brand_action"] = self.actions

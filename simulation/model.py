@@ -33,8 +33,17 @@ from .brand import Brand
 from .metrics import Recorder, run_metrics
 from .network import Network, build_network, cached_edge_list
 from .parameters import Scenario
-from .population import (ANGRY, ADVOCATE, SEARCH_ANGER, SEE_ANSWER, SEE_NEGATIVE, SEE_POSITIVE, Population,
-                         distinct, group_count)
+from .population import (
+    ADVOCATE,
+    ANGRY,
+    SEARCH_ANGER,
+    SEE_ANSWER,
+    SEE_NEGATIVE,
+    SEE_POSITIVE,
+    Population,
+    distinct,
+    group_count,
+)
 from .randomness import Purpose, Streams, rate_to_prob
 
 
@@ -45,15 +54,24 @@ def make_network(sc: Scenario, gen: np.random.Generator) -> Network:
     n = sc.network
     if n.kind == "file":
         return cached_edge_list(str(resolve_network_path(sc, None)), n.directed, n.edge_meaning)
-    return build_network(n.kind, sc.population.size, gen, m=n.m, k=n.k, rewire_p=n.rewire_p,
-                         triad_p=n.triad_p, mean_degree=n.mean_degree, blocks=n.blocks, mixing=n.mixing)
+    return build_network(
+        n.kind,
+        sc.population.size,
+        gen,
+        m=n.m,
+        k=n.k,
+        rewire_p=n.rewire_p,
+        triad_p=n.triad_p,
+        mean_degree=n.mean_degree,
+        blocks=n.blocks,
+        mixing=n.mixing,
+    )
 
 
 class BuzzModel(mesa.Model):
     """One run of a scenario from one seed (an int or a SeedSequence)."""
 
-    def __init__(self, scenario: Scenario, rng: int | np.random.SeedSequence = 0,
-                 network: Network | None = None):
+    def __init__(self, scenario: Scenario, rng: int | np.random.SeedSequence = 0, network: Network | None = None):
         streams = Streams(rng)
         super().__init__(rng=streams.generator(Purpose.MESA))
         self.sc = sc = scenario
@@ -90,11 +108,12 @@ class BuzzModel(mesa.Model):
         if c.placement == "node":
             if c.node >= n:
                 from .scenario import ScenarioError
+
                 raise ScenarioError("scenario", "complaint.node", f"must be < the network's size ({n})")
             return np.array([c.node])
         if c.placement == "hub":
             # The best-followed consumers (ties broken by id).
-            return np.argsort(-self.population.followers_count, kind="stable")[:c.complainants]
+            return np.argsort(-self.population.followers_count, kind="stable")[: c.complainants]
         return gen.choice(n, size=c.complainants, replace=False)
 
     # -- clock and shared services -----------------------------------------------------------
@@ -118,18 +137,20 @@ class BuzzModel(mesa.Model):
     def mention_rate(self, window_h: float) -> float:
         """Negative mentions per hour over the trailing window, this step included."""
         w = max(1, int(round(window_h / self.dt)))
-        past = self.recorder.data["posts_negative"][max(0, self.steps - w + 1):self.steps]
+        past = self.recorder.data["posts_negative"][max(0, self.steps - w + 1) : self.steps]
         return (past.sum() + self.step_posts[0]) / (w * self.dt)
 
     def negative_weight(self) -> float:
         """Weight of a negative post's anger dose now, as the brand's actions have made it
-        (lighter after a remedy, heavier after an attack)."""
+        (lighter after a remedy, heavier after an attack).
+        """
         return self.brand.complaint_weight
 
     def negative_impact(self, impact: float) -> float:
         """Opinion impact of a negative post now: heavier while the brand is silent past the
         expected reply time after a complaint (silence reads as contempt or guilt), and weighted
-        by the brand's actions."""
+        by the brand's actions.
+        """
         sp, b = self.sc.spread, self.brand
         silent = b.last_reply_h < self.last_complaint_h and self.now_h - self.last_complaint_h > sp.expected_reply_h
         return impact * b.complaint_weight * (sp.silence_multiplier if silent else 1.0)
@@ -157,25 +178,25 @@ class BuzzModel(mesa.Model):
 
     def step(self) -> None:
         k, pop, sp = self.steps, self.population, self.sc.spread
-        for amp in self.amplifiers:                                        # 1
+        for amp in self.amplifiers:  # 1
             amp.step()
-        self._background_complaints(k)                                     # 2
+        self._background_complaints(k)  # 2
         neg, n_neg = pop.posters(k, ANGRY, sp.post_rate_per_h)
         pos, n_pos = pop.posters(k, ADVOCATE, sp.advocate_post_rate_per_h)
         sharers, which = pop.take_sharers()
         self.add_mentions(int(n_neg.sum()))
         self.step_posts[1] += int(n_pos.sum())
-        readers, src = pop.reach_posts(k, neg, n_neg, sp.visibility, SEE_NEGATIVE)      # 3
+        readers, src = pop.reach_posts(k, neg, n_neg, sp.visibility, SEE_NEGATIVE)  # 3
         informed = pop.read_posts(k, readers, src, self.negative_weight(), self.negative_impact(sp.negative_impact))
         readers_p, _ = pop.reach_posts(k, pos, n_pos, sp.visibility, SEE_POSITIVE)
         pop.read_positive(*group_count(readers_p, pop.n))
         self._pass_answers(k, sharers, which)
-        pop.stifle(k, informed)                                            # 4
+        pop.stifle(k, informed)  # 4
         pop.stop(k)
         pop.fade(k)
-        self._search(k)                                                    # 5
-        pop.drift_and_churn(k)                                             # 6, 7
-        self.brand.step()                                                  # 8
+        self._search(k)  # 5
+        pop.drift_and_churn(k)  # 6, 7
+        self.brand.step()  # 8
 
     def _background_complaints(self, k: int) -> None:
         """Everyday #fail: independent complaints arrive at a constant hourly rate."""

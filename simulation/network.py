@@ -78,7 +78,8 @@ class Network:
 
     def followers_count(self) -> np.ndarray:
         """Audience size per consumer: int64 follower counts, or for a well-mixed population a
-        float64 array holding the mean number of random readers per post."""
+        float64 array holding the mean number of random readers per post.
+        """
         if self.well_mixed:
             return np.full(self.n, float(self.readers_per_post), dtype=np.float64)
         return np.diff(self.indptr)
@@ -86,9 +87,7 @@ class Network:
     def followers(self, i: int) -> np.ndarray:
         """The consumers who see consumer ``i``'s posts (a read-only view)."""
         if self.well_mixed:
-            raise NetworkError(
-                "a well_mixed network has no follower lists: each post is read by random consumers"
-            )
+            raise NetworkError("a well_mixed network has no follower lists: each post is read by random consumers")
         i = int(i)
         if not 0 <= i < self.n:
             raise IndexError(f"consumer {i} out of range [0, {self.n})")
@@ -109,7 +108,8 @@ class Network:
     def neighbourhood(self, centre: int, hops: int, max_nodes: int) -> np.ndarray:
         """Consumers within ``hops`` links of ``centre`` (either direction), in breadth-first
         order starting with ``centre``, at most ``max_nodes`` of them: for drawing the
-        neighbourhood of a complainant."""
+        neighbourhood of a complainant.
+        """
         centre, hops, max_nodes = int(centre), int(hops), int(max_nodes)
         if not 0 <= centre < self.n:
             raise IndexError(f"consumer {centre} out of range [0, {self.n})")
@@ -497,7 +497,8 @@ def _numba_seed(rng: np.random.Generator) -> np.uint64:
 
 def _sample_distinct(rng: np.random.Generator, count: int, draw) -> np.ndarray:
     """The first ``count`` distinct values of the i.i.d. stream ``draw(size)``: a uniform sample
-    without replacement from the support of ``draw``."""
+    without replacement from the support of ``draw``.
+    """
     if count == 0:
         return np.empty(0, dtype=np.int64)
     got = np.empty(0, dtype=np.int64)
@@ -526,7 +527,8 @@ def _erdos_renyi_pairs(rng: np.random.Generator, n: int, p: float) -> tuple[np.n
 
 def block_of(n: int, blocks: int) -> np.ndarray:
     """Community of each consumer in a ``stochastic_block`` network: consecutive ids, sizes
-    differing by at most one."""
+    differing by at most one.
+    """
     return (np.arange(n, dtype=np.int64) * blocks) // n
 
 
@@ -575,9 +577,7 @@ def _stochastic_block_pairs(
         u, v = u[keep][:size], v[keep][:size]
         return np.minimum(u, v) * n + np.maximum(u, v)
 
-    keys = np.concatenate(
-        (_sample_distinct(rng, n_in, draw_in), _sample_distinct(rng, n_out, draw_out))
-    )
+    keys = np.concatenate((_sample_distinct(rng, n_in, draw_in), _sample_distinct(rng, n_out, draw_out)))
     return *np.divmod(keys, n), mixing
 
 
@@ -589,8 +589,7 @@ def _stochastic_block_pairs(
 def _check_edge_meaning(edge_meaning: str, key: str) -> None:
     if edge_meaning not in EDGE_MEANINGS:
         raise NetworkError(
-            f"network.{key} must be one of {', '.join(repr(x) for x in EDGE_MEANINGS)} "
-            f"(got {edge_meaning!r})"
+            f"network.{key} must be one of {', '.join(repr(x) for x in EDGE_MEANINGS)} (got {edge_meaning!r})"
         )
 
 
@@ -620,10 +619,7 @@ def _probability(name: str, value) -> float:
 
 def _mean_degree(value, n: int, name: str = "mean_degree") -> float:
     if not _is_real(value) or not 0 <= value <= n - 1:
-        raise NetworkError(
-            f"network.{name} must be a number in [0, population.size - 1 = {n - 1}] "
-            f"(got {value!r})"
-        )
+        raise NetworkError(f"network.{name} must be a number in [0, population.size - 1 = {n - 1}] (got {value!r})")
     return float(value)
 
 
@@ -650,18 +646,14 @@ def build_network(
     ``file`` only; generated graphs are undirected friendships.
     """
     if kind not in KINDS:
-        raise NetworkError(
-            f"network.kind must be one of {', '.join(KINDS)} (got {kind!r})"
-        )
+        raise NetworkError(f"network.kind must be one of {', '.join(KINDS)} (got {kind!r})")
     _check_edge_meaning(edge_meaning, "edge_meaning")
     if kind == "file":
         if path is None or str(path) == "":
             raise NetworkError("network.path must name an edge-list file when network.kind is 'file'")
         return read_edge_list(path, directed=directed, edge_meaning=edge_meaning)
     if directed:
-        raise NetworkError(
-            f"network.directed applies only to kind 'file' ({kind!r} graphs are undirected)"
-        )
+        raise NetworkError(f"network.directed applies only to kind 'file' ({kind!r} graphs are undirected)")
     if not _is_int(n) or n < 2 or n > _INT32_MAX:
         raise NetworkError(f"population.size must be an integer >= 2 (got {n!r})")
     n = int(n)
@@ -702,7 +694,9 @@ def build_network(
             params = {"m": m, "triad_p": p}
     elif kind == "watts_strogatz":
         k = _int_param(
-            "k", k, _is_int(k) and k >= 2 and k % 2 == 0 and k < n,
+            "k",
+            k,
+            _is_int(k) and k >= 2 and k % 2 == 0 and k < n,
             "an even integer >= 2 and < population.size",
         )
         p = _probability("rewire_p", rewire_p)
@@ -714,7 +708,9 @@ def build_network(
         params = {"mean_degree_target": d}
     else:  # stochastic_block
         b = _int_param(
-            "blocks", blocks, _is_int(blocks) and 1 <= blocks <= n,
+            "blocks",
+            blocks,
+            _is_int(blocks) and 1 <= blocks <= n,
             "an integer >= 1 and <= population.size",
         )
         d = _mean_degree(mean_degree, n)
@@ -750,15 +746,17 @@ def read_edge_list(path, *, directed: bool, edge_meaning: str = "target_sees_sou
     except FileNotFoundError:
         raise NetworkError(f"network.path: edge-list file {str(path)!r} not found") from None
     except OSError as exc:
-        raise NetworkError(
-            f"network.path: cannot read edge-list file {str(path)!r} ({exc.strerror or exc})"
-        ) from None
+        raise NetworkError(f"network.path: cannot read edge-list file {str(path)!r} ({exc.strerror or exc})") from None
 
     data = _PERCENT_COMMENT.sub(b"#", raw).replace(b",", b" ")
     a = b = None
     try:
         frame = pd.read_csv(
-            io.BytesIO(data), sep=r"\s+", header=None, comment="#", engine="c",
+            io.BytesIO(data),
+            sep=r"\s+",
+            header=None,
+            comment="#",
+            engine="c",
             skip_blank_lines=True,
         )
         if frame.shape[1] >= 2 and not frame.iloc[:, :2].isna().any().any():
@@ -766,9 +764,7 @@ def read_edge_list(path, *, directed: bool, edge_meaning: str = "target_sees_sou
             if not (a.dtype.kind in "iu" and b.dtype.kind in "iu"):
                 a = b = None  # not all integer: re-read below, keeping labels verbatim
     except pd.errors.EmptyDataError:
-        raise NetworkError(
-            f"network.path: edge-list file {str(path)!r} has no edges"
-        ) from None
+        raise NetworkError(f"network.path: edge-list file {str(path)!r} has no edges") from None
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
         a = b = None
     if a is None:
@@ -790,7 +786,12 @@ def read_edge_list(path, *, directed: bool, edge_meaning: str = "target_sees_sou
     src, dst = codes[: a.size], codes[a.size :]
     integer_labels = a.dtype.kind in "iu"
     return from_edges(
-        n, src, dst, directed=directed, kind="file", edge_meaning=edge_meaning,
+        n,
+        src,
+        dst,
+        directed=directed,
+        kind="file",
+        edge_meaning=edge_meaning,
         extra={
             "path": str(path),
             "labels": "sorted integers" if integer_labels else "strings, first appearance",
@@ -803,9 +804,7 @@ def _parse_slowly(raw: bytes, path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise NetworkError(
-            f"network.path: edge-list file {str(path)!r} is not UTF-8 text (byte {exc.start})"
-        ) from None
+        raise NetworkError(f"network.path: edge-list file {str(path)!r} is not UTF-8 text (byte {exc.start})") from None
     first, second = [], []
     for lineno, line in enumerate(text.splitlines(), start=1):
         body = line.split("#", 1)[0].strip()

@@ -48,8 +48,14 @@ from .population import ADVOCATE, ANGRY, AWARE, CALMED, UNAWARE
 
 # Okabe & Ito (2008), "Color Universal Design"; grey for the unaware (no colour: not involved).
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
     "grey": "#999999",
 }
 # (stance code, column in the time series, legend name, colour): one fixed colour per stance.
@@ -63,16 +69,27 @@ STANCES = [
 STANCE_COLOURS = {code: colour for code, _, _, colour in STANCES}
 
 DPI = 200
-BAND = (0.05, 0.95)          # quantiles of the shaded band over replications
-DAYS_AFTER_H = 72.0          # horizons longer than this are shown in days
-MAX_ACTION_MARKS = 6         # draw every replication's distinct actions when there are this few
+BAND = (0.05, 0.95)  # quantiles of the shaded band over replications
+DAYS_AFTER_H = 72.0  # horizons longer than this are shown in days
+MAX_ACTION_MARKS = 6  # draw every replication's distinct actions when there are this few
 TIME_SERIES_SIZE = (7.2, 3.8)  # inches: a full text width in most journals
 STYLE = {
-    "font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "xtick.labelsize": 9,
-    "ytick.labelsize": 9, "legend.fontsize": 8.5, "legend.title_fontsize": 8.5,
-    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
-    "grid.color": "#e6e6e6", "grid.linewidth": 0.6, "lines.linewidth": 1.8,
-    "pdf.fonttype": 42, "ps.fonttype": 42, "savefig.dpi": DPI,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 8.5,
+    "legend.title_fontsize": 8.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#e6e6e6",
+    "grid.linewidth": 0.6,
+    "lines.linewidth": 1.8,
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,
+    "savefig.dpi": DPI,
 }
 # line style per kind of event in `brand_action`
 ACTION_STYLES = {
@@ -98,6 +115,7 @@ def save(fig: Figure, stem: Path) -> list[Path]:
         fig.savefig(paths[1], metadata={"CreationDate": None})  # byte-reproducible PDFs
     if fig.canvas.manager is not None:  # only figures made through pyplot are registered there
         import matplotlib.pyplot as plt
+
         plt.close(fig)
     return paths
 
@@ -115,9 +133,11 @@ def _output(fig: Figure, stem: Path | None) -> Figure | list[Path]:
 
 # -- time axis and brand actions ---------------------------------------------------------------
 
+
 def _tidy(ts: pd.DataFrame, dt_hours: float) -> pd.DataFrame:
     """The series with a fresh index, ``hours`` and ``replication`` columns (a single model's
-    ``timeseries()`` has no ``replication``: it is replication 0)."""
+    ``timeseries()`` has no ``replication``: it is replication 0).
+    """
     ts = ts.reset_index(drop=True)
     if "hours" not in ts:
         ts = ts.assign(hours=ts["step"] * dt_hours)
@@ -168,8 +188,10 @@ def action_legend(ts: pd.DataFrame, dt_hours: float) -> list[Line2D]:
     events, source = action_events(ts, dt_hours)
     suffix = f" ({source})" if source else ""
     kinds = [k for k in ACTION_STYLES if any(e[1] == k for e in events)]
-    return [Line2D([], [], color="0.15", linestyle=ACTION_STYLES[k][0], linewidth=1.0,
-                   label=ACTION_STYLES[k][1] + suffix) for k in kinds]
+    return [
+        Line2D([], [], color="0.15", linestyle=ACTION_STYLES[k][0], linewidth=1.0, label=ACTION_STYLES[k][1] + suffix)
+        for k in kinds
+    ]
 
 
 def mark_actions(ax, ts: pd.DataFrame, dt_hours: float, scale: float | None = None) -> list:
@@ -189,8 +211,7 @@ def mark_actions(ax, ts: pd.DataFrame, dt_hours: float, scale: float | None = No
     by_time: dict[float, list[str]] = {}
     marks = []
     for h, kind, name in events:
-        marks.append(ax.axvline(h / scale, color="0.15", linestyle=ACTION_STYLES[kind][0],
-                                linewidth=1.0, zorder=1.5))
+        marks.append(ax.axvline(h / scale, color="0.15", linestyle=ACTION_STYLES[kind][0], linewidth=1.0, zorder=1.5))
         by_time.setdefault(h / scale, []).append(name)
     if not by_time:
         return []
@@ -210,7 +231,8 @@ def mark_actions(ax, ts: pd.DataFrame, dt_hours: float, scale: float | None = No
 
 def _name_groups(ax, by_time: dict[float, list[str]]) -> list[tuple[float, str]]:
     """(x, label) to write: a name repeated within a third of an inch (the same action at
-    nearby times in different replications) is written once, beside the last of its lines."""
+    nearby times in different replications) is written once, beside the last of its lines.
+    """
     near = 0.35 * ax.get_figure().dpi * np.diff(ax.get_xlim())[0] / ax.bbox.width
     groups: list[list] = []
     latest: dict[str, list] = {}  # label -> its latest group [x, label]
@@ -232,10 +254,19 @@ def _place_name(ax, x, label, boxes, renderer):
         for side in (1, -1):
             if text is not None:
                 text.remove()
-            text = ax.annotate(label, xy=(x, y), xycoords=ax.get_xaxis_transform(),
-                               xytext=(2.5 * side, 0), textcoords="offset points", rotation=90,
-                               ha="left" if side > 0 else "right", va="top", fontsize=8,
-                               color="0.15", annotation_clip=False)
+            text = ax.annotate(
+                label,
+                xy=(x, y),
+                xycoords=ax.get_xaxis_transform(),
+                xytext=(2.5 * side, 0),
+                textcoords="offset points",
+                rotation=90,
+                ha="left" if side > 0 else "right",
+                va="top",
+                fontsize=8,
+                color="0.15",
+                annotation_clip=False,
+            )
             box = text.get_window_extent(renderer).padded(1.0)
             hit = [b for b in boxes if b.overlaps(box)]
             if not hit:
@@ -248,7 +279,8 @@ def _place_name(ax, x, label, boxes, renderer):
 
 def _headroom(ax, boxes, marks) -> None:
     """Raise the top of the y axis just enough that no data (lines, bands) drawn within a name's
-    horizontal reach, widened by 4% of the axes, passes above the bottom of that name."""
+    horizontal reach, widened by 4% of the axes, passes above the bottom of that name.
+    """
     lo, hi = ax.get_ylim()
     limit = hi + 0.25 * (hi - lo)  # never more than a quarter more room: names may then cross data
     to_axes = ax.transAxes.inverted()
@@ -270,6 +302,7 @@ def _headroom(ax, boxes, marks) -> None:
 
 # -- the three time-series figures -------------------------------------------------------------
 
+
 def _bands(ax, ts: pd.DataFrame, x: np.ndarray, series, factor: float) -> list:
     """Median line per series over replications, plus a 5–95% band when there are several.
 
@@ -281,14 +314,23 @@ def _bands(ax, ts: pd.DataFrame, x: np.ndarray, series, factor: float) -> list:
         by_step = (ts[column] * factor).groupby(ts["step"])
         ax.plot(x, by_step.median().to_numpy(), color=colour, label=name, zorder=3)
         if n_reps > 1:
-            ax.fill_between(x, by_step.quantile(BAND[0]).to_numpy(),
-                            by_step.quantile(BAND[1]).to_numpy(),
-                            color=colour, alpha=0.22, linewidth=0, zorder=2)
+            ax.fill_between(
+                x,
+                by_step.quantile(BAND[0]).to_numpy(),
+                by_step.quantile(BAND[1]).to_numpy(),
+                color=colour,
+                alpha=0.22,
+                linewidth=0,
+                zorder=2,
+            )
     if n_reps == 1:
         return []
-    return [Line2D([], [], color="0.3", label=f"line: median of {n_reps} replications"),
-            Patch(color="0.3", alpha=0.22, linewidth=0,
-                  label=f"band: {BAND[0]:.0%}–{BAND[1]:.0%} of {n_reps} replications")]
+    return [
+        Line2D([], [], color="0.3", label=f"line: median of {n_reps} replications"),
+        Patch(
+            color="0.3", alpha=0.22, linewidth=0, label=f"band: {BAND[0]:.0%}–{BAND[1]:.0%} of {n_reps} replications"
+        ),
+    ]
 
 
 def _series_figure(ts, dt_hours, stem, title, what, ylabel, series, factor=1.0, extra=None):
@@ -308,8 +350,7 @@ def _series_figure(ts, dt_hours, stem, title, what, ylabel, series, factor=1.0, 
         handles += extra(ax, ts) if extra else []
         ax.set(title=f"{title}\n{what}" if title else what, xlabel=xlabel, ylabel=ylabel)
         lines, _ = ax.get_legend_handles_labels()
-        ax.legend(handles=lines + handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                  borderaxespad=0, frameon=False)
+        ax.legend(handles=lines + handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, frameon=False)
         mark_actions(ax, ts, dt_hours, scale)
     return _output(fig, stem)
 
@@ -317,37 +358,43 @@ def _series_figure(ts, dt_hours, stem, title, what, ylabel, series, factor=1.0, 
 def stances(ts: pd.DataFrame, dt_hours: float, stem: Path | None, title: str = ""):
     """Consumers in each stance over time."""
     series = [(column, name, colour) for _, column, name, colour in STANCES]
-    return _series_figure(ts, dt_hours, stem, title, "Consumers by stance",
-                          "consumers (count)", series)
+    return _series_figure(ts, dt_hours, stem, title, "Consumers by stance", "consumers (count)", series)
 
 
 def posts(ts: pd.DataFrame, dt_hours: float, stem: Path | None, title: str = ""):
     """Negative and positive posts per hour over time (brand answers passed on included)."""
-    series = [("posts_negative", "negative posts", STANCE_COLOURS[ANGRY]),
-              ("posts_positive", "positive posts", STANCE_COLOURS[ADVOCATE])]
-    return _series_figure(ts, dt_hours, stem, title, "Posts about the brand",
-                          "posts per hour", series, factor=1.0 / dt_hours)
+    series = [
+        ("posts_negative", "negative posts", STANCE_COLOURS[ANGRY]),
+        ("posts_positive", "positive posts", STANCE_COLOURS[ADVOCATE]),
+    ]
+    return _series_figure(
+        ts, dt_hours, stem, title, "Posts about the brand", "posts per hour", series, factor=1.0 / dt_hours
+    )
 
 
 def reputation(ts: pd.DataFrame, dt_hours: float, stem: Path | None, title: str = ""):
     """Reputation (mean opinion) of all consumers, of the initial customers and of the consumers
     who know of the complaint, with a dotted line at the starting reputation (its median over
-    replications)."""
-    series = [("reputation", "all consumers", OKABE_ITO["black"]),
-              ("reputation_customers", "initial customers (churned included)", OKABE_ITO["orange"]),
-              ("reputation_aware", "consumers who know (all but unaware)", OKABE_ITO["reddish_purple"])]
+    replications).
+    """
+    series = [
+        ("reputation", "all consumers", OKABE_ITO["black"]),
+        ("reputation_customers", "initial customers (churned included)", OKABE_ITO["orange"]),
+        ("reputation_aware", "consumers who know (all but unaware)", OKABE_ITO["reddish_purple"]),
+    ]
 
     def start_line(ax, ts):
         start = float(ts.loc[ts["step"] == ts["step"].min(), "reputation"].median())
         ax.axhline(start, color="0.4", linestyle=":", linewidth=1.2, zorder=1)
-        return [Line2D([], [], color="0.4", linestyle=":", linewidth=1.2,
-                       label=f"starting reputation ({start:+.2f})")]
+        return [Line2D([], [], color="0.4", linestyle=":", linewidth=1.2, label=f"starting reputation ({start:+.2f})")]
 
-    return _series_figure(ts, dt_hours, stem, title, "Reputation of the brand",
-                          "mean opinion (-1 to 1)", series, extra=start_line)
+    return _series_figure(
+        ts, dt_hours, stem, title, "Reputation of the brand", "mean opinion (-1 to 1)", series, extra=start_line
+    )
 
 
 # -- the complainant's neighbourhood ---------------------------------------------------------
+
 
 def _neighbourhood_nodes(network, centre_nodes, hops: int, max_nodes: int) -> np.ndarray:
     """Union of the centres' neighbourhoods in breadth-first order, at most ``max_nodes``."""
@@ -365,7 +412,8 @@ def _neighbourhood_nodes(network, centre_nodes, hops: int, max_nodes: int) -> np
 
 def _induced_edges(network, nodes: np.ndarray) -> np.ndarray:
     """Links of the subgraph induced by ``nodes``, as unordered pairs of positions in ``nodes``
-    (each link once, whichever way posts travel along it)."""
+    (each link once, whichever way posts travel along it).
+    """
     pos = np.full(network.n, -1, dtype=np.int64)
     pos[nodes] = np.arange(len(nodes))
     starts, ends = network.indptr[nodes], network.indptr[nodes + 1]
@@ -393,22 +441,37 @@ def _draw_panel(ax, xy, edges, stance, is_centre, heading):
     ax.add_collection(LineCollection(xy[edges], colors="#d9d9d9", linewidths=0.4, zorder=1))
     colours = np.array([STANCE_COLOURS[int(s)] for s in stance])
     ax.scatter(*xy[~is_centre].T, s=14, c=colours[~is_centre], linewidths=0, zorder=2)
-    ax.scatter(*xy[is_centre].T, s=130, c=colours[is_centre], edgecolors="black",
-               linewidths=1.4, zorder=3)
+    ax.scatter(*xy[is_centre].T, s=130, c=colours[is_centre], edgecolors="black", linewidths=1.4, zorder=3)
     if is_centre.sum() <= 3:
         for px, py in xy[is_centre]:
-            ax.annotate("complainant", (px, py), xytext=(7, 7), textcoords="offset points",
-                        fontsize=8.5, zorder=4,
-                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.3", lw=0.6))
+            ax.annotate(
+                "complainant",
+                (px, py),
+                xytext=(7, 7),
+                textcoords="offset points",
+                fontsize=8.5,
+                zorder=4,
+                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.3", lw=0.6),
+            )
     ax.set_title(heading)
     ax.set_aspect("equal")
     ax.autoscale_view()
     ax.set_axis_off()
 
 
-def neighbourhood(network, centre_nodes, stance_at_peak, stance_at_end, peak_hours: float,
-                  end_hours: float, stem: Path | None, seed: int = 0, hops: int = 2,
-                  max_nodes: int = 400, title: str = ""):
+def neighbourhood(
+    network,
+    centre_nodes,
+    stance_at_peak,
+    stance_at_end,
+    peak_hours: float,
+    end_hours: float,
+    stem: Path | None,
+    seed: int = 0,
+    hops: int = 2,
+    max_nodes: int = 400,
+    title: str = "",
+):
     """The complainants' neighbourhood, coloured by stance at the peak of negative posts and at the end.
 
     Nodes within ``hops`` links of any centre (either direction), at most ``max_nodes`` of them
@@ -431,42 +494,74 @@ def neighbourhood(network, centre_nodes, stance_at_peak, stance_at_end, peak_hou
     with _style():
         fig = _new_figure((7.2, 4.3))
         axes = fig.subplots(1, 2)
-        for ax, stance, what, h in [(axes[0], stance_at_peak, "peak of negative posts", peak_hours),
-                                    (axes[1], stance_at_end, "end of the run", end_hours)]:
-            _draw_panel(ax, xy, edges, np.asarray(stance)[nodes], is_centre,
-                        f"At the {what} ({_when(h, scale)})")
+        for ax, stance, what, h in [
+            (axes[0], stance_at_peak, "peak of negative posts", peak_hours),
+            (axes[1], stance_at_end, "end of the run", end_hours),
+        ]:
+            _draw_panel(ax, xy, edges, np.asarray(stance)[nodes], is_centre, f"At the {what} ({_when(h, scale)})")
         who = "complainants" if len(centre_nodes) > 1 else "complainant"
         what = f"Neighbourhood of the {who}"
         fig.suptitle(f"{title}\n{what}" if title else what, fontsize=11)
-        handles = [Line2D([], [], linestyle="", marker="o", markersize=6, color=colour, label=name)
-                   for _, _, name, colour in STANCES]
-        handles.append(Line2D([], [], linestyle="", marker="o", markersize=9, markerfacecolor="white",
-                              markeredgecolor="black", markeredgewidth=1.4, label="complainant"))
+        handles = [
+            Line2D([], [], linestyle="", marker="o", markersize=6, color=colour, label=name)
+            for _, _, name, colour in STANCES
+        ]
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker="o",
+                markersize=9,
+                markerfacecolor="white",
+                markeredgecolor="black",
+                markeredgewidth=1.4,
+                label="complainant",
+            )
+        )
         capped = ", capped" if len(nodes) >= max_nodes else ""
-        caption = (f"{len(nodes)} consumers within {hops} links of the {who}{capped}; "
-                   "grey lines: links (who sees whose posts)\n"
-                   "force-directed layout: positions have no units")
+        caption = (
+            f"{len(nodes)} consumers within {hops} links of the {who}{capped}; "
+            "grey lines: links (who sees whose posts)\n"
+            "force-directed layout: positions have no units"
+        )
         fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, title=caption)
     return _output(fig, stem)
 
 
 # -- everything for one run --------------------------------------------------------------------
 
-def run_figures(ts: pd.DataFrame, dt_hours: float, out_dir: Path, title: str = "", network=None,
-                centre_nodes=None, stance_at_peak=None, stance_at_end=None, peak_hours=None,
-                end_hours=None, seed: int = 0) -> list[Path]:
+
+def run_figures(
+    ts: pd.DataFrame,
+    dt_hours: float,
+    out_dir: Path,
+    title: str = "",
+    network=None,
+    centre_nodes=None,
+    stance_at_peak=None,
+    stance_at_end=None,
+    peak_hours=None,
+    end_hours=None,
+    seed: int = 0,
+) -> list[Path]:
     """Write stances, posts and reputation (and the neighbourhood when ``network`` is given,
-    with all its data) into ``out_dir`` as PNG and PDF; return the paths written."""
+    with all its data) into ``out_dir`` as PNG and PDF; return the paths written.
+    """
     out_dir = Path(out_dir)
     paths = []
     for name, draw in [("stances", stances), ("posts", posts), ("reputation", reputation)]:
         paths += draw(ts, dt_hours, out_dir / name, title)
     if network is not None:
-        needed = dict(centre_nodes=centre_nodes, stance_at_peak=stance_at_peak,
-                      stance_at_end=stance_at_end, peak_hours=peak_hours, end_hours=end_hours)
+        needed = dict(
+            centre_nodes=centre_nodes,
+            stance_at_peak=stance_at_peak,
+            stance_at_end=stance_at_end,
+            peak_hours=peak_hours,
+            end_hours=end_hours,
+        )
         missing = [k for k, v in needed.items() if v is None]
         if missing:
             raise ValueError(f"run_figures: a network was given without {', '.join(missing)}")
-        paths += neighbourhood(network, stem=out_dir / "neighbourhood", seed=seed, title=title,
-                               **needed)
+        paths += neighbourhood(network, stem=out_dir / "neighbourhood", seed=seed, title=title, **needed)
     return paths

@@ -38,12 +38,15 @@ POST_ROUND, MAX_POSTS_PER_STEP = 1700, 32  # the j-th post of a step draws at sl
 def answer_slot(answer_id: int, which: int) -> int:
     """Slot of a decision about one brand answer (anger 0, share 1)."""
     return 100 + 2 * answer_id + which
+
+
 LN2 = np.log(2.0)
 
 
 def group_count(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct ids and how often each occurs (counting for many ids, sorting for few;
-    sort-based because np.unique is several times slower than a sort here)."""
+    sort-based because np.unique is several times slower than a sort here).
+    """
     if len(ids) > n // 8:
         counts = np.bincount(ids, minlength=n)
         uniq = np.flatnonzero(counts)
@@ -60,8 +63,9 @@ def poisson_quantile(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 def binomial_quantile(trials: np.ndarray, p: float, u: np.ndarray) -> np.ndarray:
     """The Binomial(trials, p) value whose CDF first exceeds u (inverse transform)."""
-    return kernels.binomial_quantile(np.ascontiguousarray(trials, np.int64), float(p),
-                                     np.ascontiguousarray(u, np.float64))
+    return kernels.binomial_quantile(
+        np.ascontiguousarray(trials, np.int64), float(p), np.ascontiguousarray(u, np.float64)
+    )
 
 
 def distinct(ids: np.ndarray, n: int) -> np.ndarray:
@@ -70,7 +74,7 @@ def distinct(ids: np.ndarray, n: int) -> np.ndarray:
 
 
 def toward(x: np.ndarray, target: float, share: np.ndarray | float) -> np.ndarray:
-    """x moved `share` of the way to `target` (keeps x within [min, max] of x and target)."""
+    """X moved `share` of the way to `target` (keeps x within [min, max] of x and target)."""
     return x + (target - x) * share
 
 
@@ -158,37 +162,46 @@ class Population:
 
     def freeze_customers(self) -> None:
         """Remember the initial customers (reputation among them counts the churned ones), and the
-        sums over the consumers the buzz has not touched yet."""
+        sums over the consumers the buzz has not touched yet.
+        """
         self.initial_customer = self.customer.copy()
         self.n_initial_customers = int(self.initial_customer.sum())
         rest = ~self.touched
-        self._untouched = {"count": int(rest.sum()), "prior_sum": float(self.prior[rest].sum()),
-                           "customer_prior_sum": float(self.prior[rest & self.initial_customer].sum()),
-                           "negative": int(np.count_nonzero(self.prior[rest] < 0))}
+        self._untouched = {
+            "count": int(rest.sum()),
+            "prior_sum": float(self.prior[rest].sum()),
+            "customer_prior_sum": float(self.prior[rest & self.initial_customer].sum()),
+            "negative": int(np.count_nonzero(self.prior[rest] < 0)),
+        }
 
     # -- posting -----------------------------------------------------------------------------
 
     def posters(self, step: int, stance: int, rate_per_h: float) -> tuple[np.ndarray, np.ndarray]:
         """Consumers of this stance who post this step, and how many posts each: a Poisson number
-        with mean rate * activity * arousal * dt (so the hourly rate holds whatever dt)."""
+        with mean rate * activity * arousal * dt (so the hourly rate holds whatever dt).
+        """
         ids = self.touched_idx
         ids = ids[self.stance[ids] == stance]  # only touched consumers can be ANGRY or ADVOCATE
         if not len(ids) or rate_per_h == 0:
             return ids[:0], ids[:0]
-        k = poisson_quantile(rate_per_h * self.activity[ids] * self.anger[ids] * self.dt,
-                             self.rand.uniform(step, ids, POST))
+        k = poisson_quantile(
+            rate_per_h * self.activity[ids] * self.anger[ids] * self.dt, self.rand.uniform(step, ids, POST)
+        )
         return ids[k > 0], k[k > 0]
 
-    def reach_posts(self, step: int, posters: np.ndarray, counts: np.ndarray, visibility: float, slot: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
+    def reach_posts(
+        self, step: int, posters: np.ndarray, counts: np.ndarray, visibility: float, slot: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(reader, poster) pairs, one per post seen: a follower sees each of a poster's posts of
         the step with the feed visibility, so a Binomial(posts, visibility) number of them (one
-        inverse-transform draw per follower)."""
+        inverse-transform draw per follower).
+        """
         if not self.net.well_mixed:
             edges, deg = self._follower_edges(posters)
             posts = np.repeat(counts, deg)
-            seen = posts if visibility >= 1 else binomial_quantile(posts, visibility,
-                                                                   self.rand.uniform(step, edges, slot))
+            seen = (
+                posts if visibility >= 1 else binomial_quantile(posts, visibility, self.rand.uniform(step, edges, slot))
+            )
             keep = seen > 0
             readers = np.repeat(self.net.indices[edges[keep]].astype(np.int64), seen[keep])
             return readers, np.repeat(np.repeat(posters, deg)[keep], seen[keep])
@@ -200,8 +213,7 @@ class Population:
             return parts[0]
         return np.concatenate([r for r, _ in parts]), np.concatenate([p for _, p in parts])
 
-    def reach(self, step: int, posters: np.ndarray, visibility: float, slot: int
-              ) -> tuple[np.ndarray, np.ndarray]:
+    def reach(self, step: int, posters: np.ndarray, visibility: float, slot: int) -> tuple[np.ndarray, np.ndarray]:
         """(reader, poster) pairs: followers who see each post, with feed visibility."""
         if not len(posters):
             e = np.zeros(0, np.int64)
@@ -217,7 +229,8 @@ class Population:
             keep = self.rand.uniform(step, keys, slot) < visibility
             if kc > k:  # the last slot is used with the fractional part's probability
                 keep &= (np.tile(slots, len(posters)) < kc - 1) | (
-                    self.rand.uniform(step, keys, slot + 2) < k - (kc - 1))
+                    self.rand.uniform(step, keys, slot + 2) < k - (kc - 1)
+                )
             keep &= readers != src
             return readers[keep], src[keep]
         edges, counts = self._follower_edges(posters)
@@ -234,8 +247,16 @@ class Population:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def read_negative(self, step: int, readers: np.ndarray, posts: np.ndarray, dose: np.ndarray,
-                      weight: float, impact: float, slot: int = ANGER) -> np.ndarray:
+    def read_negative(
+        self,
+        step: int,
+        readers: np.ndarray,
+        posts: np.ndarray,
+        dose: np.ndarray,
+        weight: float,
+        impact: float,
+        slot: int = ANGER,
+    ) -> np.ndarray:
         """Readers of negative posts (`posts` each, `dose` of them from new posters): aware,
         opinion down, anger up, maybe ANGRY.
 
@@ -253,8 +274,7 @@ class Population:
         self.opinion[readers] = toward(self.opinion[readers], -1.0, 1 - (1 - min(1.0, impact)) ** posts)
         # Anger of those already angry grows toward 1.
         angry = st == ANGRY
-        self.anger[readers[angry]] = toward(self.anger[readers[angry]], 1.0,
-                                            1 - (1 - sp.anger_boost) ** posts[angry])
+        self.anger[readers[angry]] = toward(self.anger[readers[angry]], 1.0, 1 - (1 - sp.anger_boost) ** posts[angry])
         old = self.dose[readers]
         new = old + dose * weight
         self.dose[readers] = new
@@ -263,21 +283,43 @@ class Population:
         beta = sp.anger_dose * np.where(self.customer[ids], sp.customer_susceptibility, 1.0)
         beta = beta * np.where(st == CALMED, sp.calmed_susceptibility, 1.0)
         g = sp.contagion_exponent
-        p = -np.expm1(-beta * (new ** g - old ** g))
+        p = -np.expm1(-beta * (new**g - old**g))
         turned = ids[self.rand.uniform(step, ids, slot) < p]
         self.make_angry(turned, step)
         return turned
 
-    def read_posts(self, step: int, readers: np.ndarray, posters: np.ndarray, weight: float,
-                   impact: float) -> np.ndarray:
+    def read_posts(
+        self, step: int, readers: np.ndarray, posters: np.ndarray, weight: float, impact: float
+    ) -> np.ndarray:
         """Followers read this step's complaints (see `kernels.read_complaints`). Returns the
-        poster of every contact with a reader who already knew, for stifling."""
+        poster of every contact with a reader who already knew, for stifling.
+        """
         sp = self.sc.spread
         fresh, informed = kernels.read_complaints(
-            readers, posters, self.stance, self.opinion, self.anger, self.dose, self.last_poster, self.customer,
-            self.touched, self._buf_posts, self._buf_dose, sp.repeat_exposure, weight, impact,
-            sp.anger_boost, sp.anger_dose, sp.customer_susceptibility, sp.calmed_susceptibility,
-            sp.contagion_exponent, sp.initial_anger, self.rand.base(step, ANGER), self.activated, step)
+            readers,
+            posters,
+            self.stance,
+            self.opinion,
+            self.anger,
+            self.dose,
+            self.last_poster,
+            self.customer,
+            self.touched,
+            self._buf_posts,
+            self._buf_dose,
+            sp.repeat_exposure,
+            weight,
+            impact,
+            sp.anger_boost,
+            sp.anger_dose,
+            sp.customer_susceptibility,
+            sp.calmed_susceptibility,
+            sp.contagion_exponent,
+            sp.initial_anger,
+            self.rand.base(step, ANGER),
+            self.activated,
+            step,
+        )
         self._account(fresh)
         return informed
 
@@ -298,8 +340,9 @@ class Population:
         soothed = st != ADVOCATE
         self.anger[readers[soothed]] *= (1 - sp.soothe) ** counts[soothed]
 
-    def read_answer(self, step: int, readers: np.ndarray, answer_id: int, effect: ActionEffect,
-                    supportive: bool) -> np.ndarray:
+    def read_answer(
+        self, step: int, readers: np.ndarray, answer_id: int, effect: ActionEffect, supportive: bool
+    ) -> np.ndarray:
         """Readers of a brand answer (first reading only): the action's effect; returns sharers.
 
         Supportive answers (remedy, replies, apology) are passed on by the readers they calmed and
@@ -355,21 +398,29 @@ class Population:
         `informed_contacts` holds the poster of each such contact (a poster once per contact).
         """
         if len(informed_contacts) and self.sc.spread.stifle_prob > 0:
-            kernels.stifle(informed_contacts, self.stance, self.grievance, self._buf_posts,
-                           self.sc.spread.stifle_prob, self.rand.base(step, STIFLE))
+            kernels.stifle(
+                informed_contacts,
+                self.stance,
+                self.grievance,
+                self._buf_posts,
+                self.sc.spread.stifle_prob,
+                self.rand.base(step, STIFLE),
+            )
 
     def fade(self, step: int) -> None:
         """Anger fades with the attention half-life (advocacy and open grievances with their own);
         below the calm threshold an ANGRY or ADVOCATE consumer becomes CALMED. Only posting
         consumers' anger is tracked: it matters only while they post. Those who turned this step
-        start fading from the next (they have not had a chance to post yet)."""
+        start fading from the next (they have not had a chance to post yet).
+        """
         sp, c = self.sc.spread, self.sc.complaint
         ids = self.touched_idx
         if len(ids):
-            keep = [math.exp(-LN2 * self.dt / h) for h in (sp.anger_half_life_h, sp.advocate_half_life_h,
-                                                           c.grievance_half_life_h)]
-            kernels.fade(ids, self.stance, self.anger, self.grievance, *keep, sp.calm_threshold,
-                         self.activated, step)
+            keep = [
+                math.exp(-LN2 * self.dt / h)
+                for h in (sp.anger_half_life_h, sp.advocate_half_life_h, c.grievance_half_life_h)
+            ]
+            kernels.fade(ids, self.stance, self.anger, self.grievance, *keep, sp.calm_threshold, self.activated, step)
 
     def stop(self, step: int) -> None:
         """SIR recovery: ANGRY consumers stop at a constant hourly rate, whatever their contacts."""
@@ -382,27 +433,45 @@ class Population:
 
     def drift_and_churn(self, step: int) -> None:
         """Opinions drift back toward each consumer's own prior (people forget); then customers
-        leave for good with a hazard that grows as their opinion falls below their prior."""
+        leave for good with a hazard that grows as their opinion falls below their prior.
+        """
         ids = self.touched_idx
         if len(ids):
             ch = self.sc.churn
             keep = math.exp(-LN2 * self.dt / self.sc.spread.drift_half_life_h)
-            kernels.drift_and_churn(ids, self.opinion, self.prior, self.customer, self.churned, keep,
-                                    ch.max_rate_per_h, ch.exponent, self.dt, self.rand.base(step, CHURN))
+            kernels.drift_and_churn(
+                ids,
+                self.opinion,
+                self.prior,
+                self.customer,
+                self.churned,
+                keep,
+                ch.max_rate_per_h,
+                ch.exponent,
+                self.dt,
+                self.rand.base(step, CHURN),
+            )
 
     def stats(self) -> dict:
         """Stance counts and opinion statistics of everyone: sums over the touched consumers plus
-        the untouched ones' constants (they are UNAWARE, at their prior, not churned)."""
+        the untouched ones' constants (they are UNAWARE, at their prior, not churned).
+        """
         counts = np.zeros(len(STANCES), np.int64)
         total, aware_sum, aware, cust_sum, negative, gone = kernels.touched_stats(
-            self.touched_idx, self.stance, self.opinion, self.initial_customer, self.churned, counts)
+            self.touched_idx, self.stance, self.opinion, self.initial_customer, self.churned, counts
+        )
         u = self._untouched
         counts[UNAWARE] += u["count"]
-        return {"counts": counts, "reputation": (total + u["prior_sum"]) / self.n,
-                "reputation_aware": aware_sum / aware if aware else math.nan,
-                "reputation_customers": (cust_sum + u["customer_prior_sum"]) / self.n_initial_customers
-                if self.n_initial_customers else math.nan,
-                "share_negative": (negative + u["negative"]) / self.n, "churned": gone}
+        return {
+            "counts": counts,
+            "reputation": (total + u["prior_sum"]) / self.n,
+            "reputation_aware": aware_sum / aware if aware else math.nan,
+            "reputation_customers": (cust_sum + u["customer_prior_sum"]) / self.n_initial_customers
+            if self.n_initial_customers
+            else math.nan,
+            "share_negative": (negative + u["negative"]) / self.n,
+            "churned": gone,
+        }
 
     def close_grievance(self, ids: np.ndarray) -> None:
         """The grievance is settled (remedied, or silenced by lawyers)."""

@@ -60,9 +60,7 @@ class Streams:
         self.seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
 
     def child(self, purpose: Purpose) -> np.random.SeedSequence:
-        return np.random.SeedSequence(
-            self.seq.entropy, spawn_key=tuple(self.seq.spawn_key) + (int(purpose),)
-        )
+        return np.random.SeedSequence(self.seq.entropy, spawn_key=tuple(self.seq.spawn_key) + (int(purpose),))
 
     def generator(self, purpose: Purpose) -> np.random.Generator:
         """An ordinary sequential generator, for draws made once (graph, initial state)."""

@@ -24,8 +24,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from .experiment_plots import (CLOCKS, DELAY_KEY, FIGURES_DIR, STRATEGY_KEY, Experiment, all_figures,
-                               fmt, hours_text, load_experiment, value_text)
+from .experiment_plots import (
+    CLOCKS,
+    DELAY_KEY,
+    FIGURES_DIR,
+    STRATEGY_KEY,
+    Experiment,
+    all_figures,
+    fmt,
+    hours_text,
+    load_experiment,
+    value_text,
+)
 from .results import write_text
 
 QUESTION = "How do the brand's strategy and its timing change the damage?"
@@ -42,31 +52,33 @@ KEY_METRICS = [
 METRIC_NAMES = {m: h.split(" (")[0] for m, h, _ in KEY_METRICS}
 NETWORKS = {
     "barabasi_albert": lambda n: f"Barabási–Albert, scale-free (m = {n.get('m', '?')})",
-    "watts_strogatz": lambda n: f"Watts–Strogatz small world (k = {n.get('k', '?')}, "
-                                f"rewiring {n.get('rewire_p', '?')})",
+    "watts_strogatz": lambda n: (
+        f"Watts–Strogatz small world (k = {n.get('k', '?')}, rewiring {n.get('rewire_p', '?')})"
+    ),
     "erdos_renyi": lambda n: f"Erdős–Rényi random graph (mean degree {n.get('mean_degree', '?')})",
-    "holme_kim": lambda n: f"Holme–Kim, scale-free with clustering (m = {n.get('m', '?')}, "
-                           f"triad chance {n.get('triad_p', '?')})",
-    "stochastic_block": lambda n: f"stochastic block model ({n.get('blocks', '?')} communities, "
-                                  f"mixing {n.get('mixing', '?')})",
+    "holme_kim": lambda n: (
+        f"Holme–Kim, scale-free with clustering (m = {n.get('m', '?')}, triad chance {n.get('triad_p', '?')})"
+    ),
+    "stochastic_block": lambda n: (
+        f"stochastic block model ({n.get('blocks', '?')} communities, mixing {n.get('mixing', '?')})"
+    ),
     "well_mixed": lambda n: f"well mixed, no graph ({n.get('mean_degree', '?')} random readers per post)",
-    "file": lambda n: f"edge-list file {n.get('path', '?')} "
-                      f"({'directed' if n.get('directed') else 'undirected'})",
+    "file": lambda n: f"edge-list file {n.get('path', '?')} ({'directed' if n.get('directed') else 'undirected'})",
 }
 FIGURE_CAPTIONS = {
     "over_time_reputation": "Reputation of the brand (mean opinion of all consumers) over time: per "
-                            "condition the median over runs (line) and the 25–75% band; dashed "
-                            "vertical lines mark each condition's median time of the brand's first action.",
+    "condition the median over runs (line) and the 25–75% band; dashed "
+    "vertical lines mark each condition's median time of the brand's first action.",
     "over_time_posts": "Negative posts per hour over time: median over runs and 25–75% band per "
-                       "condition; dashed lines: median time of the brand's first action.",
+    "condition; dashed lines: median time of the brand's first action.",
     "over_time_churn": "Churned customers (cumulative) over time: median over runs and 25–75% band "
-                       "per condition; dashed lines: median time of the brand's first action.",
+    "per condition; dashed lines: median time of the brand's first action.",
     "response_timing": "Final reputation, revenue lost and peak negative posts against the response "
-                       "delay: per strategy the mean over runs and its 95% interval; the baseline "
-                       "as a dashed horizontal line with its interval; the critical window, where "
-                       "found, on the reputation panel.",
+    "delay: per strategy the mean over runs and its 95% interval; the baseline "
+    "as a dashed horizontal line with its interval; the critical window, where "
+    "found, on the reputation panel.",
     "heatmap_final_reputation": "Mean final reputation over the grid of the two swept keys, one "
-                                "panel per strategy (the baseline excluded), on one colour scale.",
+    "panel per strategy (the baseline excluded), on one colour scale.",
 }
 FIGURE_ORDER = list(FIGURE_CAPTIONS)
 CSS = """
@@ -86,6 +98,7 @@ pre{background:#f6f6f6;padding:.7rem;overflow-x:auto}code{font-family:ui-monospa
 # -- the document as blocks, rendered twice ------------------------------------------------------
 # ("h1"|"h2", text) | ("p", text) | ("ul", [text]) | ("table", caption, header, rows)
 # | ("figure", path, caption) | ("code", text). A table cell is text or (value, interval).
+
 
 def _md_escape(text: str) -> str:
     return re.sub(r"([\\`*<>|])", r"\\\1", str(text))
@@ -111,15 +124,17 @@ def to_markdown(blocks: list[tuple]) -> str:
             out.append("\n".join(f"- {_md_escape(item)}" for item in block[1]))
         elif kind == "table":
             _, caption, header, rows = block
-            lines = [f"**{_md_escape(caption)}**", "",
-                     "| " + " | ".join(_md_escape(h) for h in header) + " |",
-                     "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|"]
+            lines = [
+                f"**{_md_escape(caption)}**",
+                "",
+                "| " + " | ".join(_md_escape(h) for h in header) + " |",
+                "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|",
+            ]
             lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
             out.append("\n".join(lines))
         elif kind == "figure":
             _, path, caption = block
-            out.append(f"![{_md_escape(path.stem)}]({FIGURES_DIR}/{path.name})\n\n"
-                       f"*{_md_escape(caption)}*")
+            out.append(f"![{_md_escape(path.stem)}]({FIGURES_DIR}/{path.name})\n\n*{_md_escape(caption)}*")
         elif kind == "code":
             fence = "````" if "```" in block[1] else "```"
             out.append(f"{fence}bash\n{block[1]}\n{fence}")
@@ -132,7 +147,7 @@ def _h(text) -> str:
 
 def _html_cell(cell) -> str:
     if isinstance(cell, tuple):
-        return f"{_h(cell[0])}<br><span class=\"ci\">{_h(cell[1])}</span>"
+        return f'{_h(cell[0])}<br><span class="ci">{_h(cell[1])}</span>'
     return _h(cell)
 
 
@@ -149,24 +164,31 @@ def to_html(blocks: list[tuple], title: str) -> str:
         elif kind == "table":
             _, caption, header, rows = block
             head = "".join(f"<th>{_h(h)}</th>" for h in header)
-            trs = "".join("<tr>" + "".join(f"<td>{_html_cell(c)}</td>" for c in row) + "</tr>"
-                          for row in rows)
-            body.append(f"<p><strong>{_h(caption)}</strong></p>\n<table><thead><tr>{head}</tr></thead>"
-                        f"<tbody>{trs}</tbody></table>")
+            trs = "".join("<tr>" + "".join(f"<td>{_html_cell(c)}</td>" for c in row) + "</tr>" for row in rows)
+            body.append(
+                f"<p><strong>{_h(caption)}</strong></p>\n<table><thead><tr>{head}</tr></thead>"
+                f"<tbody>{trs}</tbody></table>"
+            )
         elif kind == "figure":
             _, path, caption = block
             data = base64.b64encode(path.read_bytes()).decode("ascii")
-            body.append(f"<figure><img src=\"data:image/png;base64,{data}\" alt=\"{_h(path.stem)}\">"
-                        f"<figcaption>{_h(caption)}</figcaption></figure>")
+            body.append(
+                f'<figure><img src="data:image/png;base64,{data}" alt="{_h(path.stem)}">'
+                f"<figcaption>{_h(caption)}</figcaption></figure>"
+            )
         elif kind == "code":
             body.append(f"<pre><code>{_h(block[1])}</code></pre>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{_h(title)}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n"
-            + "\n".join(body) + "\n</body>\n</html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_h(title)}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
 
 
 # -- content ----------------------------------------------------------------------------------
+
 
 def _scenario(exp: Experiment) -> dict:
     path = exp.folder / "scenario.toml"
@@ -187,23 +209,34 @@ def _scenario_blocks(exp: Experiment) -> list[tuple]:
     if sc.get("description"):
         items.append(f"Description: {sc['description']}")
     if pop.get("size") is not None:
-        items.append(f"Population: {int(pop['size']):,d} consumers"
-                     + (f", {fmt(100 * pop['customer_share'], trailing=False)}% of them customers"
-                        if pop.get("customer_share") is not None else ""))
+        items.append(
+            f"Population: {int(pop['size']):,d} consumers"
+            + (
+                f", {fmt(100 * pop['customer_share'], trailing=False)}% of them customers"
+                if pop.get("customer_share") is not None
+                else ""
+            )
+        )
     if kind:
         items.append(f"Network: {NETWORKS.get(kind, lambda n: kind)(net)}")
     complaint = sc.get("complaint", {})
     if complaint.get("placement"):
         n = complaint.get("complainants", 1)
-        items.append(f"Complaint: {n} complainant{'s' if n != 1 else ''}, placed at "
-                     f"{'a hub' if complaint['placement'] == 'hub' else complaint['placement']}")
+        items.append(
+            f"Complaint: {n} complainant{'s' if n != 1 else ''}, placed at "
+            f"{'a hub' if complaint['placement'] == 'hub' else complaint['placement']}"
+        )
     if days is not None:
-        items.append(f"Horizon: {fmt(days, trailing=False)} days, one step = "
-                     f"{fmt(dt, trailing=False)} h" if dt is not None else
-                     f"Horizon: {fmt(days, trailing=False)} days")
-    note = ("From scenario.toml in this folder, the base scenario: each condition changes the keys "
-            "listed under Design." if sc else
-            "No scenario.toml in this folder: the scenario is given by name only.")
+        items.append(
+            f"Horizon: {fmt(days, trailing=False)} days, one step = {fmt(dt, trailing=False)} h"
+            if dt is not None
+            else f"Horizon: {fmt(days, trailing=False)} days"
+        )
+    note = (
+        "From scenario.toml in this folder, the base scenario: each condition changes the keys listed under Design."
+        if sc
+        else "No scenario.toml in this folder: the scenario is given by name only."
+    )
     return [("h2", "Scenario"), ("ul", items), ("p", note)]
 
 
@@ -224,19 +257,23 @@ def _design_blocks(exp: Experiment) -> list[tuple]:
         base = cond[cond[STRATEGY_KEY].astype(str) == str(exp.baseline)]
         if len(base) and pd.to_numeric(base[DELAY_KEY], errors="coerce").isna().all():
             per = " per value of the other swept keys" if len(exp.vary) > 1 else ""
-            items.append(f"The baseline ({exp.baseline}) never acts, so it is run once{per}, "
-                         "not once per delay.")
+            items.append(f"The baseline ({exp.baseline}) never acts, so it is run once{per}, not once per delay.")
     failed = exp.failed_runs()
     runs = n_cond * reps
-    left_out = ("1 of which failed and is left out" if failed == 1 else
-                f"{failed:,d} of which failed and are left out")
-    items.append(f"Conditions: {n_cond}; replications: {reps} per condition ({runs:,d} runs"
-                 + (f", {left_out}; the errors are in summary.csv)" if failed else ")"))
-    items.append(f"Paired seeds: replication r uses child r of SeedSequence({seed}) in every "
-                 "condition, so conditions differ only by their changes (common random numbers), "
-                 "and differences are paired replication by replication.")
-    items.append("Intervals: 95% t-intervals of the mean over runs; paired differences are the "
-                 f"condition minus the baseline ({exp.baseline}) with the same other keys.")
+    left_out = "1 of which failed and is left out" if failed == 1 else f"{failed:,d} of which failed and are left out"
+    items.append(
+        f"Conditions: {n_cond}; replications: {reps} per condition ({runs:,d} runs"
+        + (f", {left_out}; the errors are in summary.csv)" if failed else ")")
+    )
+    items.append(
+        f"Paired seeds: replication r uses child r of SeedSequence({seed}) in every "
+        "condition, so conditions differ only by their changes (common random numbers), "
+        "and differences are paired replication by replication."
+    )
+    items.append(
+        "Intervals: 95% t-intervals of the mean over runs; paired differences are the "
+        f"condition minus the baseline ({exp.baseline}) with the same other keys."
+    )
     return [("h2", "Design"), ("ul", items)]
 
 
@@ -250,7 +287,8 @@ def _interval(lo, hi, sign=False) -> str:
 
 def _share_interval(share: bool, lo, hi) -> str:
     """The interval of a mean, in percent for shares, clipped to 0–100% (a t-interval of
-    a share near 0 or 1 can reach past them)."""
+    a share near 0 or 1 can reach past them).
+    """
     lo, hi = _pct(share, lo), _pct(share, hi)
     if share:
         lo, hi = (min(max(v, 0.0), 100.0) if pd.notna(v) else v for v in (lo, hi))
@@ -261,8 +299,7 @@ def _results_blocks(exp: Experiment) -> list[tuple]:
     blocks: list[tuple] = [("h2", "Results")]
     if exp.aggregate is None:
         return blocks + [("p", "No aggregate.csv in this folder: no results to report.")]
-    metrics = [(m, h.format(currency=exp.currency), share) for m, h, share in KEY_METRICS
-               if len(exp.stat(m))]
+    metrics = [(m, h.format(currency=exp.currency), share) for m, h, share in KEY_METRICS if len(exp.stat(m))]
     stats = {m: exp.stat(m).set_index("condition") for m, _, _ in metrics}
     n_stat = stats.get("final_reputation", next(iter(stats.values()), pd.DataFrame()))
     ids = exp.conditions["condition"].astype(int).tolist()
@@ -279,11 +316,17 @@ def _results_blocks(exp: Experiment) -> list[tuple]:
             r = s.loc[c]
             row.append((fmt(_pct(share, r["mean"])), _share_interval(share, r["ci_low"], r["ci_high"])))
         rows.append(row)
-    blocks.append(("table", "Mean over all runs [95% interval; intervals of percentages clipped "
-                            "to 0–100]", header, rows))
-    blocks.append(("p", "Chance of a crisis: the share of runs in which the brand's detection "
-                        "threshold was crossed. Reach: the share of consumers other than the "
-                        "complainants who heard of the complaint."))
+    blocks.append(
+        ("table", "Mean over all runs [95% interval; intervals of percentages clipped to 0–100]", header, rows)
+    )
+    blocks.append(
+        (
+            "p",
+            "Chance of a crisis: the share of runs in which the brand's detection "
+            "threshold was crossed. Reach: the share of consumers other than the "
+            "complainants who heard of the complaint.",
+        )
+    )
 
     rows = []
     for c in ids:
@@ -296,15 +339,27 @@ def _results_blocks(exp: Experiment) -> list[tuple]:
                 row.append("n/a")
                 continue
             r = s.loc[c]
-            row.append((fmt(_pct(share, r["diff_mean"]), sign=True),
-                        _interval(_pct(share, r["diff_low"]), _pct(share, r["diff_high"]), sign=True)))
+            row.append(
+                (
+                    fmt(_pct(share, r["diff_mean"]), sign=True),
+                    _interval(_pct(share, r["diff_low"]), _pct(share, r["diff_high"]), sign=True),
+                )
+            )
         rows.append(row)
     if rows:
-        dheader = ["condition"] + [h.replace("(%)", "(percentage points)").replace(
-            "(% of consumers)", "(percentage points)") for _, h, _ in metrics]
-        blocks.append(("table", f"Paired difference from the baseline ({exp.baseline}) "
-                                "[95% interval]; positive = more than under the baseline",
-                       dheader, rows))
+        dheader = ["condition"] + [
+            h.replace("(%)", "(percentage points)").replace("(% of consumers)", "(percentage points)")
+            for _, h, _ in metrics
+        ]
+        blocks.append(
+            (
+                "table",
+                f"Paired difference from the baseline ({exp.baseline}) "
+                "[95% interval]; positive = more than under the baseline",
+                dheader,
+                rows,
+            )
+        )
 
     crisis_metrics = [(m, h, share) for m, h, share in metrics if m != "crisis" and len(exp.stat(m, "crisis"))]
     if crisis_metrics:
@@ -320,11 +375,16 @@ def _results_blocks(exp: Experiment) -> list[tuple]:
                     row.append("n/a")
                     continue
                 r = s.loc[c]
-                row.append((fmt(_pct(share, r["mean"])),
-                            _share_interval(share, r["ci_low"], r["ci_high"])))
+                row.append((fmt(_pct(share, r["mean"])), _share_interval(share, r["ci_low"], r["ci_high"])))
             rows.append(row)
-        blocks.append(("table", "Damage given a crisis: mean over the runs where the brand detected "
-                                "a crisis [95% interval]", header, rows))
+        blocks.append(
+            (
+                "table",
+                "Damage given a crisis: mean over the runs where the brand detected a crisis [95% interval]",
+                header,
+                rows,
+            )
+        )
     return blocks
 
 
@@ -338,10 +398,14 @@ def critical_sentences(exp: Experiment) -> list[str]:
         metric = METRIC_NAMES.get(str(row["metric"]), str(row["metric"]).replace("_", " "))
         clock = CLOCKS.get(str(row.get("clock", exp.clock)), "after " + str(row.get("clock")))
         status = row["status"]
-        s = ", ".join([str(row["strategy"])] + [f"{k}={value_text(row[k])}" for k in exp.vary
-                                                 if k != DELAY_KEY and k in row])
-        unit = {"revenue_lost": f" {exp.currency}", "response_cost": f" {exp.currency}",
-                "peak_posts": " posts per hour"}.get(str(row["metric"]), "")
+        s = ", ".join(
+            [str(row["strategy"])] + [f"{k}={value_text(row[k])}" for k in exp.vary if k != DELAY_KEY and k in row]
+        )
+        unit = {
+            "revenue_lost": f" {exp.currency}",
+            "response_cost": f" {exp.currency}",
+            "peak_posts": " posts per hour",
+        }.get(str(row["metric"]), "")
         gain = fmt(row.get("immediate_gain"), sign=True) + unit
         if status == "found":
             lo, hi = row.get("ci_low"), row.get("ci_high")
@@ -353,17 +417,23 @@ def critical_sentences(exp: Experiment) -> list[str]:
                 ci = f" (95% CI up to {hours_text(hi)} h)"
             else:
                 ci = ""
-            out.append(f"{s}: the critical window for the {metric} is about "
-                       f"{hours_text(row['critical_delay_h'])} h {clock}{ci}; an immediate "
-                       f"response changes the {metric} by {gain} relative to ignoring.")
+            out.append(
+                f"{s}: the critical window for the {metric} is about "
+                f"{hours_text(row['critical_delay_h'])} h {clock}{ci}; an immediate "
+                f"response changes the {metric} by {gain} relative to ignoring."
+            )
         elif status == "beyond_range":
             top = max((float(v) for v in exp.vary.get(DELAY_KEY, [])), default=float("nan"))
-            out.append(f"{s}: for the {metric}, a response still wins back at least half of the "
-                       f"immediate gain ({gain}) at every swept delay, up to {hours_text(top)} h "
-                       f"{clock}: the critical window lies beyond the swept range.")
+            out.append(
+                f"{s}: for the {metric}, a response still wins back at least half of the "
+                f"immediate gain ({gain}) at every swept delay, up to {hours_text(top)} h "
+                f"{clock}: the critical window lies beyond the swept range."
+            )
         elif status == "no_gain":
-            out.append(f"{s}: for the {metric}, an immediate response gains nothing over ignoring "
-                       f"(immediate gain {gain}), so there is no critical window.")
+            out.append(
+                f"{s}: for the {metric}, an immediate response gains nothing over ignoring "
+                f"(immediate gain {gain}), so there is no critical window."
+            )
         else:
             out.append(f"{s}: critical window for the {metric}: {status}.")
     return out
@@ -389,19 +459,25 @@ def report_blocks(exp: Experiment) -> tuple[str, list[tuple]]:
     blocks += _results_blocks(exp)
     sentences = critical_sentences(exp)
     if sentences:
-        blocks += [("h2", "Critical window"),
-                   ("p", "The critical window is the response delay beyond which the remedy wins "
-                         "back less than half of what an immediate remedy wins back relative to "
-                         "ignoring.")]
+        blocks += [
+            ("h2", "Critical window"),
+            (
+                "p",
+                "The critical window is the response delay beyond which the remedy wins "
+                "back less than half of what an immediate remedy wins back relative to "
+                "ignoring.",
+            ),
+        ]
         blocks += [("p", s) for s in sentences]
     figures = _figure_paths(exp)
     if figures:
         blocks.append(("h2", "Figures"))
-        blocks += [("figure", p, FIGURE_CAPTIONS.get(p.stem, p.stem.replace("_", " ")))
-                   for p in figures]
-    blocks += [("h2", "Reproduce"),
-               ("p", "From the project folder (the same seed gives the same runs, so the same numbers):"),
-               ("code", str(exp.meta.get("command", "(no command recorded in experiment.json)")))]
+        blocks += [("figure", p, FIGURE_CAPTIONS.get(p.stem, p.stem.replace("_", " "))) for p in figures]
+    blocks += [
+        ("h2", "Reproduce"),
+        ("p", "From the project folder (the same seed gives the same runs, so the same numbers):"),
+        ("code", str(exp.meta.get("command", "(no command recorded in experiment.json)"))),
+    ]
     return title, blocks
 
 

@@ -22,7 +22,7 @@ class Results:
     """The outputs of R replications of one scenario."""
 
     timeseries: pd.DataFrame  # one row per replication and step
-    summary: pd.DataFrame     # one row per replication: the per-run metrics
+    summary: pd.DataFrame  # one row per replication: the per-run metrics
 
 
 def seed_label(seed: int, replication: int) -> str:
@@ -30,8 +30,7 @@ def seed_label(seed: int, replication: int) -> str:
     return f"{seed}/{replication}"
 
 
-def run_once(sc: Scenario, seed: int, replication: int = 0, progress: bool = False
-             ) -> tuple[pd.DataFrame, dict]:
+def run_once(sc: Scenario, seed: int, replication: int = 0, progress: bool = False) -> tuple[pd.DataFrame, dict]:
     """One replication: its series (with a `replication` column) and its metrics."""
     model = BuzzModel(sc, rng=replication_seed(seed, replication))
     steps = range(model.n_steps)
@@ -45,8 +44,7 @@ def run_once(sc: Scenario, seed: int, replication: int = 0, progress: bool = Fal
     return ts, metrics
 
 
-def run(sc: Scenario, seed: int | None = None, replications: int | None = None,
-        progress: bool = False) -> Results:
+def run(sc: Scenario, seed: int | None = None, replications: int | None = None, progress: bool = False) -> Results:
     """Run R replications of a scenario (default: its own seed and replications), serially.
 
     See `simulation.experiments` for comparisons and sweeps run in parallel.
@@ -57,8 +55,7 @@ def run(sc: Scenario, seed: int | None = None, replications: int | None = None,
     if progress and replications > 1:
         reps = tqdm(reps, desc=sc.name, unit="run")
     out = [run_once(sc, seed, r, progress=progress and replications == 1) for r in reps]
-    return Results(pd.concat([ts for ts, _ in out], ignore_index=True),
-                   pd.DataFrame([m for _, m in out]))
+    return Results(pd.concat([ts for ts, _ in out], ignore_index=True), pd.DataFrame([m for _, m in out]))
 
 
 @dataclass
@@ -82,8 +79,14 @@ def snapshot(sc: Scenario, seed: int, replication: int = 0) -> Snapshot:
         model.step()
         if posts[k] > posts[peak]:
             peak, at_peak = k, model.population.stance.copy()
-    return Snapshot(model.network, np.flatnonzero(model.population.complainant)[:5], at_peak,
-                    model.population.stance.copy(), peak * model.dt, model.n_steps * model.dt)
+    return Snapshot(
+        model.network,
+        np.flatnonzero(model.population.complainant)[:5],
+        at_peak,
+        model.population.stance.copy(),
+        peak * model.dt,
+        model.n_steps * model.dt,
+    )
 
 
 __all__ = ["Results", "Snapshot", "run", "run_once", "seed_label", "snapshot"]

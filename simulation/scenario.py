@@ -16,8 +16,18 @@ from typing import Any, Iterable, Mapping
 
 import tomli_w
 
-from .parameters import (ACTION_NAMES, LIST_ITEMS, SECTIONS, ActionSpec, ActionsParams, AmplifierParams,
-                         Scenario, _field_type, allowed_text, is_section)
+from .parameters import (
+    ACTION_NAMES,
+    LIST_ITEMS,
+    SECTIONS,
+    ActionsParams,
+    ActionSpec,
+    AmplifierParams,
+    Scenario,
+    _field_type,
+    allowed_text,
+    is_section,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = PROJECT_ROOT / "scenarios"
@@ -75,8 +85,7 @@ def parse_assignments(items: Iterable[str], source: str = "--set") -> dict[str, 
 
 def strategy_overrides(strategy: str) -> dict[str, Any]:
     """Overrides that switch a scenario to a named strategy (a preset replaces a custom schedule)."""
-    return {"brand.strategy": strategy} if strategy == "custom" else {"brand.strategy": strategy,
-                                                                      "brand.schedule": []}
+    return {"brand.strategy": strategy} if strategy == "custom" else {"brand.strategy": strategy, "brand.schedule": []}
 
 
 def apply_overrides(raw: dict, overrides: Mapping[str, Any], source: str = "--set") -> dict:
@@ -88,13 +97,14 @@ def apply_overrides(raw: dict, overrides: Mapping[str, Any], source: str = "--se
         for i, part in enumerate(parts[:-1]):
             if isinstance(node, list):
                 if not part.isdigit() or int(part) >= len(node):
-                    raise ScenarioError(source, dotted, f"list index {part!r} out of range "
-                                        f"(the list has {len(node)} entries)")
+                    raise ScenarioError(
+                        source, dotted, f"list index {part!r} out of range (the list has {len(node)} entries)"
+                    )
                 node = node[int(part)]
             else:
                 nxt = node.setdefault(part, {})
                 if not isinstance(nxt, (dict, list)):
-                    raise ScenarioError(source, ".".join(parts[:i + 1]), "is a value, not a table")
+                    raise ScenarioError(source, ".".join(parts[: i + 1]), "is a value, not a table")
                 node = nxt
         if isinstance(node, list):
             raise ScenarioError(source, dotted, "cannot set a whole list entry; set one of its keys")
@@ -125,8 +135,9 @@ def _check_value(f, value: Any, source: str, key: str) -> Any:
     if m["choices"] and value not in m["choices"]:
         raise ScenarioError(source, key, f"unknown value {value!r}; allowed: {', '.join(m['choices'])}")
     lo, hi = m["lo"], m["hi"]
-    if want in (int, float) and ((lo is not None and (value < lo or (m["lo_open"] and value == lo)))
-                                 or (hi is not None and value > hi)):
+    if want in (int, float) and (
+        (lo is not None and (value < lo or (m["lo_open"] and value == lo))) or (hi is not None and value > hi)
+    ):
         raise ScenarioError(source, key, f"value {value!r} out of range; allowed: {allowed}")
     return value
 
@@ -165,11 +176,15 @@ def _check_consistency(sc: Scenario, raw: dict, source: str) -> None:
     """Rules that involve more than one key."""
     b, n = sc.brand, sc.network
     if b.strategy == "custom" and not b.schedule:
-        raise ScenarioError(source, "brand.schedule", "strategy = custom needs a non-empty schedule "
-                            "(a list of {action, at_hours, anchor} tables)")
+        raise ScenarioError(
+            source,
+            "brand.schedule",
+            "strategy = custom needs a non-empty schedule (a list of {action, at_hours, anchor} tables)",
+        )
     if b.strategy != "custom" and b.schedule:
-        raise ScenarioError(source, "brand.schedule", f"is only used with strategy = custom "
-                            f"(strategy is {b.strategy!r})")
+        raise ScenarioError(
+            source, "brand.schedule", f"is only used with strategy = custom (strategy is {b.strategy!r})"
+        )
     if n.kind == "file" and not n.path:
         raise ScenarioError(source, "network.path", "network.kind = file needs a path to an edge list")
     if n.kind in ("barabasi_albert", "holme_kim") and n.m >= sc.population.size:
@@ -180,8 +195,11 @@ def _check_consistency(sc: Scenario, raw: dict, source: str) -> None:
         raise ScenarioError(source, "network.blocks", "must be <= population.size")
     c = sc.complaint
     if c.complainants == 0 and c.background_rate_per_h == 0:
-        raise ScenarioError(source, "complaint.complainants", "is 0 and there is no background rate: "
-                            "nothing would ever happen (set complaint.complainants >= 1)")
+        raise ScenarioError(
+            source,
+            "complaint.complainants",
+            "is 0 and there is no background rate: nothing would ever happen (set complaint.complainants >= 1)",
+        )
     if c.complainants > sc.population.size:
         raise ScenarioError(source, "complaint.complainants", "must be <= population.size")
     if c.placement == "node" and c.node >= sc.population.size and n.kind != "file":
@@ -211,18 +229,24 @@ def _with_file_network(sc: Scenario, raw: dict, name: str, base_dir: Path | None
         raise ScenarioError(name, "network.path", str(exc).removeprefix("network.path: ")) from None
     given = raw.get("population", {}).get("size")
     if given is not None and given != net.n:
-        raise ScenarioError(name, "population.size", f"is {given} but the network file {path.name} has "
-                            f"{net.n} consumers; leave it out or set it to {net.n}")
+        raise ScenarioError(
+            name,
+            "population.size",
+            f"is {given} but the network file {path.name} has {net.n} consumers; leave it out or set it to {net.n}",
+        )
     try:
         shown = str(path.relative_to(PROJECT_ROOT))
     except ValueError:
         shown = str(path)
-    return dataclasses.replace(sc, network=dataclasses.replace(n, path=shown),
-                               population=dataclasses.replace(sc.population, size=net.n))
+    return dataclasses.replace(
+        sc, network=dataclasses.replace(n, path=shown), population=dataclasses.replace(sc.population, size=net.n)
+    )
 
 
-def load_scenario(source: str | Path | Mapping, overrides: Mapping[str, Any] | Iterable[str] | None = None,
-                  ) -> Scenario:
+def load_scenario(
+    source: str | Path | Mapping,
+    overrides: Mapping[str, Any] | Iterable[str] | None = None,
+) -> Scenario:
     """A validated Scenario from a TOML file (path or bare name) or a dict, with dotted overrides.
 
     Raises ScenarioError with a one-line message naming the source, the key and what is allowed.
@@ -273,6 +297,17 @@ def with_changes(sc: Scenario, changes: Mapping[str, Any], source: str = "experi
     return load_scenario(apply_overrides(to_dict(sc), dict(changes), source))
 
 
-__all__ = ["ScenarioError", "load_scenario", "to_dict", "to_toml", "parse_assignments", "with_changes",
-           "find_scenario", "resolve_network_path", "ActionSpec", "ActionsParams", "AmplifierParams",
-           "SECTIONS"]
+__all__ = [
+    "ScenarioError",
+    "load_scenario",
+    "to_dict",
+    "to_toml",
+    "parse_assignments",
+    "with_changes",
+    "find_scenario",
+    "resolve_network_path",
+    "ActionSpec",
+    "ActionsParams",
+    "AmplifierParams",
+    "SECTIONS",
+]

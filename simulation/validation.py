@@ -53,18 +53,19 @@ THETA_MAKI_THOMPSON = 0.20318786997997992
 
 # -- records ------------------------------------------------------------------------------------
 
+
 @dataclass
 class Check:
     """One known result or stylised fact, measured."""
 
-    key: str            # "1".."7", "8a", "8b", "dt"
-    fact: str           # short title
-    quantity: str       # what is measured, and on what runs
-    expected: str       # the expected direction or range
-    measured: str       # the measured value(s), in words
-    value: float        # the main measured number
+    key: str  # "1".."7", "8a", "8b", "dt"
+    fact: str  # short title
+    quantity: str  # what is measured, and on what runs
+    expected: str  # the expected direction or range
+    measured: str  # the measured value(s), in words
+    value: float  # the main measured number
     passed: bool
-    basis: str          # "emerges", "by construction", "partly by construction", "known result"
+    basis: str  # "emerges", "by construction", "partly by construction", "known result"
     source: str
     details: dict = field(default_factory=dict)
     figures: list = field(default_factory=list)
@@ -88,6 +89,7 @@ def _jsonable(x):
 
 
 # -- statistics -----------------------------------------------------------------------------------
+
 
 def theta_maki_thompson() -> float:
     """The root in (0, 1/2) of theta = exp(-2 (1 - theta)), computed (Sudbury 1985)."""
@@ -126,7 +128,8 @@ def ks_distance(a, b) -> float:
 def ks_bound(n: int, m: int, c_alpha: float = 1.949) -> float:
     """c(alpha) sqrt((n + m) / (n m)): the two-sample KS distance that sampling alone exceeds with
     chance alpha when both samples come from one distribution (c = 1.949: alpha = 0.001,
-    asymptotic Kolmogorov distribution)."""
+    asymptotic Kolmogorov distribution).
+    """
     return c_alpha * math.sqrt((n + m) / (n * m))
 
 
@@ -167,8 +170,9 @@ def pmap(fn: Callable, tasks: list[tuple], workers: int | None = None) -> list:
         return [fn(*t) for t in tasks]
     if _POOL is None or _POOL_WORKERS != workers:
         close_pool()
-        _POOL = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint,
-                                    mp_context=multiprocessing.get_context("spawn"))
+        _POOL = ProcessPoolExecutor(
+            max_workers=workers, initializer=_ignore_sigint, mp_context=multiprocessing.get_context("spawn")
+        )
         _POOL_WORKERS = workers
     futures = [_POOL.submit(fn, *t) for t in tasks]
     return [f.result() for f in futures]
@@ -180,7 +184,8 @@ def run_task(sc, seed: int, rep: int, series: tuple = (), until_quiet: bool = Fa
 
     With `until_quiet`, stepping stops as soon as no consumer is ANGRY (or at the horizon): for the
     reductions to rumour and SIR models, where nothing can change once nobody spreads (no search,
-    no brand, no amplifier, no background complaints); the metrics are then not computed."""
+    no brand, no amplifier, no background complaints); the metrics are then not computed.
+    """
     from .model import BuzzModel
     from .population import ANGRY, STANCES
     from .randomness import replication_seed
@@ -193,16 +198,22 @@ def run_task(sc, seed: int, rep: int, series: tuple = (), until_quiet: bool = Fa
     else:
         model.run()
     k = model.steps
-    out = {"rep": rep, "steps": k, "hours": k * model.dt, "n": pop.n,
-           "counts": dict(zip(STANCES, np.bincount(pop.stance, minlength=len(STANCES)).tolist())),
-           "series": {name: model.recorder.data[name][:k + 1].copy() for name in series}}
+    out = {
+        "rep": rep,
+        "steps": k,
+        "hours": k * model.dt,
+        "n": pop.n,
+        "counts": dict(zip(STANCES, np.bincount(pop.stance, minlength=len(STANCES)).tolist())),
+        "series": {name: model.recorder.data[name][: k + 1].copy() for name in series},
+    }
     if not until_quiet:
         out["metrics"] = model.metrics()
     return out
 
 
-def run_many(sc, seed: int, reps: int, series: tuple = (), until_quiet: bool = False,
-             workers: int | None = None) -> list[dict]:
+def run_many(
+    sc, seed: int, reps: int, series: tuple = (), until_quiet: bool = False, workers: int | None = None
+) -> list[dict]:
     return pmap(run_task, [(sc, seed, r, series, until_quiet) for r in range(reps)], workers)
 
 
@@ -215,6 +226,7 @@ def _scenario(path: Path | str, changes: dict | None = None):
 
 
 # -- figures ------------------------------------------------------------------------------------
+
 
 def _figure(ncols: int = 1, size: tuple[float, float] = (7.2, 3.6)):
     """A figure on its own Agg canvas, in the style of `simulation.plots`."""
@@ -254,6 +266,7 @@ def _styled(fn):
     def wrapper(*a, **k):
         with mpl.rc_context(plots.STYLE):
             return fn(*a, **k)
+
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
     return wrapper
@@ -263,6 +276,7 @@ def _styled(fn):
 # Known results
 # ================================================================================================
 
+
 def mt_preconditions(sc) -> None:
     """Raise ValueError unless the scenario is the Maki-Thompson reduction (see the scenario file)."""
     sp, c, p, n = sc.spread, sc.complaint, sc.population, sc.network
@@ -270,8 +284,9 @@ def mt_preconditions(sc) -> None:
         "network.kind = well_mixed": n.kind == "well_mixed",
         "network.mean_degree = 1 (one reader per post)": n.mean_degree == 1,
         "spread.visibility = 1": sp.visibility == 1,
-        "an unaware reader always turns ANGRY (1 - exp(-anger_dose * susceptibility) = 1)":
-            sp.anger_dose * (min(1.0, sp.customer_susceptibility) if p.customer_share > 0 else 1.0) >= 30,
+        "an unaware reader always turns ANGRY (1 - exp(-anger_dose * susceptibility) = 1)": sp.anger_dose
+        * (min(1.0, sp.customer_susceptibility) if p.customer_share > 0 else 1.0)
+        >= 30,
         "spread.contagion_exponent = 1": sp.contagion_exponent == 1,
         "spread.stifle_prob = 1": sp.stifle_prob == 1,
         "spread.calmed_susceptibility = 0": sp.calmed_susceptibility == 0,
@@ -292,8 +307,9 @@ def mt_preconditions(sc) -> None:
         raise ValueError("not a Maki-Thompson reduction: " + "; ".join(bad))
 
 
-def check_maki_thompson(out: Path | None = None, quick: bool = False, workers: int | None = None,
-                        tolerance: float = 0.005) -> Check:
+def check_maki_thompson(
+    out: Path | None = None, quick: bool = False, workers: int | None = None, tolerance: float = 0.005
+) -> Check:
     """Maki-Thompson on a well-mixed population: mean share never informed within `tolerance` of
     theta = 0.2032, with a standard error of the mean at most 0.3 * tolerance, every run finished.
 
@@ -304,26 +320,43 @@ def check_maki_thompson(out: Path | None = None, quick: bool = False, workers: i
     sc = _scenario(VALIDATION_DIR / "maki_thompson.toml")
     mt_preconditions(sc)
     reps = 20 if quick else sc.replications
-    runs = run_many(sc, sc.seed, reps, series=("unaware", "angry", "calmed"), until_quiet=True,
-                    workers=workers)
+    runs = run_many(sc, sc.seed, reps, series=("unaware", "angry", "calmed"), until_quiet=True, workers=workers)
     n = sc.population.size
     never = np.array([r["counts"]["unaware"] / n for r in runs])
     unfinished = sum(r["counts"]["angry"] > 0 for r in runs)
     mean, se = mean_se(never)
     theta = THETA_MAKI_THOMPSON
     passed = abs(mean - theta) <= tolerance and se <= 0.3 * tolerance and unfinished == 0
-    details = dict(runs=reps, n=n, dt_hours=sc.simulation.dt_hours, mean=mean, se=se,
-                   sd=float(never.std(ddof=1)), theta=theta, difference=mean - theta,
-                   tolerance=tolerance, unfinished=unfinished,
-                   max_duration_h=max(r["hours"] for r in runs),
-                   per_step_posting_chance=float(-math.expm1(-sc.spread.post_rate_per_h * sc.simulation.dt_hours)))
+    details = dict(
+        runs=reps,
+        n=n,
+        dt_hours=sc.simulation.dt_hours,
+        mean=mean,
+        se=se,
+        sd=float(never.std(ddof=1)),
+        theta=theta,
+        difference=mean - theta,
+        tolerance=tolerance,
+        unfinished=unfinished,
+        max_duration_h=max(r["hours"] for r in runs),
+        per_step_posting_chance=float(-math.expm1(-sc.spread.post_rate_per_h * sc.simulation.dt_hours)),
+    )
     figs = _fig_maki_thompson(runs, never, theta, sc, out)
-    return Check("8a", "Maki-Thompson rumour, well mixed",
-                 f"share never informed (final UNAWARE / N), N = {n:,}, one spreader, dt = "
-                 f"{sc.simulation.dt_hours:g} h, {reps} runs",
-                 f"{theta:.4f} +/- {tolerance} (Sudbury 1985), SE <= {0.3 * tolerance:.4f}",
-                 f"{mean:.4f} (SE {se:.4f}, sd {details['sd']:.4f})", mean, passed, "known result",
-                 "Maki & Thompson 1973; Sudbury 1985", details, figs, time.perf_counter() - t0)
+    return Check(
+        "8a",
+        "Maki-Thompson rumour, well mixed",
+        f"share never informed (final UNAWARE / N), N = {n:,}, one spreader, dt = "
+        f"{sc.simulation.dt_hours:g} h, {reps} runs",
+        f"{theta:.4f} +/- {tolerance} (Sudbury 1985), SE <= {0.3 * tolerance:.4f}",
+        f"{mean:.4f} (SE {se:.4f}, sd {details['sd']:.4f})",
+        mean,
+        passed,
+        "known result",
+        "Maki & Thompson 1973; Sudbury 1985",
+        details,
+        figs,
+        time.perf_counter() - t0,
+    )
 
 
 @_styled
@@ -337,8 +370,11 @@ def _fig_maki_thompson(runs, never, theta, sc, out):
     r0 = runs[0]
     n, dt = sc.population.size, sc.simulation.dt_hours
     h = np.arange(len(r0["series"]["unaware"])) * dt
-    for name, code, label in (("unaware", UNAWARE, "ignorants (unaware)"), ("angry", ANGRY, "spreaders (angry)"),
-                              ("calmed", CALMED, "stiflers (calmed)")):
+    for name, code, label in (
+        ("unaware", UNAWARE, "ignorants (unaware)"),
+        ("angry", ANGRY, "spreaders (angry)"),
+        ("calmed", CALMED, "stiflers (calmed)"),
+    ):
         a.plot(h, r0["series"][name] / n, color=stance[code], label=label)
     a.axhline(theta, color="0.3", linestyle=":", linewidth=1.2, label=f"theta = {theta:.4f}")
     a.set(title="One run (replication 0)", xlabel="time (hours)", ylabel="share of consumers", ylim=(0, 1))
@@ -355,6 +391,7 @@ def _fig_maki_thompson(runs, never, theta, sc, out):
 
 
 # -- SIR against EoN ------------------------------------------------------------------------------
+
 
 def sir_mapping(sc) -> dict:
     """The continuous-time SIR rates of an SIR-reduced scenario (raises ValueError otherwise).
@@ -385,8 +422,8 @@ def sir_mapping(sc) -> dict:
         "spread.initial_anger = 1": sp.initial_anger == 1,
         "population.activity_sigma = 0, complaint.activity = 1": p.activity_sigma == 0 and c.activity == 1,
         "complaint.persistent = false": not c.persistent,
-        "susceptibility 1 (customer_share = 0 or customer_susceptibility = 1)":
-            p.customer_share == 0 or sp.customer_susceptibility == 1,
+        "susceptibility 1 (customer_share = 0 or customer_susceptibility = 1)": p.customer_share == 0
+        or sp.customer_susceptibility == 1,
         "a post weighs 1 (silence_multiplier = 1)": sp.silence_multiplier == 1,
         "no search": sc.search.search_rate_per_h == 0,
         "no amplifiers": not sc.amplifiers,
@@ -403,9 +440,19 @@ def sir_mapping(sc) -> dict:
     dt = sc.simulation.dt_hours
     p_post, g = -math.expm1(-r * dt), -math.expm1(-gamma * dt)
     m_eff = p_post * (1 - g) / g
-    return dict(r=r, q=q, tau=tau, gamma=gamma, tau_over_gamma=tau / gamma, T=tau / (tau + gamma),
-                posts_per_infectious_period=r / gamma, m_eff=m_eff, tau_eff=m_eff * gamma * q,
-                per_step_posting_chance=p_post, per_step_stop_chance=g)
+    return dict(
+        r=r,
+        q=q,
+        tau=tau,
+        gamma=gamma,
+        tau_over_gamma=tau / gamma,
+        T=tau / (tau + gamma),
+        posts_per_infectious_period=r / gamma,
+        m_eff=m_eff,
+        tau_eff=m_eff * gamma * q,
+        per_step_posting_chance=p_post,
+        per_step_stop_chance=g,
+    )
 
 
 @lru_cache(maxsize=2)
@@ -425,8 +472,7 @@ def _nx_graph(path: str):
     return g
 
 
-def eon_task(path: str, tau: float, gamma: float, initial: tuple, runs: int, seed: int,
-             grid_h: np.ndarray) -> dict:
+def eon_task(path: str, tau: float, gamma: float, initial: tuple, runs: int, seed: int, grid_h: np.ndarray) -> dict:
     """`runs` EoN fast_SIR epidemics: final sizes (R at the end / N) and prevalence I/N on a grid."""
     import EoN
 
@@ -442,9 +488,14 @@ def eon_task(path: str, tau: float, gamma: float, initial: tuple, runs: int, see
     return {"sizes": sizes, "curves": curves}
 
 
-def check_sir_network(out: Path | None = None, quick: bool = False, workers: int | None = None,
-                      eon_runs: int | None = None, tolerance: float = 0.02,
-                      w1_bound: float = 0.02) -> Check:
+def check_sir_network(
+    out: Path | None = None,
+    quick: bool = False,
+    workers: int | None = None,
+    eon_runs: int | None = None,
+    tolerance: float = 0.02,
+    w1_bound: float = 0.02,
+) -> Check:
     """SIR on ego-Facebook against EoN's fast_SIR at the dt -> 0 mapping of :func:`sir_mapping`.
 
     Equivalence: the mean final SIR size (share ever ANGRY, complainants included) within
@@ -471,8 +522,9 @@ def check_sir_network(out: Path | None = None, quick: bool = False, workers: int
     sizes_per = [m_eon // chunks + (1 if i < m_eon % chunks else 0) for i in range(chunks)]
     # EoN's streams: children of (seed, 'EoN'), apart from the model's replication seeds (children of seed).
     seeds = np.random.SeedSequence([sc.seed, 0xE0E0]).spawn(chunks)
-    eon_tasks = [(path, mp["tau"], mp["gamma"], initial, k, int(s.generate_state(1)[0]), grid)
-                 for k, s in zip(sizes_per, seeds)]
+    eon_tasks = [
+        (path, mp["tau"], mp["gamma"], initial, k, int(s.generate_state(1)[0]), grid) for k, s in zip(sizes_per, seeds)
+    ]
     sim_tasks = [(sc, sc.seed, r, ("angry",), True) for r in range(reps)]
     # One pool for both kinds of task: the long EoN chunks first, then the model's runs.
     results = pmap(_dispatch, [("eon", t) for t in eon_tasks] + [("run", t) for t in sim_tasks], workers)
@@ -487,7 +539,7 @@ def check_sir_network(out: Path | None = None, quick: bool = False, workers: int
     for r in runs:
         a = r["series"]["angry"][::per_hour] / n
         c = np.zeros(len(grid))
-        c[:min(len(a), len(grid))] = a[:len(grid)]
+        c[: min(len(a), len(grid))] = a[: len(grid)]
         sim_curves.append(c)
     sim_curves = np.array(sim_curves)
     ms, ses = mean_se(sim)
@@ -497,21 +549,45 @@ def check_sir_network(out: Path | None = None, quick: bool = False, workers: int
     ks = ks_distance(sim, eon)
     kb = ks_bound(len(sim), len(eon))
     passed = abs(diff) <= tolerance and w1 <= w1_bound and ks <= kb and unfinished == 0
-    details = dict(mapping=mp, runs=reps, eon_runs=len(eon), mean_buzzsim=ms, se_buzzsim=ses,
-                   sd_buzzsim=float(sim.std(ddof=1)), mean_eon=me, se_eon=see, sd_eon=float(np.std(eon, ddof=1)),
-                   difference=diff, se_difference=math.hypot(ses, see), tolerance=tolerance,
-                   wasserstein=w1, wasserstein_bound=w1_bound, ks=ks, ks_bound=kb, unfinished=unfinished,
-                   initial_infecteds=list(initial), dt_hours=step_h, n=n)
+    details = dict(
+        mapping=mp,
+        runs=reps,
+        eon_runs=len(eon),
+        mean_buzzsim=ms,
+        se_buzzsim=ses,
+        sd_buzzsim=float(sim.std(ddof=1)),
+        mean_eon=me,
+        se_eon=see,
+        sd_eon=float(np.std(eon, ddof=1)),
+        difference=diff,
+        se_difference=math.hypot(ses, see),
+        tolerance=tolerance,
+        wasserstein=w1,
+        wasserstein_bound=w1_bound,
+        ks=ks,
+        ks_bound=kb,
+        unfinished=unfinished,
+        initial_infecteds=list(initial),
+        dt_hours=step_h,
+        n=n,
+    )
     figs = _fig_sir(sim, np.array(eon), grid, sim_curves, eon_curves, mp, details, out)
-    return Check("8b", "SIR on ego-Facebook vs EoN",
-                 f"final SIR size (share ever ANGRY), tau/gamma = {mp['tau_over_gamma']:.4f}, "
-                 f"{mp['posts_per_infectious_period']:g} posts per infectious period, 10 hub seeds, "
-                 f"dt = {step_h:g} h, {reps} runs vs {len(eon)} EoN fast_SIR",
-                 f"|mean difference| <= {tolerance:.2f}, Wasserstein-1 <= {w1_bound:.2f}, KS <= {kb:.3f}",
-                 f"{ms:.4f} vs EoN {me:.4f} (diff {diff:+.4f}, SE {details['se_difference']:.4f}); "
-                 f"W1 {w1:.4f}; KS {ks:.3f}", diff, passed, "known result",
-                 "EoN 2.0 fast_SIR (Miller & Ting 2019); Kenah & Robins 2007 (final size as percolation)",
-                 details, figs, time.perf_counter() - t0)
+    return Check(
+        "8b",
+        "SIR on ego-Facebook vs EoN",
+        f"final SIR size (share ever ANGRY), tau/gamma = {mp['tau_over_gamma']:.4f}, "
+        f"{mp['posts_per_infectious_period']:g} posts per infectious period, 10 hub seeds, "
+        f"dt = {step_h:g} h, {reps} runs vs {len(eon)} EoN fast_SIR",
+        f"|mean difference| <= {tolerance:.2f}, Wasserstein-1 <= {w1_bound:.2f}, KS <= {kb:.3f}",
+        f"{ms:.4f} vs EoN {me:.4f} (diff {diff:+.4f}, SE {details['se_difference']:.4f}); W1 {w1:.4f}; KS {ks:.3f}",
+        diff,
+        passed,
+        "known result",
+        "EoN 2.0 fast_SIR (Miller & Ting 2019); Kenah & Robins 2007 (final size as percolation)",
+        details,
+        figs,
+        time.perf_counter() - t0,
+    )
 
 
 def _dispatch(kind: str, task: tuple):
@@ -524,23 +600,32 @@ def _fig_sir(sim, eon, grid, sim_curves, eon_curves, mp, details, out):
         return []
     oi, _ = _colours()
     fig, (a, b) = _figure(2)
-    for x, colour, label in ((eon, oi["black"], f"EoN fast_SIR ({len(eon)} runs)"),
-                             (sim, oi["vermillion"], f"buzzsim ({len(sim)} runs)")):
+    for x, colour, label in (
+        (eon, oi["black"], f"EoN fast_SIR ({len(eon)} runs)"),
+        (sim, oi["vermillion"], f"buzzsim ({len(sim)} runs)"),
+    ):
         xs = np.sort(x)
         a.step(xs, np.arange(1, len(xs) + 1) / len(xs), where="post", color=colour, label=label)
         a.axvline(x.mean(), color=colour, linestyle=":", linewidth=1.0)
-    a.set(title="Final size: empirical CDFs (dotted: means)", xlabel="share of consumers ever infected (ANGRY)",
-          ylabel="cumulative share of runs")
-    a.legend(frameon=False, loc="upper left", fontsize=7.5,
-             title=f"W1 {details['wasserstein']:.4f}, KS {details['ks']:.3f}")
+    a.set(
+        title="Final size: empirical CDFs (dotted: means)",
+        xlabel="share of consumers ever infected (ANGRY)",
+        ylabel="cumulative share of runs",
+    )
+    a.legend(
+        frameon=False, loc="upper left", fontsize=7.5, title=f"W1 {details['wasserstein']:.4f}, KS {details['ks']:.3f}"
+    )
     b.plot(grid, eon_curves.mean(axis=0), color=oi["black"], label="EoN: infected")
     b.plot(grid, sim_curves.mean(axis=0), color=oi["vermillion"], linestyle="--", label="buzzsim: ANGRY")
     b.set(title="Prevalence over time (mean over runs)", xlabel="time (hours)", ylabel="share of consumers")
     alive = np.flatnonzero(eon_curves.mean(axis=0) > 1e-4)
     b.set_xlim(0, max(24.0, 1.1 * grid[alive[-1]]) if len(alive) else grid[-1])
     b.legend(frameon=False)
-    fig.suptitle(f"SIR reduction on ego-Facebook: tau = {mp['tau']:.4f}/h, gamma = {mp['gamma']:g}/h "
-                 f"(tau/gamma = {mp['tau_over_gamma']:.3f}), dt = {details['dt_hours']:g} h", fontsize=10.5)
+    fig.suptitle(
+        f"SIR reduction on ego-Facebook: tau = {mp['tau']:.4f}/h, gamma = {mp['gamma']:g}/h "
+        f"(tau/gamma = {mp['tau_over_gamma']:.3f}), dt = {details['dt_hours']:g} h",
+        fontsize=10.5,
+    )
     return _save(fig, out, "fact8b_sir_eon")
 
 
@@ -549,14 +634,20 @@ def _fig_sir(sim, eon, grid, sim_curves, eon_curves, mp, details, out):
 DT_TOLERANCES = {"final_reputation": 0.003, "reach": 0.03, "churned": 0.5}
 
 
-def check_dt_convergence(out: Path | None = None, quick: bool = False, workers: int | None = None,
-                         dts: tuple[float, float] = (1.0, 0.25), tolerances: dict | None = None,
-                         seed: int = 101) -> Check:
+def check_dt_convergence(
+    out: Path | None = None,
+    quick: bool = False,
+    workers: int | None = None,
+    dts: tuple[float, float] = (1.0, 0.25),
+    tolerances: dict | None = None,
+    seed: int = 101,
+) -> Check:
     """The default scenario at dt = 1 h and dt = 0.25 h, same seeds (same network, priors and
     complainant; the spread's draws differ): every mean outcome changes by less than its tolerance
     (final reputation 0.003 on the [-1, 1] scale, reach 3 percentage points, churned 0.5 customers),
     and the standard error of each paired difference is at most half its tolerance (with `quick`,
-    fewer runs: at most the tolerance)."""
+    fewer runs: at most the tolerance).
+    """
     t0 = time.perf_counter()
     tol = dict(DT_TOLERANCES, **(tolerances or {}))
     reps = 80 if quick else 200
@@ -571,22 +662,40 @@ def check_dt_convergence(out: Path | None = None, quick: bool = False, workers: 
         a, b = _metric(by_dt[coarse], name), _metric(by_dt[fine], name)
         d = a - b
         md, sed = mean_se(d)
-        rows[name] = dict(coarse=float(a.mean()), fine=float(b.mean()), se_coarse=mean_se(a)[1],
-                          se_fine=mean_se(b)[1], difference=md, se_difference=sed, tolerance=t,
-                          within=abs(md) < t, resolved=sed <= se_factor * t)
+        rows[name] = dict(
+            coarse=float(a.mean()),
+            fine=float(b.mean()),
+            se_coarse=mean_se(a)[1],
+            se_fine=mean_se(b)[1],
+            difference=md,
+            se_difference=sed,
+            tolerance=t,
+            within=abs(md) < t,
+            resolved=sed <= se_factor * t,
+        )
         ok &= abs(md) < t and sed <= se_factor * t
     worst = max(rows, key=lambda k: abs(rows[k]["difference"]) / rows[k]["tolerance"])
     figs = _fig_dt(by_dt, dts, rows, out)
-    measured = "; ".join(f"{k} {v['coarse']:.4g} vs {v['fine']:.4g} (diff {v['difference']:+.4g}, SE "
-                         f"{v['se_difference']:.2g})" for k, v in rows.items())
-    return Check("dt", "Convergence in dt (default scenario)",
-                 f"mean final_reputation, reach, churned of scenarios/default.toml at dt = {coarse:g} h vs "
-                 f"{fine:g} h, {reps} paired runs",
-                 "; ".join(f"|diff {k}| < {v:g}" for k, v in tol.items())
-                 + f"; SE of each diff <= {'' if quick else 'half the '}tolerance",
-                 measured, rows[worst]["difference"], bool(ok), "known result",
-                 "DESIGN.md: rates per hour, p = 1 - exp(-rate dt), results converge as dt shrinks",
-                 dict(runs=reps, dts=list(dts), metrics=rows, seed=seed), figs, time.perf_counter() - t0)
+    measured = "; ".join(
+        f"{k} {v['coarse']:.4g} vs {v['fine']:.4g} (diff {v['difference']:+.4g}, SE {v['se_difference']:.2g})"
+        for k, v in rows.items()
+    )
+    return Check(
+        "dt",
+        "Convergence in dt (default scenario)",
+        f"mean final_reputation, reach, churned of scenarios/default.toml at dt = {coarse:g} h vs "
+        f"{fine:g} h, {reps} paired runs",
+        "; ".join(f"|diff {k}| < {v:g}" for k, v in tol.items())
+        + f"; SE of each diff <= {'' if quick else 'half the '}tolerance",
+        measured,
+        rows[worst]["difference"],
+        bool(ok),
+        "known result",
+        "DESIGN.md: rates per hour, p = 1 - exp(-rate dt), results converge as dt shrinks",
+        dict(runs=reps, dts=list(dts), metrics=rows, seed=seed),
+        figs,
+        time.perf_counter() - t0,
+    )
 
 
 @_styled
@@ -600,10 +709,15 @@ def _fig_dt(by_dt, dts, rows, out):
         x = np.arange(len(dts))
         means = [_metric(by_dt[d], name).mean() for d in dts]
         ses = [mean_se(_metric(by_dt[d], name))[1] for d in dts]
-        ax.errorbar(x, means, yerr=1.96 * np.array(ses), fmt="o", color=oi["blue"], capsize=4,
-                    label="mean, 95% CI")
-        ax.axhspan(r["fine"] - r["tolerance"], r["fine"] + r["tolerance"], color="0.5", alpha=0.15, linewidth=0,
-                   label=f"dt = {dts[1]:g} h mean +/- tolerance")
+        ax.errorbar(x, means, yerr=1.96 * np.array(ses), fmt="o", color=oi["blue"], capsize=4, label="mean, 95% CI")
+        ax.axhspan(
+            r["fine"] - r["tolerance"],
+            r["fine"] + r["tolerance"],
+            color="0.5",
+            alpha=0.15,
+            linewidth=0,
+            label=f"dt = {dts[1]:g} h mean +/- tolerance",
+        )
         ax.set_xticks(x, [f"dt = {d:g} h" for d in dts])
         ax.set_xlim(-0.5, len(dts) - 0.5)
         ax.set(title=labels.get(name, name), ylabel=labels.get(name, name))
@@ -616,6 +730,7 @@ def _fig_dt(by_dt, dts, rows, out):
 # Stylised facts
 # ================================================================================================
 
+
 @lru_cache(maxsize=4)
 def base_rate_runs(reps: int, workers: int | None = None) -> tuple:
     """The base-rate scenario's runs (shared by facts 1 and 2): metrics and negative posts per step."""
@@ -623,10 +738,16 @@ def base_rate_runs(reps: int, workers: int | None = None) -> tuple:
     return sc, tuple(run_many(sc, sc.seed, reps, series=("posts_negative",), workers=workers))
 
 
-def fact_base_rate(out: Path | None = None, quick: bool = False, workers: int | None = None,
-                   threshold: float = 0.01, expected: tuple[float, float] = (0.01, 0.10)) -> Check:
+def fact_base_rate(
+    out: Path | None = None,
+    quick: bool = False,
+    workers: int | None = None,
+    threshold: float = 0.01,
+    expected: tuple[float, float] = (0.01, 0.10),
+) -> Check:
     """Fact 1: most complaints die out, a few explode. Share of single random complaints (default
-    parameters, no brand action) reaching more than 1% of the population: in [1%, 10%]."""
+    parameters, no brand action) reaching more than 1% of the population: in [1%, 10%].
+    """
     t0 = time.perf_counter()
     sc, runs = base_rate_runs(100 if quick else _scenario(VALIDATION_DIR / "base_rate.toml").replications, workers)
     reach = _metric(list(runs), "reach")
@@ -634,20 +755,37 @@ def fact_base_rate(out: Path | None = None, quick: bool = False, workers: int | 
     share = k / n
     lo, hi = wilson(k, n)
     top = np.sort(reach)[::-1]
-    top5 = float(top[:max(1, n // 20)].sum() / top.sum()) if top.sum() > 0 else math.nan
+    top5 = float(top[: max(1, n // 20)].sum() / top.sum()) if top.sum() > 0 else math.nan
     passed = expected[0] <= share <= expected[1]
-    details = dict(runs=n, viral=k, share=share, wilson_low=lo, wilson_high=hi, median_reach=float(np.median(reach)),
-                   mean_reach=float(reach.mean()), max_reach=float(reach.max()), top5_share_of_reach=top5,
-                   population=sc.population.size, threshold=threshold)
+    details = dict(
+        runs=n,
+        viral=k,
+        share=share,
+        wilson_low=lo,
+        wilson_high=hi,
+        median_reach=float(np.median(reach)),
+        mean_reach=float(reach.mean()),
+        max_reach=float(reach.max()),
+        top5_share_of_reach=top5,
+        population=sc.population.size,
+        threshold=threshold,
+    )
     figs = _fig_base_rate(reach, threshold, share, lo, hi, sc, out)
-    return Check("1", "Most complaints die out, a few explode",
-                 f"share of single random complaints reaching > {threshold:.0%} of {sc.population.size:,} "
-                 f"consumers (default parameters, no brand action), {n} runs",
-                 f"in [{expected[0]:.0%}, {expected[1]:.0%}] (3% went viral, Herhausen et al. 2019; "
-                 "calibrated ~5%)",
-                 f"{share:.1%} (95% CI {lo:.1%}-{hi:.1%}); top 5% of runs hold {top5:.0%} of all reach",
-                 share, passed, "emerges (anger_dose calibrated on it)",
-                 "Herhausen et al. 2019", details, figs, time.perf_counter() - t0)
+    return Check(
+        "1",
+        "Most complaints die out, a few explode",
+        f"share of single random complaints reaching > {threshold:.0%} of {sc.population.size:,} "
+        f"consumers (default parameters, no brand action), {n} runs",
+        f"in [{expected[0]:.0%}, {expected[1]:.0%}] (3% went viral, Herhausen et al. 2019; calibrated ~5%)",
+        f"{share:.1%} (95% CI {lo:.1%}-{hi:.1%}); top 5% of runs hold {top5:.0%} of all reach",
+        share,
+        passed,
+        "emerges (anger_dose calibrated on it)",
+        "Herhausen et al. 2019",
+        details,
+        figs,
+        time.perf_counter() - t0,
+    )
 
 
 @_styled
@@ -663,8 +801,11 @@ def _fig_base_rate(reach, threshold, share, lo, hi, sc, out):
     a.set_yscale("log")
     a.axvline(threshold, color="0.3", linestyle="--", linewidth=1.0, label=f"{threshold:.0%} of the population")
     a.axhline(share, color=oi["blue"], linestyle=":", linewidth=1.0, label=f"{share:.1%} of complaints beyond it")
-    a.set(title="Cascade sizes (complementary CDF)", xlabel="reach (share of consumers, log)",
-          ylabel="share of complaints with larger reach (log)")
+    a.set(
+        title="Cascade sizes (complementary CDF)",
+        xlabel="reach (share of consumers, log)",
+        ylabel="share of complaints with larger reach (log)",
+    )
     a.legend(frameon=False, fontsize=7.5)
     b.bar([0], [share], color=oi["vermillion"], width=0.5, label="model")
     b.errorbar([0], [share], yerr=[[share - lo], [hi - share]], fmt="none", color="0.15", capsize=5)
@@ -678,14 +819,22 @@ def _fig_base_rate(reach, threshold, share, lo, hi, sc, out):
     return _save(fig, out, "fact1_base_rate")
 
 
-def fact_attention_decay(out: Path | None = None, quick: bool = False, workers: int | None = None,
-                         threshold: float = 0.01, fit_h: float = 24.0, expected_h: tuple[float, float] = (1.0, 24.0),
-                         tail_from_h: float = 48.0, tail_to_h: float = 168.0) -> Check:
+def fact_attention_decay(
+    out: Path | None = None,
+    quick: bool = False,
+    workers: int | None = None,
+    threshold: float = 0.01,
+    fit_h: float = 24.0,
+    expected_h: tuple[float, float] = (1.0, 24.0),
+    tail_from_h: float = 48.0,
+    tail_to_h: float = 168.0,
+) -> Check:
     """Fact 2: attention fades within hours after the peak, with a long tail. On the base-rate runs
     that went viral, negative posts per hour are aligned at each run's peak and averaged; a
     log-linear fit over the first `fit_h` hours after the peak gives the half-life, expected in
     [1 h, 24 h]; the tail is long if the posts between 48 h and 168 h after the peak exceed the
-    fitted exponential's prediction (ratio > 1)."""
+    fitted exponential's prediction (ratio > 1).
+    """
     t0 = time.perf_counter()
     sc, runs = base_rate_runs(100 if quick else _scenario(VALIDATION_DIR / "base_rate.toml").replications, workers)
     dt = sc.simulation.dt_hours
@@ -695,9 +844,9 @@ def fact_attention_decay(out: Path | None = None, quick: bool = False, workers: 
     for r in viral:
         s = r["series"]["posts_negative"] / dt
         k = int(np.argmax(s))
-        tail = s[k:k + lags]
-        total[:len(tail)] += tail
-        count[:len(tail)] += 1
+        tail = s[k : k + lags]
+        total[: len(tail)] += tail
+        count[: len(tail)] += 1
     with np.errstate(invalid="ignore", divide="ignore"):
         pooled = total / count
     hours = np.arange(lags) * dt
@@ -714,26 +863,38 @@ def fact_attention_decay(out: Path | None = None, quick: bool = False, workers: 
     for r in viral:
         s = r["series"]["posts_negative"] / dt
         k = int(np.argmax(s))
-        y = s[k + 1:k + int(round(fit_h / dt)) + 1]
+        y = s[k + 1 : k + int(round(fit_h / dt)) + 1]
         h = np.arange(1, len(y) + 1) * dt
         if (y > 0).sum() >= 3:
             b = np.polyfit(h[y > 0], np.log(y[y > 0]), 1)[0]
             per_run.append(math.log(2) / -b if b < 0 else math.inf)
     passed = expected_h[0] <= half_life <= expected_h[1] and tail_ratio > 1
-    details = dict(viral_runs=len(viral), half_life_h=half_life, tail_ratio=tail_ratio,
-                   median_half_life_per_run_h=float(np.median(per_run)) if per_run else math.nan,
-                   fit_hours=fit_h, per_run_half_lives_h=sorted(per_run))
+    details = dict(
+        viral_runs=len(viral),
+        half_life_h=half_life,
+        tail_ratio=tail_ratio,
+        median_half_life_per_run_h=float(np.median(per_run)) if per_run else math.nan,
+        fit_hours=fit_h,
+        per_run_half_lives_h=sorted(per_run),
+    )
     figs = _fig_attention(hours, pooled, count, slope, intercept, half_life, fit_h, tail_from_h, len(viral), out)
-    return Check("2", "Attention fades within hours after the peak",
-                 f"half-life of negative posts per hour after the peak (log-linear fit over {fit_h:g} h, "
-                 f"pooled over the {len(viral)} viral base-rate runs); tail ratio = posts "
-                 f"{tail_from_h:g}-{tail_to_h:g} h after the peak / fitted exponential",
-                 f"half-life in [{expected_h[0]:g} h, {expected_h[1]:g} h]; tail ratio > 1",
-                 f"half-life {half_life:.1f} h (median per run {details['median_half_life_per_run_h']:.1f} h); "
-                 f"tail ratio {tail_ratio:.1f}",
-                 half_life, bool(passed), "emerges (individual anger half-life 3 h)",
-                 "Wu & Huberman 2007; bitly 2011 (link half-lives 2.8 h Twitter, 3.2 h Facebook)",
-                 details, figs, time.perf_counter() - t0)
+    return Check(
+        "2",
+        "Attention fades within hours after the peak",
+        f"half-life of negative posts per hour after the peak (log-linear fit over {fit_h:g} h, "
+        f"pooled over the {len(viral)} viral base-rate runs); tail ratio = posts "
+        f"{tail_from_h:g}-{tail_to_h:g} h after the peak / fitted exponential",
+        f"half-life in [{expected_h[0]:g} h, {expected_h[1]:g} h]; tail ratio > 1",
+        f"half-life {half_life:.1f} h (median per run {details['median_half_life_per_run_h']:.1f} h); "
+        f"tail ratio {tail_ratio:.1f}",
+        half_life,
+        bool(passed),
+        "emerges (individual anger half-life 3 h)",
+        "Wu & Huberman 2007; bitly 2011 (link half-lives 2.8 h Twitter, 3.2 h Facebook)",
+        details,
+        figs,
+        time.perf_counter() - t0,
+    )
 
 
 @_styled
@@ -747,28 +908,41 @@ def _fig_attention(hours, pooled, count, slope, intercept, half_life, fit_h, tai
     ok = (count > 0) & (pooled > 0)
     ax.plot(hours[ok], pooled[ok], color=stance[ANGRY], label=f"mean over {n_viral} viral runs")
     if np.isfinite(slope):
-        ax.plot(hours, np.exp(intercept + slope * hours), color="0.15", linestyle="--", linewidth=1.2,
-                label=f"exponential fit over {fit_h:g} h: half-life {half_life:.1f} h")
+        ax.plot(
+            hours,
+            np.exp(intercept + slope * hours),
+            color="0.15",
+            linestyle="--",
+            linewidth=1.2,
+            label=f"exponential fit over {fit_h:g} h: half-life {half_life:.1f} h",
+        )
     ax.axvspan(0, fit_h, color="0.5", alpha=0.12, linewidth=0, label="fit window")
     ax.axvline(tail_from_h, color="0.4", linestyle=":", linewidth=1.0, label="tail starts")
     ax.set_yscale("log")
-    ax.set(title="Fact 2: attention after the peak (base-rate runs that went viral)",
-           xlabel="hours since the run's peak of negative posts", ylabel="negative posts per hour (log)")
+    ax.set(
+        title="Fact 2: attention after the peak (base-rate runs that went viral)",
+        xlabel="hours since the run's peak of negative posts",
+        ylabel="negative posts per hour (log)",
+    )
     ax.legend(frameon=False, loc="lower left", fontsize=7.5)
     return _save(fig, out, "fact2_attention_decay")
 
 
-def fact_hub_amplifier(out: Path | None = None, quick: bool = False, workers: int | None = None,
-                       seed: int = 4, min_ratio: float = 2.0) -> Check:
+def fact_hub_amplifier(
+    out: Path | None = None, quick: bool = False, workers: int | None = None, seed: int = 4, min_ratio: float = 2.0
+) -> Check:
     """Fact 3: a complaint from a hub, or one picked up by an amplifier, reaches far more people.
     On scenarios/default.toml with no brand action: mean reach of a hub complainant at least twice
     that of a random one (no amplifier in either), and the default influencer adds reach to the
-    hub's complaint (paired difference on the same seeds above two standard errors)."""
+    hub's complaint (paired difference on the same seeds above two standard errors).
+    """
     t0 = time.perf_counter()
     reps = 20 if quick else 40
-    conds = {"random": {"complaint.placement": "random", "amplifiers": []},
-             "hub": {"complaint.placement": "hub", "amplifiers": []},
-             "hub + influencer": {"complaint.placement": "hub"}}
+    conds = {
+        "random": {"complaint.placement": "random", "amplifiers": []},
+        "hub": {"complaint.placement": "hub", "amplifiers": []},
+        "hub + influencer": {"complaint.placement": "hub"},
+    }
     res = {}
     for name, ch in conds.items():
         sc = _scenario(DEFAULT_SCENARIO, {"brand.strategy": "ignore", "brand.schedule": [], **ch})
@@ -776,18 +950,31 @@ def fact_hub_amplifier(out: Path | None = None, quick: bool = False, workers: in
     ratio = res["hub"].mean() / res["random"].mean() if res["random"].mean() > 0 else math.inf
     gain, se = mean_se(res["hub + influencer"] - res["hub"])
     passed = ratio >= min_ratio and gain > 2 * se
-    details = dict(runs=reps, mean_reach={k: float(v.mean()) for k, v in res.items()},
-                   median_reach={k: float(np.median(v)) for k, v in res.items()}, hub_over_random=ratio,
-                   amplifier_gain=gain, amplifier_gain_se=se)
+    details = dict(
+        runs=reps,
+        mean_reach={k: float(v.mean()) for k, v in res.items()},
+        median_reach={k: float(np.median(v)) for k, v in res.items()},
+        hub_over_random=ratio,
+        amplifier_gain=gain,
+        amplifier_gain_se=se,
+    )
     figs = _fig_hub(res, ratio, gain, se, out)
-    return Check("3", "Hubs and amplifiers reach far more",
-                 f"mean reach, default scenario without brand action, {reps} runs per condition: hub vs random "
-                 "complainant (no amplifier); hub with vs without the influencer (paired)",
-                 f"hub / random >= {min_ratio:g}; influencer gain > 2 SE",
-                 f"hub {res['hub'].mean():.3f} vs random {res['random'].mean():.4f} (x{ratio:.1f}); "
-                 f"influencer +{gain:.3f} (SE {se:.3f})",
-                 ratio, bool(passed), "emerges (hub); partly by construction (a story reaches its audience directly)",
-                 "Goel et al. 2016; Nekovee et al. 2007", details, figs, time.perf_counter() - t0)
+    return Check(
+        "3",
+        "Hubs and amplifiers reach far more",
+        f"mean reach, default scenario without brand action, {reps} runs per condition: hub vs random "
+        "complainant (no amplifier); hub with vs without the influencer (paired)",
+        f"hub / random >= {min_ratio:g}; influencer gain > 2 SE",
+        f"hub {res['hub'].mean():.3f} vs random {res['random'].mean():.4f} (x{ratio:.1f}); "
+        f"influencer +{gain:.3f} (SE {se:.3f})",
+        ratio,
+        bool(passed),
+        "emerges (hub); partly by construction (a story reaches its audience directly)",
+        "Goel et al. 2016; Nekovee et al. 2007",
+        details,
+        figs,
+        time.perf_counter() - t0,
+    )
 
 
 @_styled
@@ -804,20 +991,29 @@ def _fig_hub(res, ratio, gain, se, out):
         ax.plot([i - 0.25, i + 0.25], [v.mean()] * 2, color="0.1", linewidth=2)
     ax.set_yscale("log")
     ax.set_xticks(range(len(res)), list(res))
-    ax.set(title=f"Fact 3: reach by complainant and amplifier (hub/random x{ratio:.0f}; influencer +{gain:.2f})",
-           ylabel="reach (share of consumers, log)", xlabel="condition (bars: means)")
+    ax.set(
+        title=f"Fact 3: reach by complainant and amplifier (hub/random x{ratio:.0f}; influencer +{gain:.2f})",
+        ylabel="reach (share of consumers, log)",
+        xlabel="condition (bars: means)",
+    )
     return _save(fig, out, "fact3_hub_amplifier")
 
 
-def fact_critical_window(out: Path | None = None, quick: bool = False, workers: int | None = None,
-                         seed: int = 5, delays: tuple = (0.0, 3.0, 6.0, 12.0, 24.0, 48.0, 96.0),
-                         min_slope_ratio: float = 2.0) -> Check:
+def fact_critical_window(
+    out: Path | None = None,
+    quick: bool = False,
+    workers: int | None = None,
+    seed: int = 5,
+    delays: tuple = (0.0, 3.0, 6.0, 12.0, 24.0, 48.0, 96.0),
+    min_slope_ratio: float = 2.0,
+) -> Check:
     """Fact 4: the later the remedy, the larger the loss, non-linearly. A sweep of
     brand.delay_hours for quick_fix (remedy after detection) on scenarios/default.toml, paired
     with ignore: (a) the mean reputation loss rises with the delay (Spearman rho >= 0.9 over the
     delays), (b) a critical window exists: the gain over ignore falls below half the immediate
     gain within the swept delays, (c) non-linearly: the loss per hour of delay over the first
-    24 h is at least twice that between 48 h and 96 h."""
+    24 h is at least twice that between 48 h and 96 h.
+    """
     from scipy.stats import spearmanr
 
     from .experiments import critical_delay
@@ -834,7 +1030,7 @@ def fact_critical_window(out: Path | None = None, quick: bool = False, workers: 
     flat = pmap(run_task, tasks, workers)
     ign_rep = _metric(ignore, "final_reputation")
     for i, d in enumerate(delays):
-        runs = flat[i * reps:(i + 1) * reps]
+        runs = flat[i * reps : (i + 1) * reps]
         loss[d] = _metric(runs, "reputation_drop")
         gains[d] = _metric(runs, "final_reputation") - ign_rep
     dl = np.array(delays, float)
@@ -850,19 +1046,37 @@ def fact_critical_window(out: Path | None = None, quick: bool = False, workers: 
     late = (at(96) - at(48)) / 48
     ratio = early / late if late > 0 else math.inf
     passed = rho >= 0.9 and status == "found" and ratio >= min_slope_ratio
-    details = dict(runs=reps, delays=list(delays), mean_loss=mean_loss.tolist(), mean_gain=mean_gain.tolist(),
-                   ignore_loss=float(_metric(ignore, "reputation_drop").mean()), spearman=rho,
-                   critical_delay_h=crit, status=status, slope_early=early, slope_late=late, slope_ratio=ratio,
-                   loss_se=[mean_se(loss[d])[1] for d in delays])
+    details = dict(
+        runs=reps,
+        delays=list(delays),
+        mean_loss=mean_loss.tolist(),
+        mean_gain=mean_gain.tolist(),
+        ignore_loss=float(_metric(ignore, "reputation_drop").mean()),
+        spearman=rho,
+        critical_delay_h=crit,
+        status=status,
+        slope_early=early,
+        slope_late=late,
+        slope_ratio=ratio,
+        loss_se=[mean_se(loss[d])[1] for d in delays],
+    )
     figs = _fig_window(dl, loss, _metric(ignore, "reputation_drop"), crit, out)
-    return Check("4", "Later remedy, larger loss (critical window)",
-                 f"reputation loss vs remedy delay after detection (quick_fix, delays {', '.join(f'{d:g}' for d in delays)} h), "
-                 f"default scenario, {reps} paired runs each",
-                 f"loss rises with delay (Spearman >= 0.9); gain over ignore halves within the range; "
-                 f"loss per hour over 0-24 h >= {min_slope_ratio:g} x over 48-96 h",
-                 f"Spearman {rho:.2f}; critical delay {crit:.1f} h ({status}); slope ratio {ratio:.1f}",
-                 crit, bool(passed), "emerges", "TARP / Tripathy et al. 2010; Ji et al. 2014",
-                 details, figs, time.perf_counter() - t0)
+    return Check(
+        "4",
+        "Later remedy, larger loss (critical window)",
+        f"reputation loss vs remedy delay after detection (quick_fix, delays {', '.join(f'{d:g}' for d in delays)} h), "
+        f"default scenario, {reps} paired runs each",
+        f"loss rises with delay (Spearman >= 0.9); gain over ignore halves within the range; "
+        f"loss per hour over 0-24 h >= {min_slope_ratio:g} x over 48-96 h",
+        f"Spearman {rho:.2f}; critical delay {crit:.1f} h ({status}); slope ratio {ratio:.1f}",
+        crit,
+        bool(passed),
+        "emerges",
+        "TARP / Tripathy et al. 2010; Ji et al. 2014",
+        details,
+        figs,
+        time.perf_counter() - t0,
+    )
 
 
 @_styled
@@ -877,8 +1091,11 @@ def _fig_window(dl, loss, ignore_loss, crit, out):
     ax.axhline(ignore_loss.mean(), color=oi["vermillion"], linestyle="--", label="ignore (no action)")
     if np.isfinite(crit):
         ax.axvline(crit, color="0.3", linestyle=":", label=f"critical window: {crit:.0f} h (gain halved)")
-    ax.set(title="Fact 4: the later the remedy, the larger the loss", xlabel="remedy delay after detection (hours)",
-           ylabel="reputation loss at the horizon (start - final)")
+    ax.set(
+        title="Fact 4: the later the remedy, the larger the loss",
+        xlabel="remedy delay after detection (hours)",
+        ylabel="reputation loss at the horizon (start - final)",
+    )
     ax.legend(frameon=False, loc="lower right")
     return _save(fig, out, "fact4_critical_window")
 
@@ -888,11 +1105,13 @@ def _window_sum(series: np.ndarray, dt: float, start_h: float, length_h: float) 
     return float(series[(h > start_h) & (h <= start_h + length_h)].sum())
 
 
-def fact_streisand(out: Path | None = None, quick: bool = False, workers: int | None = None,
-                   seed: int = 9, window_h: float = 48.0) -> Check:
+def fact_streisand(
+    out: Path | None = None, quick: bool = False, workers: int | None = None, seed: int = 9, window_h: float = 48.0
+) -> Check:
     """Fact 5: legal threats raise attention. On scenarios/default.toml, `lawyers` (legal action 24 h
     after detection) vs `ignore` on the same seeds (identical until the action): negative posts in
-    the 48 h after the legal action, paired; more under lawyers by more than two standard errors."""
+    the 48 h after the legal action, paired; more under lawyers by more than two standard errors.
+    """
     t0 = time.perf_counter()
     reps = 10 if quick else 20
     res = {}
@@ -912,18 +1131,34 @@ def fact_streisand(out: Path | None = None, quick: bool = False, workers: int | 
     ratio = after_l.mean() / after_i.mean() if len(after_i) and after_i.mean() > 0 else math.inf
     reach_diff, reach_se = mean_se(_metric(res["lawyers"], "reach") - _metric(res["ignore"], "reach"))
     passed = len(after_l) > 0 and diff > 2 * se
-    details = dict(runs=reps, with_action=len(after_l), posts_after_lawyers=float(after_l.mean()) if len(after_l) else math.nan,
-                   posts_after_ignore=float(after_i.mean()) if len(after_i) else math.nan, paired_difference=diff,
-                   se=se, ratio=ratio, reach_difference=reach_diff, reach_se=reach_se)
+    details = dict(
+        runs=reps,
+        with_action=len(after_l),
+        posts_after_lawyers=float(after_l.mean()) if len(after_l) else math.nan,
+        posts_after_ignore=float(after_i.mean()) if len(after_i) else math.nan,
+        paired_difference=diff,
+        se=se,
+        ratio=ratio,
+        reach_difference=reach_diff,
+        reach_se=reach_se,
+    )
     figs = _fig_streisand(res, acts, dt, window_h, out)
-    return Check("5", "Legal threats raise attention (Streisand)",
-                 f"negative posts in the {window_h:g} h after the legal action (lawyers at 24 h after detection) vs "
-                 f"ignore on the same seeds, default scenario, {reps} paired runs",
-                 "more under lawyers: paired difference > 2 SE",
-                 f"{details['posts_after_lawyers']:.0f} vs {details['posts_after_ignore']:.0f} posts (x{ratio:.1f}, "
-                 f"diff {diff:+.0f}, SE {se:.0f}); reach {reach_diff:+.3f}",
-                 ratio, bool(passed), "by construction (legal: news reach, anger, sharing by the angry)",
-                 "Jansen & Martin 2015", details, figs, time.perf_counter() - t0)
+    return Check(
+        "5",
+        "Legal threats raise attention (Streisand)",
+        f"negative posts in the {window_h:g} h after the legal action (lawyers at 24 h after detection) vs "
+        f"ignore on the same seeds, default scenario, {reps} paired runs",
+        "more under lawyers: paired difference > 2 SE",
+        f"{details['posts_after_lawyers']:.0f} vs {details['posts_after_ignore']:.0f} posts (x{ratio:.1f}, "
+        f"diff {diff:+.0f}, SE {se:.0f}); reach {reach_diff:+.3f}",
+        ratio,
+        bool(passed),
+        "by construction (legal: news reach, anger, sharing by the angry)",
+        "Jansen & Martin 2015",
+        details,
+        figs,
+        time.perf_counter() - t0,
+    )
 
 
 @_styled
@@ -945,31 +1180,51 @@ def _fig_streisand(res, acts, dt, window_h, out):
             ax.plot(rel, np.nanmean(np.array(rows), axis=0), color=colour, label=f"{name} (mean of paired runs)")
     ax.axvline(0, color="0.15", linestyle="--", linewidth=1.0, label="legal action")
     ax.axvspan(0, window_h, color="0.5", alpha=0.12, linewidth=0, label=f"{window_h:g} h window")
-    ax.set(title="Fact 5: legal threats raise attention", xlabel="hours since the legal action",
-           ylabel="negative posts per hour")
+    ax.set(
+        title="Fact 5: legal threats raise attention",
+        xlabel="hours since the legal action",
+        ylabel="negative posts per hour",
+    )
     ax.legend(frameon=False, loc="upper right", fontsize=7.5)
     return _save(fig, out, "fact5_streisand")
 
 
-def fact_remedy_quality(out: Path | None = None, quick: bool = False, workers: int | None = None,
-                        seed: int = 9, reply_h: float = 1.0, remedy_h: float = 24.0,
-                        max_share: float = 0.25) -> Check:
+def fact_remedy_quality(
+    out: Path | None = None,
+    quick: bool = False,
+    workers: int | None = None,
+    seed: int = 9,
+    reply_h: float = 1.0,
+    remedy_h: float = 24.0,
+    max_share: float = 0.25,
+) -> Check:
     """Fact 6: remedy quality beats speed; a fast hollow reply does not calm. On
     scenarios/default.toml, paired with ignore: a holding reply 1 h after detection (custom
     schedule) vs a remedy 24 h after detection. Quality beats speed: the remedy's gain in final
     reputation over ignore exceeds the holding reply's by more than two standard errors. The
     hollow reply does not calm: it removes at most a quarter of the negative posts the late remedy
     removes (calming is about the buzz; a reply still ends the silence, which spares some
-    reputation, so reputation is not the measure of calm)."""
+    reputation, so reputation is not the measure of calm).
+    """
     t0 = time.perf_counter()
     reps = 30 if quick else 100  # the ratio of two noisy reductions needs ~100 paired runs (measured)
-    conds = {"ignore": {"brand.strategy": "ignore", "brand.schedule": []},
-             f"holding reply at {reply_h:g} h": {"brand.strategy": "custom", "brand.schedule": [
-                 {"action": "holding_reply", "at_hours": reply_h, "anchor": "detection"}]},
-             f"remedy at {remedy_h:g} h": {"brand.strategy": "custom", "brand.schedule": [
-                 {"action": "remedy", "at_hours": remedy_h, "anchor": "detection"}]}}
-    res = {k: run_many(_scenario(DEFAULT_SCENARIO, ch), seed, reps, series=("reputation", "posts_negative"),
-                       workers=workers) for k, ch in conds.items()}
+    conds = {
+        "ignore": {"brand.strategy": "ignore", "brand.schedule": []},
+        f"holding reply at {reply_h:g} h": {
+            "brand.strategy": "custom",
+            "brand.schedule": [{"action": "holding_reply", "at_hours": reply_h, "anchor": "detection"}],
+        },
+        f"remedy at {remedy_h:g} h": {
+            "brand.strategy": "custom",
+            "brand.schedule": [{"action": "remedy", "at_hours": remedy_h, "anchor": "detection"}],
+        },
+    }
+    res = {
+        k: run_many(
+            _scenario(DEFAULT_SCENARIO, ch), seed, reps, series=("reputation", "posts_negative"), workers=workers
+        )
+        for k, ch in conds.items()
+    }
     names = list(conds)
     ign = _metric(res["ignore"], "final_reputation")
     g_hold = _metric(res[names[1]], "final_reputation") - ign
@@ -982,19 +1237,35 @@ def fact_remedy_quality(out: Path | None = None, quick: bool = False, workers: i
     calm_rem = posts["ignore"] - posts[names[2]]
     share = calm_hold / calm_rem if calm_rem > 0 else math.inf
     passed = md > 2 * sed and share <= max_share
-    details = dict(runs=reps, gain_holding=mh, se_holding=seh, gain_remedy=mr, se_remedy=ser,
-                   remedy_minus_holding=md, se_difference=sed, holding_over_remedy=share, total_posts=posts)
+    details = dict(
+        runs=reps,
+        gain_holding=mh,
+        se_holding=seh,
+        gain_remedy=mr,
+        se_remedy=ser,
+        remedy_minus_holding=md,
+        se_difference=sed,
+        holding_over_remedy=share,
+        total_posts=posts,
+    )
     figs = _fig_remedy(res, names, out)
-    return Check("6", "Remedy quality beats speed",
-                 f"gain in final reputation over ignore (paired, default scenario, {reps} runs): holding reply "
-                 f"{reply_h:g} h after detection vs remedy {remedy_h:g} h after detection",
-                 f"remedy gain - holding gain > 2 SE; negative posts removed by the holding reply <= "
-                 f"{max_share:.0%} of those removed by the remedy",
-                 f"reputation gain: holding {mh:+.4f} (SE {seh:.4f}) vs remedy {mr:+.4f} (SE {ser:.4f}); "
-                 f"posts removed: holding {calm_hold:.0f} vs remedy {calm_rem:.0f} (ratio {share:.2f})",
-                 share, bool(passed), "emerges (holding_reply.calm = 0, remedy.calm = 0.8)",
-                 "Herhausen et al. 2019; CASES.md (Swiss brand vs Amazon UK)", details, figs,
-                 time.perf_counter() - t0)
+    return Check(
+        "6",
+        "Remedy quality beats speed",
+        f"gain in final reputation over ignore (paired, default scenario, {reps} runs): holding reply "
+        f"{reply_h:g} h after detection vs remedy {remedy_h:g} h after detection",
+        f"remedy gain - holding gain > 2 SE; negative posts removed by the holding reply <= "
+        f"{max_share:.0%} of those removed by the remedy",
+        f"reputation gain: holding {mh:+.4f} (SE {seh:.4f}) vs remedy {mr:+.4f} (SE {ser:.4f}); "
+        f"posts removed: holding {calm_hold:.0f} vs remedy {calm_rem:.0f} (ratio {share:.2f})",
+        share,
+        bool(passed),
+        "emerges (holding_reply.calm = 0, remedy.calm = 0.8)",
+        "Herhausen et al. 2019; CASES.md (Swiss brand vs Amazon UK)",
+        details,
+        figs,
+        time.perf_counter() - t0,
+    )
 
 
 @_styled
@@ -1006,7 +1277,10 @@ def _fig_remedy(res, names, out):
     colours = [oi["grey"], oi["orange"], oi["blue"]]
     for name, c in zip(names, colours):
         rep = np.array([r["series"]["reputation"] for r in res[name]])
-        posts = np.array([r["series"]["posts_negative"] for r in res[name]]) / _scenario(DEFAULT_SCENARIO).simulation.dt_hours
+        posts = (
+            np.array([r["series"]["posts_negative"] for r in res[name]])
+            / _scenario(DEFAULT_SCENARIO).simulation.dt_hours
+        )
         h = np.arange(rep.shape[1])
         a.plot(h, rep.mean(axis=0), color=c, label=name)
         b.plot(h, posts.mean(axis=0), color=c, label=name)
@@ -1017,14 +1291,21 @@ def _fig_remedy(res, names, out):
     return _save(fig, out, "fact6_remedy_quality")
 
 
-def fact_damage_outlives(out: Path | None = None, quick: bool = False, workers: int | None = None,
-                         seed: int = 3, days: float = 60.0, after_h: float = 720.0,
-                         min_share: float = 0.40) -> Check:
+def fact_damage_outlives(
+    out: Path | None = None,
+    quick: bool = False,
+    workers: int | None = None,
+    seed: int = 3,
+    days: float = 60.0,
+    after_h: float = 720.0,
+    min_share: float = 0.40,
+) -> Check:
     """Fact 7: damage outlives the buzz. scenarios/default.toml (quick fix) run for 60 days. The buzz
     ends at the last hour its mention rate is at or above the brand's detection threshold; among
     runs with a crisis that ended at least 30 days before the horizon, the share whose reputation
     at the horizon is still below its start is at least 40% (Hansen et al. 2018), and the mean
-    remaining drop is positive by more than two standard errors."""
+    remaining drop is positive by more than two standard errors.
+    """
     from .metrics import mention_rate_series
 
     t0 = time.perf_counter()
@@ -1050,18 +1331,36 @@ def fact_damage_outlives(out: Path | None = None, quick: bool = False, workers: 
     churned = float(np.mean([r["metrics"]["churned"] for r in kept])) if kept else math.nan
     max_drop = float(np.mean([r["metrics"]["max_drop"] for r in kept])) if kept else math.nan
     passed = len(drops) > 0 and share >= min_share and md > 2 * se
-    details = dict(runs=reps, crisis_runs=len(ends), counted=len(drops), share_below_start=share,
-                   mean_remaining_drop=md, se=se, mean_max_drop=max_drop, remaining_over_max=md / max_drop if max_drop else math.nan,
-                   mean_crisis_end_h=float(np.mean(ends)) if ends else math.nan, churned=churned, days=days)
+    details = dict(
+        runs=reps,
+        crisis_runs=len(ends),
+        counted=len(drops),
+        share_below_start=share,
+        mean_remaining_drop=md,
+        se=se,
+        mean_max_drop=max_drop,
+        remaining_over_max=md / max_drop if max_drop else math.nan,
+        mean_crisis_end_h=float(np.mean(ends)) if ends else math.nan,
+        churned=churned,
+        days=days,
+    )
     figs = _fig_damage(runs, dt, ends, sc, out)
-    return Check("7", "Damage outlives the buzz",
-                 f"reputation at the horizon ({days:g} days) vs start, in runs whose buzz (mention rate >= detection "
-                 f"threshold) ended >= {after_h / 24:g} days before; default scenario (quick fix), {reps} runs",
-                 f"share still below start >= {min_share:.0%} (Hansen et al. 2018: 40% long term); mean drop > 2 SE",
-                 f"{share:.0%} below start ({len(drops)} runs; buzz ends at {details['mean_crisis_end_h']:.0f} h); "
-                 f"drop {md:.4f} (SE {se:.4f}) = {details['remaining_over_max']:.0%} of the max drop",
-                 share, bool(passed), "by construction (opinion drift half-life 30 days; permanent churn; search memory)",
-                 "Hansen et al. 2018", details, figs, time.perf_counter() - t0)
+    return Check(
+        "7",
+        "Damage outlives the buzz",
+        f"reputation at the horizon ({days:g} days) vs start, in runs whose buzz (mention rate >= detection "
+        f"threshold) ended >= {after_h / 24:g} days before; default scenario (quick fix), {reps} runs",
+        f"share still below start >= {min_share:.0%} (Hansen et al. 2018: 40% long term); mean drop > 2 SE",
+        f"{share:.0%} below start ({len(drops)} runs; buzz ends at {details['mean_crisis_end_h']:.0f} h); "
+        f"drop {md:.4f} (SE {se:.4f}) = {details['remaining_over_max']:.0%} of the max drop",
+        share,
+        bool(passed),
+        "by construction (opinion drift half-life 30 days; permanent churn; search memory)",
+        "Hansen et al. 2018",
+        details,
+        figs,
+        time.perf_counter() - t0,
+    )
 
 
 @_styled
@@ -1079,8 +1378,15 @@ def _fig_damage(runs, dt, ends, sc, out):
     a.set_yscale("symlog", linthresh=1.0)
     a.set(title="Negative posts per hour (mean)", xlabel="days since the complaint", ylabel="posts per hour")
     b.plot(d, np.median(rep, axis=0), color=oi["black"], label="median reputation")
-    b.fill_between(d, np.percentile(rep, 5, axis=0), np.percentile(rep, 95, axis=0), color=oi["black"], alpha=0.15,
-                   linewidth=0, label="5-95% of runs")
+    b.fill_between(
+        d,
+        np.percentile(rep, 5, axis=0),
+        np.percentile(rep, 95, axis=0),
+        color=oi["black"],
+        alpha=0.15,
+        linewidth=0,
+        label="5-95% of runs",
+    )
     b.axhline(np.median(rep[:, 0]), color="0.4", linestyle=":", label="start")
     for ax in (a, b):
         if ends:
@@ -1109,8 +1415,13 @@ CHECKS: list[tuple[str, Callable[..., Check]]] = [
 ]
 
 
-def run_all(out: Path | None = None, quick: bool = False, workers: int | None = None,
-            only: list[str] | None = None, progress: Callable[[str], None] | None = None) -> list[Check]:
+def run_all(
+    out: Path | None = None,
+    quick: bool = False,
+    workers: int | None = None,
+    only: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[Check]:
     """Every check (or those whose key is in `only`), in order; figures into `out`."""
     results = []
     try:
@@ -1157,14 +1468,19 @@ def write_outputs(checks: list[Check], folder: Path) -> None:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the `check-model` sub-command to the CLI's sub-parsers."""
-    p = subparsers.add_parser("check-model", help="run the validation: known results and stylised facts "
-                              "(exit 0 if all pass, 1 otherwise)")
-    p.add_argument("--out", type=Path, help="folder for the figures and checks.csv/json "
-                   "(default results/validation/<timestamp>-check-model)")
+    p = subparsers.add_parser(
+        "check-model", help="run the validation: known results and stylised facts (exit 0 if all pass, 1 otherwise)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="folder for the figures and checks.csv/json (default results/validation/<timestamp>-check-model)",
+    )
     p.add_argument("--quick", action="store_true", help="fewer replications (a smoke run; less conclusive)")
     p.add_argument("--workers", type=int, default=None, help="processes (default: up to 2)")
-    p.add_argument("--only", action="append", default=[], metavar="KEY",
-                   help="run only this check (1-7, 8a, 8b, dt), repeatable")
+    p.add_argument(
+        "--only", action="append", default=[], metavar="KEY", help="run only this check (1-7, 8a, 8b, dt), repeatable"
+    )
     return p
 
 
@@ -1177,8 +1493,7 @@ def cmd_check_model(args) -> int:
     import importlib.util
 
     if importlib.util.find_spec("EoN") is None and (not only or "8b" in only):
-        print("error: check-model compares with EoN (a test dependency): pip install -e \".[test]\"",
-              file=sys.stderr)
+        print('error: check-model compares with EoN (a test dependency): pip install -e ".[test]"', file=sys.stderr)
         return 2
     if only:
         unknown = [k for k in only if k not in keys]
@@ -1188,13 +1503,23 @@ def cmd_check_model(args) -> int:
     out = args.out or default_folder("check-model", "validation")
     t0 = time.perf_counter()
     with atomic_folder(out) as tmp:
-        checks = run_all(out=tmp / "figures", quick=args.quick, workers=getattr(args, "workers", None), only=only,
-                         progress=lambda s: print(s, flush=True))
+        checks = run_all(
+            out=tmp / "figures",
+            quick=args.quick,
+            workers=getattr(args, "workers", None),
+            only=only,
+            progress=lambda s: print(s, flush=True),
+        )
         for c in checks:  # figures as they will be once the folder is in place
             c.figures = [Path(out) / Path(p).relative_to(tmp) for p in c.figures]
         write_outputs(checks, tmp)
-        write_meta(tmp / "meta.json", quick=bool(args.quick), checks=len(checks),
-                   passed=sum(c.passed for c in checks), wall_seconds=round(time.perf_counter() - t0, 1))
+        write_meta(
+            tmp / "meta.json",
+            quick=bool(args.quick),
+            checks=len(checks),
+            passed=sum(c.passed for c in checks),
+            wall_seconds=round(time.perf_counter() - t0, 1),
+        )
     print()
     print(table(checks))
     passed = sum(c.passed for c in checks)
@@ -1223,9 +1548,35 @@ def update_odd_table(path: Path | str = ODD_PATH) -> bool:
     return new != text
 
 
-__all__ = ["Check", "CHECKS", "THETA_MAKI_THOMPSON", "add_parser", "cmd_check_model", "run_all", "table",
-           "check_maki_thompson", "check_sir_network", "check_dt_convergence", "fact_base_rate",
-           "fact_attention_decay", "fact_hub_amplifier", "fact_critical_window", "fact_streisand",
-           "fact_remedy_quality", "fact_damage_outlives", "sir_mapping", "mt_preconditions", "ks_bound",
-           "wasserstein", "ks_distance", "wilson", "theta_maki_thompson", "close_pool", "pmap", "run_task",
-           "update_odd_table", "ODD_TABLE_BEGIN", "ODD_TABLE_END"]
+__all__ = [
+    "Check",
+    "CHECKS",
+    "THETA_MAKI_THOMPSON",
+    "add_parser",
+    "cmd_check_model",
+    "run_all",
+    "table",
+    "check_maki_thompson",
+    "check_sir_network",
+    "check_dt_convergence",
+    "fact_base_rate",
+    "fact_attention_decay",
+    "fact_hub_amplifier",
+    "fact_critical_window",
+    "fact_streisand",
+    "fact_remedy_quality",
+    "fact_damage_outlives",
+    "sir_mapping",
+    "mt_preconditions",
+    "ks_bound",
+    "wasserstein",
+    "ks_distance",
+    "wilson",
+    "theta_maki_thompson",
+    "close_pool",
+    "pmap",
+    "run_task",
+    "update_odd_table",
+    "ODD_TABLE_BEGIN",
+    "ODD_TABLE_END",
+]

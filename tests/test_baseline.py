@@ -12,5 +12,6 @@ def test_baseline_reproduces(name):
     for table, df in outputs(name).items():
         found = differences(read_expected(name, table), reread(df))
         problems += [f"{name}.{table}: {p}" for p in found]
-    assert not problems, "behaviour moved (if intended: python -m tests.baseline, and say why in " \
-        "CHANGELOG.md):\n" + "\n".join(problems)
+    assert not problems, (
+        "behaviour moved (if intended: python -m tests.baseline, and say why in CHANGELOG.md):\n" + "\n".join(problems)
+    )

@@ -48,8 +48,13 @@ def test_run_writes_the_results_folder(scenario_file, tmp_path, capsys):
     out = tmp_path / "out"
     assert run_cli("run", scenario_file, "--out", out) == 0
     assert capsys.readouterr().out.strip().endswith(f"results: {out}")
-    assert sorted(p.name for p in out.iterdir()) == ["figures", "meta.json", "scenario.toml", "summary.csv",
-                                                     "timeseries.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "figures",
+        "meta.json",
+        "scenario.toml",
+        "summary.csv",
+        "timeseries.csv",
+    ]
     ts = pd.read_csv(out / "timeseries.csv", keep_default_na=False)
     assert list(ts.columns) == ["run", "strategy", "replication", "step", "hours", *SERIES, "brand_action"]
     assert len(ts) == 2 * (48 + 1) and set(ts.replication) == {0, 1}
@@ -84,8 +89,18 @@ def test_strategy_and_replications_options(scenario_file, tmp_path):
 def test_list_names_every_scenario_and_strategy(capsys):
     assert run_cli("list") == 0
     out = capsys.readouterr().out
-    for name in ("default", "porsche_991", "kia_deposit", "private_outlet", "lawyers_streisand", "press_latency",
-                 "quick_fix", "lawyers", "astroturf", "solicit_reviews"):
+    for name in (
+        "default",
+        "porsche_991",
+        "kia_deposit",
+        "private_outlet",
+        "lawyers_streisand",
+        "press_latency",
+        "quick_fix",
+        "lawyers",
+        "astroturf",
+        "solicit_reviews",
+    ):
         assert f"  {name} " in out
 
 
@@ -98,15 +113,18 @@ def test_validate_exit_codes(scenario_file, tmp_path, capsys):
     assert lines[-2].startswith("ok") and lines[-1].startswith(f"invalid {bad}: brand.strategy: unknown value")
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--set", "population.size=ten"], "population.size: expected integer"),
-    (["--set", "population.size=5"], "population.size: value 5 out of range"),
-    (["--set", "nosuch.key=1"], "nosuch: unknown key; allowed here: name,"),
-    (["--set", "brand.nosuch=1"], "brand.nosuch: unknown key"),
-    (["--set", "brand.delay_hours"], "expected KEY=VALUE"),
-    (["--strategy", "pray"], "brand.strategy: unknown value 'pray'"),
-    (["--set", "network.kind='file'", "--set", "network.path='missing.txt'"], "network.path: "),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--set", "population.size=ten"], "population.size: expected integer"),
+        (["--set", "population.size=5"], "population.size: value 5 out of range"),
+        (["--set", "nosuch.key=1"], "nosuch: unknown key; allowed here: name,"),
+        (["--set", "brand.nosuch=1"], "brand.nosuch: unknown key"),
+        (["--set", "brand.delay_hours"], "expected KEY=VALUE"),
+        (["--strategy", "pray"], "brand.strategy: unknown value 'pray'"),
+        (["--set", "network.kind='file'", "--set", "network.path='missing.txt'"], "network.path: "),
+    ],
+)
 def test_bad_input_one_line_no_folder(scenario_file, tmp_path, capsys, args, fragment):
     out = tmp_path / "never"
     assert run_cli("run", scenario_file, "--out", out, *args) == 2
@@ -140,8 +158,9 @@ def test_out_folder_that_exists_is_refused(scenario_file, tmp_path, capsys):
 
 def test_entry_point_runs_without_traceback(tmp_path):
     """The real `python run.py`, as a user types it."""
-    bad = subprocess.run([sys.executable, "run.py", "run", "no_such_scenario"], cwd=ROOT, capture_output=True,
-                         text=True)
+    bad = subprocess.run(
+        [sys.executable, "run.py", "run", "no_such_scenario"], cwd=ROOT, capture_output=True, text=True
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.strip().endswith("no_such_scenario.toml: file not found")
     ok = subprocess.run([sys.executable, "run.py", "validate", "default"], cwd=ROOT, capture_output=True, text=True)

@@ -21,14 +21,40 @@ from simulation import report
 from simulation.report import write_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-METRICS = ["final_reputation", "reputation_drop", "min_reputation", "max_drop", "reach", "peak_posts",
-           "time_to_peak_h", "total_posts", "crisis", "detection_h", "first_action_h", "amplified_h",
-           "crisis_duration_h", "ongoing_at_horizon", "churned", "advocates", "response_cost",
-           "revenue_lost", "actions_not_fired"]
+METRICS = [
+    "final_reputation",
+    "reputation_drop",
+    "min_reputation",
+    "max_drop",
+    "reach",
+    "peak_posts",
+    "time_to_peak_h",
+    "total_posts",
+    "crisis",
+    "detection_h",
+    "first_action_h",
+    "amplified_h",
+    "crisis_duration_h",
+    "ongoing_at_horizon",
+    "churned",
+    "advocates",
+    "response_cost",
+    "revenue_lost",
+    "actions_not_fired",
+]
 SERIES = ["reputation", "reputation_customers", "posts_negative_per_h", "angry", "churned", "search_stock"]
 ODD_LABEL = "apology <b>sorry</b> & co"
-CRITICAL = dict(strategy="quick_fix", metric="final_reputation", clock="detection", immediate_gain=0.14,
-                critical_delay_h=10.4, ci_low=7.2, ci_high=15.8, status="found", bootstrap_found_share=0.99)
+CRITICAL = dict(
+    strategy="quick_fix",
+    metric="final_reputation",
+    clock="detection",
+    immediate_gain=0.14,
+    critical_delay_h=10.4,
+    ci_low=7.2,
+    ci_high=15.8,
+    status="found",
+    bootstrap_found_share=0.99,
+)
 SCENARIO_TOML = """name = "synthetic"
 description = "A test scenario: a hub's complaint <loud> & fast."
 seed = 1
@@ -54,6 +80,7 @@ placement = "hub"
 
 
 # -- a synthetic experiment ------------------------------------------------------------------------
+
 
 def _damage(strategy: str, delay: float, visibility: float) -> float:
     """Share of the ignore damage that a strategy leaves: a quick fix the less the sooner."""
@@ -82,20 +109,33 @@ def _runs(conditions, reps, fail=None):
             acted = crisis and strategy != "ignore"
             final = 0.3 - 0.2 * d + 0.02 * u + 0.004 * e
             churned = max(0.0, round(80 * d + 5 * u + e))
-            m = dict(final_reputation=final, reputation_drop=0.3 - final, min_reputation=final - 0.05,
-                     max_drop=0.35 - final, reach=min(1.0, 0.3 + 0.4 * d + 0.03 * u),
-                     peak_posts=15 + 30 * d + 3 * u, time_to_peak_h=8 + abs(u), total_posts=200 * d + 20 * u,
-                     crisis=float(crisis), detection_h=detection,
-                     first_action_h=detection + delay if acted else np.nan, amplified_h=12 + u,
-                     crisis_duration_h=30 * d if crisis else np.nan, ongoing_at_horizon=0.0,
-                     churned=churned, advocates=5.0 if acted else 0.0,
-                     response_cost=2000.0 if acted else 0.0, revenue_lost=500.0 * churned,
-                     actions_not_fired=float(strategy != "ignore" and not crisis))
+            m = dict(
+                final_reputation=final,
+                reputation_drop=0.3 - final,
+                min_reputation=final - 0.05,
+                max_drop=0.35 - final,
+                reach=min(1.0, 0.3 + 0.4 * d + 0.03 * u),
+                peak_posts=15 + 30 * d + 3 * u,
+                time_to_peak_h=8 + abs(u),
+                total_posts=200 * d + 20 * u,
+                crisis=float(crisis),
+                detection_h=detection,
+                first_action_h=detection + delay if acted else np.nan,
+                amplified_h=12 + u,
+                crisis_duration_h=30 * d if crisis else np.nan,
+                ongoing_at_horizon=0.0,
+                churned=churned,
+                advocates=5.0 if acted else 0.0,
+                response_cost=2000.0 if acted else 0.0,
+                revenue_lost=500.0 * churned,
+                actions_not_fired=float(strategy != "ignore" and not crisis),
+            )
             error = ""
             if fail == (c["condition"], r):
                 m, error = {k: np.nan for k in m}, "RuntimeError: synthetic failure"
-            rows.append(dict(condition=c["condition"], label=c["label"], **ch, replication=r,
-                             seed=f"1/{r}", **m, error=error))
+            rows.append(
+                dict(condition=c["condition"], label=c["label"], **ch, replication=r, seed=f"1/{r}", **m, error=error)
+            )
     return pd.DataFrame(rows)
 
 
@@ -115,8 +155,11 @@ def _aggregate(summary, conditions, keys, baseline):
     for c in conditions:
         ch = c["changes"]
         runs = summary[summary["condition"] == c["condition"]].set_index("replication")
-        base = next(b for b in conditions if b["changes"]["brand.strategy"] == baseline
-                    and all(b["changes"][k] == ch[k] for k in others))
+        base = next(
+            b
+            for b in conditions
+            if b["changes"]["brand.strategy"] == baseline and all(b["changes"][k] == ch[k] for k in others)
+        )
         base_runs = summary[summary["condition"] == base["condition"]].set_index("replication")
         for metric in METRICS:
             for scope in ("all", "crisis"):
@@ -130,12 +173,25 @@ def _aggregate(summary, conditions, keys, baseline):
                     both = keep & (base_runs["crisis"] == 1 if scope == "crisis" else True)
                     d = (runs.loc[both, metric] - base_runs.loc[both, metric]).dropna().to_numpy()
                     diff = _interval(d)
-                rows.append(dict(condition=c["condition"], label=c["label"], **ch, metric=metric,
-                                 scope=scope, n=len(x), mean=mean,
-                                 median=float(np.median(x)) if len(x) else np.nan,
-                                 q05=np.quantile(x, 0.05) if len(x) else np.nan,
-                                 q95=np.quantile(x, 0.95) if len(x) else np.nan, ci_low=lo, ci_high=hi,
-                                 diff_mean=diff[0], diff_low=diff[1], diff_high=diff[2]))
+                rows.append(
+                    dict(
+                        condition=c["condition"],
+                        label=c["label"],
+                        **ch,
+                        metric=metric,
+                        scope=scope,
+                        n=len(x),
+                        mean=mean,
+                        median=float(np.median(x)) if len(x) else np.nan,
+                        q05=np.quantile(x, 0.05) if len(x) else np.nan,
+                        q95=np.quantile(x, 0.95) if len(x) else np.nan,
+                        ci_low=lo,
+                        ci_high=hi,
+                        diff_mean=diff[0],
+                        diff_low=diff[1],
+                        diff_high=diff[2],
+                    )
+                )
     return pd.DataFrame(rows)
 
 
@@ -154,19 +210,50 @@ def _quantiles(conditions, summary, days):
         drop[after] = 0.2 * d + (at_a - 0.2 * d) * np.exp(-(t[after] - a) / 24)
         posts = 40 * (t / 8) * np.exp(1 - t / 8) * (d / (0.3 / 0.3 if d else 1)) ** 0.3
         posts[after] *= np.exp(-(t[after] - a) / 3)
-        series = {"reputation": (0.3 - drop, 0.01), "reputation_customers": (0.25 - drop, 0.012),
-                  "posts_negative_per_h": (posts, 0.25 * posts), "angry": (5 * posts, 1.2 * posts),
-                  "churned": (80 * d * (1 - np.exp(-t / 48)), 3 + 0 * t),
-                  "search_stock": (np.cumsum(posts), 0.2 * np.cumsum(posts))}
+        series = {
+            "reputation": (0.3 - drop, 0.01),
+            "reputation_customers": (0.25 - drop, 0.012),
+            "posts_negative_per_h": (posts, 0.25 * posts),
+            "angry": (5 * posts, 1.2 * posts),
+            "churned": (80 * d * (1 - np.exp(-t / 48)), 3 + 0 * t),
+            "search_stock": (np.cumsum(posts), 0.2 * np.cumsum(posts)),
+        }
         for name, (m, s) in series.items():
-            rows.append(pd.DataFrame(dict(condition=c["condition"], label=c["label"], **ch,
-                                          step=np.arange(len(hours)), hours=hours, series=name, mean=m,
-                                          q05=m - 2 * s, q25=m - s, q50=m, q75=m + s, q95=m + 2 * s)))
+            rows.append(
+                pd.DataFrame(
+                    dict(
+                        condition=c["condition"],
+                        label=c["label"],
+                        **ch,
+                        step=np.arange(len(hours)),
+                        hours=hours,
+                        series=name,
+                        mean=m,
+                        q05=m - 2 * s,
+                        q25=m - s,
+                        q50=m,
+                        q75=m + s,
+                        q95=m + 2 * s,
+                    )
+                )
+            )
     return pd.concat(rows, ignore_index=True)
 
 
-def build(folder, *, kind, strategies, vary=None, clock="detection", reps=12, labels=None,
-          critical=None, fail=None, days=7, patch=None):
+def build(
+    folder,
+    *,
+    kind,
+    strategies,
+    vary=None,
+    clock="detection",
+    reps=12,
+    labels=None,
+    critical=None,
+    fail=None,
+    days=7,
+    patch=None,
+):
     """Write a synthetic experiment folder; return it."""
     vary = vary or {}
     keys = ["brand.strategy", *vary]
@@ -178,15 +265,29 @@ def build(folder, *, kind, strategies, vary=None, clock="detection", reps=12, la
         if changes not in combos:
             combos.append(changes)
     for i, changes in enumerate(combos):
-        label = ", ".join([changes["brand.strategy"]] + [f"{k}={v}" for k, v in changes.items()
-                                                         if k != "brand.strategy" and v is not None])
+        label = ", ".join(
+            [changes["brand.strategy"]]
+            + [f"{k}={v}" for k, v in changes.items() if k != "brand.strategy" and v is not None]
+        )
         conditions.append(dict(condition=i, label=(labels or {}).get(i, label), changes=changes))
-    meta = dict(kind=kind, scenario="synthetic", seed=1, replications=reps, baseline="ignore",
-                strategies=strategies, vary=vary, clock=clock, keys=keys, conditions=conditions,
-                command=f"python run.py {kind} synthetic --strategies {','.join(strategies)} "
-                        + " ".join(f"--vary {k}={','.join(map(str, v))}" for k, v in vary.items())
-                        + f" --replications {reps} --seed 1",
-                dt_hours=1.0, days=days, currency="EUR")
+    meta = dict(
+        kind=kind,
+        scenario="synthetic",
+        seed=1,
+        replications=reps,
+        baseline="ignore",
+        strategies=strategies,
+        vary=vary,
+        clock=clock,
+        keys=keys,
+        conditions=conditions,
+        command=f"python run.py {kind} synthetic --strategies {','.join(strategies)} "
+        + " ".join(f"--vary {k}={','.join(map(str, v))}" for k, v in vary.items())
+        + f" --replications {reps} --seed 1",
+        dt_hours=1.0,
+        days=days,
+        currency="EUR",
+    )
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "experiment.json").write_text(json.dumps(meta, indent=2))
     (folder / "scenario.toml").write_text(SCENARIO_TOML.replace("{days}", str(float(days))))
@@ -205,31 +306,43 @@ def build(folder, *, kind, strategies, vary=None, clock="detection", reps=12, la
 
 
 # the quick fix's revenue lost in the comparison, written over the computed one: a literal to find
-REVENUE = dict(mean=12345.6, ci_low=11000.4, ci_high=13690.2, diff_mean=-27654.3, diff_low=-29876.5,
-               diff_high=-25432.1)
+REVENUE = dict(mean=12345.6, ci_low=11000.4, ci_high=13690.2, diff_mean=-27654.3, diff_low=-29876.5, diff_high=-25432.1)
 
 
 @pytest.fixture(scope="module")
 def compare(tmp_path_factory):
-    folder = build(tmp_path_factory.mktemp("exp") / "compare", kind="compare",
-                   strategies=["ignore", "quick_fix", "apology"], labels={2: ODD_LABEL},
-                   fail=(2, 3), patch={(1, "revenue_lost"): REVENUE})
+    folder = build(
+        tmp_path_factory.mktemp("exp") / "compare",
+        kind="compare",
+        strategies=["ignore", "quick_fix", "apology"],
+        labels={2: ODD_LABEL},
+        fail=(2, 3),
+        patch={(1, "revenue_lost"): REVENUE},
+    )
     return folder, ep.all_figures(folder)
 
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
-    folder = build(tmp_path_factory.mktemp("exp") / "sweep", kind="sweep",
-                   strategies=["ignore", "quick_fix"], vary={"brand.delay_hours": [0, 6, 24, 96]},
-                   critical=[CRITICAL])
+    folder = build(
+        tmp_path_factory.mktemp("exp") / "sweep",
+        kind="sweep",
+        strategies=["ignore", "quick_fix"],
+        vary={"brand.delay_hours": [0, 6, 24, 96]},
+        critical=[CRITICAL],
+    )
     return folder, ep.all_figures(folder)
 
 
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory):
-    folder = build(tmp_path_factory.mktemp("exp") / "grid", kind="sweep", clock="complaint",
-                   strategies=["ignore", "quick_fix", "apology"],
-                   vary={"brand.delay_hours": [0, 6, 24], "spread.visibility": [0.2, 0.3]})
+    folder = build(
+        tmp_path_factory.mktemp("exp") / "grid",
+        kind="sweep",
+        clock="complaint",
+        strategies=["ignore", "quick_fix", "apology"],
+        vary={"brand.delay_hours": [0, 6, 24], "spread.visibility": [0.2, 0.3]},
+    )
     return folder, ep.all_figures(folder)
 
 
@@ -255,17 +368,30 @@ OVER_TIME = ["over_time_reputation", "over_time_posts", "over_time_churn"]
 
 # -- numbers ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value, kwargs, text", [
-    (12345.6, {}, "12,300"), (0.2468, {}, "0.247"), (-0.0012345, {}, "-0.00123"), (0.5, {}, "0.500"),
-    (84, {}, "84.0"), (9.996, {}, "10.0"), (1234567, {}, "1,230,000"), (0.0, {}, "0"),
-    (float("nan"), {}, "n/a"), (0.136, {"sign": True}, "+0.136"), (13.0, {"trailing": False}, "13"),
-    (10.4, {"trailing": False}, "10.4"),
-])
+
+@pytest.mark.parametrize(
+    "value, kwargs, text",
+    [
+        (12345.6, {}, "12,300"),
+        (0.2468, {}, "0.247"),
+        (-0.0012345, {}, "-0.00123"),
+        (0.5, {}, "0.500"),
+        (84, {}, "84.0"),
+        (9.996, {}, "10.0"),
+        (1234567, {}, "1,230,000"),
+        (0.0, {}, "0"),
+        (float("nan"), {}, "n/a"),
+        (0.136, {"sign": True}, "+0.136"),
+        (13.0, {"trailing": False}, "13"),
+        (10.4, {"trailing": False}, "10.4"),
+    ],
+)
 def test_fmt(value, kwargs, text):
     assert ep.fmt(value, **kwargs) == text
 
 
 # -- figures ---------------------------------------------------------------------------------------
+
 
 def test_compare_figures(compare):
     folder, paths = compare
@@ -287,8 +413,11 @@ def test_over_time_labels_legend_and_first_actions(compare):
     exp = ep.load_experiment(folder)
     figs = ep.over_time_figures(exp)
     assert list(figs) == OVER_TIME
-    units = {"over_time_reputation": "(mean opinion, -1 to 1)", "over_time_posts": "per hour",
-             "over_time_churn": "(count)"}
+    units = {
+        "over_time_reputation": "(mean opinion, -1 to 1)",
+        "over_time_posts": "per hour",
+        "over_time_churn": "(count)",
+    }
     summary = pd.read_csv(folder / "summary.csv")
     medians = summary.dropna(subset=["first_action_h"]).groupby("condition")["first_action_h"].median()
     for stem, fig in figs.items():
@@ -305,8 +434,9 @@ def test_over_time_labels_legend_and_first_actions(compare):
         legend = [t.get_text() for t in ax.get_legend().get_texts()]
         assert {"ignore", "quick_fix", ODD_LABEL} <= set(legend)
         # each condition with an action: a dashed line at its median first action
-        dashed = sorted(ln.get_xdata()[0] for ln in ax.lines
-                        if ln.get_linestyle() == "--" and len(set(ln.get_xdata())) == 1)
+        dashed = sorted(
+            ln.get_xdata()[0] for ln in ax.lines if ln.get_linestyle() == "--" and len(set(ln.get_xdata())) == 1
+        )
         assert dashed == pytest.approx(sorted(medians / scale))
 
 
@@ -340,8 +470,9 @@ def test_timing_labels_and_critical_window(sweep):
     assert not [t for ax in fig.axes[1:3] for t in ax.texts if t.get_gid() == "critical_window"]
     # the strategy's line passes through its means
     agg = pd.read_csv(folder / "aggregate.csv")
-    means = agg[(agg["metric"] == "final_reputation") & (agg["scope"] == "all")
-                & (agg["brand.strategy"] == "quick_fix")].sort_values("brand.delay_hours")["mean"]
+    means = agg[
+        (agg["metric"] == "final_reputation") & (agg["scope"] == "all") & (agg["brand.strategy"] == "quick_fix")
+    ].sort_values("brand.delay_hours")["mean"]
     line = next(ln for ln in fig.axes[0].lines if ln.get_label().startswith("quick_fix"))
     assert np.allclose(line.get_ydata(), means)
 
@@ -361,8 +492,7 @@ def test_heatmap_cells_carry_the_means(grid):
     assert fig.get_supxlabel() == "response delay after the first complaint (hours)"
     assert ax.get_ylabel() == "spread.visibility (no unit)"
     agg = pd.read_csv(folder / "aggregate.csv")
-    rows = agg[(agg["metric"] == "final_reputation") & (agg["scope"] == "all")
-               & (agg["brand.strategy"] == "quick_fix")]
+    rows = agg[(agg["metric"] == "final_reputation") & (agg["scope"] == "all") & (agg["brand.strategy"] == "quick_fix")]
     image = ax.images[0].get_array()
     cells = {t.get_gid(): t.get_text() for t in ax.texts}
     for _, row in rows.iterrows():
@@ -375,6 +505,7 @@ def test_heatmap_cells_carry_the_means(grid):
 
 
 # -- reports ---------------------------------------------------------------------------------------
+
 
 def test_report_markdown(compare):
     folder, _ = compare
@@ -420,9 +551,11 @@ def test_report_critical_window_sentence(sweep):
     folder, _ = sweep
     md_path, html_path = write_report(folder)
     md = md_path.read_text()
-    assert "critical window for the final reputation is about 10.4 h after detection " \
-           "(95% CI 7.2 to 15.8 h); an immediate response changes the final reputation by +0.140 " \
-           "relative to ignoring" in md
+    assert (
+        "critical window for the final reputation is about 10.4 h after detection "
+        "(95% CI 7.2 to 15.8 h); an immediate response changes the final reputation by +0.140 "
+        "relative to ignoring" in md
+    )
     assert html_path.read_text().count("data:image/png;base64,") == 4
 
 

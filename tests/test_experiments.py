@@ -12,8 +12,17 @@ import pandas as pd
 import pytest
 
 from simulation import load_scenario
-from simulation.experiments import (Plan, RunStore, aggregate, collect_summary, compare_plan, critical_delay,
-                                    parse_vary, run_experiment, run_task, sweep_plan)
+from simulation.experiments import (
+    Plan,
+    RunStore,
+    aggregate,
+    compare_plan,
+    critical_delay,
+    parse_vary,
+    run_experiment,
+    run_task,
+    sweep_plan,
+)
 from simulation.scenario import ScenarioError, to_dict
 from tests.conftest import ROOT, small
 
@@ -29,8 +38,9 @@ def sweep(reps=4):
 
 
 def test_conditions_are_full_factorial_with_baseline_added():
-    plan = sweep_plan(tiny(), ["quick_fix", "delay"], {"brand.delay_hours": [1, 2], "spread.visibility": [0.2, 0.4]},
-                      2, seed=1)
+    plan = sweep_plan(
+        tiny(), ["quick_fix", "delay"], {"brand.delay_hours": [1, 2], "spread.visibility": [0.2, 0.4]}, 2, seed=1
+    )
     assert plan.strategies == ["ignore", "quick_fix", "delay"]
     # Ignoring does not depend on the brand's timing: run once per other value.
     assert len(plan.conditions) == 2 + 2 * 2 * 2
@@ -62,13 +72,36 @@ def test_paired_seeds_and_identical_until_the_first_action(tmp_path):
 
 def test_aggregate_matches_a_hand_computation():
     plan = compare_plan(tiny(), ["quick_fix"], 3, seed=1)
-    summary = pd.DataFrame({
-        "condition": [0, 0, 0, 1, 1, 1], "replication": [0, 1, 2, 0, 1, 2],
-        **{m: [0.0] * 6 for m in ("reputation_drop", "min_reputation", "max_drop", "reach", "peak_posts",
-                                  "time_to_peak_h", "total_posts", "detection_h", "first_action_h", "amplified_h",
-                                  "crisis_duration_h", "ongoing_at_horizon", "churned", "advocates",
-                                  "response_cost", "revenue_lost", "actions_not_fired")},
-        "final_reputation": [0.1, 0.2, 0.6, 0.3, 0.5, 0.7], "crisis": [1, 1, 0, 1, 1, 0]})
+    summary = pd.DataFrame(
+        {
+            "condition": [0, 0, 0, 1, 1, 1],
+            "replication": [0, 1, 2, 0, 1, 2],
+            **{
+                m: [0.0] * 6
+                for m in (
+                    "reputation_drop",
+                    "min_reputation",
+                    "max_drop",
+                    "reach",
+                    "peak_posts",
+                    "time_to_peak_h",
+                    "total_posts",
+                    "detection_h",
+                    "first_action_h",
+                    "amplified_h",
+                    "crisis_duration_h",
+                    "ongoing_at_horizon",
+                    "churned",
+                    "advocates",
+                    "response_cost",
+                    "revenue_lost",
+                    "actions_not_fired",
+                )
+            },
+            "final_reputation": [0.1, 0.2, 0.6, 0.3, 0.5, 0.7],
+            "crisis": [1, 1, 0, 1, 1, 0],
+        }
+    )
     agg = aggregate(summary, plan).set_index(["condition", "metric", "scope"])
     row = agg.loc[(1, "final_reputation", "all")]
     assert row["mean"] == pytest.approx(0.5) and row["median"] == pytest.approx(0.5)
@@ -79,7 +112,11 @@ def test_aggregate_matches_a_hand_computation():
     assert row.diff_mean == pytest.approx(0.2)
     assert (row.diff_low, row.diff_high) == pytest.approx((0.2 - dhalf, 0.2 + dhalf))
     crisis_only = agg.loc[(1, "final_reputation", "crisis")]
-    assert crisis_only.n == 2 and crisis_only["mean"] == pytest.approx(0.4) and crisis_only.diff_mean == pytest.approx(0.25)
+    assert (
+        crisis_only.n == 2
+        and crisis_only["mean"] == pytest.approx(0.4)
+        and crisis_only.diff_mean == pytest.approx(0.25)
+    )
     crisis = agg.loc[(1, "crisis", "all")]
     assert crisis["mean"] == pytest.approx(2 / 3)
     # Wilson interval for 2 of 3 (z = 1.96): centre (p + z^2/2n) / (1 + z^2/n).
@@ -102,10 +139,12 @@ def test_identical_outputs_for_one_two_workers_and_dask(tmp_path):
 def test_killed_sweep_resumes_to_the_same_files(tmp_path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     run_experiment(sweep(6), whole, workers=1, progress=False, figures=False)
-    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
-            "from tests.test_experiments import sweep\n"
-            "from simulation.experiments import run_experiment\n"
-            f"run_experiment(sweep(6), {str(killed)!r}, workers=1, progress=False, figures=False)\n")
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        "from tests.test_experiments import sweep\n"
+        "from simulation.experiments import run_experiment\n"
+        f"run_experiment(sweep(6), {str(killed)!r}, workers=1, progress=False, figures=False)\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
     store = RunStore(killed)
     deadline = time.time() + 120
@@ -126,7 +165,7 @@ def test_killed_sweep_resumes_to_the_same_files(tmp_path):
 def test_a_failing_run_is_recorded_and_others_go_on(tmp_path):
     bad = to_dict(tiny())
     bad["complaint"]["placement"] = "node"
-    bad["complaint"]["node"] = 10 ** 6  # only the model can tell: the network is built at run time
+    bad["complaint"]["node"] = 10**6  # only the model can tell: the network is built at run time
     result = run_task(bad, 0, 0, 1)
     assert result["error"].startswith("ScenarioError") and math.isnan(result["metrics"]["reach"])
     plan = compare_plan(tiny(), ["quick_fix"], 2, seed=1)

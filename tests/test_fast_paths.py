@@ -81,8 +81,8 @@ def test_group_count_branches_agree_with_counter(branch_spy, name, ids, n):
 def test_group_count_threshold_boundary(branch_spy):
     n = 800  # n // 8 = 100
     rng = np.random.default_rng(1)
-    at = rng.integers(0, n, 100)       # len == n // 8: sort
-    above = rng.integers(0, n, 101)    # len == n // 8 + 1: bincount
+    at = rng.integers(0, n, 100)  # len == n // 8: sort
+    above = rng.integers(0, n, 101)  # len == n // 8 + 1: bincount
     (u, c), b = branch_spy(at, n)
     assert b == "sort"
     np.testing.assert_array_equal(u, counter_reference(at)[0])
@@ -175,8 +175,12 @@ def test_counter_draws_depend_only_on_key_step_slot_id():
     other.uniform(step + 1, ids, slot)
     np.testing.assert_array_equal(other.uniform(step, subset, slot), everyone[subset])
     # changing any coordinate changes the draws
-    for changed in (CounterStream(key + 1).uniform(step, subset, slot), cs.uniform(step + 1, subset, slot),
-                    cs.uniform(step, subset, slot + 1), cs.uniform(step, subset + 1, slot)):
+    for changed in (
+        CounterStream(key + 1).uniform(step, subset, slot),
+        cs.uniform(step + 1, subset, slot),
+        cs.uniform(step, subset, slot + 1),
+        cs.uniform(step, subset + 1, slot),
+    ):
         assert np.mean(changed == everyone[subset]) < 0.001
 
 
@@ -235,7 +239,8 @@ def test_sir_reduction_matches_floor_in_distribution(ba_2000, p, r):
     f = floor_sizes(ba_2000, p, r)
     tol = tolerance(m, f)
     assert abs(m.mean() - f.mean()) < tol, (
-        f"model mean final size {m.mean():.4f} vs floor {f.mean():.4f}: |diff| >= {tol:.4f} (4 s.e.)")
+        f"model mean final size {m.mean():.4f} vs floor {f.mean():.4f}: |diff| >= {tol:.4f} (4 s.e.)"
+    )
     # spread of outcomes alike too (variance ratio within an F-test's wide band)
     ratio = m.var(ddof=1) / f.var(ddof=1)
     lo, hi = stats.f.ppf([0.0005, 0.9995], SEEDS - 1, SEEDS - 1)

@@ -8,7 +8,7 @@ import pytest
 
 from simulation import BuzzModel, load_scenario, run
 from simulation.metrics import METRICS, SERIES_COLUMNS
-from simulation.population import ANGRY, STANCES
+from simulation.population import STANCES
 from tests.conftest import small
 
 REPS = 16  # replications for the directional checks
@@ -29,8 +29,15 @@ def clearly_positive(diff: np.ndarray) -> bool:
 
 
 def test_invariants_every_step():
-    sc = load_scenario(small(**{"brand.strategy": "delay", "brand.delay_hours": 20.0,
-                                "amplifiers": [{"threshold": 5.0, "audience_share": 0.3}]}))
+    sc = load_scenario(
+        small(
+            **{
+                "brand.strategy": "delay",
+                "brand.delay_hours": 20.0,
+                "amplifiers": [{"threshold": 5.0, "audience_share": 0.3}],
+            }
+        )
+    )
     model = BuzzModel(sc, rng=3)
     pop = model.population
     for _ in range(model.n_steps):
@@ -78,8 +85,7 @@ def crisis_seed(sc, seeds=range(20)) -> int:
 def test_strategies_identical_before_first_action_and_differ_after():
     seed = crisis_seed(load_scenario(small()))
     ignore = BuzzModel(load_scenario(small(**{"brand.strategy": "ignore"})), rng=seed).run()
-    fix = BuzzModel(load_scenario(small(**{"brand.strategy": "quick_fix", "brand.delay_hours": 3.0})),
-                    rng=seed).run()
+    fix = BuzzModel(load_scenario(small(**{"brand.strategy": "quick_fix", "brand.delay_hours": 3.0})), rng=seed).run()
     first = fix.brand.fired[0][0]
     assert first == pytest.approx(fix.brand.detected_h + 3.0)
     a, b = ignore.timeseries().drop(columns="brand_action"), fix.timeseries().drop(columns="brand_action")
@@ -89,8 +95,15 @@ def test_strategies_identical_before_first_action_and_differ_after():
 
 
 def test_action_fires_at_exact_fractional_time():
-    sc = load_scenario(small(**{"simulation.dt_hours": 1.0, "brand.strategy": "custom",
-                                "brand.schedule": [{"action": "apology", "at_hours": 2.5, "anchor": "start"}]}))
+    sc = load_scenario(
+        small(
+            **{
+                "simulation.dt_hours": 1.0,
+                "brand.strategy": "custom",
+                "brand.schedule": [{"action": "apology", "at_hours": 2.5, "anchor": "start"}],
+            }
+        )
+    )
     model = BuzzModel(sc, rng=1).run()
     assert model.brand.fired == [(2.5, "apology")]
     assert model.timeseries().brand_action[3] == "apology"
@@ -109,15 +122,20 @@ def test_remedy_raises_reputation_versus_ignore():
 
 def test_legal_raises_attention_versus_ignore():
     # Below saturation, so that attention has room to grow.
-    d = paired({"brand.strategy": "lawyers", "brand.delay_hours": 2.0}, {"brand.strategy": "ignore"},
-               "total_posts", **{"spread.anger_dose": 0.06})
+    d = paired(
+        {"brand.strategy": "lawyers", "brand.delay_hours": 2.0},
+        {"brand.strategy": "ignore"},
+        "total_posts",
+        **{"spread.anger_dose": 0.06},
+    )
     assert clearly_positive(d)
 
 
 def test_attack_raises_anger_versus_ignore():
     def angry_hours(strategy):
-        s = run(load_scenario(small(**{"brand.strategy": strategy, "spread.anger_dose": 0.06})),
-                seed=11, replications=REPS).timeseries
+        s = run(
+            load_scenario(small(**{"brand.strategy": strategy, "spread.anger_dose": 0.06})), seed=11, replications=REPS
+        ).timeseries
         return s.groupby("replication").angry.sum().to_numpy()
 
     assert clearly_positive(angry_hours("deny") - angry_hours("ignore"))
@@ -125,8 +143,10 @@ def test_attack_raises_anger_versus_ignore():
 
 def test_holding_reply_calms_less_than_remedy():
     def at(action):
-        return {"brand.strategy": "custom",
-                "brand.schedule": [{"action": action, "at_hours": 1.0, "anchor": "detection"}]}
+        return {
+            "brand.strategy": "custom",
+            "brand.schedule": [{"action": action, "at_hours": 1.0, "anchor": "detection"}],
+        }
 
     d = paired(at("remedy"), at("holding_reply"), "final_reputation")
     assert clearly_positive(d)
@@ -135,8 +155,13 @@ def test_holding_reply_calms_less_than_remedy():
 
 
 def test_hub_complainant_reaches_more_than_random():
-    d = paired({"complaint.placement": "hub"}, {"complaint.placement": "random"}, "reach", reps=24,
-               **{"spread.anger_dose": 0.06})
+    d = paired(
+        {"complaint.placement": "hub"},
+        {"complaint.placement": "random"},
+        "reach",
+        reps=24,
+        **{"spread.anger_dose": 0.06},
+    )
     assert clearly_positive(d)
 
 
@@ -155,8 +180,9 @@ def test_halving_dt_changes_mean_outcome_little():
 
 
 def test_background_complaints_arrive_at_their_rate():
-    sc = load_scenario(small(**{"complaint.complainants": 0, "complaint.background_rate_per_h": 0.5,
-                                "simulation.days": 4}))
+    sc = load_scenario(
+        small(**{"complaint.complainants": 0, "complaint.background_rate_per_h": 0.5, "simulation.days": 4})
+    )
     model = BuzzModel(sc, rng=2).run()
     n = int(model.population.complainant.sum())
     expected = 0.5 * 96
@@ -165,9 +191,17 @@ def test_background_complaints_arrive_at_their_rate():
 
 
 def test_search_memory_informs_later_and_fades():
-    sc = load_scenario(small(**{"search.search_rate_per_h": 0.01, "search.findability": 50.0,
-                                "search.half_life_h": 48.0, "brand.strategy": "quick_fix",
-                                "simulation.days": 10}))
+    sc = load_scenario(
+        small(
+            **{
+                "search.search_rate_per_h": 0.01,
+                "search.findability": 50.0,
+                "search.half_life_h": 48.0,
+                "brand.strategy": "quick_fix",
+                "simulation.days": 10,
+            }
+        )
+    )
     ts = BuzzModel(sc, rng=crisis_seed(sc)).run().timeseries()
     stock = ts.search_stock.to_numpy()
     quiet = np.flatnonzero((ts.posts_negative.to_numpy()[1:] == 0)) + 1
@@ -180,8 +214,9 @@ def test_search_memory_informs_later_and_fades():
 
 
 def test_well_mixed_runs_without_graph():
-    sc = load_scenario(small(**{"network.kind": "well_mixed", "network.mean_degree": 5.0,
-                                "complaint.placement": "random"}))
+    sc = load_scenario(
+        small(**{"network.kind": "well_mixed", "network.mean_degree": 5.0, "complaint.placement": "random"})
+    )
     model = BuzzModel(sc, rng=1).run()
     assert model.network.indptr is None
     assert model.metrics()["reach"] > 0

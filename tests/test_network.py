@@ -297,8 +297,7 @@ def test_self_loops_duplicates_and_isolated_are_reported(tmp_path):
 
 def test_neighbourhood_is_breadth_first_and_capped():
     # path 0-1-2-3-4-5 plus 1-6
-    net = from_edges(7, np.array([0, 1, 2, 3, 4, 1]), np.array([1, 2, 3, 4, 5, 6]),
-                     directed=False, kind="test")
+    net = from_edges(7, np.array([0, 1, 2, 3, 4, 1]), np.array([1, 2, 3, 4, 5, 6]), directed=False, kind="test")
     assert net.neighbourhood(2, hops=1, max_nodes=100).tolist() == [2, 1, 3]
     hood = net.neighbourhood(2, hops=2, max_nodes=100).tolist()
     assert hood[:3] == [2, 1, 3] and set(hood[3:]) == {0, 6, 4}

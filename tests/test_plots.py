@@ -12,8 +12,7 @@ import pytest
 from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.figure import Figure
 
-from simulation import BuzzModel, load_scenario, run
-from simulation import plots
+from simulation import BuzzModel, load_scenario, plots, run
 from simulation.network import build_network
 from tests.conftest import small
 
@@ -53,15 +52,20 @@ def snapshots(model):
     m, stances = model
     series = m.timeseries()
     peak = int(series["posts_negative"].idxmax())
-    return dict(network=m.network, centre_nodes=np.flatnonzero(m.population.complainant),
-                stance_at_peak=stances[peak], stance_at_end=stances[-1],
-                peak_hours=float(series["hours"][peak]), end_hours=float(series["hours"].iloc[-1]))
+    return dict(
+        network=m.network,
+        centre_nodes=np.flatnonzero(m.population.complainant),
+        stance_at_peak=stances[peak],
+        stance_at_end=stances[-1],
+        peak_hours=float(series["hours"][peak]),
+        end_hours=float(series["hours"].iloc[-1]),
+    )
 
 
 def _texts(fig):
-    return [t.get_text() for ax in fig.axes for t in ax.texts] + \
-        [t.get_text() for leg in fig.legends + [ax.get_legend() for ax in fig.axes] if leg
-         for t in leg.get_texts()]
+    return [t.get_text() for ax in fig.axes for t in ax.texts] + [
+        t.get_text() for leg in fig.legends + [ax.get_legend() for ax in fig.axes] if leg for t in leg.get_texts()
+    ]
 
 
 def _action_time(one, name):
@@ -70,8 +74,7 @@ def _action_time(one, name):
 
 
 def test_run_figures_writes_png_and_pdf(tmp_path, ts, scenario, snapshots):
-    paths = plots.run_figures(ts, scenario.simulation.dt_hours, tmp_path, title="test",
-                              seed=0, **snapshots)
+    paths = plots.run_figures(ts, scenario.simulation.dt_hours, tmp_path, title="test", seed=0, **snapshots)
     names = ["stances", "posts", "reputation", "neighbourhood"]
     assert sorted(paths) == sorted(tmp_path / f"{n}.{ext}" for n in names for ext in ("png", "pdf"))
     for name in names:
@@ -82,8 +85,7 @@ def test_run_figures_writes_png_and_pdf(tmp_path, ts, scenario, snapshots):
 
 def test_run_figures_without_network_writes_three(tmp_path, one):
     paths = plots.run_figures(one, 1.0, tmp_path)
-    assert {p.name for p in paths} == {f"{n}.{e}" for n in ("stances", "posts", "reputation")
-                                       for e in ("png", "pdf")}
+    assert {p.name for p in paths} == {f"{n}.{e}" for n in ("stances", "posts", "reputation") for e in ("png", "pdf")}
     assert all(p.exists() for p in paths)
 
 
@@ -112,9 +114,10 @@ def test_network_without_its_data_is_an_error(tmp_path, one, snapshots):
         plots.run_figures(one, 1.0, tmp_path, network=snapshots["network"], centre_nodes=[0])
 
 
-@pytest.mark.parametrize("draw, ylabel", [(plots.stances, "consumers"),
-                                          (plots.posts, "posts per hour"),
-                                          (plots.reputation, "mean opinion (-1 to 1)")])
+@pytest.mark.parametrize(
+    "draw, ylabel",
+    [(plots.stances, "consumers"), (plots.posts, "posts per hour"), (plots.reputation, "mean opinion (-1 to 1)")],
+)
 def test_axes_have_units_title_and_legend(ts, draw, ylabel):
     fig = draw(ts, 1.0, None, title="a scenario")
     assert isinstance(fig, Figure)
@@ -141,8 +144,7 @@ def test_posts_are_per_hour(one):
 
 
 def _dashed_at(ax, x):
-    return [ln for ln in ax.lines if ln.get_linestyle() == "--"
-            and np.allclose(ln.get_xdata(), x)]
+    return [ln for ln in ax.lines if ln.get_linestyle() == "--" and np.allclose(ln.get_xdata(), x)]
 
 
 @pytest.mark.parametrize("draw", SERIES)
@@ -172,7 +174,7 @@ def test_names_do_not_overlap_each_other_or_the_legend(ts):
     assert boxes
     for i, b in enumerate(boxes):
         assert not b.overlaps(legend)
-        assert not any(b.overlaps(c) for c in boxes[i + 1:])
+        assert not any(b.overlaps(c) for c in boxes[i + 1 :])
 
 
 def test_story_and_backfire_are_marked_differently(one):

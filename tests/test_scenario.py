@@ -21,20 +21,31 @@ def test_defaults_and_overrides_by_dotted_key():
     sc = load_scenario(small(), {"brand.delay_hours": 12.0, "network.kind": "watts_strogatz"})
     assert sc.brand.delay_hours == 12.0 and sc.network.kind == "watts_strogatz"
     assert sc.population.size == 600 and sc.spread.anger_half_life_h == 3.0
-    sc2 = load_scenario(small(), ["brand.strategy=\"delay\"", "seed=3"])
+    sc2 = load_scenario(small(), ['brand.strategy="delay"', "seed=3"])
     assert sc2.brand.strategy == "delay" and sc2.seed == 3
 
 
 def test_bare_string_override_and_list_index():
-    sc = load_scenario(small(amplifiers=[{"name": "press"}]), parse_assignments(
-        ["brand.strategy=lawyers", "amplifiers.0.threshold=12"]))
+    sc = load_scenario(
+        small(amplifiers=[{"name": "press"}]),
+        parse_assignments(["brand.strategy=lawyers", "amplifiers.0.threshold=12"]),
+    )
     assert sc.brand.strategy == "lawyers" and sc.amplifiers[0].threshold == 12.0
 
 
 def test_resolved_toml_round_trips(tmp_path):
-    sc = load_scenario(small(**{"brand.strategy": "custom", "brand.schedule": [
-        {"action": "holding_reply", "at_hours": 2.0}, {"action": "remedy", "at_hours": 1440.0, "anchor": "complaint"}]},
-        amplifiers=[{"name": "press", "delay_h": 48.0}]))
+    sc = load_scenario(
+        small(
+            **{
+                "brand.strategy": "custom",
+                "brand.schedule": [
+                    {"action": "holding_reply", "at_hours": 2.0},
+                    {"action": "remedy", "at_hours": 1440.0, "anchor": "complaint"},
+                ],
+            },
+            amplifiers=[{"name": "press", "delay_h": 48.0}],
+        )
+    )
     path = write(tmp_path, to_toml(sc))
     again = load_scenario(path)
     assert to_dict(again) == to_dict(sc)
@@ -52,36 +63,57 @@ def test_presets_put_the_decisive_action_at_delay_hours():
 def test_every_documented_key_has_unit_default_allowed_and_meaning():
     rows = describe()
     keys = {r["key"] for r in rows}
-    for key in ("seed", "population.size", "network.kind", "network.path", "network.directed",
-                "simulation.days", "simulation.dt_hours", "brand.strategy", "brand.delay_hours",
-                "brand.schedule", "brand.schedule[].action", "amplifiers[].threshold", "actions.remedy.calm"):
+    for key in (
+        "seed",
+        "population.size",
+        "network.kind",
+        "network.path",
+        "network.directed",
+        "simulation.days",
+        "simulation.dt_hours",
+        "brand.strategy",
+        "brand.delay_hours",
+        "brand.schedule",
+        "brand.schedule[].action",
+        "amplifiers[].threshold",
+        "actions.remedy.calm",
+    ):
         assert key in keys
     assert all(r["meaning"] and r["allowed"] for r in rows)
     assert set(STRATEGIES) >= {"ignore", "quick_fix", "delay", "lawyers", "apology", "deflect", "deny", "astroturf"}
 
 
-@pytest.mark.parametrize("text, key, fragment", [
-    ("[population]\nsize = 'many'\n", "population.size", "expected integer"),
-    ("[population]\nsize = 5\n", "population.size", "out of range; allowed: integer in [10, 1e+07]"),
-    ("[population]\nsizes = 50\n", "population.sizes", "unknown key; allowed here: size,"),
-    ("[brand]\nstrategy = 'pray'\n", "brand.strategy", "unknown value 'pray'; allowed: ignore, quick_fix"),
-    ("[brand]\nstrategy = 'custom'\n", "brand.schedule", "strategy = custom needs a non-empty schedule"),
-    ("[brand]\nstrategy = 'custom'\n[[brand.schedule]]\naction = 'bribe'\n", "brand.schedule.0.action",
-     "unknown value 'bribe'; allowed: remedy"),
-    ("[brand]\nstrategy = 'custom'\n[[brand.schedule]]\naction = 'remedy'\nanchor = 'moon'\n",
-     "brand.schedule.0.anchor", "allowed: detection, complaint, start"),
-    ("[simulation]\ndt_hours = 0\n", "simulation.dt_hours", "allowed: number in (0, 24]"),
-    ("[spread]\nvisibility = 1.5\n", "spread.visibility", "allowed: number in [0, 1]"),
-    ("[network]\nkind = 'file'\n", "network.path", "needs a path to an edge list"),
-    ("[network]\nkind = 'file'\npath = 'nowhere.txt'\n", "network.path", "nowhere.txt"),
-    ("[network]\nkind = 'lattice'\n", "network.kind", "allowed: barabasi_albert, watts_strogatz"),
-    ("[actions.bribe]\ncost = 1\n", "actions.bribe", "unknown action; allowed: remedy"),
-    ("[actions.remedy]\ncalm = 'lots'\n", "actions.remedy.calm", "expected number in [-1, 1]"),
-    ("[[amplifiers]]\nthreshold = -1\n", "amplifiers.0.threshold", "allowed: number > 0"),
-    ("amplifiers = 3\n", "amplifiers", "expected a list of tables"),
-    ("[network]\ndirected = 'yes'\n", "network.directed", "expected true/false"),
-    ("population = 4\n", "population", "expected a table"),
-])
+@pytest.mark.parametrize(
+    "text, key, fragment",
+    [
+        ("[population]\nsize = 'many'\n", "population.size", "expected integer"),
+        ("[population]\nsize = 5\n", "population.size", "out of range; allowed: integer in [10, 1e+07]"),
+        ("[population]\nsizes = 50\n", "population.sizes", "unknown key; allowed here: size,"),
+        ("[brand]\nstrategy = 'pray'\n", "brand.strategy", "unknown value 'pray'; allowed: ignore, quick_fix"),
+        ("[brand]\nstrategy = 'custom'\n", "brand.schedule", "strategy = custom needs a non-empty schedule"),
+        (
+            "[brand]\nstrategy = 'custom'\n[[brand.schedule]]\naction = 'bribe'\n",
+            "brand.schedule.0.action",
+            "unknown value 'bribe'; allowed: remedy",
+        ),
+        (
+            "[brand]\nstrategy = 'custom'\n[[brand.schedule]]\naction = 'remedy'\nanchor = 'moon'\n",
+            "brand.schedule.0.anchor",
+            "allowed: detection, complaint, start",
+        ),
+        ("[simulation]\ndt_hours = 0\n", "simulation.dt_hours", "allowed: number in (0, 24]"),
+        ("[spread]\nvisibility = 1.5\n", "spread.visibility", "allowed: number in [0, 1]"),
+        ("[network]\nkind = 'file'\n", "network.path", "needs a path to an edge list"),
+        ("[network]\nkind = 'file'\npath = 'nowhere.txt'\n", "network.path", "nowhere.txt"),
+        ("[network]\nkind = 'lattice'\n", "network.kind", "allowed: barabasi_albert, watts_strogatz"),
+        ("[actions.bribe]\ncost = 1\n", "actions.bribe", "unknown action; allowed: remedy"),
+        ("[actions.remedy]\ncalm = 'lots'\n", "actions.remedy.calm", "expected number in [-1, 1]"),
+        ("[[amplifiers]]\nthreshold = -1\n", "amplifiers.0.threshold", "allowed: number > 0"),
+        ("amplifiers = 3\n", "amplifiers", "expected a list of tables"),
+        ("[network]\ndirected = 'yes'\n", "network.directed", "expected true/false"),
+        ("population = 4\n", "population", "expected a table"),
+    ],
+)
 def test_each_error_names_file_key_and_what_is_allowed(tmp_path, text, key, fragment):
     path = write(tmp_path, text)
     with pytest.raises(ScenarioError) as err:
@@ -119,8 +151,9 @@ def test_file_network_size_comes_from_the_file(tmp_path):
         load_scenario(path)
 
 
-@pytest.mark.parametrize("items, fragment", [(["brand.delay_hours"], "expected KEY=VALUE"),
-                                              (["=3"], "expected KEY=VALUE")])
+@pytest.mark.parametrize(
+    "items, fragment", [(["brand.delay_hours"], "expected KEY=VALUE"), (["=3"], "expected KEY=VALUE")]
+)
 def test_bad_set_syntax(items, fragment):
     with pytest.raises(ScenarioError, match=fragment):
         parse_assignments(items)

@@ -36,6 +36,7 @@ def explain(c: v.Check) -> str:
 
 # -- the reductions and their parameter mappings (fast) ------------------------------------------
 
+
 def test_theta_is_the_root_of_sudburys_equation():
     theta = v.theta_maki_thompson()
     assert theta == pytest.approx(v.THETA_MAKI_THOMPSON, abs=1e-12)
@@ -86,6 +87,7 @@ def test_base_rate_scenario_keeps_the_defaults():
 
 # -- known results (slow) ----------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_maki_thompson_share_never_informed():
     """Known result: 40 runs of N = 10,000, dt = 0.05 h: mean share never informed within 0.005 of
@@ -114,6 +116,7 @@ def test_default_scenario_converges_in_dt():
 
 
 # -- stylised facts (slow) ----------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_fact1_most_complaints_die_out_a_few_explode():
@@ -180,6 +183,7 @@ def test_fact7_damage_outlives_the_buzz():
 
 # -- the command --------------------------------------------------------------------------------------
 
+
 def _parser():
     p = argparse.ArgumentParser(prog="run.py")
     v.add_parser(p.add_subparsers(dest="command"))
@@ -194,8 +198,13 @@ def test_check_model_command_writes_table_figures_and_records(tmp_path, capsys):
     text = capsys.readouterr().out
     assert code == 0, text
     assert "8a. Maki-Thompson" in text and "pass" in text and "expected" in text and "measured" in text
-    for name in ("checks.csv", "checks.json", "meta.json", "figures/fact8a_maki_thompson.png",
-                 "figures/fact8a_maki_thompson.pdf"):
+    for name in (
+        "checks.csv",
+        "checks.json",
+        "meta.json",
+        "figures/fact8a_maki_thompson.png",
+        "figures/fact8a_maki_thompson.pdf",
+    ):
         assert (out / name).stat().st_size > 0, name
     import pandas as pd
 
@@ -212,6 +221,7 @@ def test_check_model_rejects_an_unknown_check(tmp_path, capsys):
 
 
 # -- docs/ODD.md ----------------------------------------------------------------------------------------
+
 
 def odd_table_keys(text: str) -> list[str]:
     block = text.split(v.ODD_TABLE_BEGIN, 1)[1].split(v.ODD_TABLE_END, 1)[0]
