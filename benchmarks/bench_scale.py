@@ -111,10 +111,10 @@ def sir_scenario(
 
 def model_final_size(model) -> float:
     """Share of consumers ever infected (ANGRY or CALMED at the end, complainants included)."""
-    from simulation.population import ANGRY, CALMED
+    from simulation.stance import Stance
 
     st = model.population.stance
-    return float(np.count_nonzero((st == ANGRY) | (st == CALMED)) / len(st))
+    return float(np.count_nonzero((st == Stance.ANGRY) | (st == Stance.CALMED)) / len(st))
 
 
 def sir_floor(

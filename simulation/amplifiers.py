@@ -15,7 +15,8 @@ import mesa
 import numpy as np
 
 from .parameters import AmplifierParams
-from .population import ANGRY, STORY_ANGER, toward
+from .population import STORY_ANGER, toward
+from .stance import Stance
 
 
 class Amplifier(mesa.Agent):
@@ -42,7 +43,7 @@ class Amplifier(mesa.Agent):
         m.note_action(f"story:{p.name}")
         readers = m.random_consumers(p.audience_share, self.rand, self.index * 4096 + story)
         counts = np.full(len(readers), p.story_weight)
-        angry = readers[pop.stance[readers] == ANGRY]
+        angry = readers[pop.stance[readers] == Stance.ANGRY]
         pop.anger[angry] = toward(pop.anger[angry], 1.0, p.anger_boost)
         pop.read_negative(
             m.steps,

@@ -19,7 +19,9 @@ import mesa
 import numpy as np
 
 from .parameters import ActionEffect, ActionSpec, BrandParams, Scenario
-from .population import ADVOCATE, ANGRY, AWARE, CALMED, SEE_AUDIENCE, UNAWARE
+from .population import SEE_AUDIENCE
+from .rates import rate_to_prob
+from .stance import Stance
 
 DECISIVE = None  # marks the preset action placed at brand.delay_hours
 
@@ -164,12 +166,12 @@ class Brand(mesa.Agent):
             m.search_stock *= 1 - effect.takedown
             m.amplifier_factor *= effect.amplifier_threshold_factor
             silenced = complainants[self.rand.uniform(len(self.fired), complainants, 1) < effect.silence_prob]
-            pop.stance[silenced] = CALMED
+            pop.stance[silenced] = Stance.CALMED
             pop.anger[silenced] = 0.0
             pop.close_grievance(silenced)
         elif name in ("attack", "deflect"):
-            live = complainants[pop.stance[complainants] != ADVOCATE]
-            pop.stance[live] = ANGRY
+            live = complainants[pop.stance[complainants] != Stance.ADVOCATE]
+            pop.stance[live] = Stance.ANGRY
             pop.anger[live] = 1.0
         readers = np.concatenate([self._audience(len(self.fired)), complainants])
         if name == "legal":
@@ -191,12 +193,12 @@ class Brand(mesa.Agent):
     def _remedy(self, complainants: np.ndarray, effect) -> None:
         """The grievance is fixed: complainants may turn advocate."""
         pop = self.model.population
-        live = complainants[pop.stance[complainants] != ADVOCATE]
+        live = complainants[pop.stance[complainants] != Stance.ADVOCATE]
         adv = live[self.rand.uniform(len(self.fired), live, 2) < effect.advocate_prob]
         rest = np.setdiff1d(live, adv)
         pop.make_advocates(adv)
         pop.opinion[adv] = np.maximum(pop.opinion[adv], pop.prior[adv])
-        pop.stance[rest] = CALMED
+        pop.stance[rest] = Stance.CALMED
         pop.anger[rest] = 0.0
         pop.close_grievance(live)
 
@@ -207,7 +209,7 @@ class Brand(mesa.Agent):
             pop.customer
             & ~pop.churned
             & (pop.opinion > 0)
-            & ((pop.stance == UNAWARE) | (pop.stance == AWARE) | (pop.stance == CALMED))
+            & ((pop.stance == Stance.UNAWARE) | (pop.stance == Stance.AWARE) | (pop.stance == Stance.CALMED))
         )
         reviewers = ok[self.rand.uniform(len(self.fired), ok, 3) < effect.reviewers_share]
         pop.make_advocates(reviewers)
@@ -221,7 +223,7 @@ class Brand(mesa.Agent):
             self.exposure = None
             return
         eff = self.sc.actions.solicit_reviews
-        p = -math.expm1(-eff.exposure_rate_per_h * m.dt)
+        p = rate_to_prob(eff.exposure_rate_per_h, m.dt)
         if self.rand.uniform(m.steps, np.array([0]), 4)[0] >= p:
             return
         self.exposure = None

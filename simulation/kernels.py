@@ -13,12 +13,14 @@ import math
 import numpy as np
 from numba import njit
 
+from .rates import rate_to_prob
+from .stance import Stance
+
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 
-ANGRY, CALMED, ADVOCATE, UNAWARE = 2, 3, 4, 0
 
 
 @njit(cache=True, inline="always")
@@ -42,14 +44,14 @@ def fade(ids, stance, anger, grievance, keep_angry, keep_advocate, keep_grievanc
         if activated[i] == step:
             continue
         s = stance[i]
-        if s == ANGRY:
+        if s == Stance.ANGRY:
             anger[i] *= keep_grievance if grievance[i] else keep_angry
-        elif s == ADVOCATE:
+        elif s == Stance.ADVOCATE:
             anger[i] *= keep_advocate
         else:
             continue
         if anger[i] < calm_threshold:
-            stance[i] = CALMED
+            stance[i] = Stance.CALMED
 
 
 @njit(cache=True)
@@ -62,7 +64,7 @@ def drift_and_churn(ids, opinion, prior, customer, churned, keep, max_rate, expo
         if max_rate > 0 and customer[i] and not churned[i]:
             drop = min(prior[i] - opinion[i], 2.0)
             if drop > 0:
-                p = -math.expm1(-max_rate * (drop / 2) ** exponent * dt)
+                p = rate_to_prob(max_rate * (drop / 2) ** exponent, dt)
                 if uniform(churn_base, i) < p:
                     churned[i] = True
 
@@ -79,7 +81,7 @@ def touched_stats(ids, stance, opinion, initial_customer, churned, counts):
         counts[s] += 1
         o = opinion[i]
         total += o
-        if s != UNAWARE:
+        if s != Stance.UNAWARE:
             aware_sum += o
             aware += 1
         if initial_customer[i]:
@@ -90,8 +92,6 @@ def touched_stats(ids, stance, opinion, initial_customer, churned, counts):
             gone += 1
     return total, aware_sum, aware, cust_sum, negative, gone
 
-
-AWARE = 1
 
 
 @njit(cache=True)
@@ -134,7 +134,7 @@ def read_complaints(
     nu = ni = 0
     for e in range(m):
         r, p = readers[e], src[e]
-        if stance[r] != UNAWARE:  # nobody's stance changes in this pass: this is "before"
+        if stance[r] != Stance.UNAWARE:  # nobody's stance changes in this pass: this is "before"
             informed[ni] = p
             ni += 1
         if posts_buf[r] == 0:
@@ -157,21 +157,21 @@ def read_complaints(
             fresh[nf] = r
             nf += 1
         s = stance[r]
-        if s == UNAWARE:
-            stance[r] = AWARE
+        if s == Stance.UNAWARE:
+            stance[r] = Stance.AWARE
         opinion[r] = -1.0 + (opinion[r] + 1.0) * (keep if k == 1 else keep**k)
-        if s == ANGRY:
+        if s == Stance.ANGRY:
             anger[r] = 1.0 - (1.0 - anger[r]) * (1.0 - anger_boost) ** k
         old = dose[r]
         new = old + d * weight
         dose[r] = new
-        if (s == UNAWARE or s == AWARE or s == CALMED) and new > old:
+        if (s == Stance.UNAWARE or s == Stance.AWARE or s == Stance.CALMED) and new > old:
             beta = anger_dose * (customer_susceptibility if customer[r] else 1.0)
-            if s == CALMED:
+            if s == Stance.CALMED:
                 beta *= calmed_susceptibility
             added = new - old if gamma == 1.0 else new**gamma - old**gamma
             if uniform(anger_base, r) < -math.expm1(-beta * added):
-                stance[r] = ANGRY
+                stance[r] = Stance.ANGRY
                 anger[r] = max(anger[r], initial_anger)
                 activated[r] = step
     return fresh[:nf], informed[:ni]
@@ -189,9 +189,9 @@ def stifle(informed, stance, grievance, count_buf, stifle_prob, base):
         if c == 0:
             continue
         count_buf[p] = 0
-        if stance[p] == ANGRY and not grievance[p]:
+        if stance[p] == Stance.ANGRY and not grievance[p]:
             if uniform(base, p) < 1.0 - (1.0 - stifle_prob) ** c:
-                stance[p] = CALMED
+                stance[p] = Stance.CALMED
 
 
 @njit(cache=True)

@@ -12,9 +12,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from .population import STANCES, UNAWARE
+from .stance import STANCE_NAMES, Stance
 
-SERIES = STANCES + (
+SERIES = STANCE_NAMES + (
     "posts_negative",
     "posts_positive",
     "search_stock",
@@ -60,7 +60,7 @@ class Recorder:
     def record(self, k: int, model) -> None:
         st = model.population.stats()
         d = self.data
-        for i, name in enumerate(STANCES):
+        for i, name in enumerate(STANCE_NAMES):
             d[name][k] = st["counts"][i]
         d["posts_negative"][k] = model.step_posts[0]
         d["posts_positive"][k] = model.step_posts[1]
@@ -72,7 +72,7 @@ class Recorder:
         df = pd.DataFrame(
             {"step": np.arange(len(self.actions)), "hours": np.arange(len(self.actions)) * self.dt, **self.data}
         )
-        for name in STANCES + ("churned",):
+        for name in STANCE_NAMES + ("churned",):
             df[name] = df[name].astype(np.int64)
         df["brand_action"] = self.actions
         return df
@@ -104,7 +104,7 @@ def run_metrics(model) -> dict:
         "reputation_drop": float(rep[0] - rep[-1]),
         "min_reputation": float(rep.min()),
         "max_drop": float(rep[0] - rep.min()),
-        "reach": float(np.count_nonzero((pop.stance != UNAWARE) & others) / n_others) if n_others else math.nan,
+        "reach": float(np.count_nonzero((pop.stance != Stance.UNAWARE) & others) / n_others) if n_others else math.nan,
         "peak_posts": float(posts[peak] / dt),
         "time_to_peak_h": float(peak * dt),
         "total_posts": float(posts.sum()),

@@ -34,8 +34,6 @@ from .metrics import Recorder, run_metrics
 from .network import Network, build_network, cached_edge_list
 from .parameters import Scenario
 from .population import (
-    ADVOCATE,
-    ANGRY,
     SEARCH_ANGER,
     SEE_ANSWER,
     SEE_NEGATIVE,
@@ -44,7 +42,9 @@ from .population import (
     distinct,
     group_count,
 )
-from .randomness import Purpose, Streams, rate_to_prob
+from .randomness import Purpose, Streams
+from .rates import half_life_factor, rate_to_prob
+from .stance import Stance
 
 
 def make_network(sc: Scenario, gen: np.random.Generator) -> Network:
@@ -181,8 +181,8 @@ class BuzzModel(mesa.Model):
         for amp in self.amplifiers:  # 1
             amp.step()
         self._background_complaints(k)  # 2
-        neg, n_neg = pop.posters(k, ANGRY, sp.post_rate_per_h)
-        pos, n_pos = pop.posters(k, ADVOCATE, sp.advocate_post_rate_per_h)
+        neg, n_neg = pop.posters(k, Stance.ANGRY, sp.post_rate_per_h)
+        pos, n_pos = pop.posters(k, Stance.ADVOCATE, sp.advocate_post_rate_per_h)
         sharers, which = pop.take_sharers()
         self.add_mentions(int(n_neg.sum()))
         self.step_posts[1] += int(n_pos.sum())
@@ -225,7 +225,7 @@ class BuzzModel(mesa.Model):
     def _search(self, k: int) -> None:
         """Search memory: the stock fades; searchers find it with a chance that saturates."""
         s, n, pop = self.sc.search, self.network.n, self.population
-        self.search_stock *= math.exp(-math.log(2) * self.dt / s.half_life_h)
+        self.search_stock *= half_life_factor(s.half_life_h, self.dt)
         if s.search_rate_per_h <= 0 or self.search_stock <= 0:
             return
         g = self.search.generator(k)

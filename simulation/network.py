@@ -270,6 +270,24 @@ def from_edges(
 # drawn from the caller's numpy Generator (numba uses its low 32 bits).
 
 
+@njit(cache=True, inline="always")
+def _preferential_targets(repeated, r, targets):
+    # Preferential attachment: len(targets) distinct nodes, each drawn uniformly from the first
+    # r entries of `repeated` (a list holding each node once per link end, so with probability
+    # proportional to degree), redrawing repeats; in the order drawn.
+    c = 0
+    while c < len(targets):
+        x = repeated[np.random.randint(0, r)]
+        fresh = True
+        for q in range(c):
+            if targets[q] == x:
+                fresh = False
+                break
+        if fresh:
+            targets[c] = x
+            c += 1
+
+
 @njit(cache=True)
 def _barabasi_albert_edges(n, m, seed):
     # Barabási–Albert (networkx 3.x): star on m+1 nodes, then each new node links to m distinct
@@ -291,17 +309,7 @@ def _barabasi_albert_edges(n, m, seed):
         r += 2
     targets = np.empty(m, np.int32)
     for source in range(m + 1, n):
-        c = 0
-        while c < m:
-            x = repeated[np.random.randint(0, r)]
-            fresh = True
-            for q in range(c):
-                if targets[q] == x:
-                    fresh = False
-                    break
-            if fresh:
-                targets[c] = x
-                c += 1
+        _preferential_targets(repeated, r, targets)
         for q in range(m):
             src[e] = source
             dst[e] = targets[q]
@@ -340,17 +348,7 @@ def _holme_kim_edges(n, m, p, seed):
         r += 1
     e = 0
     for source in range(m, n):
-        c = 0
-        while c < m:
-            x = repeated[np.random.randint(0, r)]
-            fresh = True
-            for q in range(c):
-                if targets[q] == x:
-                    fresh = False
-                    break
-            if fresh:
-                targets[c] = x
-                c += 1
+        _preferential_targets(repeated, r, targets)
         popped = 0
         n_linked = 0
         count = 0

@@ -44,7 +44,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .population import ADVOCATE, ANGRY, AWARE, CALMED, UNAWARE
+from .stance import Stance
 
 # Okabe & Ito (2008), "Color Universal Design"; grey for the unaware (no colour: not involved).
 OKABE_ITO = {
@@ -59,14 +59,14 @@ OKABE_ITO = {
     "grey": "#999999",
 }
 # (stance code, column in the time series, legend name, colour): one fixed colour per stance.
-STANCES = [
-    (UNAWARE, "unaware", "unaware", OKABE_ITO["grey"]),
-    (AWARE, "aware", "aware (passive)", OKABE_ITO["sky_blue"]),
-    (ANGRY, "angry", "angry (complaining)", OKABE_ITO["vermillion"]),
-    (CALMED, "calmed", "calmed (stopped posting)", OKABE_ITO["bluish_green"]),
-    (ADVOCATE, "advocate", "advocate (defending)", OKABE_ITO["blue"]),
+STANCE_STYLES = [
+    (Stance.UNAWARE, "unaware", "unaware", OKABE_ITO["grey"]),
+    (Stance.AWARE, "aware", "aware (passive)", OKABE_ITO["sky_blue"]),
+    (Stance.ANGRY, "angry", "angry (complaining)", OKABE_ITO["vermillion"]),
+    (Stance.CALMED, "calmed", "calmed (stopped posting)", OKABE_ITO["bluish_green"]),
+    (Stance.ADVOCATE, "advocate", "advocate (defending)", OKABE_ITO["blue"]),
 ]
-STANCE_COLOURS = {code: colour for code, _, _, colour in STANCES}
+STANCE_COLOURS = {code: colour for code, _, _, colour in STANCE_STYLES}
 
 DPI = 200
 BAND = (0.05, 0.95)  # quantiles of the shaded band over replications
@@ -357,15 +357,15 @@ def _series_figure(ts, dt_hours, stem, title, what, ylabel, series, factor=1.0, 
 
 def stances(ts: pd.DataFrame, dt_hours: float, stem: Path | None, title: str = ""):
     """Consumers in each stance over time."""
-    series = [(column, name, colour) for _, column, name, colour in STANCES]
+    series = [(column, name, colour) for _, column, name, colour in STANCE_STYLES]
     return _series_figure(ts, dt_hours, stem, title, "Consumers by stance", "consumers (count)", series)
 
 
 def posts(ts: pd.DataFrame, dt_hours: float, stem: Path | None, title: str = ""):
     """Negative and positive posts per hour over time (brand answers passed on included)."""
     series = [
-        ("posts_negative", "negative posts", STANCE_COLOURS[ANGRY]),
-        ("posts_positive", "positive posts", STANCE_COLOURS[ADVOCATE]),
+        ("posts_negative", "negative posts", STANCE_COLOURS[Stance.ANGRY]),
+        ("posts_positive", "positive posts", STANCE_COLOURS[Stance.ADVOCATE]),
     ]
     return _series_figure(
         ts, dt_hours, stem, title, "Posts about the brand", "posts per hour", series, factor=1.0 / dt_hours
@@ -504,7 +504,7 @@ def neighbourhood(
         fig.suptitle(f"{title}\n{what}" if title else what, fontsize=11)
         handles = [
             Line2D([], [], linestyle="", marker="o", markersize=6, color=colour, label=name)
-            for _, _, name, colour in STANCES
+            for _, _, name, colour in STANCE_STYLES
         ]
         handles.append(
             Line2D(

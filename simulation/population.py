@@ -19,10 +19,9 @@ import numpy as np
 from . import kernels
 from .network import Network
 from .parameters import ActionEffect, Scenario
-from .randomness import CounterStream, rate_to_prob
-
-UNAWARE, AWARE, ANGRY, CALMED, ADVOCATE = 0, 1, 2, 3, 4
-STANCES = ("unaware", "aware", "angry", "calmed", "advocate")
+from .randomness import CounterStream
+from .rates import half_life_factor, rate_to_prob
+from .stance import STANCE_NAMES, Stance
 
 # Slots of the counter-based draws: one per decision, so no two decisions share a coin.
 POST, ANGER, STIFLE, CHURN, SEARCH_ANGER, STOP = range(6)
@@ -40,7 +39,6 @@ def answer_slot(answer_id: int, which: int) -> int:
     return 100 + 2 * answer_id + which
 
 
-LN2 = np.log(2.0)
 
 
 def group_count(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -156,7 +154,7 @@ class Population:
         self.activity[ids] = c.activity
         self.opinion[ids] = np.minimum(self.opinion[ids], c.opinion)
         self.customer[ids] = True
-        self.stance[ids] = ANGRY
+        self.stance[ids] = Stance.ANGRY
         self.anger[ids] = 1.0
         self.touch(ids)
 
@@ -270,18 +268,18 @@ class Population:
             return readers
         self.touch(readers)
         st = self.stance[readers]
-        self.stance[readers[st == UNAWARE]] = AWARE
+        self.stance[readers[st == Stance.UNAWARE]] = Stance.AWARE
         self.opinion[readers] = toward(self.opinion[readers], -1.0, 1 - (1 - min(1.0, impact)) ** posts)
         # Anger of those already angry grows toward 1.
-        angry = st == ANGRY
+        angry = st == Stance.ANGRY
         self.anger[readers[angry]] = toward(self.anger[readers[angry]], 1.0, 1 - (1 - sp.anger_boost) ** posts[angry])
         old = self.dose[readers]
         new = old + dose * weight
         self.dose[readers] = new
-        cand = ((st == UNAWARE) | (st == AWARE) | (st == CALMED)) & (new > old)
+        cand = ((st == Stance.UNAWARE) | (st == Stance.AWARE) | (st == Stance.CALMED)) & (new > old)
         ids, old, new, st = readers[cand], old[cand], new[cand], st[cand]
         beta = sp.anger_dose * np.where(self.customer[ids], sp.customer_susceptibility, 1.0)
-        beta = beta * np.where(st == CALMED, sp.calmed_susceptibility, 1.0)
+        beta = beta * np.where(st == Stance.CALMED, sp.calmed_susceptibility, 1.0)
         g = sp.contagion_exponent
         p = -np.expm1(-beta * (new**g - old**g))
         turned = ids[self.rand.uniform(step, ids, slot) < p]
@@ -325,7 +323,7 @@ class Population:
 
     def make_angry(self, ids: np.ndarray, step: int = -1) -> None:
         self.activated[ids] = step
-        self.stance[ids] = ANGRY
+        self.stance[ids] = Stance.ANGRY
         self.anger[ids] = np.maximum(self.anger[ids], self.sc.spread.initial_anger)
 
     def read_positive(self, readers: np.ndarray, counts: np.ndarray) -> None:
@@ -335,9 +333,9 @@ class Population:
         sp = self.sc.spread
         self.touch(readers)
         st = self.stance[readers]
-        self.stance[readers[st == UNAWARE]] = AWARE
+        self.stance[readers[st == Stance.UNAWARE]] = Stance.AWARE
         self.opinion[readers] = toward(self.opinion[readers], 1.0, 1 - (1 - sp.positive_impact) ** counts)
-        soothed = st != ADVOCATE
+        soothed = st != Stance.ADVOCATE
         self.anger[readers[soothed]] *= (1 - sp.soothe) ** counts[soothed]
 
     def read_answer(
@@ -356,7 +354,7 @@ class Population:
         self.seen_answers[readers] |= bit
         self.touch(readers)
         st = self.stance[readers]
-        self.stance[readers[st == UNAWARE]] = AWARE
+        self.stance[readers[st == Stance.UNAWARE]] = Stance.AWARE
         if effect.calm >= 0:
             self.anger[readers] *= 1 - effect.calm
         else:
@@ -364,17 +362,17 @@ class Population:
         target = 1.0 if effect.opinion_shift >= 0 else -1.0
         self.opinion[readers] = toward(self.opinion[readers], target, abs(effect.opinion_shift))
         if effect.anger_prob > 0:
-            cand = readers[st != ANGRY]
+            cand = readers[st != Stance.ANGRY]
             u = self.rand.uniform(step, cand, answer_slot(answer_id, 0))
             self.make_angry(cand[u < effect.anger_prob], step)
         # An ANGRY reader the answer calmed below the threshold stops at once.
-        angry = readers[self.stance[readers] == ANGRY]
-        self.stance[angry[self.anger[angry] < self.sc.spread.calm_threshold]] = CALMED
+        angry = readers[self.stance[readers] == Stance.ANGRY]
+        self.stance[angry[self.anger[angry] < self.sc.spread.calm_threshold]] = Stance.CALMED
         now = self.stance[readers]
         if supportive:
-            cand = readers[(now == CALMED) | (now == ADVOCATE)]
+            cand = readers[(now == Stance.CALMED) | (now == Stance.ADVOCATE)]
         else:
-            cand = readers[now == ANGRY]
+            cand = readers[now == Stance.ANGRY]
         sharers = cand[self.rand.uniform(step, cand, answer_slot(answer_id, 1)) < effect.share_prob]
         self.share_next[sharers] = answer_id
         self._sharers.append(sharers)
@@ -417,7 +415,7 @@ class Population:
         ids = self.touched_idx
         if len(ids):
             keep = [
-                math.exp(-LN2 * self.dt / h)
+                half_life_factor(h, self.dt)
                 for h in (sp.anger_half_life_h, sp.advocate_half_life_h, c.grievance_half_life_h)
             ]
             kernels.fade(ids, self.stance, self.anger, self.grievance, *keep, sp.calm_threshold, self.activated, step)
@@ -428,8 +426,8 @@ class Population:
         if rate <= 0:
             return
         ids = self.touched_idx
-        ids = ids[self.stance[ids] == ANGRY]
-        self.stance[ids[self.rand.uniform(step, ids, STOP) < rate_to_prob(rate, self.dt)]] = CALMED
+        ids = ids[self.stance[ids] == Stance.ANGRY]
+        self.stance[ids[self.rand.uniform(step, ids, STOP) < rate_to_prob(rate, self.dt)]] = Stance.CALMED
 
     def drift_and_churn(self, step: int) -> None:
         """Opinions drift back toward each consumer's own prior (people forget); then customers
@@ -438,7 +436,7 @@ class Population:
         ids = self.touched_idx
         if len(ids):
             ch = self.sc.churn
-            keep = math.exp(-LN2 * self.dt / self.sc.spread.drift_half_life_h)
+            keep = half_life_factor(self.sc.spread.drift_half_life_h, self.dt)
             kernels.drift_and_churn(
                 ids,
                 self.opinion,
@@ -456,12 +454,12 @@ class Population:
         """Stance counts and opinion statistics of everyone: sums over the touched consumers plus
         the untouched ones' constants (they are UNAWARE, at their prior, not churned).
         """
-        counts = np.zeros(len(STANCES), np.int64)
+        counts = np.zeros(len(STANCE_NAMES), np.int64)
         total, aware_sum, aware, cust_sum, negative, gone = kernels.touched_stats(
             self.touched_idx, self.stance, self.opinion, self.initial_customer, self.churned, counts
         )
         u = self._untouched
-        counts[UNAWARE] += u["count"]
+        counts[Stance.UNAWARE] += u["count"]
         return {
             "counts": counts,
             "reputation": (total + u["prior_sum"]) / self.n,
@@ -478,7 +476,7 @@ class Population:
         self.grievance[ids] = False
 
     def make_advocates(self, ids: np.ndarray) -> None:
-        self.stance[ids] = ADVOCATE
+        self.stance[ids] = Stance.ADVOCATE
         self.anger[ids] = 1.0
         self.ever_advocate[ids] = True
         self.touch(ids)

@@ -95,7 +95,3 @@ class CounterStream:
         """A sequential generator for draws of a variable-size set at this (step, slot)."""
         return np.random.Generator(np.random.Philox(key=int(self.base(step, slot)), counter=0))
 
-
-def rate_to_prob(rate_per_h: np.ndarray | float, dt_hours: float) -> np.ndarray | float:
-    """Chance that an event with this hourly rate happens within one step: 1 - exp(-rate*dt)."""
-    return -np.expm1(-np.asarray(rate_per_h) * dt_hours)

@@ -42,6 +42,7 @@ from typing import Callable
 
 import numpy as np
 
+from .rates import rate_to_prob
 from .scenario import SCENARIO_DIR, load_scenario
 
 VALIDATION_DIR = SCENARIO_DIR / "validation"
@@ -187,13 +188,13 @@ def run_task(sc, seed: int, rep: int, series: tuple = (), until_quiet: bool = Fa
     no brand, no amplifier, no background complaints); the metrics are then not computed.
     """
     from .model import BuzzModel
-    from .population import ANGRY, STANCES
     from .randomness import replication_seed
+    from .stance import STANCE_NAMES, Stance
 
     model = BuzzModel(sc, rng=replication_seed(seed, rep))
     pop = model.population
     if until_quiet:
-        while model.steps < model.n_steps and (pop.stance == ANGRY).any():
+        while model.steps < model.n_steps and (pop.stance == Stance.ANGRY).any():
             model.step()
     else:
         model.run()
@@ -203,7 +204,7 @@ def run_task(sc, seed: int, rep: int, series: tuple = (), until_quiet: bool = Fa
         "steps": k,
         "hours": k * model.dt,
         "n": pop.n,
-        "counts": dict(zip(STANCES, np.bincount(pop.stance, minlength=len(STANCES)).tolist())),
+        "counts": dict(zip(STANCE_NAMES, np.bincount(pop.stance, minlength=len(STANCE_NAMES)).tolist())),
         "series": {name: model.recorder.data[name][: k + 1].copy() for name in series},
     }
     if not until_quiet:
@@ -339,7 +340,7 @@ def check_maki_thompson(
         tolerance=tolerance,
         unfinished=unfinished,
         max_duration_h=max(r["hours"] for r in runs),
-        per_step_posting_chance=float(-math.expm1(-sc.spread.post_rate_per_h * sc.simulation.dt_hours)),
+        per_step_posting_chance=rate_to_prob(sc.spread.post_rate_per_h, sc.simulation.dt_hours),
     )
     figs = _fig_maki_thompson(runs, never, theta, sc, out)
     return Check(
@@ -364,16 +365,16 @@ def _fig_maki_thompson(runs, never, theta, sc, out):
     if out is None:
         return []
     oi, stance = _colours()
-    from .population import ANGRY, CALMED, UNAWARE
+    from .stance import Stance
 
     fig, (a, b) = _figure(2)
     r0 = runs[0]
     n, dt = sc.population.size, sc.simulation.dt_hours
     h = np.arange(len(r0["series"]["unaware"])) * dt
     for name, code, label in (
-        ("unaware", UNAWARE, "ignorants (unaware)"),
-        ("angry", ANGRY, "spreaders (angry)"),
-        ("calmed", CALMED, "stiflers (calmed)"),
+        ("unaware", Stance.UNAWARE, "ignorants (unaware)"),
+        ("angry", Stance.ANGRY, "spreaders (angry)"),
+        ("calmed", Stance.CALMED, "stiflers (calmed)"),
     ):
         a.plot(h, r0["series"][name] / n, color=stance[code], label=label)
     a.axhline(theta, color="0.3", linestyle=":", linewidth=1.2, label=f"theta = {theta:.4f}")
@@ -438,7 +439,7 @@ def sir_mapping(sc) -> dict:
     q = sp.visibility * -math.expm1(-sp.anger_dose)
     tau, gamma = r * q, sp.stop_rate_per_h
     dt = sc.simulation.dt_hours
-    p_post, g = -math.expm1(-r * dt), -math.expm1(-gamma * dt)
+    p_post, g = rate_to_prob(r, dt), rate_to_prob(gamma, dt)
     m_eff = p_post * (1 - g) / g
     return dict(
         r=r,
@@ -902,11 +903,11 @@ def _fig_attention(hours, pooled, count, slope, intercept, half_life, fit_h, tai
     if out is None:
         return []
     _, stance = _colours()
-    from .population import ANGRY
+    from .stance import Stance
 
     fig, ax = _figure(1)
     ok = (count > 0) & (pooled > 0)
-    ax.plot(hours[ok], pooled[ok], color=stance[ANGRY], label=f"mean over {n_viral} viral runs")
+    ax.plot(hours[ok], pooled[ok], color=stance[Stance.ANGRY], label=f"mean over {n_viral} viral runs")
     if np.isfinite(slope):
         ax.plot(
             hours,
@@ -1368,13 +1369,13 @@ def _fig_damage(runs, dt, ends, sc, out):
     if out is None:
         return []
     oi, stance = _colours()
-    from .population import ANGRY
+    from .stance import Stance
 
     fig, (a, b) = _figure(2)
     posts = np.array([r["series"]["posts_negative"] for r in runs]) / dt
     rep = np.array([r["series"]["reputation"] for r in runs])
     d = np.arange(posts.shape[1]) * dt / 24
-    a.plot(d, posts.mean(axis=0), color=stance[ANGRY])
+    a.plot(d, posts.mean(axis=0), color=stance[Stance.ANGRY])
     a.set_yscale("symlog", linthresh=1.0)
     a.set(title="Negative posts per hour (mean)", xlabel="days since the complaint", ylabel="posts per hour")
     b.plot(d, np.median(rep, axis=0), color=oi["black"], label="median reputation")

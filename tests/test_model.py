@@ -8,7 +8,7 @@ import pytest
 
 from simulation import BuzzModel, load_scenario, run
 from simulation.metrics import METRICS, SERIES_COLUMNS
-from simulation.population import STANCES
+from simulation.stance import STANCE_NAMES as STANCES
 from tests.conftest import small
 
 REPS = 16  # replications for the directional checks

@@ -216,7 +216,7 @@ def test_stance_colours_are_consistent(one, snapshots):
     lines = {ln.get_label(): ln.get_color() for ln in plots.stances(one, 1.0, None).axes[0].lines}
     fig = plots.neighbourhood(stem=None, **snapshots)
     legend = {h.get_label(): h.get_color() for h in fig.legends[0].legend_handles}
-    for code, _, name, colour in plots.STANCES:
+    for code, _, name, colour in plots.STANCE_STYLES:
         assert lines[name] == legend[name] == colour == plots.STANCE_COLOURS[code]
 
 
@@ -228,7 +228,7 @@ def test_neighbourhood_figure(snapshots):
     assert "peak" in fig.axes[0].get_title() and "end" in fig.axes[1].get_title()
     texts = _texts(fig)
     assert sum(t == "complainant" for t in texts) >= 2  # labelled in both panels (and legend)
-    for _, _, name, _ in plots.STANCES:
+    for _, _, name, _ in plots.STANCE_STYLES:
         assert name in texts
     # at most max_nodes consumers drawn, the complainant larger than the others
     dots = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
