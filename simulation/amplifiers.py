@@ -15,12 +15,12 @@ import mesa
 import numpy as np
 
 from .parameters import AmplifierParams
-from .population import STORY_ANGER, toward
+from .population import STORY_ANGER
 from .stance import Stance
 
 
 class Amplifier(mesa.Agent):
-    """One amplifier; its `step` is the check of DESIGN step 1, its stories are timed events."""
+    """One amplifier; its `step` is the check of step 1 (see `simulation.model`), its stories are timed events."""
 
     def __init__(self, model, params: AmplifierParams, index: int, rand):
         super().__init__(model)
@@ -44,7 +44,7 @@ class Amplifier(mesa.Agent):
         readers = m.random_consumers(p.audience_share, self.rand, self.index * 4096 + story)
         counts = np.full(len(readers), p.story_weight)
         angry = readers[pop.stance[readers] == Stance.ANGRY]
-        pop.anger[angry] = toward(pop.anger[angry], 1.0, p.anger_boost)
+        pop.raise_anger(angry, p.anger_boost)
         pop.read_negative(
             m.steps,
             readers,

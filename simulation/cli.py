@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from .brand import ACTION_DESCRIPTIONS, STRATEGIES
+from .actions import ACTIONS
 from .network import NetworkError
-from .parameters import Scenario, describe, markdown_table
+from .parameters import Scenario, describe
 from .scenario import (
     SCENARIO_DIR,
     ScenarioError,
@@ -25,6 +25,7 @@ from .scenario import (
     strategy_overrides,
     to_toml,
 )
+from .strategies import STRATEGY_NAMES, describe_strategy
 
 DEFAULT_SCENARIO = SCENARIO_DIR / "default.toml"
 EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
@@ -249,11 +250,11 @@ def cmd_list(args) -> int:
             desc = ["(unreadable)"]
         print(f"  {path.stem:22s} {desc[0] if desc else ''}")
     print("strategies:")
-    for name, s in STRATEGIES.items():
-        print(f"  {name:22s} {s.description}")
+    for name in STRATEGY_NAMES:
+        print(f"  {name:22s} {describe_strategy(name)}")
     print("actions (for brand.schedule):")
-    for name, text in ACTION_DESCRIPTIONS.items():
-        print(f"  {name:22s} {text}")
+    for name, action in ACTIONS.items():
+        print(f"  {name:22s} {action.description}")
     return 0
 
 
@@ -272,7 +273,9 @@ def cmd_validate(args) -> int:
 
 def cmd_keys(args) -> int:
     if args.markdown:
-        print(markdown_table(), end="")
+        from .docs import parameters_table
+
+        print(parameters_table(), end="")
         return 0
     for row in describe():
         print(f"{row['key']:45s} {row['unit']:10s} {str(row['default']):>12s}  {row['allowed']}  {row['meaning']}")

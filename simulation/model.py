@@ -134,6 +134,14 @@ class BuzzModel(mesa.Model):
         self.step_posts[0] += count
         self.search_stock += count if search_weight is None else search_weight
 
+    def remove_findable(self, share: float) -> None:
+        """Take down a share of the findable negative content (a legal takedown)."""
+        self.search_stock *= 1 - share
+
+    def lower_amplifier_thresholds(self, factor: float) -> None:
+        """Amplifiers' thresholds are multiplied by `factor` (a legal action is news to them)."""
+        self.amplifier_factor *= factor
+
     def mention_rate(self, window_h: float) -> float:
         """Negative mentions per hour over the trailing window, this step included."""
         w = max(1, int(round(window_h / self.dt)))

@@ -11,29 +11,11 @@ Rates are per hour and become per-step chances as p = 1 - exp(-rate * dt). Opini
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field, fields, make_dataclass
 
-ASSUMPTION = "assumption"
-NOT_A_MODEL_PARAMETER = "-"
-
-
-def param(
-    default: Any,
-    doc: str,
-    *,
-    unit: str = "-",
-    lo: float | None = None,
-    hi: float | None = None,
-    lo_open: bool = False,
-    choices: tuple | None = None,
-    source: str = ASSUMPTION,
-) -> Any:
-    """A documented, validated parameter (a dataclass field with its metadata)."""
-    meta = dict(doc=doc, unit=unit, lo=lo, hi=hi, lo_open=lo_open, choices=choices, source=source)
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: type(default)(default), metadata=meta)
-    return field(default=default, metadata=meta)
+from .actions import ACTION_NAMES, ACTIONS
+from .schema import NOT_A_MODEL_PARAMETER, allowed_text, default_of, is_section, param
+from .strategies import STRATEGY_NAMES, default_delays_text
 
 
 @dataclass(frozen=True)
@@ -307,9 +289,7 @@ class ChurnParams:
     )
 
 
-ACTION_NAMES = ("remedy", "holding_reply", "apology", "deflect", "attack", "legal", "solicit_reviews")
 ANCHORS = ("detection", "complaint", "start")
-STRATEGIES = ("ignore", "quick_fix", "delay", "lawyers", "apology", "deflect", "deny", "astroturf", "custom")
 
 
 @dataclass(frozen=True)
@@ -333,13 +313,13 @@ class BrandParams:
     strategy: str = param(
         "ignore",
         "Named strategy (a preset schedule), or custom (uses brand.schedule).",
-        choices=STRATEGIES,
+        choices=STRATEGY_NAMES,
         source=NOT_A_MODEL_PARAMETER,
     )
     delay_hours: float = param(
         -1.0,
-        "Time of the preset's decisive action after its anchor; -1 = the "
-        "preset's default (quick_fix 1, delay 72, lawyers 24, astroturf 24, others 1).",
+        "Time of the preset's decisive action after its anchor; -1 = the preset's default "
+        f"({default_delays_text()}).",
         unit="h",
         lo=-1,
     )
@@ -360,171 +340,13 @@ class BrandParams:
     )
 
 
-@dataclass(frozen=True)
-class ActionEffect:
-    """What reading a brand's answer does to a reader, and what the action costs."""
-
-    calm: float = param(0.0, "Fraction of a reader's anger removed (negative: anger raised toward 1).", lo=-1, hi=1)
-    opinion_shift: float = param(
-        0.0, "Reader's opinion moves this fraction toward +1 (negative: toward -1).", lo=-1, hi=1
-    )
-    anger_prob: float = param(0.0, "Chance a reader who is not ANGRY turns ANGRY.", lo=0, hi=1)
-    share_prob: float = param(
-        0.1,
-        "Chance a reader passes the answer on (supportive answers: CALMED and "
-        "ADVOCATE readers; provoking answers: ANGRY readers).",
-        lo=0,
-        hi=1,
-    )
-    cost: float = param(0.0, "Cost of the action.", unit="currency", lo=0)
-    complaint_weight: float = param(
-        1.0,
-        "From the action on, negative posts weigh this much more or less (their opinion impact and anger dose).",
-        lo=0,
-        hi=10,
-    )
-
-
-@dataclass(frozen=True)
-class RemedyEffect(ActionEffect):
-    calm: float = param(
-        0.8,
-        "Fraction of a reader's anger removed.",
-        lo=-1,
-        hi=1,
-        source="Herhausen et al. 2019: remedy quality beats speed",
-    )
-    opinion_shift: float = param(0.3, "Reader's opinion moves this fraction toward +1.", lo=-1, hi=1)
-    share_prob: float = param(0.15, "Chance a CALMED or ADVOCATE reader passes the answer on.", lo=0, hi=1)
-    cost: float = param(2000.0, "Cost of the remedy (refund, replacement).", unit="currency", lo=0)
-    advocate_prob: float = param(
-        0.6,
-        "Chance a remedied complainant turns ADVOCATE.",
-        lo=0,
-        hi=1,
-        source="CASES.md: Porsche 991 complainant defended the brand",
-    )
-    complaint_weight: float = param(
-        0.5, "From the remedy on, negative posts weigh this much (the grievance is gone).", lo=0, hi=10
-    )
-
-
-@dataclass(frozen=True)
-class HoldingReplyEffect(ActionEffect):
-    calm: float = param(
-        0.0,
-        "Fraction of a reader's anger removed (a fast hollow reply does not calm).",
-        lo=-1,
-        hi=1,
-        source="Herhausen et al. 2019; CASES.md: Swiss brand vs Amazon UK",
-    )
-    opinion_shift: float = param(0.0, "Reader's opinion moves this fraction toward +1.", lo=-1, hi=1)
-    share_prob: float = param(0.02, "Chance a CALMED or ADVOCATE reader passes the answer on.", lo=0, hi=1)
-    cost: float = param(10.0, "Cost of the reply.", unit="currency", lo=0)
-
-
-@dataclass(frozen=True)
-class ApologyEffect(ActionEffect):
-    calm: float = param(0.35, "Fraction of a reader's anger removed.", lo=-1, hi=1)
-    opinion_shift: float = param(0.08, "Reader's opinion moves this fraction toward +1.", lo=-1, hi=1)
-    share_prob: float = param(0.08, "Chance a CALMED or ADVOCATE reader passes the answer on.", lo=0, hi=1)
-    cost: float = param(200.0, "Cost of the apology.", unit="currency", lo=0)
-    complaint_weight: float = param(0.8, "From the apology on, negative posts weigh this much.", lo=0, hi=10)
-
-
-@dataclass(frozen=True)
-class DeflectEffect(ActionEffect):
-    calm: float = param(
-        -0.2,
-        "Anger raised toward 1 by this fraction (nobody answers at the desk).",
-        lo=-1,
-        hi=1,
-        source="CASES.md: Private Outlet",
-    )
-    opinion_shift: float = param(-0.05, "Reader's opinion moves this fraction toward -1.", lo=-1, hi=1)
-    anger_prob: float = param(0.02, "Chance a reader who is not ANGRY turns ANGRY.", lo=0, hi=1)
-    share_prob: float = param(0.05, "Chance an ANGRY reader passes the answer on.", lo=0, hi=1)
-    cost: float = param(10.0, "Cost of the deflection.", unit="currency", lo=0)
-    complaint_weight: float = param(1.2, "From the deflection on, negative posts weigh this much.", lo=0, hi=10)
-
-
-@dataclass(frozen=True)
-class AttackEffect(ActionEffect):
-    calm: float = param(
-        -0.5,
-        "Anger raised toward 1 by this fraction.",
-        lo=-1,
-        hi=1,
-        source="CASES.md: Kia dealer 'to teach her a lesson'; Nestle, BP",
-    )
-    opinion_shift: float = param(-0.2, "Reader's opinion moves this fraction toward -1.", lo=-1, hi=1)
-    anger_prob: float = param(0.1, "Chance a reader who is not ANGRY turns ANGRY.", lo=0, hi=1)
-    share_prob: float = param(0.25, "Chance an ANGRY reader passes the answer on.", lo=0, hi=1)
-    cost: float = param(0.0, "Cost of the reply.", unit="currency", lo=0)
-    complaint_weight: float = param(
-        1.5, "From the attack on, negative posts weigh this much (the story now has a villain).", lo=0, hi=10
-    )
-
-
-@dataclass(frozen=True)
-class LegalEffect(ActionEffect):
-    calm: float = param(
-        -0.3, "Anger raised toward 1 by this fraction.", lo=-1, hi=1, source="Streisand effect (Jansen & Martin 2015)"
-    )
-    opinion_shift: float = param(-0.15, "Reader's opinion moves this fraction toward -1.", lo=-1, hi=1)
-    anger_prob: float = param(0.05, "Chance a reader who is not ANGRY turns ANGRY.", lo=0, hi=1)
-    share_prob: float = param(0.3, "Chance an ANGRY reader passes the news on.", lo=0, hi=1)
-    cost: float = param(20000.0, "Cost of lawyers.", unit="currency", lo=0)
-    takedown: float = param(0.5, "Share of findable content removed.", lo=0, hi=1)
-    silence_prob: float = param(0.5, "Chance each complainant is silenced (stops posting).", lo=0, hi=1)
-    news_reach: float = param(
-        0.05,
-        "Share of consumers who hear of the legal action as news.",
-        lo=0,
-        hi=1,
-        source="Streisand: 6 downloads to 420,000 visitors in a month once the suit was known",
-    )
-    amplifier_threshold_factor: float = param(
-        0.5, "Amplifiers' thresholds are multiplied by this (they react sooner).", lo=0, hi=1
-    )
-    complaint_weight: float = param(1.3, "From the legal action on, negative posts weigh this much.", lo=0, hi=10)
-
-
-@dataclass(frozen=True)
-class SolicitReviewsEffect(ActionEffect):
-    calm: float = param(0.05, "Fraction of a reader's anger removed by the solicited reviews.", lo=-1, hi=1)
-    opinion_shift: float = param(0.0, "Reader's opinion moves this fraction toward +1.", lo=-1, hi=1)
-    share_prob: float = param(0.0, "Chance a CALMED or ADVOCATE reader passes the request on.", lo=0, hi=1)
-    cost: float = param(1000.0, "Cost of the campaign.", unit="currency", lo=0)
-    reviewers_share: float = param(
-        0.05, "Share of satisfied customers (opinion > 0) who post positive reviews as ADVOCATEs.", lo=0, hi=1
-    )
-    exposure_rate_per_h: float = param(
-        0.02,
-        "Hourly chance the campaign is exposed as fake.",
-        unit="1/h",
-        lo=0,
-        source="CASES.md: Private Outlet asked for positive posts",
-    )
-    exposure_duration_h: float = param(168.0, "How long the campaign can be exposed.", unit="h", lo=0)
-    backfire_calm: float = param(-0.4, "Exposure: anger raised toward 1 by this fraction in its readers.", lo=-1, hi=1)
-    backfire_opinion: float = param(-0.25, "Exposure: readers' opinion moves this fraction toward -1.", lo=-1, hi=1)
-    backfire_reach: float = param(0.05, "Exposure: share of consumers who hear of it.", lo=0, hi=1)
-    backfire_anger_prob: float = param(0.05, "Exposure: chance a reader who is not ANGRY turns ANGRY.", lo=0, hi=1)
-    backfire_share_prob: float = param(0.2, "Exposure: chance an ANGRY reader passes the news on.", lo=0, hi=1)
-
-
-@dataclass(frozen=True)
-class ActionsParams:
-    """Effect parameters of each brand action."""
-
-    remedy: RemedyEffect = field(default_factory=RemedyEffect)
-    holding_reply: HoldingReplyEffect = field(default_factory=HoldingReplyEffect)
-    apology: ApologyEffect = field(default_factory=ApologyEffect)
-    deflect: DeflectEffect = field(default_factory=DeflectEffect)
-    attack: AttackEffect = field(default_factory=AttackEffect)
-    legal: LegalEffect = field(default_factory=LegalEffect)
-    solicit_reviews: SolicitReviewsEffect = field(default_factory=SolicitReviewsEffect)
+# One table per brand action, from the action registry (each action's parameters live with it).
+ActionsParams = make_dataclass(
+    "ActionsParams",
+    [(name, action.Effect, field(default_factory=action.Effect)) for name, action in ACTIONS.items()],
+    frozen=True,
+)
+ActionsParams.__doc__ = "Effect parameters of each brand action ([actions.<name>] tables)."
 
 
 @dataclass(frozen=True)
@@ -607,11 +429,6 @@ SECTIONS = {
 LIST_ITEMS = {"amplifiers": AmplifierParams, "brand.schedule": ActionSpec}
 
 
-def is_section(f) -> bool:
-    """Whether a dataclass field is a nested table rather than a value."""
-    return f.default is MISSING and not f.metadata
-
-
 def describe(cls=Scenario, prefix: str = "") -> list[dict]:
     """Every parameter as a row: key, unit, default, allowed, meaning, source."""
     rows = []
@@ -621,51 +438,17 @@ def describe(cls=Scenario, prefix: str = "") -> list[dict]:
             rows += describe(f.default_factory, key + ".")
             continue
         m = f.metadata
-        default = f.default if f.default is not MISSING else f.default_factory()
         rows.append(
             dict(
-                key=key, unit=m["unit"], default=default, allowed=allowed_text(f), meaning=m["doc"], source=m["source"]
+                key=key,
+                unit=m["unit"],
+                default=default_of(f),
+                allowed=allowed_text(f),
+                meaning=m["doc"],
+                source=m["source"],
             )
         )
         item = LIST_ITEMS.get(key)
         if item is not None:
             rows += describe(item, key + "[].")
     return rows
-
-
-def allowed_text(f) -> str:
-    """The allowed values of a field, in words."""
-    m = f.metadata
-    if m["choices"]:
-        return "one of " + ", ".join(m["choices"])
-    kind = {bool: "true/false", int: "integer", float: "number", str: "text", list: "list"}.get(_field_type(f), "value")
-    lo, hi = m["lo"], m["hi"]
-    if lo is not None and hi is not None:
-        return f"{kind} in {'(' if m['lo_open'] else '['}{lo:g}, {hi:g}]"
-    if lo is not None:
-        return f"{kind} {'>' if m['lo_open'] else '>='} {lo:g}"
-    return kind
-
-
-def _field_type(f) -> type:
-    return {"float": float, "int": int, "bool": bool, "str": str, "list": list}.get(str(f.type), object)
-
-
-def markdown_table() -> str:
-    """The parameter table of scenarios/README.md and docs (generated, so it never drifts)."""
-    lines = ["| key | unit | default | allowed | meaning | source |", "|---|---|---|---|---|---|"]
-    for r in describe():
-        default = r["default"]
-        shown = (
-            "[]"
-            if default == []
-            else (
-                f'"{default}"'
-                if isinstance(default, str)
-                else str(default).lower()
-                if isinstance(default, bool)
-                else f"{default}"
-            )
-        )
-        lines.append(f"| `{r['key']}` | {r['unit']} | {shown} | {r['allowed']} | {r['meaning']} | {r['source']} |")
-    return "\n".join(lines) + "\n"

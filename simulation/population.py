@@ -13,15 +13,19 @@ opinion has moved), never a Python loop over agents.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import kernels
 from .network import Network
-from .parameters import ActionEffect, Scenario
 from .randomness import CounterStream
 from .rates import half_life_factor, rate_to_prob
 from .stance import STANCE_NAMES, Stance
+
+if TYPE_CHECKING:
+    from .actions import ActionEffect
+    from .parameters import Scenario
 
 # Slots of the counter-based draws: one per decision, so no two decisions share a coin.
 POST, ANGER, STIFLE, CHURN, SEARCH_ANGER, STOP = range(6)
@@ -471,12 +475,34 @@ class Population:
             "churned": gone,
         }
 
-    def close_grievance(self, ids: np.ndarray) -> None:
-        """The grievance is settled (remedied, or silenced by lawyers)."""
+    # -- what the brand's actions and the amplifiers' stories do to consumers ---------------------
+
+    def settle(self, ids: np.ndarray) -> None:
+        """The complainants' grievance is settled (remedied, or silenced by lawyers)."""
         self.grievance[ids] = False
 
-    def make_advocates(self, ids: np.ndarray) -> None:
+    def calm_down(self, ids: np.ndarray) -> None:
+        """Consumers stop at once: CALMED, with no anger left."""
+        self.touch(ids)
+        self.stance[ids] = Stance.CALMED
+        self.anger[ids] = 0.0
+
+    def provoke(self, ids: np.ndarray) -> None:
+        """Consumers flare up: ANGRY, with full anger (an insulting or evasive answer)."""
+        self.touch(ids)
+        self.stance[ids] = Stance.ANGRY
+        self.anger[ids] = 1.0
+
+    def raise_anger(self, ids: np.ndarray, share: float) -> None:
+        """The anger of these consumers moves the fraction `share` toward 1 (an organised attack)."""
+        self.anger[ids] = toward(self.anger[ids], 1.0, share)
+
+    def make_advocates(self, ids: np.ndarray, lift_to_prior: bool = False) -> None:
+        """Consumers turn ADVOCATE with full arousal; with `lift_to_prior`, an opinion below their
+        prior is lifted to it (a remedied complainant)."""
+        self.touch(ids)
         self.stance[ids] = Stance.ADVOCATE
         self.anger[ids] = 1.0
         self.ever_advocate[ids] = True
-        self.touch(ids)
+        if lift_to_prior:
+            self.opinion[ids] = np.maximum(self.opinion[ids], self.prior[ids])

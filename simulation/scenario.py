@@ -16,18 +16,9 @@ from typing import Any, Iterable, Mapping
 
 import tomli_w
 
-from .parameters import (
-    ACTION_NAMES,
-    LIST_ITEMS,
-    SECTIONS,
-    ActionsParams,
-    ActionSpec,
-    AmplifierParams,
-    Scenario,
-    _field_type,
-    allowed_text,
-    is_section,
-)
+from .actions import ACTION_NAMES
+from .parameters import LIST_ITEMS, SECTIONS, ActionsParams, ActionSpec, AmplifierParams, Scenario
+from .schema import allowed_text, field_type, is_section
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = PROJECT_ROOT / "scenarios"
@@ -114,7 +105,7 @@ def apply_overrides(raw: dict, overrides: Mapping[str, Any], source: str = "--se
 
 def _check_value(f, value: Any, source: str, key: str) -> Any:
     """Type, range and choice check of one value against its field; returns the typed value."""
-    want = _field_type(f)
+    want = field_type(f)
     allowed = allowed_text(f)
     if want is bool:
         ok = isinstance(value, bool)

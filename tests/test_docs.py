@@ -1,12 +1,19 @@
 """Documentation that is generated must match the code."""
 
-from simulation.parameters import markdown_table
+from simulation.docs import DOCUMENTS, stale
 from tests.conftest import ROOT
 
 
-def test_scenarios_readme_lists_every_key_as_the_code_does():
-    text = (ROOT / "scenarios" / "README.md").read_text()
-    assert text.endswith(markdown_table()), "regenerate with: python run.py keys --markdown"
+def test_generated_tables_of_the_docs_are_the_codes():
+    for path in DOCUMENTS:
+        assert not stale(path), f"{path.name}: stale generated tables {stale(path)}; regenerate: python -m simulation.docs"
+
+
+def test_parameter_tables_are_in_the_key_reference_and_the_odd():
+    from simulation.docs import blocks
+
+    for path in (ROOT / "scenarios" / "README.md", ROOT / "docs" / "ODD.md"):
+        assert "parameters" in dict(blocks(path.read_text())), path
 
 
 def test_readme_starts_with_the_two_setup_commands():
@@ -14,3 +21,15 @@ def test_readme_starts_with_the_two_setup_commands():
     assert lines[3].endswith(".venv/bin/python run.py")
     assert lines[4].endswith(".venv/bin/python -m pytest -q")
     assert lines[4].split("&& ")[-1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_odd_parameter_table_lists_every_parameter_once():
+    import re
+
+    from simulation.docs import blocks
+    from simulation.parameters import describe
+
+    block = dict(blocks((ROOT / "docs" / "ODD.md").read_text()))["parameters"]
+    keys = re.findall(r"^\| `([^`]+)` \|", block, flags=re.M)
+    assert len(keys) == len(set(keys)), "a key appears twice in the ODD table"
+    assert keys == [r["key"] for r in describe()]

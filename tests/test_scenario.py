@@ -6,8 +6,9 @@ import pytest
 
 from simulation import ScenarioError, load_scenario, to_toml
 from simulation.brand import schedule_for
-from simulation.parameters import STRATEGIES, describe
+from simulation.parameters import describe
 from simulation.scenario import parse_assignments, to_dict
+from simulation.strategies import STRATEGY_NAMES as STRATEGIES
 from tests.conftest import small
 
 

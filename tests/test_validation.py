@@ -9,13 +9,11 @@ they take about two minutes on two idle cores.
 
 import argparse
 import math
-import re
 
 import numpy as np
 import pytest
 
 from simulation import validation as v
-from simulation.parameters import describe, markdown_table
 from simulation.scenario import load_scenario
 from tests.conftest import ROOT
 
@@ -218,27 +216,3 @@ def test_check_model_rejects_an_unknown_check(tmp_path, capsys):
     assert v.cmd_check_model(args) == 2
     assert "unknown check" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
-
-
-# -- docs/ODD.md ----------------------------------------------------------------------------------------
-
-
-def odd_table_keys(text: str) -> list[str]:
-    block = text.split(v.ODD_TABLE_BEGIN, 1)[1].split(v.ODD_TABLE_END, 1)[0]
-    return re.findall(r"^\| `([^`]+)` \|", block, flags=re.M)
-
-
-def test_odd_parameter_table_lists_every_parameter_and_no_other():
-    keys = odd_table_keys(ODD.read_text())
-    code = [r["key"] for r in describe()]
-    assert len(keys) == len(set(keys)), "a key appears twice in the ODD table"
-    missing, extra = set(code) - set(keys), set(keys) - set(code)
-    assert not missing and not extra, f"missing from docs/ODD.md: {sorted(missing)}; not in the code: {sorted(extra)}"
-
-
-def test_odd_parameter_table_is_the_generated_one():
-    """Units, defaults, ranges and sources as in simulation/parameters.py (regenerate with
-    `python -c "from simulation.validation import update_odd_table; update_odd_table()"`)."""
-    text = ODD.read_text()
-    block = text.split(v.ODD_TABLE_BEGIN, 1)[1].split(v.ODD_TABLE_END, 1)[0]
-    assert block.strip() == markdown_table().strip()

@@ -1,0 +1,73 @@
+"""How a parameter is declared: a dataclass field carrying its documentation and its rules.
+
+Every model parameter is declared once with :func:`param` (its meaning, unit, default, allowed
+range or choices, and source); `simulation.parameters` and `simulation.actions` declare theirs
+this way, `simulation.scenario` validates scenario files against these declarations, and
+`simulation.docs` prints them as tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, Field, field
+from typing import Any
+
+ASSUMPTION = "assumption"
+NOT_A_MODEL_PARAMETER = "-"
+
+
+def param(
+    default: Any,
+    doc: str,
+    *,
+    unit: str = "-",
+    lo: float | None = None,
+    hi: float | None = None,
+    lo_open: bool = False,
+    choices: tuple | None = None,
+    source: str = ASSUMPTION,
+) -> Any:
+    """A documented, validated parameter (a dataclass field with its metadata).
+
+    Args:
+        default: The value when a scenario does not set it.
+        doc: What it means, in one sentence.
+        unit: Its unit ("-" when it has none).
+        lo: Smallest allowed value (inclusive unless `lo_open`).
+        hi: Largest allowed value (inclusive).
+        lo_open: Whether `lo` itself is excluded.
+        choices: The allowed values of a text setting.
+        source: Where the default comes from, or "assumption".
+    """
+    meta = dict(doc=doc, unit=unit, lo=lo, hi=hi, lo_open=lo_open, choices=choices, source=source)
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def is_section(f: Field) -> bool:
+    """Whether a dataclass field is a nested table rather than a value."""
+    return f.default is MISSING and not f.metadata
+
+
+def field_type(f: Field) -> type:
+    """The Python type of a parameter field (`object` if it is not a plain value)."""
+    return {"float": float, "int": int, "bool": bool, "str": str, "list": list}.get(str(f.type), object)
+
+
+def default_of(f: Field) -> Any:
+    """A field's default value."""
+    return f.default if f.default is not MISSING else f.default_factory()
+
+
+def allowed_text(f: Field) -> str:
+    """The allowed values of a field, in words."""
+    m = f.metadata
+    if m["choices"]:
+        return "one of " + ", ".join(m["choices"])
+    kind = {bool: "true/false", int: "integer", float: "number", str: "text", list: "list"}.get(field_type(f), "value")
+    lo, hi = m["lo"], m["hi"]
+    if lo is not None and hi is not None:
+        return f"{kind} in {'(' if m['lo_open'] else '['}{lo:g}, {hi:g}]"
+    if lo is not None:
+        return f"{kind} {'>' if m['lo_open'] else '>='} {lo:g}"
+    return kind
