@@ -5,7 +5,7 @@
     python benchmarks/bench_sweep.py --replications 10 --repeats 1
 
 The plan is `sweep_plan(default, ["quick_fix"], {"brand.delay_hours": [0, 6, 24, 72]}, R, seed=1)`,
-run by `run_experiment(plan, tmpdir, workers=W, progress=False, figures=False)`; the wall time is
+run by `run_experiment(plan, tmpdir, workers=W, progress=False)`; the wall time is
 the whole call (pool start-up, runs, writing runs/ and the aggregate CSVs), median over repeats,
 each repeat into a fresh folder. The sweep has 5 conditions: the 4 delays and the `ignore` baseline
 that `sweep_plan` adds. The load average at start and end is recorded: on a shared 2-core machine
@@ -39,7 +39,7 @@ def time_sweep(workers: int, replications: int) -> tuple[float, int, int, int]:
     runs = len(plan.conditions) * plan.replications
     with tempfile.TemporaryDirectory(prefix="buzzsim-sweep-") as tmp:
         t0 = time.perf_counter()
-        out = run_experiment(plan, Path(tmp) / "exp", workers=workers, progress=False, figures=False)
+        out = run_experiment(plan, Path(tmp) / "exp", workers=workers, progress=False)
         wall = time.perf_counter() - t0
     return wall, runs, len(plan.conditions), int(out["failed"])
 

@@ -93,9 +93,19 @@ def parser() -> argparse.ArgumentParser:
         e.add_argument("--out", type=Path, help="experiment folder (default results/<scenario>/<timestamp>-<kind>)")
         e.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted experiment in DIR")
         e.add_argument("--no-figures", action="store_true", help="skip figures and report")
-    from . import validation
-
-    validation.add_parser(sub)
+    c = sub.add_parser(
+        "check-model", help="run the validation: known results and stylised facts (exit 0 if all pass, 1 otherwise)"
+    )
+    c.add_argument(
+        "--out",
+        type=Path,
+        help="folder for the figures and checks.csv/json (default results/validation/<timestamp>-check-model)",
+    )
+    c.add_argument("--quick", action="store_true", help="fewer replications (a smoke run; less conclusive)")
+    c.add_argument("--workers", type=int, default=None, help="processes (default: up to 2)")
+    c.add_argument(
+        "--only", action="append", default=[], metavar="KEY", help="run only this check (1-7, 8a, 8b, dt), repeatable"
+    )
     k = sub.add_parser("keys", help="every scenario key: unit, default, allowed values, meaning")
     k.add_argument("--markdown", action="store_true", help="as the Markdown table of scenarios/README.md")
     return p
@@ -213,9 +223,13 @@ def cmd_experiment(args) -> int:
         f"({'Dask ' + args.dask if args.dask else str(args.workers) + ' worker(s)'})"
     )
     try:
-        out = run_experiment(
-            plan, folder, workers=args.workers, dask=args.dask, resume=bool(args.resume), figures=not args.no_figures
-        )
+        out = run_experiment(plan, folder, workers=args.workers, dask=args.dask, resume=bool(args.resume))
+        if not args.no_figures:
+            from .experiment_plots import all_figures
+            from .report import write_report
+
+            all_figures(folder)
+            write_report(folder)
     except KeyboardInterrupt:
         print(
             f"interrupted: finished runs are kept; resume with: python run.py {plan.kind} --resume {folder}",
@@ -235,10 +249,45 @@ def cmd_experiment(args) -> int:
     return 0
 
 
-def _check_model(args) -> int:
-    from .validation import cmd_check_model
+def cmd_check_model(args) -> int:
+    """Run the checks, print the table, write figures and checks.csv/json; 0 if all pass, else 1."""
+    import importlib.util
 
-    return cmd_check_model(args)
+    from .results import atomic_folder, default_folder, write_meta
+    from .validation import CHECKS, run_all, table, write_outputs
+
+    keys = [k for k, _ in CHECKS]
+    only = args.only or None
+    if importlib.util.find_spec("EoN") is None and (not only or "8b" in only):
+        raise ScenarioError("check-model", "", 'compares with EoN (a test dependency): pip install -e ".[test]"')
+    unknown = [k for k in only or [] if k not in keys]
+    if unknown:
+        raise ScenarioError("--only", "", f"unknown check {', '.join(unknown)}; allowed: {', '.join(keys)}")
+    out = args.out or default_folder("check-model", "validation")
+    t0 = time.perf_counter()
+    with atomic_folder(out) as tmp:
+        checks = run_all(
+            out=tmp / "figures",
+            quick=args.quick,
+            workers=args.workers,
+            only=only,
+            progress=lambda s: print(s, flush=True),
+        )
+        for c in checks:  # figures as they will be once the folder is in place
+            c.figures = [Path(out) / Path(p).relative_to(tmp) for p in c.figures]
+        write_outputs(checks, tmp)
+        write_meta(
+            tmp / "meta.json",
+            quick=bool(args.quick),
+            checks=len(checks),
+            passed=sum(c.passed for c in checks),
+            wall_seconds=round(time.perf_counter() - t0, 1),
+        )
+    print()
+    print(table(checks))
+    passed = sum(c.passed for c in checks)
+    print(f"\n{passed}/{len(checks)} checks pass; figures and checks.csv in {out}")
+    return 0 if passed == len(checks) else 1
 
 
 def cmd_list(args) -> int:
@@ -294,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         "keys": cmd_keys,
         "compare": cmd_experiment,
         "sweep": cmd_experiment,
-        "check-model": _check_model,
+        "check-model": cmd_check_model,
     }
     if args.command is None:
         parser().print_help()

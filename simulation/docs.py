@@ -54,7 +54,11 @@ def actions_table() -> str:
 
     lines = ["| action | what it does | ends the silence | its answer |", "|---|---|---|---|"]
     for name, a in ACTIONS.items():
-        travels = "calms; passed on by calmed readers and advocates" if a.supportive else "provokes; passed on by angry readers"
+        travels = (
+            "calms; passed on by calmed readers and advocates"
+            if a.supportive
+            else "provokes; passed on by angry readers"
+        )
         lines.append(f"| `{name}` | {a.description} | {'yes' if a.breaks_silence else 'no'} | {travels} |")
     return "\n".join(lines) + "\n"
 

@@ -36,11 +36,8 @@ and users can inspect or adjust them); the public functions write the files and 
 
 from __future__ import annotations
 
-import json
 import math
 import textwrap
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -51,11 +48,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullLocator
 
+from .experiment_folder import DELAY_KEY, FIGURES_DIR, STRATEGY_KEY, ExperimentFolder
 from .plots import OKABE_ITO, _new_figure, _style, save, time_unit
+from .text import fmt, hours_text, key_label, same_value, value_text
 
-DELAY_KEY = "brand.delay_hours"
-STRATEGY_KEY = "brand.strategy"
-FIGURES_DIR = "figures"
 MAX_CONDITIONS = 8  # over time: all conditions up to this many ...
 SHOWN_CONDITIONS = 6  # ... else at most this many, spread across the swept values
 OVER_TIME_BAND = ("q25", "q75")
@@ -70,11 +66,6 @@ PALETTE = [
 ]
 LINESTYLES = ["-", (0, (5, 1.5, 1, 1.5)), (0, (1, 1))]  # solid, dash-dot, dotted (dashes: actions)
 MARKERS = ["o", "s", "^", "D"]
-CLOCKS = {
-    "detection": "after detection",
-    "complaint": "after the first complaint",
-    "start": "after the start of the run",
-}
 # (series in timeseries_quantiles.csv, file stem, title, y label)
 OVER_TIME = [
     ("reputation", "over_time_reputation", "Reputation of the brand over time", "reputation (mean opinion, -1 to 1)"),
@@ -89,215 +80,7 @@ TIMING_PANELS = [
 ]
 
 
-# -- numbers ------------------------------------------------------------------------------------
-
-
-def fmt(value, sig: int = 3, *, sign: bool = False, trailing: bool = True) -> str:
-    """``value`` to ``sig`` significant digits, without exponent between 1e-4 and 1e15, with
-    thousands separators from 1,000 up, trailing zeros kept (``0.500``) unless ``trailing=False``,
-    ``+`` in front of positive numbers when ``sign``; "n/a" for NaN or None.
-    """
-    if value is None:
-        return "n/a"
-    v = float(value)
-    if not math.isfinite(v):
-        return "n/a"
-    if v == 0:
-        body = "0"
-    else:
-        digits = sig - 1 - math.floor(math.log10(abs(v)))
-        v = round(v, digits)  # may carry over (9.996 -> 10.0): recount the digits
-        if v != 0:
-            digits = sig - 1 - math.floor(math.log10(abs(v)))
-        if abs(v) >= 1e15 or abs(v) < 1e-4:
-            body = f"{v:.{sig - 1}e}"
-        elif digits <= 0:
-            body = f"{round(v):,d}"
-        else:
-            body = f"{v:,.{digits}f}"
-            if not trailing:
-                body = body.rstrip("0").rstrip(".")
-    if sign and v > 0:
-        body = "+" + body
-    return body
-
-
-def hours_text(h) -> str:
-    """Hours for prose and annotations: ``13.2``, ``8``, ``96``."""
-    return fmt(h, trailing=False)
-
-
-# -- reading an experiment folder --------------------------------------------------------------
-
-
-def _read_csv(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path) if path.is_file() else None
-
-
-def _same(a, b) -> bool:
-    """Equal as numbers when both are numbers (6 == 6.0), else as text."""
-    try:
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
-    except (TypeError, ValueError):
-        return str(a) == str(b)
-
-
-def value_text(v) -> str:
-    """A swept value as written in labels: ``6`` not ``6.0``."""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
-@dataclass
-class Experiment:
-    """The files of an experiment folder, read once (CSVs when first used)."""
-
-    folder: Path
-    meta: dict = field(repr=False)
-
-    @classmethod
-    def load(cls, folder: str | Path) -> "Experiment":
-        folder = Path(folder)
-        path = folder / "experiment.json"
-        if not path.is_file():
-            raise FileNotFoundError(f"{folder}: no experiment.json (not an experiment folder)")
-        return cls(folder, json.loads(path.read_text(encoding="utf-8")))
-
-    # -- experiment.json --
-    @property
-    def kind(self) -> str:
-        return self.meta.get("kind", "compare")
-
-    @property
-    def baseline(self) -> str | None:
-        return self.meta.get("baseline")
-
-    @property
-    def vary(self) -> dict[str, list]:
-        return dict(self.meta.get("vary") or {})
-
-    @property
-    def keys(self) -> list[str]:
-        return list(self.meta.get("keys") or [STRATEGY_KEY, *self.vary])
-
-    @property
-    def clock(self) -> str:
-        return self.meta.get("clock", "detection")
-
-    @property
-    def currency(self) -> str:
-        return self.meta.get("currency", "EUR")
-
-    @property
-    def replications(self) -> int:
-        return int(self.meta.get("replications", 0))
-
-    @property
-    def strategies(self) -> list[str]:
-        listed = list(self.meta.get("strategies") or [])
-        seen = [str(s) for s in self.conditions[STRATEGY_KEY].tolist()] if STRATEGY_KEY in self.conditions else []
-        return listed + [s for s in dict.fromkeys(seen) if s not in listed]
-
-    @property
-    def horizon_h(self) -> float:
-        q = self.quantiles
-        if q is not None and len(q):
-            return float(q["hours"].max())
-        return float(self.meta.get("days", 30)) * 24.0
-
-    @cached_property
-    def conditions(self) -> pd.DataFrame:
-        """One row per condition: ``condition, label`` and the key columns, in condition order."""
-        listed = self.meta.get("conditions")
-        if listed:
-            rows = [
-                {
-                    "condition": int(c["condition"]),
-                    "label": str(c.get("label", c["condition"])),
-                    **(c.get("changes") or {}),
-                }
-                for c in listed
-            ]
-            return pd.DataFrame(rows).sort_values("condition").reset_index(drop=True)
-        for table in (self.aggregate, self.summary):
-            if table is not None:
-                cols = ["condition", "label"] + [k for k in self.keys if k in table]
-                return table[cols].drop_duplicates("condition").sort_values("condition").reset_index(drop=True)
-        raise FileNotFoundError(f"{self.folder}: no conditions in experiment.json and no CSVs")
-
-    def label(self, condition: int) -> str:
-        row = self.conditions.loc[self.conditions["condition"] == condition, "label"]
-        return str(row.iloc[0]) if len(row) else str(condition)
-
-    def strategy_of(self, condition: int) -> str:
-        row = self.conditions.loc[self.conditions["condition"] == condition]
-        if STRATEGY_KEY in row and len(row):
-            return str(row[STRATEGY_KEY].iloc[0])
-        return str(self.meta.get("strategies", ["?"])[0])
-
-    # -- CSVs --
-    @cached_property
-    def summary(self) -> pd.DataFrame | None:
-        return _read_csv(self.folder / "summary.csv")
-
-    @cached_property
-    def aggregate(self) -> pd.DataFrame | None:
-        return _read_csv(self.folder / "aggregate.csv")
-
-    @cached_property
-    def quantiles(self) -> pd.DataFrame | None:
-        return _read_csv(self.folder / "timeseries_quantiles.csv")
-
-    @cached_property
-    def critical(self) -> pd.DataFrame | None:
-        return _read_csv(self.folder / "critical_window.csv")
-
-    def stat(self, metric: str, scope: str = "all") -> pd.DataFrame:
-        """Rows of aggregate.csv for one metric and scope, in condition order."""
-        agg = self.aggregate
-        if agg is None:
-            return pd.DataFrame()
-        rows = agg[(agg["metric"] == metric) & (agg["scope"] == scope)]
-        return rows.sort_values("condition").reset_index(drop=True)
-
-    def first_action_h(self) -> dict[int, float]:
-        """Per condition, the median of ``first_action_h`` over its runs with an action."""
-        s = self.summary
-        if s is None or "first_action_h" not in s:
-            return {}
-        acted = s.dropna(subset=["first_action_h"])
-        return {int(c): float(v) for c, v in acted.groupby("condition")["first_action_h"].median().items()}
-
-    def failed_runs(self) -> int:
-        s = self.summary
-        if s is None or "error" not in s:
-            return 0
-        errors = s["error"]
-        return int((errors.notna() & (errors.astype(str).str.strip() != "")).sum())
-
-    def subtitle(self) -> str:
-        reps = f", {self.replications} replications per condition" if self.replications else ""
-        return f"scenario {self.meta.get('scenario', '?')}{reps}"
-
-
-def load_experiment(folder: str | Path) -> Experiment:
-    """Read an experiment folder (``experiment.json`` required; CSVs are read when first used)."""
-    return Experiment.load(folder)
-
-
 # -- units and colours ----------------------------------------------------------------------------
-
-
-def key_label(key: str, exp: Experiment | None = None) -> str:
-    """An axis label for a scenario key, with its unit (from the parameter schema)."""
-    if key == DELAY_KEY and exp is not None:
-        return f"response delay {CLOCKS.get(exp.clock, 'after ' + exp.clock)} (hours)"
-    from .parameters import describe
-
-    unit = next((r["unit"] for r in describe() if r["key"] == key), "-")
-    unit = {"h": "hours", "currency": exp.currency if exp else "currency", "-": "no unit"}.get(unit, unit)
-    return f"{key} ({unit})"
 
 
 def styles(names: list, baseline=None) -> dict:
@@ -323,7 +106,7 @@ def _spread(values: list, k: int) -> list:
     return [values[i] for i in idx]
 
 
-def chosen_conditions(exp: Experiment) -> tuple[list[int], str]:
+def chosen_conditions(exp: ExperimentFolder) -> tuple[list[int], str]:
     """The conditions drawn over time and, when not all of them, a note saying which.
 
     Up to ``MAX_CONDITIONS`` conditions: all. More (sweeps): the other swept keys are held at
@@ -341,7 +124,7 @@ def chosen_conditions(exp: Experiment) -> tuple[list[int], str]:
     pool = cond
     for k, v in held.items():
         if k in pool:
-            pool = pool[[_same(x, v) for x in pool[k]]]
+            pool = pool[[same_value(x, v) for x in pool[k]]]
     order = [s for s in exp.strategies if s in set(pool[STRATEGY_KEY].astype(str))]
     others = [s for s in order if s != exp.baseline]
     chosen: dict[str, list[int]] = {}
@@ -380,7 +163,7 @@ def chosen_conditions(exp: Experiment) -> tuple[list[int], str]:
     return ids, note
 
 
-def _short_label(exp: Experiment, condition: int) -> str:
+def _short_label(exp: ExperimentFolder, condition: int) -> str:
     """The strategy and the main swept value: "quick_fix, delay 6 h"; the baseline alone when
     the delay is swept (it has no action to delay).
     """
@@ -399,7 +182,7 @@ def _sort_key(v):
         return (1, 0.0, str(v))
 
 
-def over_time_figures(exp: Experiment) -> dict[str, Figure]:
+def over_time_figures(exp: ExperimentFolder) -> dict[str, Figure]:
     """Stem -> Figure for the three over-time figures (empty without timeseries_quantiles.csv)."""
     q = exp.quantiles
     if q is None or not len(q):
@@ -531,11 +314,11 @@ def over_time(folder: str | Path) -> list[Path]:
     """Reputation, negative posts per hour and churned customers over time, per condition:
     ``figures/over_time_{reputation,posts,churn}.{png,pdf}``. Returns the paths written.
     """
-    exp = load_experiment(folder)
+    exp = ExperimentFolder.load(folder)
     return _save_all(exp, over_time_figures(exp))
 
 
-def _save_all(exp: Experiment, figures: dict[str, Figure]) -> list[Path]:
+def _save_all(exp: ExperimentFolder, figures: dict[str, Figure]) -> list[Path]:
     paths = []
     for stem, fig in figures.items():
         paths += save(fig, exp.folder / FIGURES_DIR / stem)
@@ -569,7 +352,7 @@ def _delay_axis(ax, delays: np.ndarray) -> float | None:
         keep.append(len(delays) - 1)
         shown = {float(delays[i]) for i in keep}
         ax.xaxis.set_major_formatter(
-            FuncFormatter(lambda v, _: hours_text(v) if any(_same(v, d) for d in shown) else "")
+            FuncFormatter(lambda v, _: hours_text(v) if any(same_value(v, d) for d in shown) else "")
         )
     return float(positive.min()) if log else None
 
@@ -595,7 +378,7 @@ def critical_text(row, unit: str = "h") -> str:
     return f"critical window: {status}"
 
 
-def timing_figure(exp: Experiment) -> Figure | None:
+def timing_figure(exp: ExperimentFolder) -> Figure | None:
     """The response-timing figure, or None when ``brand.delay_hours`` is not swept."""
     if DELAY_KEY not in exp.vary or exp.aggregate is None:
         return None
@@ -657,7 +440,7 @@ def timing_figure(exp: Experiment) -> Figure | None:
                 for combo in combos:
                     sel = stat[stat[STRATEGY_KEY].astype(str) == strategy]
                     for k, v in zip(others, combo):
-                        sel = sel[[_same(x, v) for x in sel[k]]]
+                        sel = sel[[same_value(x, v) for x in sel[k]]]
                     if not len(sel):
                         continue
                     sel = sel.assign(_d=pd.to_numeric(sel[DELAY_KEY], errors="coerce")).sort_values("_d")
@@ -708,7 +491,7 @@ def timing_figure(exp: Experiment) -> Figure | None:
                 lambda s, combo: look(s, combo)[0] if s in strategies and combo in combos else "0.15",
                 lambda s, combo: s + (f", {combo_text(combo)}" if by_combo else ""),
             )
-        xlabel = key_label(DELAY_KEY, exp)
+        xlabel = key_label(DELAY_KEY, exp.clock, exp.currency)
         if log is not None:
             xlabel = xlabel[:-1] + f"; log scale beyond {hours_text(log)} h)"
         panels.supxlabel(xlabel, fontsize=10)
@@ -729,7 +512,7 @@ def timing_figure(exp: Experiment) -> Figure | None:
     return fig
 
 
-def _mark_critical(exp: Experiment, ax, metric: str, others: list[str], colour_of, name_of) -> None:
+def _mark_critical(exp: ExperimentFolder, ax, metric: str, others: list[str], colour_of, name_of) -> None:
     """The critical window of each strategy (and values of the other swept keys: one row of
     critical_window.csv each) on the panel of its metric: a vertical line at the critical delay,
     its CI shaded, and a note in a band at the top of the panel. ``colour_of(strategy, combo)``
@@ -797,7 +580,7 @@ def _mark_critical(exp: Experiment, ax, metric: str, others: list[str], colour_o
 
 def timing(folder: str | Path) -> list[Path]:
     """``figures/response_timing.{png,pdf}`` for a sweep over ``brand.delay_hours`` ([] else)."""
-    exp = load_experiment(folder)
+    exp = ExperimentFolder.load(folder)
     fig = timing_figure(exp)
     return [] if fig is None else _save_all(exp, {"response_timing": fig})
 
@@ -805,7 +588,7 @@ def timing(folder: str | Path) -> list[Path]:
 # -- heatmap ------------------------------------------------------------------------------------
 
 
-def heatmap_figure(exp: Experiment, metric: str = "final_reputation") -> Figure | None:
+def heatmap_figure(exp: ExperimentFolder, metric: str = "final_reputation") -> Figure | None:
     """Mean ``metric`` over the grid of a two-key sweep, one panel per non-baseline strategy;
     None unless exactly two keys are swept.
     """
@@ -824,8 +607,8 @@ def heatmap_figure(exp: Experiment, metric: str = "final_reputation") -> Figure 
     for s in strategies:
         grid = np.full((len(ys), len(xs)), np.nan)
         for _, row in stat[stat[STRATEGY_KEY].astype(str) == s].iterrows():
-            i = next((i for i, v in enumerate(ys) if _same(row[ky], v)), None)
-            j = next((j for j, v in enumerate(xs) if _same(row[kx], v)), None)
+            i = next((i for i, v in enumerate(ys) if same_value(row[ky], v)), None)
+            j = next((j for j, v in enumerate(xs) if same_value(row[kx], v)), None)
             if i is not None and j is not None:
                 grid[i, j] = row["mean"]
         grids[s] = grid
@@ -866,8 +649,8 @@ def heatmap_figure(exp: Experiment, metric: str = "final_reputation") -> Figure 
                     t = ax.text(j, i, fmt(v), ha="center", va="center", fontsize=8, color="white" if dark else "black")
                     t.set_gid(f"cell:{i}:{j}")
             ax.set_title(s)
-        fig.supxlabel(key_label(kx, exp), fontsize=10)  # shared: too long to repeat per panel
-        axes[0].set_ylabel(key_label(ky, exp))
+        fig.supxlabel(key_label(kx, exp.clock, exp.currency), fontsize=10)  # shared: too long to repeat per panel
+        axes[0].set_ylabel(key_label(ky, exp.clock, exp.currency))
         name = {"final_reputation": "final reputation (mean opinion, -1 to 1)"}.get(metric, metric)
         cbar = fig.colorbar(im, ax=list(axes), shrink=0.9, pad=0.02)
         cbar.set_label(f"mean {name}".replace(" (", "\n(", 1))
@@ -877,7 +660,7 @@ def heatmap_figure(exp: Experiment, metric: str = "final_reputation") -> Figure 
 
 def heatmap(folder: str | Path) -> list[Path]:
     """``figures/heatmap_final_reputation.{png,pdf}`` for a sweep over exactly two keys ([] else)."""
-    exp = load_experiment(folder)
+    exp = ExperimentFolder.load(folder)
     fig = heatmap_figure(exp)
     return [] if fig is None else _save_all(exp, {"heatmap_final_reputation": fig})
 

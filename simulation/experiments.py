@@ -12,30 +12,29 @@ they are byte-identical for any number of workers and any executor.
 from __future__ import annotations
 
 import itertools
-import json
 import math
-import multiprocessing
-import os
-import signal
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from . import experiment_folder
+from .executor import Executor
+from .experiment_folder import DELAY_KEY, STRATEGY_KEY, RunStore
 from .metrics import METRICS
 from .parameters import Scenario
-from .results import write_csv, write_meta, write_text
+from .results import write_meta
+from .runner import run_replication, seed_label
 from .scenario import ScenarioError, load_scenario, strategy_overrides, to_dict, to_toml, with_changes
+from .stats import bootstrap_indices, describe_values, t_interval
 
 QUANTILE_SERIES = ("reputation", "reputation_customers", "posts_negative_per_h", "angry", "churned", "search_stock")
+RECORDED_SERIES = ("reputation", "reputation_customers", "posts_negative", "angry", "churned", "search_stock")
 QUANTILES = (5, 25, 50, 75, 95)
-STRATEGY_KEY = "brand.strategy"
 BRAND_TIMING_KEYS = {"brand.delay_hours", "brand.anchor"}
 
 
@@ -142,18 +141,10 @@ class Plan:
         }
 
     @classmethod
-    def from_folder(cls, folder: Path) -> "Plan":
+    def from_folder(cls, folder: Path) -> Plan:
         """The plan of an existing experiment folder (to resume it)."""
-        path = Path(folder) / "experiment.json"
-        if not path.exists():
-            raise ScenarioError(
-                str(folder),
-                "",
-                "not an experiment folder (no experiment.json); "
-                "--resume takes the folder an interrupted compare or sweep wrote",
-            )
-        d = json.loads(path.read_text())
-        base = load_scenario(Path(folder) / "scenario.toml")
+        d = experiment_folder.read_plan(folder)
+        base = load_scenario(Path(folder) / experiment_folder.SCENARIO_TOML)
         return cls(
             kind=d["kind"],
             base=base,
@@ -171,18 +162,14 @@ class Plan:
 
 
 def run_task(scenario_dict: dict, condition: int, replication: int, seed: int) -> dict:
-    """One run, in whatever process: its metrics and its compact series, or its error."""
-    from .model import BuzzModel
-    from .randomness import replication_seed
-
+    """One run, in whatever process: its metrics and its stored series, or its error."""
     out = {"condition": condition, "replication": replication}
     try:
         sc = load_scenario(scenario_dict)
-        model = BuzzModel(sc, rng=replication_seed(seed, replication)).run()
-        d = model.recorder.data
-        series = {name: d[name] for name in QUANTILE_SERIES if name in d}
-        series["posts_negative_per_h"] = d["posts_negative"] / model.dt
-        out.update(metrics=model.metrics(), series={k: np.asarray(v, np.float64) for k, v in series.items()}, error="")
+        rep = run_replication(sc, seed, replication, series=RECORDED_SERIES)
+        series = {name: rep.series[name] for name in QUANTILE_SERIES if name in rep.series}
+        series["posts_negative_per_h"] = rep.series["posts_negative"] / rep.dt
+        out.update(metrics=rep.metrics, series={k: np.asarray(v, np.float64) for k, v in series.items()}, error="")
     except Exception as exc:  # a failing run is recorded and does not stop the others
         out.update(
             metrics={m: math.nan for m in METRICS},
@@ -193,56 +180,6 @@ def run_task(scenario_dict: dict, condition: int, replication: int, seed: int) -
     return out
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the main process, which shuts them down cleanly."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-# -- storage of finished runs --------------------------------------------------------------------
-
-
-class RunStore:
-    """`runs/c<condition>/r<replication>.json|.npz`: one finished run each, written atomically."""
-
-    def __init__(self, folder: Path):
-        self.root = Path(folder) / "runs"
-
-    def _stem(self, condition: int, replication: int) -> Path:
-        return self.root / f"c{condition:04d}" / f"r{replication:05d}"
-
-    def done(self) -> set[tuple[int, int]]:
-        out = set()
-        for p in self.root.glob("c*/r*.json"):
-            out.add((int(p.parent.name[1:]), int(p.stem[1:])))
-        return out
-
-    def write(self, result: dict) -> None:
-        stem = self._stem(result["condition"], result["replication"])
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        if result.get("series") is not None:
-            tmp = stem.with_name(stem.name + ".tmp.npz")
-            np.savez(tmp, **result["series"])
-            os.replace(tmp, stem.with_suffix(".npz"))
-        record = {k: result[k] for k in ("condition", "replication", "metrics", "error")}
-        if result.get("traceback"):
-            record["traceback"] = result["traceback"]
-        # The .json marks the run as finished, so it is written last.
-        write_text(stem.with_suffix(".json"), json.dumps(record, default=float) + "\n")
-
-    def metrics(self, condition: int, replication: int) -> dict:
-        return json.loads(self._stem(condition, replication).with_suffix(".json").read_text())
-
-    def series(self, condition: int, replication: int) -> dict[str, np.ndarray] | None:
-        path = self._stem(condition, replication).with_suffix(".npz")
-        if not path.exists():
-            return None
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-
-
-# -- executing ------------------------------------------------------------------------------------
-
-
 def execute(plan: Plan, folder: Path, workers: int = 1, dask: str | None = None, progress: bool = True) -> int:
     """Run every (condition, replication) not yet in `folder/runs`; returns the number of failed runs."""
     from tqdm.auto import tqdm
@@ -251,118 +188,26 @@ def execute(plan: Plan, folder: Path, workers: int = 1, dask: str | None = None,
     store.root.mkdir(parents=True, exist_ok=True)
     done = store.done()
     scen = [to_dict(plan.scenario_for(c)) for c in plan.conditions]
-    todo = [(ci, r) for ci in range(len(plan.conditions)) for r in range(plan.replications) if (ci, r) not in done]
+    todo = [
+        (scen[ci], ci, r, plan.seed)
+        for ci in range(len(plan.conditions))
+        for r in range(plan.replications)
+        if (ci, r) not in done
+    ]
     total = len(plan.conditions) * plan.replications
-    bar = tqdm(
-        total=total, initial=total - len(todo), unit="run", desc=plan.base.name, disable=not progress, smoothing=0.1
-    )
     failed = 0
-
-    def finish(result: dict) -> None:
-        nonlocal failed
-        store.write(result)
-        failed += bool(result["error"])
-        bar.update(1)
-
-    try:
-        if dask:
-            _execute_dask(dask, workers, todo, scen, plan.seed, finish)
-        elif workers <= 1:
-            for ci, r in todo:
-                finish(run_task(scen[ci], ci, r, plan.seed))
-        else:
-            _execute_pool(workers, todo, scen, plan.seed, finish)
-    finally:
-        bar.close()
+    with (
+        tqdm(total=total, initial=total - len(todo), unit="run", desc=plan.base.name, disable=not progress) as bar,
+        Executor(workers, dask) as ex,
+    ):
+        for _, result in ex.imap_unordered(run_task, todo):
+            store.write(result)
+            failed += bool(result["error"])
+            bar.update(1)
     return failed
 
 
-def _execute_pool(workers: int, todo, scen, seed, finish) -> None:
-    """A process pool, fed a bounded number of tasks at a time (memory stays flat)."""
-    # spawn, not fork: forking a process that runs threads (numba, BLAS) may deadlock.
-    pool = ProcessPoolExecutor(
-        max_workers=workers, initializer=_ignore_sigint, mp_context=multiprocessing.get_context("spawn")
-    )
-    pending = set()
-    tasks = iter(todo)
-    try:
-        for ci, r in itertools.islice(tasks, 4 * workers):
-            pending.add(pool.submit(run_task, scen[ci], ci, r, seed))
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for f in finished:
-                finish(f.result())
-                nxt = next(tasks, None)
-                if nxt is not None:
-                    pending.add(pool.submit(run_task, scen[nxt[0]], nxt[0], nxt[1], seed))
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-
-
-def _execute_dask(address: str, workers: int, todo, scen, seed, finish) -> None:
-    """A Dask distributed cluster (`local` starts one on this machine)."""
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if address == "local":
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    else:
-        client = Client(address)
-    try:
-        futures = [client.submit(run_task, scen[ci], ci, r, seed, pure=False) for ci, r in todo]
-        for fut in as_completed(futures):
-            finish(fut.result())
-            fut.release()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
 # -- statistics ----------------------------------------------------------------------------------
-
-
-def t_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Student-t confidence interval of the mean (NaN with fewer than 2 values)."""
-    x = x[~np.isnan(x)]
-    if len(x) < 2:
-        return math.nan, math.nan
-    half = stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-    return float(x.mean() - half), float(x.mean() + half)
-
-
-def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion (stays within [0, 1], sound for small n)."""
-    if n == 0:
-        return math.nan, math.nan
-    z = stats.norm.ppf(0.5 + level / 2)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
-
-
-BINARY_METRICS = {"crisis", "ongoing_at_horizon"}
-
-
-def describe_values(x: np.ndarray, binary: bool = False) -> dict:
-    """n, mean, median, 5-95% and a 95% interval of the mean (Wilson for 0/1 outcomes, else t)."""
-    x = x[~np.isnan(x)]
-    if not len(x):
-        return dict(n=0, mean=math.nan, median=math.nan, q05=math.nan, q95=math.nan, ci_low=math.nan, ci_high=math.nan)
-    lo, hi = wilson_interval(int(x.sum()), len(x)) if binary else t_interval(x)
-    return dict(
-        n=len(x),
-        mean=float(x.mean()),
-        median=float(np.median(x)),
-        q05=float(np.percentile(x, 5)),
-        q95=float(np.percentile(x, 95)),
-        ci_low=lo,
-        ci_high=hi,
-    )
 
 
 def baseline_of(plan: Plan) -> dict[int, int | None]:
@@ -402,7 +247,7 @@ def aggregate(summary: pd.DataFrame, plan: Plan) -> pd.DataFrame:
                     **changes,
                     "metric": metric,
                     "scope": scope,
-                    **describe_values(sel[metric].to_numpy(float), binary=metric in BINARY_METRICS),
+                    **describe_values(sel[metric].to_numpy(float), binary=METRICS[metric].binary),
                 }
                 if b is not None:
                     reps = sel.index.intersection(b.index)
@@ -438,15 +283,14 @@ def critical_windows(
     """The critical response window of each remedy strategy in a sweep over brand.delay_hours,
     with a bootstrap interval over replications (resampled jointly across conditions: paired).
     """
-    key = "brand.delay_hours"
+    key = DELAY_KEY
     if key not in plan.vary:
         return pd.DataFrame()
     others = [k for k in plan.vary if k != key]
     rows = []
     wide = summary.pivot(index="replication", columns="condition", values=metric)
     base = baseline_of(plan)
-    rng = np.random.default_rng(plan.seed)
-    boots = rng.integers(0, len(wide), size=(boot, len(wide)))
+    boots = bootstrap_indices(len(wide), boot, plan.seed)
     for strategy in plan.strategies:
         if strategy == plan.baseline:
             continue
@@ -513,8 +357,6 @@ def quantile_rows(plan: Plan, store: RunStore) -> pd.DataFrame:
 
 def collect_summary(plan: Plan, store: RunStore) -> pd.DataFrame:
     """summary.csv: one row per run, in (condition, replication) order."""
-    from .runner import seed_label
-
     rows = []
     for ci, changes in enumerate(plan.conditions):
         for r in range(plan.replications):
@@ -543,30 +385,31 @@ def run_experiment(
     dask: str | None = None,
     resume: bool = False,
     progress: bool = True,
-    figures: bool = True,
 ) -> dict:
-    """Run (or resume) an experiment into `folder` and write its outputs; returns a short digest."""
+    """Run (or resume) an experiment into `folder` and write its tables; returns a short digest.
+
+    Figures and the report are drawn from the folder afterwards (`simulation.experiment_plots`,
+    `simulation.report`; the command line does both).
+    """
     folder = Path(folder)
     t0 = time.perf_counter()
     if not resume:
-        if folder.exists() and any(folder.iterdir()):
-            raise FileExistsError(
-                f"{folder}: --out exists and is not empty; choose a new folder, or --resume {folder} to finish it"
-            )
-        folder.mkdir(parents=True, exist_ok=True)
-        write_text(folder / "scenario.toml", to_toml(plan.base))
-        write_text(folder / "experiment.json", json.dumps(plan.to_json(), indent=2, default=str) + "\n")
+        experiment_folder.create(folder, plan.to_json(), to_toml(plan.base))
     failed = execute(plan, folder, workers=workers, dask=dask, progress=progress)
     store = RunStore(folder)
     summary = collect_summary(plan, store)
-    write_csv(summary, folder / "summary.csv")
-    write_csv(aggregate(summary, plan), folder / "aggregate.csv")
-    write_csv(quantile_rows(plan, store), folder / "timeseries_quantiles.csv")
     windows = critical_windows(summary, plan)
-    if len(windows):
-        write_csv(windows, folder / "critical_window.csv")
+    experiment_folder.write_tables(
+        folder,
+        {
+            experiment_folder.SUMMARY_CSV: summary,
+            experiment_folder.AGGREGATE_CSV: aggregate(summary, plan),
+            experiment_folder.QUANTILES_CSV: quantile_rows(plan, store),
+            experiment_folder.CRITICAL_CSV: windows,
+        },
+    )
     write_meta(
-        folder / "meta.json",
+        folder / experiment_folder.META_JSON,
         scenario=plan.base.name,
         kind=plan.kind,
         seed=plan.seed,
@@ -577,11 +420,6 @@ def run_experiment(
         dask=dask or "",
         wall_seconds_this_session=round(time.perf_counter() - t0, 3),
     )
-    if figures:
-        from . import experiment_plots, report
-
-        experiment_plots.all_figures(folder)
-        report.write_report(folder)
     return {"summary": summary, "windows": windows, "failed": failed}
 
 

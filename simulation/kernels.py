@@ -22,7 +22,6 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 
 
-
 @njit(cache=True, inline="always")
 def uniform(base: np.uint64, i: np.int64) -> float:
     """The counter-based uniform of consumer i (same as CounterStream.uniform)."""
@@ -91,7 +90,6 @@ def touched_stats(ids, stance, opinion, initial_customer, churned, counts):
         if churned[i]:
             gone += 1
     return total, aware_sum, aware, cust_sum, negative, gone
-
 
 
 @njit(cache=True)

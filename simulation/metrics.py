@@ -8,6 +8,7 @@ initial state. Post counts are per step (divide by dt for posts per hour).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -26,26 +27,108 @@ SERIES = STANCE_NAMES + (
 )
 SERIES_COLUMNS = ("step", "hours") + SERIES + ("brand_action",)
 
-METRICS = {
-    "final_reputation": "mean opinion at the horizon",
-    "reputation_drop": "reputation at the start minus at the horizon (positive = loss)",
-    "min_reputation": "lowest mean opinion over the run",
-    "max_drop": "reputation at the start minus its lowest value",
-    "reach": "share of consumers other than the complainants who ever left UNAWARE",
-    "peak_posts": "negative posts per hour at the busiest step",
-    "time_to_peak_h": "hours from the start to the busiest step (first on ties)",
-    "total_posts": "negative posts over the run",
-    "crisis": "1 if the brand's detection threshold was ever crossed, else 0",
-    "detection_h": "time of detection (NaN if never)",
-    "first_action_h": "time of the brand's first action (NaN if none)",
-    "amplified_h": "time of the first amplifier story (NaN if none)",
-    "crisis_duration_h": "first complaint to the last hour at or above the detection threshold (NaN if never)",
-    "ongoing_at_horizon": "1 if the mention rate is still at or above the threshold at the horizon",
-    "churned": "customers who left",
-    "advocates": "consumers who ever turned ADVOCATE",
-    "response_cost": "what the brand spent on its actions (currency)",
-    "revenue_lost": "churned customers times customer value (currency)",
-    "actions_not_fired": "scheduled actions that never fired (anchor never happened, or past the horizon)",
+
+@dataclass(frozen=True)
+class Metric:
+    """A per-run metric: its name, heading, unit, which direction is better, and its definition.
+
+    `better` is "higher", "lower" or "" (no direction: times and flags); `binary` marks 0/1
+    outcomes (summarised as a proportion with a Wilson interval); `percent` marks shares shown
+    as percentages.
+    """
+
+    name: str
+    label: str
+    unit: str
+    better: str
+    definition: str
+    binary: bool = False
+    percent: bool = False
+
+    def heading(self, currency: str = "currency") -> str:
+        """A column heading with the unit, e.g. 'reach (% of consumers)'."""
+        unit = self.unit.replace("currency", currency)
+        if self.percent:
+            unit = "%" if self.binary else unit.replace("share of", "% of")
+        return f"{self.label} ({unit})" if unit and unit != "-" else self.label
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric(
+            "final_reputation", "final reputation", "mean opinion, -1 to 1", "higher", "mean opinion at the horizon"
+        ),
+        Metric(
+            "reputation_drop",
+            "reputation drop",
+            "start minus final",
+            "lower",
+            "reputation at the start minus at the horizon (positive = loss)",
+        ),
+        Metric(
+            "min_reputation", "lowest reputation", "mean opinion, -1 to 1", "higher", "lowest mean opinion over the run"
+        ),
+        Metric(
+            "max_drop", "largest drop", "start minus lowest", "lower", "reputation at the start minus its lowest value"
+        ),
+        Metric(
+            "reach",
+            "reach",
+            "share of consumers",
+            "lower",
+            "share of consumers other than the complainants who ever left UNAWARE",
+            percent=True,
+        ),
+        Metric(
+            "peak_posts",
+            "peak negative posts",
+            "posts per hour",
+            "lower",
+            "negative posts per hour at the busiest step",
+        ),
+        Metric("time_to_peak_h", "time to peak", "h", "", "hours from the start to the busiest step (first on ties)"),
+        Metric("total_posts", "negative posts", "posts", "lower", "negative posts over the run"),
+        Metric(
+            "crisis",
+            "chance of a crisis",
+            "share of runs",
+            "lower",
+            "1 if the brand's detection threshold was ever crossed, else 0",
+            binary=True,
+            percent=True,
+        ),
+        Metric("detection_h", "detection", "h", "", "time of detection (NaN if never)"),
+        Metric("first_action_h", "first action", "h", "", "time of the brand's first action (NaN if none)"),
+        Metric("amplified_h", "first story", "h", "", "time of the first amplifier story (NaN if none)"),
+        Metric(
+            "crisis_duration_h",
+            "crisis duration",
+            "h",
+            "lower",
+            "first complaint to the last hour at or above the detection threshold (NaN if never)",
+        ),
+        Metric(
+            "ongoing_at_horizon",
+            "still ongoing",
+            "share of runs",
+            "lower",
+            "1 if the mention rate is still at or above the threshold at the horizon",
+            binary=True,
+            percent=True,
+        ),
+        Metric("churned", "churned customers", "customers", "lower", "customers who left"),
+        Metric("advocates", "advocates", "consumers", "higher", "consumers who ever turned ADVOCATE"),
+        Metric("response_cost", "response cost", "currency", "lower", "what the brand spent on its actions"),
+        Metric("revenue_lost", "revenue lost", "currency", "lower", "churned customers times customer value"),
+        Metric(
+            "actions_not_fired",
+            "actions not fired",
+            "actions",
+            "",
+            "scheduled actions that never fired (anchor never happened, or past the horizon)",
+        ),
+    )
 }
 
 
@@ -69,13 +152,18 @@ class Recorder:
             d[name][k] = st[name]
 
     def frame(self) -> pd.DataFrame:
-        df = pd.DataFrame(
-            {"step": np.arange(len(self.actions)), "hours": np.arange(len(self.actions)) * self.dt, **self.data}
-        )
-        for name in STANCE_NAMES + ("churned",):
-            df[name] = df[name].astype(np.int64)
-        df["brand_action"] = self.actions
-        return df
+        """The series as a DataFrame (see :func:`series_frame`)."""
+        return series_frame(self.data, self.actions, self.dt)
+
+
+def series_frame(data: dict[str, np.ndarray], actions: list[str], dt: float) -> pd.DataFrame:
+    """Per-step series as a DataFrame: `step, hours`, the series (counts as integers), `brand_action`."""
+    steps = len(actions)
+    df = pd.DataFrame({"step": np.arange(steps), "hours": np.arange(steps) * dt, **data})
+    for name in STANCE_NAMES + ("churned",):
+        df[name] = df[name].astype(np.int64)
+    df["brand_action"] = actions
+    return df
 
 
 def mention_rate_series(posts_negative: np.ndarray, window_h: float, dt: float) -> np.ndarray:
@@ -87,7 +175,7 @@ def mention_rate_series(posts_negative: np.ndarray, window_h: float, dt: float) 
 
 
 def run_metrics(model) -> dict:
-    """The per-run metrics of DESIGN.md from a finished model."""
+    """The per-run metrics (:data:`METRICS`) of a finished model."""
     d, dt = model.recorder.data, model.dt
     pop, brand, sc = model.population, model.brand, model.sc
     rep = d["reputation"]

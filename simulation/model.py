@@ -4,7 +4,7 @@ The Mesa model owns the clock (one Mesa time unit is one step of `dt` hours; the
 and the amplifiers' stories are Mesa events at their exact, possibly fractional, times), the
 consumer population (arrays), the brand and the amplifiers (Mesa agents), and the search memory.
 
-Order of a step (DESIGN.md), each rule named where it lives:
+Order of a step (docs/ODD.md, section 3), each rule named where it lives:
   1. amplifiers check the buzz and schedule their stories      `Amplifier.step`
   2. new complaints arrive; ANGRY consumers post complaints, ADVOCATEs post praise, readers of
      brand answers pass them on                                 `Population.posters`, `take_sharers`

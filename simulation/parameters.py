@@ -29,7 +29,7 @@ class SimulationParams:
         lo=0,
         hi=366,
         lo_open=True,
-        source="DESIGN.md (30 days default; up to a year)",
+        source="design choice: a month holds a buzz and its aftermath; up to a year",
     )
     dt_hours: float = param(
         1.0,
@@ -38,7 +38,7 @@ class SimulationParams:
         lo=0,
         hi=24,
         lo_open=True,
-        source="DESIGN.md: attention half-lives are hours; 72% expect a reply within 1 h",
+        source="attention half-lives are hours (bitly 2011); replies are expected within the hour",
     )
 
 
@@ -142,7 +142,7 @@ class ComplaintParams:
         True,
         "Complainants with an open grievance keep at it: not stifled, anger fading "
         "with grievance_half_life_h, until remedied or silenced.",
-        source="CASES.md: Porsche 991 complainant posted for months",
+        source="docs/cases.md: the Porsche 991 complainant posted for months",
     )
     grievance_half_life_h: float = param(
         72.0, "Half-life of an open grievance's anger (persistent complainants).", unit="h", lo=0, lo_open=True
@@ -156,7 +156,7 @@ class ComplaintParams:
         "New independent complaints per hour (everyday #fail), each by a random consumer.",
         unit="1/h",
         lo=0,
-        source="CASES.md: Private Outlet, everyday #fail",
+        source="docs/cases.md: Private Outlet; everyday #fail posts",
     )
 
 
@@ -237,7 +237,7 @@ class SpreadParams:
         "Silence clock: time after a complaint from which brand silence counts against it.",
         unit="h",
         lo=0,
-        source="72% of complainants expect a reply within an hour (DESIGN.md)",
+        source="project design notes: 72% of complainants expect a reply within an hour (industry survey; no primary source given)",
     )
     silence_multiplier: float = param(
         1.5, "Weight of negative posts while the brand is silent past expected_reply_h.", lo=1
@@ -261,7 +261,7 @@ class SearchParams:
         unit="h",
         lo=0,
         lo_open=True,
-        source="DESIGN.md: fades slowly (weeks); 3 weeks assumed",
+        source="assumption: findable content fades over weeks (3 weeks)",
     )
     search_rate_per_h: float = param(0.0005, "Rate at which a consumer looks the brand up.", unit="1/h", lo=0)
     findability: float = param(
@@ -318,8 +318,7 @@ class BrandParams:
     )
     delay_hours: float = param(
         -1.0,
-        "Time of the preset's decisive action after its anchor; -1 = the preset's default "
-        f"({default_delays_text()}).",
+        f"Time of the preset's decisive action after its anchor; -1 = the preset's default ({default_delays_text()}).",
         unit="h",
         lo=-1,
     )
@@ -367,7 +366,7 @@ class AmplifierParams:
         "Latency from crossing the threshold to publication (the press takes time to mobilise).",
         unit="h",
         lo=0,
-        source="CASES.md: Apple, Kryptonite",
+        source="docs/cases.md: Apple, Kryptonite (press latency)",
     )
     audience_share: float = param(
         0.2, "Share of consumers the story reaches (beyond the network).", unit="share", lo=0, hi=1
@@ -378,7 +377,7 @@ class AmplifierParams:
         "Anger of readers already ANGRY moves this fraction toward 1.",
         lo=0,
         hi=1,
-        source="CASES.md: Kia provocateur organised an attack",
+        source="docs/cases.md: the Kia provocateur organised an attack",
     )
     repeats: int = param(1, "How many stories it publishes.", lo=1)
     interval_h: float = param(24.0, "Time between stories.", unit="h", lo=0, lo_open=True)

@@ -43,8 +43,6 @@ def answer_slot(answer_id: int, which: int) -> int:
     return 100 + 2 * answer_id + which
 
 
-
-
 def group_count(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct ids and how often each occurs (counting for many ids, sorting for few;
     sort-based because np.unique is several times slower than a sort here).

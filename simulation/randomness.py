@@ -94,4 +94,3 @@ class CounterStream:
     def generator(self, step: int, slot: int = 0) -> np.random.Generator:
         """A sequential generator for draws of a variable-size set at this (step, slot)."""
         return np.random.Generator(np.random.Philox(key=int(self.base(step, slot)), counter=0))
-

@@ -19,37 +19,17 @@ from __future__ import annotations
 import base64
 import html
 import re
-import tomllib
 from pathlib import Path
 
 import pandas as pd
 
-from .experiment_plots import (
-    CLOCKS,
-    DELAY_KEY,
-    FIGURES_DIR,
-    STRATEGY_KEY,
-    Experiment,
-    all_figures,
-    fmt,
-    hours_text,
-    load_experiment,
-    value_text,
-)
+from .experiment_folder import DELAY_KEY, FIGURES_DIR, STRATEGY_KEY, ExperimentFolder
+from .metrics import METRICS
 from .results import write_text
+from .text import clock_text, fmt, hours_text, value_text
 
 QUESTION = "How do the brand's strategy and its timing change the damage?"
-# (metric, column heading; {currency} filled in, shown as a percentage)
-KEY_METRICS = [
-    ("crisis", "chance of a crisis (%)", True),
-    ("final_reputation", "final reputation (mean opinion, -1 to 1)", False),
-    ("reputation_drop", "reputation drop (start minus final)", False),
-    ("reach", "reach (% of consumers)", True),
-    ("peak_posts", "peak negative posts (per hour)", False),
-    ("churned", "churned customers", False),
-    ("revenue_lost", "revenue lost ({currency})", False),
-]
-METRIC_NAMES = {m: h.split(" (")[0] for m, h, _ in KEY_METRICS}
+KEY_METRICS = ["crisis", "final_reputation", "reputation_drop", "reach", "peak_posts", "churned", "revenue_lost"]
 NETWORKS = {
     "barabasi_albert": lambda n: f"Barabási–Albert, scale-free (m = {n.get('m', '?')})",
     "watts_strogatz": lambda n: (
@@ -190,20 +170,12 @@ def to_html(blocks: list[tuple], title: str) -> str:
 # -- content ----------------------------------------------------------------------------------
 
 
-def _scenario(exp: Experiment) -> dict:
-    path = exp.folder / "scenario.toml"
-    if not path.is_file():
-        return {}
-    with open(path, "rb") as f:
-        return tomllib.load(f)
-
-
-def _scenario_blocks(exp: Experiment) -> list[tuple]:
-    sc = _scenario(exp)
+def _scenario_blocks(exp: ExperimentFolder) -> list[tuple]:
+    sc = exp.scenario_table()
     sim, pop, net = sc.get("simulation", {}), sc.get("population", {}), sc.get("network", {})
-    name = sc.get("name", exp.meta.get("scenario", "?"))
-    days = sim.get("days", exp.meta.get("days"))
-    dt = sim.get("dt_hours", exp.meta.get("dt_hours"))
+    name = sc.get("name", exp.scenario)
+    days = sim.get("days", exp.plan["days"])
+    dt = sim.get("dt_hours", exp.plan["dt_hours"])
     kind = net.get("kind")
     items = [f"Name: {name}"]
     if sc.get("description"):
@@ -240,10 +212,10 @@ def _scenario_blocks(exp: Experiment) -> list[tuple]:
     return [("h2", "Scenario"), ("ul", items), ("p", note)]
 
 
-def _design_blocks(exp: Experiment) -> list[tuple]:
+def _design_blocks(exp: ExperimentFolder) -> list[tuple]:
     n_cond = len(exp.conditions)
     reps = exp.replications
-    seed = exp.meta.get("seed", "?")
+    seed = exp.seed
     kind = {"compare": "comparison of strategies", "sweep": "sweep"}.get(exp.kind, exp.kind)
     strategies = ", ".join(f"{s} (baseline)" if s == exp.baseline else s for s in exp.strategies)
     items = [f"Kind: {kind}", f"Strategies: {strategies}"]
@@ -251,7 +223,7 @@ def _design_blocks(exp: Experiment) -> list[tuple]:
         unit = " hours" if key == DELAY_KEY else ""
         items.append(f"Swept: {key} = {', '.join(value_text(v) for v in values)}{unit}")
     if DELAY_KEY in exp.vary:
-        items.append(f"Response delays are counted {CLOCKS.get(exp.clock, 'from ' + exp.clock)}.")
+        items.append(f"Response delays are counted {clock_text(exp.clock)}.")
     cond = exp.conditions
     if DELAY_KEY in exp.vary and DELAY_KEY in cond:
         base = cond[cond[STRATEGY_KEY].astype(str) == str(exp.baseline)]
@@ -295,11 +267,11 @@ def _share_interval(share: bool, lo, hi) -> str:
     return _interval(lo, hi)
 
 
-def _results_blocks(exp: Experiment) -> list[tuple]:
+def _results_blocks(exp: ExperimentFolder) -> list[tuple]:
     blocks: list[tuple] = [("h2", "Results")]
     if exp.aggregate is None:
         return blocks + [("p", "No aggregate.csv in this folder: no results to report.")]
-    metrics = [(m, h.format(currency=exp.currency), share) for m, h, share in KEY_METRICS if len(exp.stat(m))]
+    metrics = [(m, METRICS[m].heading(exp.currency), METRICS[m].percent) for m in KEY_METRICS if len(exp.stat(m))]
     stats = {m: exp.stat(m).set_index("condition") for m, _, _ in metrics}
     n_stat = stats.get("final_reputation", next(iter(stats.values()), pd.DataFrame()))
     ids = exp.conditions["condition"].astype(int).tolist()
@@ -388,15 +360,16 @@ def _results_blocks(exp: Experiment) -> list[tuple]:
     return blocks
 
 
-def critical_sentences(exp: Experiment) -> list[str]:
+def critical_sentences(exp: ExperimentFolder) -> list[str]:
     """One sentence per row of critical_window.csv (none when the file is absent)."""
     crit = exp.critical
     if crit is None or not len(crit):
         return []
     out = []
     for _, row in crit.iterrows():
-        metric = METRIC_NAMES.get(str(row["metric"]), str(row["metric"]).replace("_", " "))
-        clock = CLOCKS.get(str(row.get("clock", exp.clock)), "after " + str(row.get("clock")))
+        name = str(row["metric"])
+        metric = METRICS[name].label if name in METRICS else name.replace("_", " ")
+        clock = clock_text(str(row.get("clock", exp.clock)))
         status = row["status"]
         s = ", ".join(
             [str(row["strategy"])] + [f"{k}={value_text(row[k])}" for k in exp.vary if k != DELAY_KEY and k in row]
@@ -439,20 +412,16 @@ def critical_sentences(exp: Experiment) -> list[str]:
     return out
 
 
-def _figure_paths(exp: Experiment) -> list[Path]:
-    folder = exp.folder / FIGURES_DIR
-    pngs = sorted(folder.glob("*.png")) if folder.is_dir() else []
-    if not pngs:
-        all_figures(exp.folder)
-        pngs = sorted(folder.glob("*.png")) if folder.is_dir() else []
+def _figure_paths(exp: ExperimentFolder) -> list[Path]:
+    """The folder's figures (drawn before the report), in the order of FIGURE_CAPTIONS."""
     rank = {stem: i for i, stem in enumerate(FIGURE_ORDER)}
-    return sorted(pngs, key=lambda p: (rank.get(p.stem, len(rank)), p.name))
+    return sorted(exp.figures(), key=lambda p: (rank.get(p.stem, len(rank)), p.name))
 
 
-def report_blocks(exp: Experiment) -> tuple[str, list[tuple]]:
+def report_blocks(exp: ExperimentFolder) -> tuple[str, list[tuple]]:
     """(title, blocks) of the report."""
     kind = {"compare": "strategy comparison", "sweep": "response sweep"}.get(exp.kind, exp.kind)
-    title = f"Bad-buzz experiment: {kind}, scenario {exp.meta.get('scenario', '?')}"
+    title = f"Bad-buzz experiment: {kind}, scenario {exp.scenario}"
     blocks: list[tuple] = [("h1", title), ("h2", "Question"), ("p", QUESTION)]
     blocks += _scenario_blocks(exp)
     blocks += _design_blocks(exp)
@@ -476,7 +445,7 @@ def report_blocks(exp: Experiment) -> tuple[str, list[tuple]]:
     blocks += [
         ("h2", "Reproduce"),
         ("p", "From the project folder (the same seed gives the same runs, so the same numbers):"),
-        ("code", str(exp.meta.get("command", "(no command recorded in experiment.json)"))),
+        ("code", exp.command),
     ]
     return title, blocks
 
@@ -484,10 +453,10 @@ def report_blocks(exp: Experiment) -> tuple[str, list[tuple]]:
 def write_report(folder: str | Path) -> tuple[Path, Path]:
     """Write ``report.md`` and ``report.html`` into the experiment folder; return their paths.
 
-    The figures in ``figures/`` are used as they are; when there are none, they are drawn first
-    (:func:`simulation.experiment_plots.all_figures`).
+    The report shows the figures already in ``figures/`` (the command line draws them first,
+    :func:`simulation.experiment_plots.all_figures`).
     """
-    exp = load_experiment(folder)
+    exp = ExperimentFolder.load(folder)
     title, blocks = report_blocks(exp)
     md, page = exp.folder / "report.md", exp.folder / "report.html"
     write_text(md, to_markdown(blocks))

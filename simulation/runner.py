@@ -1,12 +1,14 @@
-"""Running a scenario: one run, or R replications, as pandas DataFrames.
+"""Running a scenario: one replication (:func:`run_replication`), or R of them as DataFrames.
 
 Replication r is seeded by child r of `SeedSequence(seed)` — the same rule in the Python API,
-the command line and the experiments — so any run can be reproduced alone.
+the command line, the experiments and the validation, which all run a replication through
+:func:`run_replication` — so any run can be reproduced alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,87 @@ from tqdm.auto import tqdm
 from .model import BuzzModel
 from .parameters import Scenario
 from .randomness import replication_seed
+from .stance import STANCE_NAMES, Stance
+
+
+def seed_label(seed: int, replication: int) -> str:
+    """A replication's seed as text: root seed and spawn key, e.g. '42/3'."""
+    return f"{seed}/{replication}"
+
+
+@dataclass
+class Replication:
+    """What one finished replication reports (plain data: it travels between processes)."""
+
+    replication: int
+    seed: str  # seed_label(root seed, replication)
+    steps: int  # steps run (fewer than the horizon's when stopped once quiet)
+    hours: float
+    n: int  # consumers
+    counts: dict[str, int]  # final number of consumers in each stance
+    series: dict[str, np.ndarray]  # the requested per-step series, rows 0..steps
+    metrics: dict | None  # the per-run metrics (None when stopped once quiet)
+    actions: list[str] = field(default_factory=list)  # brand actions and stories per row (full series only)
+    dt: float = 1.0
+
+    def frame(self) -> pd.DataFrame:
+        """The series as a DataFrame (one row per step, row 0 the initial state), as `Recorder.frame`."""
+        from .metrics import series_frame
+
+        return series_frame(self.series, self.actions, self.dt)
+
+
+def run_replication(
+    sc: Scenario,
+    seed: int,
+    replication: int = 0,
+    *,
+    series: tuple[str, ...] | None = None,
+    until_quiet: bool = False,
+    progress: bool = False,
+    on_step: Callable[[BuzzModel], None] | None = None,
+) -> Replication:
+    """Build and run one replication of a scenario.
+
+    Args:
+        sc: The scenario.
+        seed: The root seed; the replication is seeded by child `replication` of it.
+        replication: Which replication.
+        series: The per-step series to keep (None: every series and the brand's actions).
+        until_quiet: Stop stepping once no consumer is ANGRY (for the reductions to rumour and
+            SIR models, where nothing can change once nobody spreads); the metrics are then not
+            computed.
+        progress: Show a progress bar over the steps.
+        on_step: Called with the model before the first step and after every step (for snapshots).
+    """
+    model = BuzzModel(sc, rng=replication_seed(seed, replication))
+    pop = model.population
+    if on_step is not None:
+        on_step(model)
+    bar = tqdm(total=model.n_steps, desc=f"{sc.name} (steps)", unit="step", leave=False, disable=not progress)
+    with bar:
+        while model.steps < model.n_steps:
+            if until_quiet and not (pop.stance == Stance.ANGRY).any():
+                break
+            model.step()
+            bar.update(1)
+            if on_step is not None:
+                on_step(model)
+    k = model.steps
+    data = model.recorder.data
+    names = tuple(data) if series is None else series
+    return Replication(
+        replication=replication,
+        seed=seed_label(seed, replication),
+        steps=k,
+        hours=k * model.dt,
+        n=pop.n,
+        counts=dict(zip(STANCE_NAMES, np.bincount(pop.stance, minlength=len(STANCE_NAMES)).tolist())),
+        series={name: data[name][: k + 1].copy() for name in names},
+        metrics=None if until_quiet else model.metrics(),
+        actions=list(model.recorder.actions[: k + 1]) if series is None else [],
+        dt=model.dt,
+    )
 
 
 @dataclass
@@ -25,23 +108,12 @@ class Results:
     summary: pd.DataFrame  # one row per replication: the per-run metrics
 
 
-def seed_label(seed: int, replication: int) -> str:
-    """A replication's seed as text: root seed and spawn key, e.g. '42/3'."""
-    return f"{seed}/{replication}"
-
-
 def run_once(sc: Scenario, seed: int, replication: int = 0, progress: bool = False) -> tuple[pd.DataFrame, dict]:
     """One replication: its series (with a `replication` column) and its metrics."""
-    model = BuzzModel(sc, rng=replication_seed(seed, replication))
-    steps = range(model.n_steps)
-    if progress:
-        steps = tqdm(steps, desc=f"{sc.name} (steps)", unit="step", leave=False)
-    for _ in steps:
-        model.step()
-    ts = model.timeseries()
+    rep = run_replication(sc, seed, replication, progress=progress)
+    ts = rep.frame()
     ts.insert(0, "replication", replication)
-    metrics = {"replication": replication, "seed": seed_label(seed, replication), **model.metrics()}
-    return ts, metrics
+    return ts, {"replication": replication, "seed": rep.seed, **rep.metrics}
 
 
 def run(sc: Scenario, seed: int | None = None, replications: int | None = None, progress: bool = False) -> Results:
@@ -51,9 +123,7 @@ def run(sc: Scenario, seed: int | None = None, replications: int | None = None, 
     """
     seed = sc.seed if seed is None else seed
     replications = sc.replications if replications is None else replications
-    reps = range(replications)
-    if progress and replications > 1:
-        reps = tqdm(reps, desc=sc.name, unit="run")
+    reps = tqdm(range(replications), desc=sc.name, unit="run", disable=not (progress and replications > 1))
     out = [run_once(sc, seed, r, progress=progress and replications == 1) for r in reps]
     return Results(pd.concat([ts for ts, _ in out], ignore_index=True), pd.DataFrame([m for _, m in out]))
 
@@ -71,22 +141,25 @@ class Snapshot:
 
 
 def snapshot(sc: Scenario, seed: int, replication: int = 0) -> Snapshot:
-    """Re-run one replication, keeping the stances at the busiest step so far and at the end."""
-    model = BuzzModel(sc, rng=replication_seed(seed, replication))
-    posts = model.recorder.data["posts_negative"]
-    peak, at_peak = 0, model.population.stance.copy()
-    for k in range(1, model.n_steps + 1):
-        model.step()
-        if posts[k] > posts[peak]:
-            peak, at_peak = k, model.population.stance.copy()
+    """Re-run one replication, keeping the stances at the busiest step (the first on ties) and at the end."""
+    best: dict = {}
+
+    def keep(model: BuzzModel) -> None:
+        k, posts = model.steps, model.recorder.data["posts_negative"]
+        if not best or posts[k] > posts[best["k"]]:
+            best.update(k=k, stance=model.population.stance.copy(), model=model)
+
+    rep = run_replication(sc, seed, replication, series=("posts_negative",), on_step=keep)
+    model = best["model"]
+    pop = model.population
     return Snapshot(
         model.network,
-        np.flatnonzero(model.population.complainant)[:5],
-        at_peak,
-        model.population.stance.copy(),
-        peak * model.dt,
-        model.n_steps * model.dt,
+        np.flatnonzero(pop.complainant)[:5],
+        best["stance"],
+        pop.stance.copy(),
+        best["k"] * model.dt,
+        rep.steps * model.dt,
     )
 
 
-__all__ = ["Results", "Snapshot", "run", "run_once", "seed_label", "snapshot"]
+__all__ = ["Replication", "Results", "Snapshot", "run", "run_once", "run_replication", "seed_label", "snapshot"]

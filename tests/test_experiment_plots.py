@@ -17,8 +17,9 @@ import pytest
 from scipy import stats
 
 from simulation import experiment_plots as ep
-from simulation import report
+from simulation.experiment_folder import ExperimentFolder
 from simulation.report import write_report
+from simulation.text import fmt
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 METRICS = [
@@ -387,7 +388,7 @@ OVER_TIME = ["over_time_reputation", "over_time_posts", "over_time_churn"]
     ],
 )
 def test_fmt(value, kwargs, text):
-    assert ep.fmt(value, **kwargs) == text
+    assert fmt(value, **kwargs) == text
 
 
 # -- figures ---------------------------------------------------------------------------------------
@@ -410,7 +411,7 @@ def test_grid_figures(grid):
 
 def test_over_time_labels_legend_and_first_actions(compare):
     folder, _ = compare
-    exp = ep.load_experiment(folder)
+    exp = ExperimentFolder.load(folder)
     figs = ep.over_time_figures(exp)
     assert list(figs) == OVER_TIME
     units = {
@@ -442,7 +443,7 @@ def test_over_time_labels_legend_and_first_actions(compare):
 
 def test_over_time_picks_a_few_conditions_of_a_big_sweep(grid):
     folder, _ = grid
-    exp = ep.load_experiment(folder)
+    exp = ExperimentFolder.load(folder)
     ids, note = ep.chosen_conditions(exp)
     assert len(exp.conditions) == 14 and len(ids) == 6  # ignore runs once per visibility
     chosen = exp.conditions.set_index("condition").loc[ids]
@@ -457,7 +458,7 @@ def test_over_time_picks_a_few_conditions_of_a_big_sweep(grid):
 
 def test_timing_labels_and_critical_window(sweep):
     folder, _ = sweep
-    fig = ep.timing_figure(ep.load_experiment(folder))
+    fig = ep.timing_figure(ExperimentFolder.load(folder))
     xlabel = fig.subfigs[0].get_supxlabel()
     assert "response delay after detection (hours" in xlabel
     ylabels = [ax.get_ylabel() for ax in fig.axes[:3]]
@@ -478,15 +479,15 @@ def test_timing_labels_and_critical_window(sweep):
 
 
 def test_timing_names_the_complaint_clock_and_only_for_delay_sweeps(grid, compare):
-    fig = ep.timing_figure(ep.load_experiment(grid[0]))
+    fig = ep.timing_figure(ExperimentFolder.load(grid[0]))
     assert "response delay after the first complaint (hours" in fig.subfigs[0].get_supxlabel()
-    assert ep.timing_figure(ep.load_experiment(compare[0])) is None
-    assert ep.heatmap_figure(ep.load_experiment(compare[0])) is None
+    assert ep.timing_figure(ExperimentFolder.load(compare[0])) is None
+    assert ep.heatmap_figure(ExperimentFolder.load(compare[0])) is None
 
 
 def test_heatmap_cells_carry_the_means(grid):
     folder, _ = grid
-    fig = ep.heatmap_figure(ep.load_experiment(folder))
+    fig = ep.heatmap_figure(ExperimentFolder.load(folder))
     ax = fig.axes[0]
     assert ax.get_title() == "quick_fix"
     assert fig.get_supxlabel() == "response delay after the first complaint (hours)"
@@ -499,7 +500,7 @@ def test_heatmap_cells_carry_the_means(grid):
         i = [0.2, 0.3].index(row["spread.visibility"])
         j = [0, 6, 24].index(row["brand.delay_hours"])
         assert image[i, j] == pytest.approx(row["mean"])
-        assert cells[f"cell:{i}:{j}"] == ep.fmt(row["mean"])
+        assert cells[f"cell:{i}:{j}"] == fmt(row["mean"])
     cbar = fig.axes[-1]
     assert cbar.get_ylabel() == "mean final reputation\n(mean opinion, -1 to 1)"
 
@@ -519,14 +520,14 @@ def test_report_markdown(compare):
     agg = pd.read_csv(folder / "aggregate.csv")
     row = next(line for line in md.splitlines() if line.startswith("| quick_fix |"))
     rep = agg[(agg["condition"] == 1) & (agg["metric"] == "final_reputation") & (agg["scope"] == "all")].iloc[0]
-    assert f"{ep.fmt(rep['mean'])} [{ep.fmt(rep['ci_low'])}, {ep.fmt(rep['ci_high'])}]" in row
+    assert f"{fmt(rep['mean'])} [{fmt(rep['ci_low'])}, {fmt(rep['ci_high'])}]" in row
     assert "12,300 [11,000, 13,700]" in row
     crisis = agg[(agg["condition"] == 1) & (agg["metric"] == "crisis") & (agg["scope"] == "all")].iloc[0]
-    assert f"{ep.fmt(100 * crisis['mean'])} [" in row
+    assert f"{fmt(100 * crisis['mean'])} [" in row
     diff_rows = [line for line in md.splitlines() if line.startswith("| quick_fix |")]
     assert len(diff_rows) == 3  # means, differences, given a crisis
     assert "-27,700 [-29,900, -25,400]" in diff_rows[1]
-    assert f"{ep.fmt(rep['diff_mean'], sign=True)} [" in diff_rows[1]
+    assert f"{fmt(rep['diff_mean'], sign=True)} [" in diff_rows[1]
     # the failed run is said, and the reproducing command is in a code block
     assert "1 of which failed" in md
     command = json.loads((folder / "experiment.json").read_text())["command"]
@@ -559,19 +560,13 @@ def test_report_critical_window_sentence(sweep):
     assert html_path.read_text().count("data:image/png;base64,") == 4
 
 
-def test_report_draws_missing_figures(tmp_path, monkeypatch):
-    """Without figures, write_report draws them (all_figures, stubbed here: it is tested above)."""
+def test_report_shows_the_figures_there_are(tmp_path):
+    """The report never draws: without figures it has none; the command line draws them first."""
     folder = build(tmp_path / "fresh", kind="compare", strategies=["ignore", "quick_fix"], reps=4)
-    calls = []
-
-    def fake_all_figures(f):
-        calls.append(f)
-        (f / "figures").mkdir()
-        (f / "figures" / "over_time_reputation.png").write_bytes(PNG_MAGIC + b"stub")
-
-    monkeypatch.setattr(report, "all_figures", fake_all_figures)
     _, html_path = write_report(folder)
-    assert calls == [folder]
+    assert html_path.read_text().count("data:image/png;base64,") == 0
+    assert not (folder / "figures").exists()
+    (folder / "figures").mkdir()
+    (folder / "figures" / "over_time_reputation.png").write_bytes(PNG_MAGIC + b"stub")
+    _, html_path = write_report(folder)
     assert html_path.read_text().count("data:image/png;base64,") == 1
-    write_report(folder)  # figures there now: not redrawn
-    assert calls == [folder]

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from simulation import load_scenario
+from simulation.experiment_folder import RunStore
 from simulation.experiments import (
     Plan,
-    RunStore,
     aggregate,
     compare_plan,
     critical_delay,
@@ -61,7 +61,7 @@ def test_vary_parsing():
 
 def test_paired_seeds_and_identical_until_the_first_action(tmp_path):
     plan = compare_plan(tiny(), ["quick_fix"], 3, seed=5)
-    run_experiment(plan, tmp_path, progress=False, figures=False)
+    run_experiment(plan, tmp_path, progress=False)
     s = pd.read_csv(tmp_path / "summary.csv")
     for r in range(3):
         rows = s[s.replication == r]
@@ -131,19 +131,19 @@ def test_aggregate_matches_a_hand_computation():
 def test_identical_outputs_for_one_two_workers_and_dask(tmp_path):
     outs = {}
     for name, kw in (("w1", dict(workers=1)), ("w2", dict(workers=2)), ("dask", dict(workers=2, dask="local"))):
-        run_experiment(sweep(3), tmp_path / name, progress=False, figures=False, **kw)
+        run_experiment(sweep(3), tmp_path / name, progress=False, **kw)
         outs[name] = {f: (tmp_path / name / f).read_bytes() for f in CSVS + ("critical_window.csv",)}
     assert outs["w1"] == outs["w2"] == outs["dask"]
 
 
 def test_killed_sweep_resumes_to_the_same_files(tmp_path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
-    run_experiment(sweep(6), whole, workers=1, progress=False, figures=False)
+    run_experiment(sweep(6), whole, workers=1, progress=False)
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from tests.test_experiments import sweep\n"
         "from simulation.experiments import run_experiment\n"
-        f"run_experiment(sweep(6), {str(killed)!r}, workers=1, progress=False, figures=False)\n"
+        f"run_experiment(sweep(6), {str(killed)!r}, workers=1, progress=False)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
     store = RunStore(killed)
@@ -155,7 +155,7 @@ def test_killed_sweep_resumes_to_the_same_files(tmp_path):
     finished = len(store.done())
     assert 0 < finished < 6 * 6, finished
     kept = {p: p.read_bytes() for p in store.root.glob("c*/r*.json")}
-    run_experiment(Plan.from_folder(killed), killed, workers=2, resume=True, progress=False, figures=False)
+    run_experiment(Plan.from_folder(killed), killed, workers=2, resume=True, progress=False)
     for p, data in kept.items():  # finished runs were not redone
         assert p.read_bytes() == data
     for f in CSVS + ("critical_window.csv",):
@@ -171,7 +171,7 @@ def test_a_failing_run_is_recorded_and_others_go_on(tmp_path):
     plan = compare_plan(tiny(), ["quick_fix"], 2, seed=1)
     store = RunStore(tmp_path)
     store.write(result)  # pretend condition 0, replication 0 failed
-    run_experiment(plan, tmp_path, progress=False, figures=False, resume=True)
+    run_experiment(plan, tmp_path, progress=False, resume=True)
     s = pd.read_csv(tmp_path / "summary.csv", keep_default_na=False)
     assert s.error.iloc[0].startswith("ScenarioError") and (s.error.iloc[1:] == "").all()
     assert len(s) == 4
@@ -188,7 +188,7 @@ def test_critical_delay_of_a_synthetic_curve():
 
 
 def test_sweep_finds_a_critical_window_and_writes_quantiles(tmp_path):
-    run_experiment(sweep(4), tmp_path, progress=False, figures=False)
+    run_experiment(sweep(4), tmp_path, progress=False)
     w = pd.read_csv(tmp_path / "critical_window.csv")
     assert list(w.columns[:4]) == ["strategy", "metric", "clock", "immediate_gain"]
     assert w.clock.iloc[0] == "detection"

@@ -1,13 +1,12 @@
-"""Validation (simulation/validation.py): the known results and the stylised facts of DESIGN.md,
-each on fixed seeds with the tolerance stated in its docstring, the `check-model` command, and
-docs/ODD.md's parameter table against the code.
+"""Validation (the simulation.validation package): the known results and the stylised facts of
+docs/ODD.md, section 8, each on fixed seeds with the tolerance stated in its docstring, and the
+`check-model` command.
 
 The statistical checks run the model with the user-facing defaults on purpose (they validate
 the defaults, so recalibrating a default may rightly break them); they are marked slow. Together
 they take about two minutes on two idle cores.
 """
 
-import argparse
 import math
 
 import numpy as np
@@ -65,12 +64,14 @@ def test_sir_mapping_of_the_scenario():
 
 
 def test_statistics_helpers():
-    assert v.ks_bound(100, 100) == pytest.approx(1.949 * math.sqrt(0.02))
-    lo, hi = v.wilson(5, 100)
+    from simulation import stats
+
+    assert stats.ks_bound(100, 100) == pytest.approx(1.949 * math.sqrt(0.02))
+    lo, hi = stats.wilson_interval(5, 100)
     assert lo < 0.05 < hi and 0 < lo and hi < 0.12
     a = np.linspace(0, 1, 101)
-    assert v.wasserstein(a, a + 0.01) == pytest.approx(0.01)
-    assert v.ks_distance(a, a) == 0
+    assert stats.wasserstein(a, a + 0.01) == pytest.approx(0.01)
+    assert stats.ks_distance(a, a) == 0
 
 
 def test_base_rate_scenario_keeps_the_defaults():
@@ -182,17 +183,11 @@ def test_fact7_damage_outlives_the_buzz():
 # -- the command --------------------------------------------------------------------------------------
 
 
-def _parser():
-    p = argparse.ArgumentParser(prog="run.py")
-    v.add_parser(p.add_subparsers(dest="command"))
-    return p
-
-
 def test_check_model_command_writes_table_figures_and_records(tmp_path, capsys):
+    from simulation.cli import main
+
     out = tmp_path / "check"
-    args = _parser().parse_args(["check-model", "--only", "8a", "--quick", "--out", str(out)])
-    assert args.command == "check-model"
-    code = v.cmd_check_model(args)
+    code = main(["check-model", "--only", "8a", "--quick", "--out", str(out)])
     text = capsys.readouterr().out
     assert code == 0, text
     assert "8a. Maki-Thompson" in text and "pass" in text and "expected" in text and "measured" in text
@@ -212,7 +207,9 @@ def test_check_model_command_writes_table_figures_and_records(tmp_path, capsys):
 
 
 def test_check_model_rejects_an_unknown_check(tmp_path, capsys):
-    args = _parser().parse_args(["check-model", "--only", "9", "--out", str(tmp_path / "x")])
-    assert v.cmd_check_model(args) == 2
-    assert "unknown check" in capsys.readouterr().err
+    from simulation.cli import main
+
+    assert main(["check-model", "--only", "9", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown check 9" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()

@@ -42,7 +42,7 @@ def run_sweep() -> dict[str, pd.DataFrame]:
     base = load_scenario(SCENARIOS / "default.toml", {"simulation.days": 3})
     plan = sweep_plan(base, ["quick_fix", "delay"], {"brand.delay_hours": [0, 6, 24]}, 4, seed=5)
     with tempfile.TemporaryDirectory() as tmp:
-        run_experiment(plan, Path(tmp), workers=1, progress=False, figures=False)
+        run_experiment(plan, Path(tmp), workers=1, progress=False)
         return {"aggregate": pd.read_csv(Path(tmp) / "aggregate.csv")}
 
 

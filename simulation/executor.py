@@ -1,0 +1,138 @@
+"""The parallel executor: many independent tasks in this process, on worker processes, or on Dask.
+
+Experiments and `check-model` run their replications through an :class:`Executor`. Whatever the
+executor, each task is a pure function of its arguments (its seed among them), so results do not
+depend on how many workers ran them or in which order they finished; callers that write files
+put the results back in task order.
+
+- Workers are *spawned*, not forked: forking a process that runs threads (numba, BLAS) may
+  deadlock. They ignore Ctrl-C, which the main process handles: it cancels what has not started
+  and shuts the pool down.
+- At most `max_pending` tasks are in flight at a time (4 per worker by default), so memory stays
+  flat however many tasks there are, on a pool and on Dask alike.
+- The pool is started on first use and kept until :meth:`Executor.close` (a `with` block), so a
+  caller with several batches (the checks of `check-model`) pays the start-up once.
+- `dask="local"` starts a local cluster of `workers` processes; any other value is the address of
+  an existing Dask scheduler. Dask ships tasks and results with pickle: the cluster must be trusted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import signal
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any, Callable, Iterable, Iterator
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the main process, which shuts them down cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Executor:
+    """Runs `fn(*task)` for many tasks: serially, on spawned processes, or on a Dask cluster."""
+
+    def __init__(self, workers: int = 1, dask: str | None = None, max_pending: int | None = None):
+        self.workers, self.dask = max(1, int(workers)), dask
+        self.max_pending = max_pending or 4 * self.workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._client = self._cluster = None
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def parallel(self) -> bool:
+        """Whether tasks run outside this process."""
+        return bool(self.dask) or self.workers > 1
+
+    def imap_unordered(self, fn: Callable, tasks: Iterable[tuple]) -> Iterator[tuple[int, Any]]:
+        """`(i, fn(*tasks[i]))` for every task, in the order they finish."""
+        tasks = list(tasks)
+        if not self.parallel or (len(tasks) <= 1 and not self.dask):
+            for i, t in enumerate(tasks):
+                yield i, fn(*t)
+        elif self.dask:
+            yield from self._dask(fn, tasks)
+        else:
+            yield from self._processes(fn, tasks)
+
+    def map(self, fn: Callable, tasks: Iterable[tuple]) -> list:
+        """`[fn(*t) for t in tasks]`, computed by the executor, in task order."""
+        tasks = list(tasks)
+        out: list = [None] * len(tasks)
+        for i, result in self.imap_unordered(fn, tasks):
+            out[i] = result
+        return out
+
+    def _processes(self, fn, tasks) -> Iterator[tuple[int, Any]]:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, initializer=_ignore_sigint, mp_context=multiprocessing.get_context("spawn")
+            )
+        pool, todo = self._pool, iter(enumerate(tasks))
+        pending = {pool.submit(fn, *t): i for i, t in itertools.islice(todo, self.max_pending)}
+        try:
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    i = pending.pop(f)
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        pending[pool.submit(fn, *nxt[1])] = nxt[0]
+                    yield i, f.result()
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+            raise
+
+    def _dask(self, fn, tasks) -> Iterator[tuple[int, Any]]:
+        from dask.distributed import Client, LocalCluster, as_completed
+
+        if self._client is None:
+            if self.dask == "local":
+                self._cluster = LocalCluster(
+                    n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
+                )
+                self._client = Client(self._cluster)
+            else:
+                self._client = Client(self.dask)
+        client, todo = self._client, iter(enumerate(tasks))
+        index = {}
+
+        def submit(i, t):
+            fut = client.submit(fn, *t, pure=False)
+            index[fut.key] = i
+            return fut
+
+        queue = as_completed([submit(i, t) for i, t in itertools.islice(todo, self.max_pending)])
+        try:
+            for fut in queue:
+                nxt = next(todo, None)
+                if nxt is not None:
+                    queue.add(submit(*nxt))
+                result = fut.result()
+                i = index.pop(fut.key)
+                fut.release()
+                yield i, result
+        except BaseException:
+            client.cancel(list(queue.futures))
+            raise
+
+    def close(self) -> None:
+        """Shut the workers (or the Dask client and local cluster) down."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None

@@ -1,0 +1,78 @@
+"""How numbers, times and keys are written in figures and reports (one style everywhere)."""
+
+from __future__ import annotations
+
+import math
+
+CLOCKS = {
+    "detection": "after detection",
+    "complaint": "after the first complaint",
+    "start": "after the start of the run",
+}
+
+
+def fmt(value, sig: int = 3, *, sign: bool = False, trailing: bool = True) -> str:
+    """``value`` to ``sig`` significant digits, without exponent between 1e-4 and 1e15, with
+    thousands separators from 1,000 up, trailing zeros kept (``0.500``) unless ``trailing=False``,
+    ``+`` in front of positive numbers when ``sign``; "n/a" for NaN or None.
+    """
+    if value is None:
+        return "n/a"
+    v = float(value)
+    if not math.isfinite(v):
+        return "n/a"
+    if v == 0:
+        body = "0"
+    else:
+        digits = sig - 1 - math.floor(math.log10(abs(v)))
+        v = round(v, digits)  # may carry over (9.996 -> 10.0): recount the digits
+        if v != 0:
+            digits = sig - 1 - math.floor(math.log10(abs(v)))
+        if abs(v) >= 1e15 or abs(v) < 1e-4:
+            body = f"{v:.{sig - 1}e}"
+        elif digits <= 0:
+            body = f"{round(v):,d}"
+        else:
+            body = f"{v:,.{digits}f}"
+            if not trailing:
+                body = body.rstrip("0").rstrip(".")
+    if sign and v > 0:
+        body = "+" + body
+    return body
+
+
+def hours_text(h) -> str:
+    """Hours for prose and annotations: ``13.2``, ``8``, ``96``."""
+    return fmt(h, trailing=False)
+
+
+def value_text(v) -> str:
+    """A swept value as written in labels: ``6`` not ``6.0``."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def same_value(a, b) -> bool:
+    """Equal as numbers when both are numbers (6 == 6.0), else as text."""
+    try:
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    except (TypeError, ValueError):
+        return str(a) == str(b)
+
+
+def clock_text(clock: str) -> str:
+    """The clock of a delay in words ('after detection')."""
+    return CLOCKS.get(clock, "after " + clock)
+
+
+def key_label(key: str, clock: str | None = None, currency: str = "currency") -> str:
+    """An axis label for a scenario key, with its unit (from the parameter schema); the response
+    delay says its clock."""
+    if key == "brand.delay_hours" and clock is not None:
+        return f"response delay {clock_text(clock)} (hours)"
+    from .parameters import describe
+
+    unit = next((r["unit"] for r in describe() if r["key"] == key), "-")
+    unit = {"h": "hours", "currency": currency, "-": "no unit"}.get(unit, unit)
+    return f"{key} ({unit})"
