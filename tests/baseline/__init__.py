@@ -24,6 +24,12 @@ EXPECTED = HERE / "expected"
 RTOL, ATOL = 1e-9, 1e-12
 CASES = tuple(p.stem for p in sorted(SCENARIOS.glob("*.toml")))
 SWEEP = "sweep_default"  # one sweep of the default fixture: its aggregate.csv
+# The distributional-equivalence record: the main metrics of 200 seeds of `equivalence.toml`, as
+# computed before a change that was allowed to move the baseline (a refactoring that changed
+# arithmetic or draws); `tests/test_baseline.py` checks that today's runs have the same
+# distributions. Rewritten only by `python -m tests.baseline equivalence`, before such a change.
+EQUIVALENCE = "equivalence"
+EQUIVALENCE_METRICS = ("final_reputation", "reach", "total_posts", "peak_posts", "churned", "advocates", "crisis")
 
 
 def run_case(name: str) -> dict[str, pd.DataFrame]:
@@ -44,6 +50,21 @@ def run_sweep() -> dict[str, pd.DataFrame]:
     with tempfile.TemporaryDirectory() as tmp:
         run_experiment(plan, Path(tmp), workers=1, progress=False)
         return {"aggregate": pd.read_csv(Path(tmp) / "aggregate.csv")}
+
+
+def run_equivalence() -> pd.DataFrame:
+    """The main metrics of the equivalence fixture's replications (one row per seed)."""
+    from simulation import load_scenario, run
+
+    summary = run(load_scenario(HERE / "equivalence.toml")).summary
+    return summary[["replication", *EQUIVALENCE_METRICS]]
+
+
+def write_equivalence() -> Path:
+    """Record today's distribution of the equivalence fixture (before a distribution-preserving change)."""
+    path = expected_path(EQUIVALENCE, "before")
+    run_equivalence().to_csv(path, index=False, float_format="%.17g", lineterminator="\n")
+    return path
 
 
 def outputs(name: str) -> dict[str, pd.DataFrame]:
