@@ -20,6 +20,15 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from .randomness import (
+    BACKFIRE_AUDIENCE,
+    BACKFIRE_NEWS,
+    EXPOSURE,
+    LEGAL_NEWS,
+    LEGAL_SILENCE,
+    REMEDY_ADVOCATE,
+    REVIEWERS,
+)
 from .schema import param
 from .stance import Stance
 
@@ -248,7 +257,7 @@ class Remedy(Action):
         """Complainants turn ADVOCATE with chance advocate_prob (opinion lifted to their prior), or calm down."""
         pop = brand.model.population
         live = complainants[pop.stance[complainants] != Stance.ADVOCATE]
-        adv = live[brand.draw(live, 2) < effect.advocate_prob]
+        adv = live[brand.draw(live, REMEDY_ADVOCATE) < effect.advocate_prob]
         pop.make_advocates(adv, lift_to_prior=True)
         pop.calm_down(np.setdiff1d(live, adv))
         pop.settle(live)
@@ -310,13 +319,13 @@ class Legal(Action):
         m, pop = brand.model, brand.model.population
         m.remove_findable(effect.takedown)
         m.lower_amplifier_thresholds(effect.amplifier_threshold_factor)
-        silenced = complainants[brand.draw(complainants, 1) < effect.silence_prob]
+        silenced = complainants[brand.draw(complainants, LEGAL_SILENCE) < effect.silence_prob]
         pop.calm_down(silenced)
         pop.settle(silenced)
 
     def extra_readers(self, brand, effect):
         """The legal action is news: a random share of consumers reads it."""
-        return brand.model.random_consumers(effect.news_reach, brand.rand, 1000 + len(brand.fired))
+        return brand.model.random_consumers(effect.news_reach, brand.rand, LEGAL_NEWS, len(brand.fired))
 
 
 class SolicitReviews(Action):
@@ -336,16 +345,16 @@ class SolicitReviews(Action):
             & (pop.opinion > 0)
             & ((pop.stance == Stance.UNAWARE) | (pop.stance == Stance.AWARE) | (pop.stance == Stance.CALMED))
         )
-        pop.make_advocates(ok[brand.draw(ok, 3) < effect.reviewers_share])
-        brand.watch(Exposure(effect, brand.model.now_h + effect.exposure_duration_h))
+        pop.make_advocates(ok[brand.draw(ok, REVIEWERS) < effect.reviewers_share])
+        brand.watch(Exposure(effect, brand.model.now_h + effect.exposure_duration_h, answer_id))
 
 
 class Exposure:
     """Solicited reviews that may be exposed as fake: each step, until `end_h`, with the hourly
     chance `exposure_rate_per_h`; then a provoking answer, "reviews_exposed", backfires."""
 
-    def __init__(self, effect: SolicitReviewsEffect, end_h: float):
-        self.effect, self.end_h = effect, end_h
+    def __init__(self, effect: SolicitReviewsEffect, end_h: float, campaign: int):
+        self.effect, self.end_h, self.campaign = effect, end_h, campaign
 
     def step(self, brand: Brand) -> bool:
         """Check for exposure this step; returns whether to keep watching."""
@@ -354,11 +363,14 @@ class Exposure:
         m, eff = brand.model, self.effect
         if m.now_h > self.end_h:
             return False
-        if brand.rand.uniform(m.steps, np.array([0]), 4)[0] >= rate_to_prob(eff.exposure_rate_per_h, m.dt):
+        if brand.draw(np.zeros(1, np.int64), EXPOSURE, self.campaign)[0] >= rate_to_prob(eff.exposure_rate_per_h, m.dt):
             return True
         m.note_action("reviews_exposed")
         readers = np.concatenate(
-            [brand.audience_readers(500 + m.steps), m.random_consumers(eff.backfire_reach, brand.rand, 2000 + m.steps)]
+            [
+                brand.audience_readers(BACKFIRE_AUDIENCE, self.campaign),
+                m.random_consumers(eff.backfire_reach, brand.rand, BACKFIRE_NEWS, self.campaign),
+            ]
         )
         m.publish_answer("reviews_exposed", eff.backfire(), False, readers)
         return False

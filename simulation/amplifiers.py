@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 
 from .parameters import AmplifierParams
-from .population import STORY_ANGER
+from .randomness import ANGER_STORY, STORY_READERS
 from .stance import Stance
 
 
@@ -41,7 +41,7 @@ class Amplifier(mesa.Agent):
         story = len(self.published_h)
         self.published_h.append(m.now_h)
         m.note_action(f"story:{p.name}")
-        readers = m.random_consumers(p.audience_share, self.rand, self.index * 4096 + story)
+        readers = m.random_consumers(p.audience_share, self.rand, STORY_READERS, 64 * self.index + story)
         counts = np.full(len(readers), p.story_weight)
         angry = readers[pop.stance[readers] == Stance.ANGRY]
         pop.raise_anger(angry, p.anger_boost)
@@ -52,7 +52,8 @@ class Amplifier(mesa.Agent):
             counts,
             m.negative_weight(),
             m.negative_impact(m.sc.spread.negative_impact),
-            slot=STORY_ANGER + 64 * self.index + story % 64,
+            ANGER_STORY,
+            64 * self.index + story % 64,
         )
         m.add_mentions(1, search_weight=p.search_weight)
         if story + 1 < p.repeats:

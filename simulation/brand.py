@@ -19,7 +19,7 @@ import numpy as np
 
 from .actions import ACTIONS, ActionEffect
 from .parameters import ActionSpec, BrandParams, Scenario
-from .population import SEE_AUDIENCE
+from .randomness import SEE_ANSWER, Draw
 from .strategies import CUSTOM, DECISIVE, PRESETS
 
 ANCHOR_NAMES = ("detection", "complaint", "start")
@@ -124,19 +124,19 @@ class Brand(mesa.Agent):
             self.last_reply_h = m.now_h
         complainants = np.flatnonzero(pop.complainant)
         action.before_answer(self, effect, complainants)
-        readers = [self.audience_readers(len(self.fired)), complainants]
+        readers = [self.audience_readers(SEE_ANSWER), complainants]
         extra = action.extra_readers(self, effect)
         if extra is not None:
             readers.append(extra)
         answer = m.publish_answer(name, effect, action.supportive, np.concatenate(readers))
         action.after_answer(self, effect, complainants, answer)
 
-    def draw(self, ids: np.ndarray, slot: int) -> np.ndarray:
-        """The brand's uniforms for `ids` in this action (one decision per slot)."""
-        return self.rand.uniform(len(self.fired), ids, slot)
+    def draw(self, ids: np.ndarray, draw: Draw, index: int | None = None) -> np.ndarray:
+        """The brand's uniforms for `ids` now, for one decision (indexed by the action's number
+        unless `index` is given)."""
+        return self.rand.uniform(self.model.steps, ids, draw, len(self.fired) if index is None else index)
 
-    def audience_readers(self, salt: int) -> np.ndarray:
+    def audience_readers(self, draw: Draw, index: int | None = None) -> np.ndarray:
         """The brand's followers who see this answer in their feed."""
         aud = self.model.population.audience
-        keep = self.rand.uniform(salt, aud, SEE_AUDIENCE) < self.sc.spread.visibility
-        return aud[keep]
+        return aud[self.draw(aud, draw, index) < self.sc.spread.visibility]

@@ -1,9 +1,9 @@
 """Compiled loops for the per-step rules that touch every affected consumer.
 
-numba earns its place here: fading, forgetting, churn and the per-step statistics each visit every
-consumer the buzz has touched (all of them in a large buzz), and fusing each into one compiled loop
-is several times faster than a chain of numpy passes with their temporaries. The draws are the
-same counter-based uniforms as `simulation.randomness.CounterStream.uniform`, bit for bit.
+numba earns its place here: reading, fading, forgetting, churn and the per-step statistics each
+visit every consumer a rule concerns (all of them in a large buzz), and fusing each into one
+compiled loop is several times faster than a chain of numpy passes with their temporaries. The
+draws are the counter-based uniforms of `simulation.randomness` (the same compiled function).
 """
 
 from __future__ import annotations
@@ -13,25 +13,9 @@ import math
 import numpy as np
 from numba import njit
 
+from .randomness import uniform
 from .rates import rate_to_prob
 from .stance import Stance
-
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-
-
-@njit(cache=True, inline="always")
-def uniform(base: np.uint64, i: np.int64) -> float:
-    """The counter-based uniform of consumer i (same as CounterStream.uniform)."""
-    z = np.uint64(i) * _GAMMA + base
-    z ^= z >> _S30
-    z *= _M1
-    z ^= z >> _S27
-    z *= _M2
-    z ^= z >> _S31
-    return float(z >> _S11) * (1.0 / 9007199254740992.0)
 
 
 @njit(cache=True)
@@ -92,6 +76,40 @@ def touched_stats(ids, stance, opinion, initial_customer, churned, counts):
     return total, aware_sum, aware, cust_sum, negative, gone
 
 
+@njit(cache=True, inline="always")
+def _read_negative(r, k, d, stance, opinion, anger, dose, customer, activated, step, keep, weight, contagion, base):
+    """The rule of reading negative content, for one reader r of k negative posts (or a story
+    read as k posts, or search finds), d of them adding to the anger dose at weight `weight`.
+
+    UNAWARE -> AWARE; the opinion moves toward -1 by the fraction 1 - keep per post; an ANGRY
+    reader's anger moves toward 1 by anger_boost per post; the dose grows by d * weight; and a
+    reader who is UNAWARE, AWARE or CALMED and whose dose rose turns ANGRY by complex contagion:
+    after a cumulative dose D the chance of having turned ANGRY is 1 - exp(-beta D^gamma), so the
+    step's chance is 1 - exp(-beta (new^gamma - old^gamma)) however the dose is split over steps.
+    `contagion` = (anger_boost, anger_dose, customer_susceptibility, calmed_susceptibility,
+    gamma, initial_anger).
+    """
+    anger_boost, anger_dose, customer_s, calmed_s, gamma, initial_anger = contagion
+    s = stance[r]
+    if s == Stance.UNAWARE:
+        stance[r] = Stance.AWARE
+    opinion[r] = -1.0 + (opinion[r] + 1.0) * (keep if k == 1 else keep**k)
+    if s == Stance.ANGRY:
+        anger[r] = 1.0 - (1.0 - anger[r]) * (1.0 - anger_boost) ** k
+    old = dose[r]
+    new = old + d * weight
+    dose[r] = new
+    if (s == Stance.UNAWARE or s == Stance.AWARE or s == Stance.CALMED) and new > old:
+        beta = anger_dose * (customer_s if customer[r] else 1.0)
+        if s == Stance.CALMED:
+            beta *= calmed_s
+        added = new - old if gamma == 1.0 else new**gamma - old**gamma
+        if uniform(base, r) < -math.expm1(-beta * added):
+            stance[r] = Stance.ANGRY
+            anger[r] = max(anger[r], initial_anger)
+            activated[r] = step
+
+
 @njit(cache=True)
 def read_complaints(
     readers,
@@ -103,28 +121,22 @@ def read_complaints(
     last_poster,
     customer,
     touched,
+    activated,
     posts_buf,
     dose_buf,
+    step,
     repeat_exposure,
     weight,
     impact,
-    anger_boost,
-    anger_dose,
-    customer_susceptibility,
-    calmed_susceptibility,
-    gamma,
-    initial_anger,
-    anger_base,
-    activated,
-    step,
+    contagion,
+    base,
 ):
     """Followers read this step's complaints (one (reader, poster) pair per post seen).
 
-    Each reader becomes AWARE; every post read moves the opinion toward -1 by `impact` and an ANGRY reader's
-    anger toward 1; the anger dose counts distinct posters (a post from the poster a reader saw
-    last adds none, unless repeat_exposure), and complex contagion turns a reader ANGRY with the
-    chance 1 - exp(-beta * (new^gamma - old^gamma)). Returns the consumers touched for the first
-    time, and the poster of every contact with a reader who already knew (for stifling).
+    The posts a reader saw are tallied first (the dose counts distinct posters: a post from the
+    poster the reader saw last adds none, unless repeat_exposure), then each reader reads them
+    by the rule of :func:`_read_negative`. Returns the consumers touched for the first time, and
+    the poster of every contact with a reader who already knew (for stifling).
     """
     m = len(readers)
     uniq = np.empty(m, np.int64)
@@ -154,25 +166,31 @@ def read_complaints(
             touched[r] = True
             fresh[nf] = r
             nf += 1
-        s = stance[r]
-        if s == Stance.UNAWARE:
-            stance[r] = Stance.AWARE
-        opinion[r] = -1.0 + (opinion[r] + 1.0) * (keep if k == 1 else keep**k)
-        if s == Stance.ANGRY:
-            anger[r] = 1.0 - (1.0 - anger[r]) * (1.0 - anger_boost) ** k
-        old = dose[r]
-        new = old + d * weight
-        dose[r] = new
-        if (s == Stance.UNAWARE or s == Stance.AWARE or s == Stance.CALMED) and new > old:
-            beta = anger_dose * (customer_susceptibility if customer[r] else 1.0)
-            if s == Stance.CALMED:
-                beta *= calmed_susceptibility
-            added = new - old if gamma == 1.0 else new**gamma - old**gamma
-            if uniform(anger_base, r) < -math.expm1(-beta * added):
-                stance[r] = Stance.ANGRY
-                anger[r] = max(anger[r], initial_anger)
-                activated[r] = step
+        _read_negative(r, k, d, stance, opinion, anger, dose, customer, activated, step, keep, weight, contagion, base)
     return fresh[:nf], informed[:ni]
+
+
+@njit(cache=True)
+def read_negative(
+    readers, posts, doses, stance, opinion, anger, dose, customer, touched, activated, step, weight, impact, contagion, base
+):
+    """Distinct readers of negative content that is not a follower's post (an amplifier's story,
+    search finds): reader i reads it as posts[i] posts adding doses[i] to its dose, by the rule
+    of :func:`_read_negative`. Returns the consumers touched for the first time.
+    """
+    fresh = np.empty(len(readers), np.int64)
+    nf = 0
+    keep = 1.0 - min(1.0, impact)
+    for j in range(len(readers)):
+        r = readers[j]
+        if not touched[r]:
+            touched[r] = True
+            fresh[nf] = r
+            nf += 1
+        _read_negative(
+            r, posts[j], doses[j], stance, opinion, anger, dose, customer, activated, step, keep, weight, contagion, base
+        )
+    return fresh[:nf]
 
 
 @njit(cache=True)

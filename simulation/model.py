@@ -33,16 +33,22 @@ from .brand import Brand
 from .metrics import Recorder, run_metrics
 from .network import Network, build_network, cached_edge_list
 from .parameters import Scenario
-from .population import (
-    SEARCH_ANGER,
-    SEE_ANSWER,
+from .population import Population, distinct, group_count
+from .randomness import (
+    ANGER_SEARCH,
+    ANSWERS,
+    BACKGROUND,
+    POST_NEGATIVE,
+    POST_POSITIVE,
+    SEARCHERS,
     SEE_NEGATIVE,
     SEE_POSITIVE,
-    Population,
-    distinct,
-    group_count,
+    SEE_SHARED,
+    CounterStream,
+    Draw,
+    Purpose,
+    Streams,
 )
-from .randomness import Purpose, Streams
 from .rates import half_life_factor, rate_to_prob
 from .stance import Stance
 
@@ -163,16 +169,16 @@ class BuzzModel(mesa.Model):
         silent = b.last_reply_h < self.last_complaint_h and self.now_h - self.last_complaint_h > sp.expected_reply_h
         return impact * b.complaint_weight * (sp.silence_multiplier if silent else 1.0)
 
-    def random_consumers(self, share: float, rand, key: int) -> np.ndarray:
-        """About `share` of all consumers, drawn at random (a draw keyed by `key`)."""
-        g = rand.generator(key, 7)
+    def random_consumers(self, share: float, rand: CounterStream, draw: Draw, index: int = 0) -> np.ndarray:
+        """About `share` of all consumers, drawn at random (a Binomial number of them, distinct)."""
+        g = rand.generator(self.steps, draw, index)
         count = g.binomial(self.network.n, share)
         return distinct(g.integers(0, self.network.n, count), self.network.n)
 
     def publish_answer(self, name: str, effect, supportive: bool, readers: np.ndarray) -> int:
         """A brand answer reaches its first readers; returns its id."""
         answer_id = len(self.answers)
-        if answer_id >= 64:  # seen-answer flags are 64 bits; later answers are not shown
+        if answer_id >= ANSWERS:  # seen-answer flags are 64 bits; later answers are not shown
             return answer_id
         self.answers.append((name, effect, supportive))
         self.population.read_answer(self.steps, readers, answer_id, effect, supportive)
@@ -189,8 +195,8 @@ class BuzzModel(mesa.Model):
         for amp in self.amplifiers:  # 1
             amp.step()
         self._background_complaints(k)  # 2
-        neg, n_neg = pop.posters(k, Stance.ANGRY, sp.post_rate_per_h)
-        pos, n_pos = pop.posters(k, Stance.ADVOCATE, sp.advocate_post_rate_per_h)
+        neg, n_neg = pop.posters(k, Stance.ANGRY, sp.post_rate_per_h, POST_NEGATIVE)
+        pos, n_pos = pop.posters(k, Stance.ADVOCATE, sp.advocate_post_rate_per_h, POST_POSITIVE)
         sharers, which = pop.take_sharers()
         self.add_mentions(int(n_neg.sum()))
         self.step_posts[1] += int(n_pos.sum())
@@ -211,7 +217,7 @@ class BuzzModel(mesa.Model):
         rate = self.sc.complaint.background_rate_per_h
         if rate <= 0:
             return
-        g = self.complaints.generator(k)
+        g = self.complaints.generator(k, BACKGROUND)
         count = g.poisson(rate * self.dt)
         if count:
             ids = g.integers(0, self.network.n, count)
@@ -227,7 +233,7 @@ class BuzzModel(mesa.Model):
                 self.step_posts[1] += len(who)
             else:
                 self.add_mentions(len(who))
-            readers, _ = self.population.reach(k, who, self.sc.spread.visibility, SEE_ANSWER + 4 * int(answer_id))
+            readers, _ = self.population.reach(k, who, self.sc.spread.visibility, SEE_SHARED, 3 * int(answer_id))
             self.population.read_answer(k, readers, int(answer_id), effect, supportive)
 
     def _search(self, k: int) -> None:
@@ -236,14 +242,14 @@ class BuzzModel(mesa.Model):
         self.search_stock *= half_life_factor(s.half_life_h, self.dt)
         if s.search_rate_per_h <= 0 or self.search_stock <= 0:
             return
-        g = self.search.generator(k)
+        g = self.search.generator(k, SEARCHERS)
         count = g.binomial(n, rate_to_prob(s.search_rate_per_h, self.dt))
         ids = g.integers(0, n, count)
         found = ids[g.random(count) < -math.expm1(-s.findability * self.search_stock / n)]
         if len(found):
             uniq, c = group_count(found, n)
             c = c.astype(float)
-            pop.read_negative(k, uniq, c, c, 1.0, s.found_impact, slot=SEARCH_ANGER)
+            pop.read_negative(k, uniq, c, c, 1.0, s.found_impact, ANGER_SEARCH)
 
     def _record(self) -> None:
         k = int(round(self.time))

@@ -19,29 +19,23 @@ import numpy as np
 
 from . import kernels
 from .network import Network
-from .randomness import CounterStream
+from .randomness import (
+    ANGER_COMPLAINTS,
+    ANSWER_ANGER,
+    ANSWER_SHARE,
+    CHURN,
+    MAX_POST_ROUNDS,
+    STIFLE,
+    STOP,
+    CounterStream,
+    Draw,
+)
 from .rates import half_life_factor, rate_to_prob
 from .stance import STANCE_NAMES, Stance
 
 if TYPE_CHECKING:
     from .actions import ActionEffect
     from .parameters import Scenario
-
-# Slots of the counter-based draws: one per decision, so no two decisions share a coin.
-POST, ANGER, STIFLE, CHURN, SEARCH_ANGER, STOP = range(6)
-STORY_ANGER = 55000  # + 64 * amplifier + story
-# Slots must stay below 2^16 (the step occupies the bits above) and never overlap:
-# 0-5 single decisions; 10-12 and 20-22 (+1700 j for a step's j-th post, j < 32) reading;
-# 100-227 answers' anger and sharing; 55000-59999 stories; 60000-60255 answers' reach.
-SEE_NEGATIVE, SEE_POSITIVE, SEE_AUDIENCE = 10, 20, 40  # reach uses slot .. slot+2
-SEE_ANSWER = 60000  # + 4 * answer id
-POST_ROUND, MAX_POSTS_PER_STEP = 1700, 32  # the j-th post of a step draws at slot + 1700 j
-
-
-def answer_slot(answer_id: int, which: int) -> int:
-    """Slot of a decision about one brand answer (anger 0, share 1)."""
-    return 100 + 2 * answer_id + which
-
 
 def group_count(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct ids and how often each occurs (counting for many ids, sorting for few;
@@ -176,7 +170,7 @@ class Population:
 
     # -- posting -----------------------------------------------------------------------------
 
-    def posters(self, step: int, stance: int, rate_per_h: float) -> tuple[np.ndarray, np.ndarray]:
+    def posters(self, step: int, stance: int, rate_per_h: float, draw: Draw) -> tuple[np.ndarray, np.ndarray]:
         """Consumers of this stance who post this step, and how many posts each: a Poisson number
         with mean rate * activity * arousal * dt (so the hourly rate holds whatever dt).
         """
@@ -185,12 +179,12 @@ class Population:
         if not len(ids) or rate_per_h == 0:
             return ids[:0], ids[:0]
         k = poisson_quantile(
-            rate_per_h * self.activity[ids] * self.anger[ids] * self.dt, self.rand.uniform(step, ids, POST)
+            rate_per_h * self.activity[ids] * self.anger[ids] * self.dt, self.rand.uniform(step, ids, draw)
         )
         return ids[k > 0], k[k > 0]
 
     def reach_posts(
-        self, step: int, posters: np.ndarray, counts: np.ndarray, visibility: float, slot: int
+        self, step: int, posters: np.ndarray, counts: np.ndarray, visibility: float, draw: Draw
     ) -> tuple[np.ndarray, np.ndarray]:
         """(reader, poster) pairs, one per post seen: a follower sees each of a poster's posts of
         the step with the feed visibility, so a Binomial(posts, visibility) number of them (one
@@ -200,21 +194,24 @@ class Population:
             edges, deg = self._follower_edges(posters)
             posts = np.repeat(counts, deg)
             seen = (
-                posts if visibility >= 1 else binomial_quantile(posts, visibility, self.rand.uniform(step, edges, slot))
+                posts if visibility >= 1 else binomial_quantile(posts, visibility, self.rand.uniform(step, edges, draw))
             )
             keep = seen > 0
             readers = np.repeat(self.net.indices[edges[keep]].astype(np.int64), seen[keep])
             return readers, np.repeat(np.repeat(posters, deg)[keep], seen[keep])
         # Well mixed: each post has its own random readers, so one round per post.
-        parts = [self.reach(step, posters, visibility, slot)]
-        for j in range(1, min(int(counts.max(initial=0)), MAX_POSTS_PER_STEP)):
-            parts.append(self.reach(step, posters[counts > j], visibility, slot + POST_ROUND * j))
+        parts = [self.reach(step, posters, visibility, draw)]
+        for j in range(1, min(int(counts.max(initial=0)), MAX_POST_ROUNDS)):
+            parts.append(self.reach(step, posters[counts > j], visibility, draw, 3 * j))
         if len(parts) == 1:
             return parts[0]
         return np.concatenate([r for r, _ in parts]), np.concatenate([p for _, p in parts])
 
-    def reach(self, step: int, posters: np.ndarray, visibility: float, slot: int) -> tuple[np.ndarray, np.ndarray]:
-        """(reader, poster) pairs: followers who see each post, with feed visibility."""
+    def reach(
+        self, step: int, posters: np.ndarray, visibility: float, draw: Draw, index: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(reader, poster) pairs: followers who see each post, with feed visibility (draws at
+        `index` of `draw`, and well mixed also at index + 1 and + 2)."""
         if not len(posters):
             e = np.zeros(0, np.int64)
             return e, e
@@ -224,19 +221,19 @@ class Population:
             kc = int(np.ceil(k))
             slots = np.arange(kc)
             keys = (posters[:, None] * kc + slots[None, :]).ravel()
-            readers = (self.rand.uniform(step, keys, slot + 1) * self.n).astype(np.int64)
+            readers = (self.rand.uniform(step, keys, draw, index + 1) * self.n).astype(np.int64)
             src = np.repeat(posters, kc)
-            keep = self.rand.uniform(step, keys, slot) < visibility
+            keep = self.rand.uniform(step, keys, draw, index) < visibility
             if kc > k:  # the last slot is used with the fractional part's probability
                 keep &= (np.tile(slots, len(posters)) < kc - 1) | (
-                    self.rand.uniform(step, keys, slot + 2) < k - (kc - 1)
+                    self.rand.uniform(step, keys, draw, index + 2) < k - (kc - 1)
                 )
             keep &= readers != src
             return readers[keep], src[keep]
         edges, counts = self._follower_edges(posters)
         if visibility >= 1:  # every follower sees every post: no draw needed
             return self.net.indices[edges].astype(np.int64), np.repeat(posters, counts)
-        keep = self.rand.uniform(step, edges, slot) < visibility
+        keep = self.rand.uniform(step, edges, draw, index) < visibility
         return self.net.indices[edges[keep]].astype(np.int64), np.repeat(posters, counts)[keep]
 
     def _follower_edges(self, posters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -247,54 +244,25 @@ class Population:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def read_negative(
-        self,
-        step: int,
-        readers: np.ndarray,
-        posts: np.ndarray,
-        dose: np.ndarray,
-        weight: float,
-        impact: float,
-        slot: int = ANGER,
-    ) -> np.ndarray:
-        """Readers of negative posts (`posts` each, `dose` of them from new posters): aware,
-        opinion down, anger up, maybe ANGRY.
-
-        Complex contagion (super-linear in distinct posters): after a cumulative weighted dose e,
-        the chance of having turned ANGRY is 1 - exp(-beta * e^gamma), so the k-th poster seen
-        angers more readily than the first, and how exposures split across steps does not matter.
-        Every post read moves the opinion. Returns the readers who turned ANGRY.
-        """
+    @property
+    def contagion(self) -> tuple:
+        """The contagion parameters of the compiled reading rule (`kernels._read_negative`)."""
         sp = self.sc.spread
-        if not len(readers):
-            return readers
-        self.touch(readers)
-        st = self.stance[readers]
-        self.stance[readers[st == Stance.UNAWARE]] = Stance.AWARE
-        self.opinion[readers] = toward(self.opinion[readers], -1.0, 1 - (1 - min(1.0, impact)) ** posts)
-        # Anger of those already angry grows toward 1.
-        angry = st == Stance.ANGRY
-        self.anger[readers[angry]] = toward(self.anger[readers[angry]], 1.0, 1 - (1 - sp.anger_boost) ** posts[angry])
-        old = self.dose[readers]
-        new = old + dose * weight
-        self.dose[readers] = new
-        cand = ((st == Stance.UNAWARE) | (st == Stance.AWARE) | (st == Stance.CALMED)) & (new > old)
-        ids, old, new, st = readers[cand], old[cand], new[cand], st[cand]
-        beta = sp.anger_dose * np.where(self.customer[ids], sp.customer_susceptibility, 1.0)
-        beta = beta * np.where(st == Stance.CALMED, sp.calmed_susceptibility, 1.0)
-        g = sp.contagion_exponent
-        p = -np.expm1(-beta * (new**g - old**g))
-        turned = ids[self.rand.uniform(step, ids, slot) < p]
-        self.make_angry(turned, step)
-        return turned
+        return (
+            sp.anger_boost,
+            sp.anger_dose,
+            sp.customer_susceptibility,
+            sp.calmed_susceptibility,
+            sp.contagion_exponent,
+            sp.initial_anger,
+        )
 
     def read_posts(
         self, step: int, readers: np.ndarray, posters: np.ndarray, weight: float, impact: float
     ) -> np.ndarray:
-        """Followers read this step's complaints (see `kernels.read_complaints`). Returns the
-        poster of every contact with a reader who already knew, for stifling.
-        """
-        sp = self.sc.spread
+        """Followers read this step's complaints, one (reader, poster) pair per post seen
+        (`kernels.read_complaints`). Returns the poster of every contact with a reader who already
+        knew, for stifling."""
         fresh, informed = kernels.read_complaints(
             readers,
             posters,
@@ -305,23 +273,53 @@ class Population:
             self.last_poster,
             self.customer,
             self.touched,
+            self.activated,
             self._buf_posts,
             self._buf_dose,
-            sp.repeat_exposure,
+            step,
+            self.sc.spread.repeat_exposure,
             weight,
             impact,
-            sp.anger_boost,
-            sp.anger_dose,
-            sp.customer_susceptibility,
-            sp.calmed_susceptibility,
-            sp.contagion_exponent,
-            sp.initial_anger,
-            self.rand.base(step, ANGER),
-            self.activated,
-            step,
+            self.contagion,
+            self.rand.base(step, ANGER_COMPLAINTS),
         )
         self._account(fresh)
         return informed
+
+    def read_negative(
+        self,
+        step: int,
+        readers: np.ndarray,
+        posts: np.ndarray,
+        dose: np.ndarray,
+        weight: float,
+        impact: float,
+        draw: Draw,
+        index: int = 0,
+    ) -> None:
+        """Distinct readers of negative content other than followers' posts (a story, search
+        finds): reader i reads it as posts[i] posts adding dose[i], by the same compiled rule as
+        followers' complaints (`kernels.read_negative`), deciding who turns ANGRY with `draw`."""
+        if not len(readers):
+            return
+        fresh = kernels.read_negative(
+            np.ascontiguousarray(readers, np.int64),
+            np.ascontiguousarray(posts, np.float64),
+            np.ascontiguousarray(dose, np.float64),
+            self.stance,
+            self.opinion,
+            self.anger,
+            self.dose,
+            self.customer,
+            self.touched,
+            self.activated,
+            step,
+            weight,
+            impact,
+            self.contagion,
+            self.rand.base(step, draw, index),
+        )
+        self._account(fresh)
 
     def make_angry(self, ids: np.ndarray, step: int = -1) -> None:
         self.activated[ids] = step
@@ -365,7 +363,7 @@ class Population:
         self.opinion[readers] = toward(self.opinion[readers], target, abs(effect.opinion_shift))
         if effect.anger_prob > 0:
             cand = readers[st != Stance.ANGRY]
-            u = self.rand.uniform(step, cand, answer_slot(answer_id, 0))
+            u = self.rand.uniform(step, cand, ANSWER_ANGER, answer_id)
             self.make_angry(cand[u < effect.anger_prob], step)
         # An ANGRY reader the answer calmed below the threshold stops at once.
         angry = readers[self.stance[readers] == Stance.ANGRY]
@@ -375,7 +373,7 @@ class Population:
             cand = readers[(now == Stance.CALMED) | (now == Stance.ADVOCATE)]
         else:
             cand = readers[now == Stance.ANGRY]
-        sharers = cand[self.rand.uniform(step, cand, answer_slot(answer_id, 1)) < effect.share_prob]
+        sharers = cand[self.rand.uniform(step, cand, ANSWER_SHARE, answer_id) < effect.share_prob]
         self.share_next[sharers] = answer_id
         self._sharers.append(sharers)
         return sharers

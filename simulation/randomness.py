@@ -1,4 +1,4 @@
-"""Random streams: one seed, one stream per purpose, draws that are a function of their coordinates.
+"""Random streams and the registry of every random decision of the model.
 
 Every run has one `numpy.random.SeedSequence`. From it each *purpose* (network, initial state,
 spread, brand, amplifiers, complaints, search) gets its own stream, so that a change in one
@@ -6,24 +6,36 @@ mechanism never shifts the draws of another: every condition of an experiment us
 graph and the same initial state, and two runs that differ only in the brand's strategy are
 identical up to its first action.
 
-Inside the spread, draws are *counter-based*: the uniform used by consumer `i` at step `t` for
-purpose `p` is a hash of (seed, p, t, i, slot). Whatever the number of active consumers, a
-consumer's coin flips do not depend on how many others drew before it, so after the first action
-runs stay as correlated as the mechanisms allow (common random numbers for paired comparisons).
-Draws of a variable-size set (random readers, searchers) come from a Philox generator whose
-counter is the step: a function of (seed, purpose, step).
+Inside a run, draws are *counter-based*: the uniform used by consumer (or edge) `i` at step `t`
+for a decision is a hash of (stream key, t, the decision's slot, i). Whatever the number of
+active consumers, a consumer's coin flips do not depend on how many others drew before it, so
+after the first action runs stay as correlated as the mechanisms allow (common random numbers for
+paired comparisons). Draws of a variable-size set (random readers of a story, searchers) come
+from a Philox generator keyed by the same coordinates.
+
+Decisions are *named*, never numbered by hand: each is declared once below (:data:`DRAWS`), with
+its stream, a description, and how many slots it spans (an indexed decision: one per post round,
+per brand answer, per story, per action). The registry gives each its own slots and checks at
+import that no two overlap, so no two decisions ever share a coin; `audit()` records every draw
+of a run so that a test can check that no decision is drawn twice for the same consumer in a
+step.
 """
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
+from numba import njit
 
 _MASK = (1 << 64) - 1
-_GAMMA = 0x9E3779B97F4A7C15  # golden-ratio increment of SplitMix64
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio increment of SplitMix64
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+SLOT_BITS = 16  # a step's decisions occupy slots 0 .. 2^16 - 1 (the step sits in the bits above)
 
 
 class Purpose(IntEnum):
@@ -39,12 +51,141 @@ class Purpose(IntEnum):
     MESA = 7
 
 
+# -- the hash -----------------------------------------------------------------------------------
+
+
 def _mix_scalar(z: int) -> int:
     """SplitMix64 finaliser on a Python int (64-bit)."""
     z &= _MASK
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
     return z ^ (z >> 31)
+
+
+@njit(cache=True, inline="always")
+def uniform(base: np.uint64, i: np.int64) -> float:
+    """The counter-based uniform of item i under a draw's `base` (SplitMix64 of i*gamma + base).
+
+    Compiled: the kernels call it inside their loops, :meth:`CounterStream.uniform` over arrays.
+    """
+    z = np.uint64(i) * _GAMMA + base
+    z ^= z >> _S30
+    z *= _M1
+    z ^= z >> _S27
+    z *= _M2
+    z ^= z >> _S31
+    return float(z >> _S11) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def _uniforms(base: np.uint64, ids: np.ndarray) -> np.ndarray:
+    out = np.empty(len(ids))
+    for j in range(len(ids)):
+        out[j] = uniform(base, ids[j])
+    return out
+
+
+# -- the registry of decisions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Draw:
+    """One named random decision: its stream, its first slot and how many slots it spans."""
+
+    name: str
+    purpose: Purpose
+    slot: int
+    size: int
+    doc: str
+
+    def at(self, index: int = 0) -> int:
+        """The slot of use `index` of an indexed decision (indices wrap around its size: two uses
+        share a coin only if they fall in the same step with equal indices modulo the size)."""
+        return self.slot + index % self.size
+
+
+class Draws:
+    """The registry: every decision declared once, slots given in order, overlaps refused."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, Draw] = {}
+        self._next = {p: 0 for p in Purpose}
+        self.record: list | None = None  # (stream key, step, slot, ids) of every draw, when auditing
+
+    def declare(self, purpose: Purpose, name: str, doc: str, size: int = 1) -> Draw:
+        """Declare a decision (a name used once) and give it the next `size` free slots of its stream."""
+        if name in self._by_name:
+            raise ValueError(f"random decision {name!r} declared twice")
+        draw = Draw(name, purpose, self._next[purpose], size, doc)
+        self._next[purpose] += size
+        self._by_name[name] = draw
+        self.check()
+        return draw
+
+    def check(self) -> None:
+        """No two decisions of a stream share a slot, and every slot fits in its bits."""
+        for purpose in Purpose:
+            spans = sorted((d.slot, d.slot + d.size, d.name) for d in self._by_name.values() if d.purpose == purpose)
+            for (_, end, a), (start, _, b) in zip(spans, spans[1:]):
+                if start < end:
+                    raise ValueError(f"random decisions {a!r} and {b!r} share slots")
+            if spans and spans[-1][1] > 1 << SLOT_BITS:
+                raise ValueError(f"the random decisions of stream {purpose.name} need more than 2^{SLOT_BITS} slots")
+
+    def __iter__(self):
+        return iter(self._by_name.values())
+
+    def __getitem__(self, name: str) -> Draw:
+        return self._by_name[name]
+
+    @contextlib.contextmanager
+    def audit(self):
+        """Record every draw made inside the block (in `self.record`), for tests."""
+        self.record = []
+        try:
+            yield self.record
+        finally:
+            self.record = None
+
+
+DRAWS = Draws()
+S, B, A = Purpose.SPREAD, Purpose.BRAND, Purpose.AMPLIFIERS
+MAX_POST_ROUNDS = 32  # well mixed: a poster's first 32 posts of a step each get their own readers
+ANSWERS = 64  # brand answers shown per run (seen-answer flags are 64 bits)
+
+# Consumers (the spread stream). Reading a post: on a network, one Binomial(posts, visibility)
+# inverse-transform draw per follower edge (sub-slot 0); well mixed, per post round j, sub-slots
+# 3j (visibility), 3j + 1 (which reader), 3j + 2 (the fractional reader).
+POST_NEGATIVE = DRAWS.declare(S, "post_negative", "how many complaints an ANGRY consumer posts in a step (Poisson)")
+POST_POSITIVE = DRAWS.declare(S, "post_positive", "how many messages of praise an ADVOCATE posts in a step (Poisson)")
+SEE_NEGATIVE = DRAWS.declare(S, "see_negative", "which followers see a step's complaints", 3 * MAX_POST_ROUNDS)
+SEE_POSITIVE = DRAWS.declare(S, "see_positive", "which followers see a step's praise", 3 * MAX_POST_ROUNDS)
+SEE_SHARED = DRAWS.declare(S, "see_shared_answer", "which followers see a passed-on brand answer", 3 * ANSWERS)
+ANGER_COMPLAINTS = DRAWS.declare(S, "anger_complaints", "whether a reader of complaints turns ANGRY")
+ANGER_STORY = DRAWS.declare(S, "anger_story", "whether a reader of an amplifier's story turns ANGRY", 64 * 64)
+ANGER_SEARCH = DRAWS.declare(S, "anger_search", "whether a consumer who finds the story by search turns ANGRY")
+ANSWER_ANGER = DRAWS.declare(S, "answer_anger", "whether a reader of a brand answer turns ANGRY", ANSWERS)
+ANSWER_SHARE = DRAWS.declare(S, "answer_share", "whether a reader of a brand answer passes it on", ANSWERS)
+STIFLE = DRAWS.declare(S, "stifle", "whether a poster whose readers already knew stops (Maki-Thompson)")
+STOP = DRAWS.declare(S, "stop", "whether an ANGRY consumer stops at the constant rate (SIR recovery)")
+CHURN = DRAWS.declare(S, "churn", "whether a customer leaves in a step")
+# The brand (one index per action, or per answer for a campaign's exposure).
+SEE_ANSWER = DRAWS.declare(B, "see_answer", "which of the brand's followers see its answer", ANSWERS)
+LEGAL_SILENCE = DRAWS.declare(B, "legal_silence", "whether lawyers silence a complainant", ANSWERS)
+LEGAL_NEWS = DRAWS.declare(B, "legal_news_readers", "who hears of a legal action as news (a set)", ANSWERS)
+REMEDY_ADVOCATE = DRAWS.declare(B, "remedy_advocate", "whether a remedied complainant turns ADVOCATE", ANSWERS)
+REVIEWERS = DRAWS.declare(B, "reviewers", "which satisfied customers post solicited reviews", ANSWERS)
+EXPOSURE = DRAWS.declare(B, "exposure", "whether a review campaign is exposed in a step", ANSWERS)
+BACKFIRE_AUDIENCE = DRAWS.declare(B, "backfire_audience", "which of the brand's followers see an exposure", ANSWERS)
+BACKFIRE_NEWS = DRAWS.declare(B, "backfire_readers", "who hears of an exposed campaign (a set)", ANSWERS)
+# Amplifiers, background complaints, search (sets of consumers).
+STORY_READERS = DRAWS.declare(A, "story_readers", "who reads an amplifier's story (a set)", 64 * 64)
+BACKGROUND = DRAWS.declare(Purpose.COMPLAINTS, "background_complaints", "who complains independently in a step")
+SEARCHERS = DRAWS.declare(Purpose.SEARCH, "searchers", "who looks the brand up in a step, and who finds the story")
+del S, B, A
+
+
+# -- streams ------------------------------------------------------------------------------------------
 
 
 def replication_seed(seed: int | np.random.SeedSequence, replication: int) -> np.random.SeedSequence:
@@ -60,37 +201,38 @@ class Streams:
         self.seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
 
     def child(self, purpose: Purpose) -> np.random.SeedSequence:
+        """The SeedSequence of one purpose."""
         return np.random.SeedSequence(self.seq.entropy, spawn_key=tuple(self.seq.spawn_key) + (int(purpose),))
 
     def generator(self, purpose: Purpose) -> np.random.Generator:
         """An ordinary sequential generator, for draws made once (graph, initial state)."""
         return np.random.Generator(np.random.PCG64(self.child(purpose)))
 
-    def counter(self, purpose: Purpose) -> "CounterStream":
-        return CounterStream(int(self.child(purpose).generate_state(1, np.uint64)[0]))
+    def counter(self, purpose: Purpose) -> CounterStream:
+        """The counter-based stream of one purpose."""
+        return CounterStream(int(self.child(purpose).generate_state(1, np.uint64)[0]), purpose)
 
 
 class CounterStream:
-    """Uniforms as a pure function of (key, step, slot, id)."""
+    """Uniforms as a pure function of (stream key, step, decision, index, id)."""
 
-    def __init__(self, key: int):
-        self.key = key & _MASK
+    def __init__(self, key: int, purpose: Purpose):
+        self.key, self.purpose = key & _MASK, purpose
 
-    def base(self, step: int, slot: int) -> np.uint64:
-        """The hash offset of (step, slot): compiled loops draw with it (see simulation.kernels)."""
-        return np.uint64(_mix_scalar(self.key ^ _mix_scalar((step << 16) + slot + 1)))
+    def base(self, step: int, draw: Draw, index: int = 0, ids=None) -> np.uint64:
+        """The hash offset of one decision at one step: compiled loops draw with it (`uniform`)."""
+        if draw.purpose != self.purpose:
+            raise ValueError(f"decision {draw.name!r} belongs to stream {draw.purpose.name}, not {self.purpose.name}")
+        slot = draw.at(index)
+        if DRAWS.record is not None:
+            DRAWS.record.append((self.key, step, slot, draw.name, None if ids is None else np.array(ids)))
+        return np.uint64(_mix_scalar(self.key ^ _mix_scalar((step << SLOT_BITS) + slot + 1)))
 
-    def uniform(self, step: int, ids: np.ndarray, slot: int = 0) -> np.ndarray:
-        """One U[0,1) per id, the same whenever (key, step, slot, id) is the same."""
-        z = np.asarray(ids).astype(np.uint64) * np.uint64(_GAMMA)
-        z += self.base(step, slot)
-        z ^= z >> np.uint64(30)
-        z *= _M1
-        z ^= z >> np.uint64(27)
-        z *= _M2
-        z ^= z >> np.uint64(31)
-        return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+    def uniform(self, step: int, ids: np.ndarray, draw: Draw, index: int = 0) -> np.ndarray:
+        """One U[0,1) per id, the same whenever (key, step, decision, index, id) is the same."""
+        ids = np.asarray(ids, np.int64)
+        return _uniforms(self.base(step, draw, index, ids), ids)
 
-    def generator(self, step: int, slot: int = 0) -> np.random.Generator:
-        """A sequential generator for draws of a variable-size set at this (step, slot)."""
-        return np.random.Generator(np.random.Philox(key=int(self.base(step, slot)), counter=0))
+    def generator(self, step: int, draw: Draw, index: int = 0) -> np.random.Generator:
+        """A sequential generator for draws of a variable-size set at this (step, decision, index)."""
+        return np.random.Generator(np.random.Philox(key=int(self.base(step, draw, index)), counter=0))

@@ -20,7 +20,7 @@ from benchmarks.bench_scale import model_final_size, sir_floor, sir_scenario
 from simulation import BuzzModel
 from simulation.network import build_network
 from simulation.population import group_count
-from simulation.randomness import CounterStream
+from simulation.randomness import DRAWS, CounterStream, Draw, Draws, Purpose, uniform
 
 # -- group_count ------------------------------------------------------------------------------------
 
@@ -116,6 +116,12 @@ def test_group_count_int32_input_same_values_both_branches(branch_spy):
 
 # -- counter-based draws ----------------------------------------------------------------------------
 
+
+def slot(s: int) -> Draw:
+    """A decision at slot s of the spread stream (the tests' own, outside the registry)."""
+    return Draw(f"test_{s}", Purpose.SPREAD, s, 1, "test")
+
+
 N_DRAWS = 10**5
 # Kolmogorov–Smirnov: the 1% critical value of D for large N is 1.628 / sqrt(N) (= 0.00515 here).
 KS_BOUND = 1.63 / np.sqrt(N_DRAWS)
@@ -126,17 +132,17 @@ CORR_BOUND = 4 / np.sqrt(N_DRAWS)  # |Pearson r| of independent uniforms: sd 1/s
 def test_counter_uniforms_pass_ks(what):
     """10^5 draws across ids (2 x 10^4 along steps or slots, one call each), KS distance to U[0,1)
     below the 1% critical value 1.63 / sqrt(N) (fixed seed: deterministic)."""
-    cs = CounterStream(0x5EED_1234_ABCD)
+    cs = CounterStream(0x5EED_1234_ABCD, Purpose.SPREAD)
     ids = np.arange(N_DRAWS, dtype=np.int64)
     one = np.array([123_456])
     if what == "consecutive ids":
-        u = cs.uniform(7, ids, 3)
+        u = cs.uniform(7, ids, slot(3))
     elif what == "strided edge ids":
-        u = cs.uniform(0, ids * 6_000_011 % (2**40), 10)
+        u = cs.uniform(0, ids * 6_000_011 % (2**40), slot(10))
     elif what == "one id over steps":
-        u = np.concatenate([cs.uniform(s, one, 1) for s in range(N_DRAWS // 5)])
+        u = np.concatenate([cs.uniform(s, one, slot(1)) for s in range(N_DRAWS // 5)])
     else:
-        u = np.concatenate([cs.uniform(5, one, slot) for slot in range(N_DRAWS // 5)])
+        u = np.concatenate([cs.uniform(5, one, slot(s)) for s in range(N_DRAWS // 5)])
     assert u.min() >= 0.0 and u.max() < 1.0
     bound = 1.63 / np.sqrt(len(u))
     d = stats.kstest(u, "uniform").statistic
@@ -144,10 +150,10 @@ def test_counter_uniforms_pass_ks(what):
 
 
 def test_counter_uniforms_uncorrelated_across_slots_and_neighbours():
-    cs = CounterStream(2024)
+    cs = CounterStream(2024, Purpose.SPREAD)
     ids = np.arange(N_DRAWS)
-    a, b = cs.uniform(3, ids, 0), cs.uniform(3, ids, 1)
-    c = cs.uniform(4, ids, 0)
+    a, b = cs.uniform(3, ids, slot(0)), cs.uniform(3, ids, slot(1))
+    c = cs.uniform(4, ids, slot(0))
     for x, y, what in ((a, b, "slot 0 vs 1"), (a, c, "step 3 vs 4"), (a[:-1], a[1:], "id i vs i+1")):
         r = np.corrcoef(x, y)[0, 1]
         assert abs(r) < CORR_BOUND, f"{what}: r = {r:.4f}"
@@ -155,31 +161,31 @@ def test_counter_uniforms_uncorrelated_across_slots_and_neighbours():
 
 
 def test_counter_draws_depend_only_on_key_step_slot_id():
-    key, step, slot = 987_654_321, 12, 2
-    cs = CounterStream(key)
+    key, step, s = 987_654_321, 12, 2
+    cs = CounterStream(key, Purpose.SPREAD)
     ids = np.arange(N_DRAWS, dtype=np.int64)
-    everyone = cs.uniform(step, ids, slot)
+    everyone = cs.uniform(step, ids, slot(s))
     rng = np.random.default_rng(0)
     subset = np.sort(rng.choice(N_DRAWS, 5000, replace=False))
-    np.testing.assert_array_equal(cs.uniform(step, subset, slot), everyone[subset])
+    np.testing.assert_array_equal(cs.uniform(step, subset, slot(s)), everyone[subset])
     shuffled = rng.permutation(subset)
-    np.testing.assert_array_equal(cs.uniform(step, shuffled, slot), everyone[shuffled])
+    np.testing.assert_array_equal(cs.uniform(step, shuffled, slot(s)), everyone[shuffled])
     # repeated ids get the same draw; the id's integer type and container do not matter
     rep = np.array([5, 5, 77, 5])
-    np.testing.assert_array_equal(cs.uniform(step, rep, slot), everyone[rep])
+    np.testing.assert_array_equal(cs.uniform(step, rep, slot(s)), everyone[rep])
     for cast in (np.int32, np.uint32, np.uint64):
-        np.testing.assert_array_equal(cs.uniform(step, subset.astype(cast), slot), everyone[subset])
-    np.testing.assert_array_equal(cs.uniform(step, subset.tolist(), slot), everyone[subset])
+        np.testing.assert_array_equal(cs.uniform(step, subset.astype(cast), slot(s)), everyone[subset])
+    np.testing.assert_array_equal(cs.uniform(step, subset.tolist(), slot(s)), everyone[subset])
     # a new stream with the same key, after other draws, gives the same values
-    other = CounterStream(key)
-    other.uniform(step + 1, ids, slot)
-    np.testing.assert_array_equal(other.uniform(step, subset, slot), everyone[subset])
+    other = CounterStream(key, Purpose.SPREAD)
+    other.uniform(step + 1, ids, slot(s))
+    np.testing.assert_array_equal(other.uniform(step, subset, slot(s)), everyone[subset])
     # changing any coordinate changes the draws
     for changed in (
-        CounterStream(key + 1).uniform(step, subset, slot),
-        cs.uniform(step + 1, subset, slot),
-        cs.uniform(step, subset, slot + 1),
-        cs.uniform(step, subset + 1, slot),
+        CounterStream(key + 1, Purpose.SPREAD).uniform(step, subset, slot(s)),
+        cs.uniform(step + 1, subset, slot(s)),
+        cs.uniform(step, subset, slot(s + 1)),
+        cs.uniform(step, subset + 1, slot(s)),
     ):
         assert np.mean(changed == everyone[subset]) < 0.001
 
