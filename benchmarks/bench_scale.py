@@ -59,7 +59,7 @@ GRAPH_SEED = 20240601
 FACEBOOK = ROOT / "data" / "facebook_combined.txt"
 RESULTS = ROOT / "benchmarks" / "results"
 
-S, I, R = 0, 1, 2
+S, I, R = 0, 1, 2  # noqa: E741 (the SIR compartments, by their usual names)
 
 
 POSTS_PER_STEP = 20.0

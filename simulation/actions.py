@@ -350,8 +350,11 @@ class SolicitReviews(Action):
 
 
 class Exposure:
-    """Solicited reviews that may be exposed as fake: each step, until `end_h`, with the hourly
-    chance `exposure_rate_per_h`; then a provoking answer, "reviews_exposed", backfires."""
+    """A review campaign that may be exposed as fake.
+
+    Solicited reviews that may be exposed as fake: each step, until `end_h`, with the hourly chance
+    `exposure_rate_per_h`; then a provoking answer, "reviews_exposed", backfires.
+    """
 
     def __init__(self, effect: SolicitReviewsEffect, end_h: float, campaign: int):
         self.effect, self.end_h, self.campaign = effect, end_h, campaign

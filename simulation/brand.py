@@ -132,8 +132,11 @@ class Brand(mesa.Agent):
         action.after_answer(self, effect, complainants, answer)
 
     def draw(self, ids: np.ndarray, draw: Draw, index: int | None = None) -> np.ndarray:
-        """The brand's uniforms for `ids` now, for one decision (indexed by the action's number
-        unless `index` is given)."""
+        """The brand's uniforms for `ids` now, for one decision.
+
+        The brand's uniforms for `ids` now, for one decision (indexed by the action's number unless `index` is
+        given).
+        """
         return self.rand.uniform(self.model.steps, ids, draw, len(self.fired) if index is None else index)
 
     def audience_readers(self, draw: Draw, index: int | None = None) -> np.ndarray:

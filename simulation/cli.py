@@ -47,6 +47,7 @@ def _scenario_args(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
     p = argparse.ArgumentParser(
         prog="run.py",
         description="buzzsim: bad buzz and a brand's response. Without a command, runs scenarios/default.toml.",
@@ -124,6 +125,7 @@ def load_from_args(args) -> Scenario:
 
 
 def cmd_run(args) -> int:
+    """`run`: R replications of a scenario into a results folder."""
     from . import plots
     from .results import atomic_folder, default_folder, file_sha256, write_csv, write_meta, write_text
     from .runner import run, snapshot
@@ -188,6 +190,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_experiment(args) -> int:
+    """`compare` and `sweep`: run (or resume) an experiment, then its figures and report."""
     from .experiments import Plan, compare_plan, parse_vary, run_experiment, sweep_plan
     from .results import default_folder
 
@@ -291,6 +294,7 @@ def cmd_check_model(args) -> int:
 
 
 def cmd_list(args) -> int:
+    """`list`: the scenarios, strategies and actions, one line each."""
     print("scenarios:")
     for path in sorted(SCENARIO_DIR.glob("*.toml")):
         try:
@@ -308,6 +312,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    """`validate`: check scenario files; exit 0 if all are valid, 1 otherwise."""
     bad = 0
     for name in args.scenarios:
         path = find_scenario(name)
@@ -321,6 +326,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_keys(args) -> int:
+    """`keys`: every scenario key with its unit, default, allowed values and meaning."""
     if args.markdown:
         from .docs import parameters_table
 
@@ -332,6 +338,7 @@ def cmd_keys(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; bad input ends with one line on stderr and exit status 2."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         argv = ["run", str(DEFAULT_SCENARIO)]

@@ -50,7 +50,7 @@ from matplotlib.ticker import FuncFormatter, NullLocator
 
 from .experiment_folder import DELAY_KEY, FIGURES_DIR, STRATEGY_KEY, ExperimentFolder
 from .plots import OKABE_ITO, _new_figure, _style, save, time_unit
-from .text import fmt, hours_text, key_label, same_value, value_text
+from .text import fmt, hours_text, interval_text, key_label, same_value, value_text
 
 MAX_CONDITIONS = 8  # over time: all conditions up to this many ...
 SHOWN_CONDITIONS = 6  # ... else at most this many, spread across the swept values
@@ -164,8 +164,10 @@ def chosen_conditions(exp: ExperimentFolder) -> tuple[list[int], str]:
 
 
 def _short_label(exp: ExperimentFolder, condition: int) -> str:
-    """The strategy and the main swept value: "quick_fix, delay 6 h"; the baseline alone when
-    the delay is swept (it has no action to delay).
+    """A condition's short label.
+
+    The strategy and the main swept value: "quick_fix, delay 6 h"; the baseline alone when the delay is swept (it
+    has no action to delay).
     """
     row = exp.conditions.set_index("condition").loc[condition]
     strategy = str(row.get(STRATEGY_KEY, exp.strategy_of(condition)))
@@ -275,9 +277,11 @@ def over_time_figures(exp: ExperimentFolder) -> dict[str, Figure]:
 
 
 def _interleaved_dashes(times: dict[int, float], near: float, seg: float = 3.0) -> dict[int, tuple]:
-    """A dash pattern per condition such that conditions acting at nearly the same time (within
-    ``near`` hours of the previous one: lines that would be drawn on top of each other) share
-    the line by turns: each colour stays visible instead of the last one drawn hiding the others.
+    """Dash patterns that keep lines at nearly the same time visible.
+
+    A dash pattern per condition such that conditions acting at nearly the same time (within ``near`` hours of the
+    previous one: lines that would be drawn on top of each other) share the line by turns: each colour stays
+    visible instead of the last one drawn hiding the others.
     """
     groups: list[list[int]] = []
     last = None
@@ -295,9 +299,11 @@ def _interleaved_dashes(times: dict[int, float], near: float, seg: float = 3.0) 
 
 
 def _active_end(rows: pd.DataFrame, actions: list[float], horizon: float) -> float:
-    """Hours to show of negative posts: until the 75th percentile of every condition has stayed
-    below ``POSTS_SHOWN`` of the highest median, plus a sixth, and past the brand's first
-    actions; at least a day; the whole horizon when that would show most of it anyway.
+    """Hours of negative posts worth showing.
+
+    Hours to show of negative posts: until the 75th percentile of every condition has stayed below ``POSTS_SHOWN``
+    of the highest median, plus a sixth, and past the brand's first actions; at least a day; the whole horizon
+    when that would show most of it anyway.
     """
     peak = float(rows["q50"].max()) if len(rows) else 0.0
     if not peak > 0:
@@ -311,7 +317,9 @@ def _active_end(rows: pd.DataFrame, actions: list[float], horizon: float) -> flo
 
 
 def over_time(folder: str | Path) -> list[Path]:
-    """Reputation, negative posts per hour and churned customers over time, per condition:
+    """The over-time figures of an experiment folder.
+
+    Reputation, negative posts per hour and churned customers over time, per condition:
     ``figures/over_time_{reputation,posts,churn}.{png,pdf}``. Returns the paths written.
     """
     exp = ExperimentFolder.load(folder)
@@ -329,9 +337,11 @@ def _save_all(exp: ExperimentFolder, figures: dict[str, Figure]) -> list[Path]:
 
 
 def _delay_axis(ax, delays: np.ndarray) -> float | None:
-    """Symmetric-log x axis when the delays span more than a factor 12 (linear from 0 to the
-    smallest positive delay, logarithmic beyond), with a tick at each swept delay when there are
-    at most ten. Returns the delay where the log scale starts, or None for a linear axis.
+    """The delay axis of a timing panel.
+
+    Symmetric-log x axis when the delays span more than a factor 12 (linear from 0 to the smallest positive delay,
+    logarithmic beyond), with a tick at each swept delay when there are at most ten. Returns the delay where the
+    log scale starts, or None for a linear axis.
     """
     positive = delays[delays > 0]
     log = len(positive) > 1 and positive.max() / positive.min() > 12
@@ -361,15 +371,8 @@ def critical_text(row, unit: str = "h") -> str:
     """The annotation of one row of critical_window.csv."""
     status = str(row.get("status", ""))
     if status == "found":
-        lo, hi = row.get("ci_low"), row.get("ci_high")
-        if pd.notna(lo) and pd.notna(hi):
-            ci = f"\n(CI {hours_text(lo)}–{hours_text(hi)} {unit})"
-        elif pd.notna(lo):
-            ci = f"\n(CI from {hours_text(lo)} {unit} to beyond the swept delays)"
-        elif pd.notna(hi):
-            ci = f"\n(CI up to {hours_text(hi)} {unit})"
-        else:
-            ci = ""
+        ci = interval_text(row.get("ci_low"), row.get("ci_high"), unit, label="CI", to="–")
+        ci = f"\n({ci})" if ci else ""
         return f"critical window ≈ {hours_text(row['critical_delay_h'])} {unit}{ci}"
     if status == "beyond_range":
         return "critical window beyond the swept delays\n(gain stays above half)"
@@ -513,10 +516,12 @@ def timing_figure(exp: ExperimentFolder) -> Figure | None:
 
 
 def _mark_critical(exp: ExperimentFolder, ax, metric: str, others: list[str], colour_of, name_of) -> None:
-    """The critical window of each strategy (and values of the other swept keys: one row of
-    critical_window.csv each) on the panel of its metric: a vertical line at the critical delay,
-    its CI shaded, and a note in a band at the top of the panel. ``colour_of(strategy, combo)``
-    and ``name_of(strategy, combo)`` give the colour and name of that line in the figure.
+    """Mark the critical windows on their panels.
+
+    The critical window of each strategy (and values of the other swept keys: one row of critical_window.csv each)
+    on the panel of its metric: a vertical line at the critical delay, its CI shaded, and a note in a band at the
+    top of the panel. ``colour_of(strategy, combo)`` and ``name_of(strategy, combo)`` give the colour and name of
+    that line in the figure.
     """
     crit = exp.critical
     if crit is None or not len(crit) or "metric" not in crit:
@@ -589,8 +594,10 @@ def timing(folder: str | Path) -> list[Path]:
 
 
 def heatmap_figure(exp: ExperimentFolder, metric: str = "final_reputation") -> Figure | None:
-    """Mean ``metric`` over the grid of a two-key sweep, one panel per non-baseline strategy;
-    None unless exactly two keys are swept.
+    """The heatmap of a two-key sweep.
+
+    Mean ``metric`` over the grid of a two-key sweep, one panel per non-baseline strategy; None unless exactly two
+    keys are swept.
     """
     vary = exp.vary
     if exp.kind != "sweep" or len(vary) != 2 or exp.aggregate is None:

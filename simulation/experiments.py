@@ -64,6 +64,7 @@ def parse_values(text: str, key: str) -> list:
 
 
 def parse_vary(items: Iterable[str]) -> dict[str, list]:
+    """`--vary KEY=V1,V2` options as {key: values}."""
     out = {}
     for item in items:
         key, sep, text = item.partition("=")
@@ -105,6 +106,7 @@ class Plan:
 
     @property
     def keys(self) -> list[str]:
+        """The condition keys: the strategy, then the swept keys."""
         return [STRATEGY_KEY] + list(self.vary)
 
     def scenario_for(self, changes: dict) -> Scenario:
@@ -115,12 +117,14 @@ class Plan:
 
     @staticmethod
     def label(changes: dict) -> str:
+        """A condition's label: 'quick_fix, brand.delay_hours=6'."""
         return ", ".join(
             [str(changes[STRATEGY_KEY])]
             + [f"{k}={v}" for k, v in changes.items() if k != STRATEGY_KEY and v is not None]
         )
 
     def to_json(self) -> dict:
+        """The plan as written to experiment.json (see `simulation.experiment_folder`)."""
         return {
             "kind": self.kind,
             "scenario": self.base.name,
@@ -211,8 +215,10 @@ def execute(plan: Plan, folder: Path, workers: int = 1, dask: str | None = None,
 
 
 def baseline_of(plan: Plan) -> dict[int, int | None]:
-    """For each condition, the baseline-strategy condition with the same other keys (the brand's
-    timing keys aside when the baseline is to ignore).
+    """The baseline condition of each condition.
+
+    For each condition, the baseline-strategy condition with the same other keys (the brand's timing keys aside
+    when the baseline is to ignore).
     """
 
     def other(c):
@@ -227,8 +233,10 @@ def baseline_of(plan: Plan) -> dict[int, int | None]:
 
 
 def aggregate(summary: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """One row per condition, metric and scope (all runs / runs with a crisis), with the paired
-    difference against the baseline strategy's condition (same replication, same seed).
+    """The aggregate table (aggregate.csv).
+
+    One row per condition, metric and scope (all runs / runs with a crisis), with the paired difference against
+    the baseline strategy's condition (same replication, same seed).
     """
     rows = []
     base = baseline_of(plan)
@@ -262,8 +270,10 @@ def aggregate(summary: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
 
 def critical_delay(delays: np.ndarray, gain: np.ndarray) -> tuple[float, str]:
-    """The delay beyond which the gain falls below half the gain at the smallest delay, linearly
-    interpolated between swept delays; ('beyond_range' if it never does, 'no_gain' if there is none).
+    """The critical delay of a gain curve.
+
+    The delay beyond which the gain falls below half the gain at the smallest delay, linearly interpolated between
+    swept delays; ('beyond_range' if it never does, 'no_gain' if there is none).
     """
     order = np.argsort(delays)
     d, g = np.asarray(delays, float)[order], np.asarray(gain, float)[order]
@@ -280,8 +290,10 @@ def critical_delay(delays: np.ndarray, gain: np.ndarray) -> tuple[float, str]:
 def critical_windows(
     summary: pd.DataFrame, plan: Plan, metric: str = "final_reputation", boot: int = 1000
 ) -> pd.DataFrame:
-    """The critical response window of each remedy strategy in a sweep over brand.delay_hours,
-    with a bootstrap interval over replications (resampled jointly across conditions: paired).
+    """The critical response windows of a sweep (critical_window.csv).
+
+    The critical response window of each remedy strategy in a sweep over brand.delay_hours, with a bootstrap
+    interval over replications (resampled jointly across conditions: paired).
     """
     key = DELAY_KEY
     if key not in plan.vary:
@@ -324,8 +336,10 @@ def critical_windows(
 
 
 def quantile_rows(plan: Plan, store: RunStore) -> pd.DataFrame:
-    """Per condition and step, the mean and quantiles of the main series over replications,
-    reading one condition's runs at a time.
+    """The quantiles of the main series (timeseries_quantiles.csv).
+
+    Per condition and step, the mean and quantiles of the main series over replications, reading one condition's
+    runs at a time.
     """
     dt = plan.base.simulation.dt_hours
     frames = []
@@ -426,6 +440,7 @@ def run_experiment(
 def compare_plan(
     base: Scenario, strategies: list[str], replications: int, seed: int, baseline: str = "ignore", command: str = ""
 ) -> Plan:
+    """A comparison of strategies."""
     return Plan("compare", base, strategies, {}, replications, seed, baseline, command)
 
 
@@ -438,6 +453,7 @@ def sweep_plan(
     baseline: str = "ignore",
     command: str = "",
 ) -> Plan:
+    """A sweep: strategies times every combination of the varied keys' values."""
     return Plan("sweep", base, strategies, vary, replications, seed, baseline, command)
 
 

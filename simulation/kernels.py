@@ -20,8 +20,10 @@ from .stance import Stance
 
 @njit(cache=True)
 def fade(ids, stance, anger, grievance, keep_angry, keep_advocate, keep_grievance, calm_threshold, activated, step):
-    """Anger of ANGRY and ADVOCATE consumers fades (open grievances and advocacy with their own
-    half-lives); below the calm threshold they become CALMED. Those activated this step wait.
+    """Anger fades; below the calm threshold consumers calm down.
+
+    Anger of ANGRY and ADVOCATE consumers fades (open grievances and advocacy with their own half-lives); below
+    the calm threshold they become CALMED. Those activated this step wait.
     """
     for i in ids:
         if activated[i] == step:
@@ -39,8 +41,10 @@ def fade(ids, stance, anger, grievance, keep_angry, keep_advocate, keep_grievanc
 
 @njit(cache=True)
 def drift_and_churn(ids, opinion, prior, customer, churned, keep, max_rate, exponent, dt, churn_base):
-    """Opinions drift back toward their prior by the factor `keep`; then customers whose opinion
-    lies below their prior leave with hazard max_rate * (drop / 2) ** exponent.
+    """Opinions drift back to their prior; customers churn.
+
+    Opinions drift back toward their prior by the factor `keep`; then customers whose opinion lies below their
+    prior leave with hazard max_rate * (drop / 2) ** exponent.
     """
     for i in ids:
         opinion[i] = prior[i] + (opinion[i] - prior[i]) * keep
@@ -54,8 +58,10 @@ def drift_and_churn(ids, opinion, prior, customer, churned, keep, max_rate, expo
 
 @njit(cache=True)
 def touched_stats(ids, stance, opinion, initial_customer, churned, counts):
-    """Sums over the touched consumers: stance counts (into `counts`), then (opinion sum,
-    aware opinion sum, aware count, initial customers' opinion sum, negative opinions, churned).
+    """Stance counts and opinion sums over the touched consumers.
+
+    Sums over the touched consumers: stance counts (into `counts`), then (opinion sum, aware opinion sum, aware
+    count, initial customers' opinion sum, negative opinions, churned).
     """
     total = aware_sum = cust_sum = 0.0
     aware = negative = gone = 0
@@ -78,8 +84,10 @@ def touched_stats(ids, stance, opinion, initial_customer, churned, counts):
 
 @njit(cache=True, inline="always")
 def _read_negative(r, k, d, stance, opinion, anger, dose, customer, activated, step, keep, weight, contagion, base):
-    """The rule of reading negative content, for one reader r of k negative posts (or a story
-    read as k posts, or search finds), d of them adding to the anger dose at weight `weight`.
+    """The rule of reading negative content, for one reader.
+
+    The rule of reading negative content, for one reader r of k negative posts (or a story read as k posts, or
+    search finds), d of them adding to the anger dose at weight `weight`.
 
     UNAWARE -> AWARE; the opinion moves toward -1 by the fraction 1 - keep per post; an ANGRY
     reader's anger moves toward 1 by anger_boost per post; the dose grows by d * weight; and a
@@ -88,6 +96,7 @@ def _read_negative(r, k, d, stance, opinion, anger, dose, customer, activated, s
     step's chance is 1 - exp(-beta (new^gamma - old^gamma)) however the dose is split over steps.
     `contagion` = (anger_boost, anger_dose, customer_susceptibility, calmed_susceptibility,
     gamma, initial_anger).
+
     """
     anger_boost, anger_dose, customer_s, calmed_s, gamma, initial_anger = contagion
     s = stance[r]
@@ -172,11 +181,27 @@ def read_complaints(
 
 @njit(cache=True)
 def read_negative(
-    readers, posts, doses, stance, opinion, anger, dose, customer, touched, activated, step, weight, impact, contagion, base
+    readers,
+    posts,
+    doses,
+    stance,
+    opinion,
+    anger,
+    dose,
+    customer,
+    touched,
+    activated,
+    step,
+    weight,
+    impact,
+    contagion,
+    base,
 ):
-    """Distinct readers of negative content that is not a follower's post (an amplifier's story,
-    search finds): reader i reads it as posts[i] posts adding doses[i] to its dose, by the rule
-    of :func:`_read_negative`. Returns the consumers touched for the first time.
+    """Distinct readers of negative content other than followers' posts.
+
+    Distinct readers of negative content that is not a follower's post (an amplifier's story, search finds):
+    reader i reads it as posts[i] posts adding doses[i] to its dose, by the rule of :func:`_read_negative`.
+    Returns the consumers touched for the first time.
     """
     fresh = np.empty(len(readers), np.int64)
     nf = 0
@@ -188,15 +213,30 @@ def read_negative(
             fresh[nf] = r
             nf += 1
         _read_negative(
-            r, posts[j], doses[j], stance, opinion, anger, dose, customer, activated, step, keep, weight, contagion, base
+            r,
+            posts[j],
+            doses[j],
+            stance,
+            opinion,
+            anger,
+            dose,
+            customer,
+            activated,
+            step,
+            keep,
+            weight,
+            contagion,
+            base,
         )
     return fresh[:nf]
 
 
 @njit(cache=True)
 def stifle(informed, stance, grievance, count_buf, stifle_prob, base):
-    """Maki-Thompson stifling: each contact with a reader who already knew may make its poster
-    stop (complainants with an open grievance excepted).
+    """Maki-Thompson stifling of posters whose readers already knew.
+
+    Maki-Thompson stifling: each contact with a reader who already knew may make its poster stop (complainants
+    with an open grievance excepted).
     """
     for p in informed:
         count_buf[p] += 1

@@ -141,6 +141,7 @@ class Recorder:
         self.actions = [""] * (steps + 1)
 
     def record(self, k: int, model) -> None:
+        """Record row k of the series from the model's current state."""
         st = model.population.stats()
         d = self.data
         for i, name in enumerate(STANCE_NAMES):

@@ -155,15 +155,18 @@ class BuzzModel(mesa.Model):
         return (past.sum() + self.step_posts[0]) / (w * self.dt)
 
     def negative_weight(self) -> float:
-        """Weight of a negative post's anger dose now, as the brand's actions have made it
-        (lighter after a remedy, heavier after an attack).
+        """The weight of a negative post's anger dose now.
+
+        Weight of a negative post's anger dose now, as the brand's actions have made it (lighter after a
+        remedy, heavier after an attack).
         """
         return self.brand.complaint_weight
 
     def negative_impact(self, impact: float) -> float:
-        """Opinion impact of a negative post now: heavier while the brand is silent past the
-        expected reply time after a complaint (silence reads as contempt or guilt), and weighted
-        by the brand's actions.
+        """The opinion impact of a negative post now.
+
+        Opinion impact of a negative post now: heavier while the brand is silent past the expected reply time
+        after a complaint (silence reads as contempt or guilt), and weighted by the brand's actions.
         """
         sp, b = self.sc.spread, self.brand
         silent = b.last_reply_h < self.last_complaint_h and self.now_h - self.last_complaint_h > sp.expected_reply_h
@@ -191,6 +194,7 @@ class BuzzModel(mesa.Model):
     # -- the step ----------------------------------------------------------------------------
 
     def step(self) -> None:
+        """One step of dt hours, in the order of the module docstring."""
         k, pop, sp = self.steps, self.population, self.sc.spread
         for amp in self.amplifiers:  # 1
             amp.step()
@@ -270,4 +274,5 @@ class BuzzModel(mesa.Model):
         return self.recorder.frame()
 
     def metrics(self) -> dict:
+        """The per-run metrics (`simulation.metrics.METRICS`)."""
         return run_metrics(self)

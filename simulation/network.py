@@ -77,8 +77,10 @@ class Network:
     report: dict = field(default_factory=dict)
 
     def followers_count(self) -> np.ndarray:
-        """Audience size per consumer: int64 follower counts, or for a well-mixed population a
-        float64 array holding the mean number of random readers per post.
+        """Audience size per consumer.
+
+        Audience size per consumer: int64 follower counts, or for a well-mixed population a float64 array
+        holding the mean number of random readers per post.
         """
         if self.well_mixed:
             return np.full(self.n, float(self.readers_per_post), dtype=np.float64)
@@ -106,9 +108,10 @@ class Network:
         return indptr, rows[order]
 
     def neighbourhood(self, centre: int, hops: int, max_nodes: int) -> np.ndarray:
-        """Consumers within ``hops`` links of ``centre`` (either direction), in breadth-first
-        order starting with ``centre``, at most ``max_nodes`` of them: for drawing the
-        neighbourhood of a complainant.
+        """The few-hop neighbourhood of a consumer, breadth first.
+
+        Consumers within ``hops`` links of ``centre`` (either direction), in breadth-first order starting with
+        ``centre``, at most ``max_nodes`` of them: for drawing the neighbourhood of a complainant.
         """
         centre, hops, max_nodes = int(centre), int(hops), int(max_nodes)
         if not 0 <= centre < self.n:
@@ -278,14 +281,18 @@ def _preferential_targets(repeated, r, targets):
     c = 0
     while c < len(targets):
         x = repeated[np.random.randint(0, r)]
-        fresh = True
-        for q in range(c):
-            if targets[q] == x:
-                fresh = False
-                break
-        if fresh:
+        if not _among(targets, c, x):
             targets[c] = x
             c += 1
+
+
+@njit(cache=True, inline="always")
+def _among(values, count, x):
+    """Whether x is one of the first `count` values (a short linear scan)."""
+    for q in range(count):
+        if values[q] == x:
+            return True
+    return False
 
 
 @njit(cache=True)
@@ -360,13 +367,7 @@ def _holme_kim_edges(n, m, p, seed):
                 k = head[target]
                 while k != -1:
                     v = end[k]
-                    ok = v != source
-                    if ok:
-                        for q in range(n_linked):
-                            if linked[q] == v:
-                                ok = False
-                                break
-                    if ok:
+                    if v != source and not _among(linked, n_linked, v):
                         candidates[nc] = v
                         nc += 1
                     k = nxt[k]
@@ -376,12 +377,7 @@ def _holme_kim_edges(n, m, p, seed):
                 target = targets[popped]
                 popped += 1
                 node = target
-            is_new = True
-            for q in range(n_linked):
-                if linked[q] == node:
-                    is_new = False
-                    break
-            if is_new:
+            if not _among(linked, n_linked, node):
                 src[e] = source
                 dst[e] = node
                 nxt[2 * e] = head[source]
@@ -494,8 +490,10 @@ def _numba_seed(rng: np.random.Generator) -> np.uint64:
 
 
 def _sample_distinct(rng: np.random.Generator, count: int, draw) -> np.ndarray:
-    """The first ``count`` distinct values of the i.i.d. stream ``draw(size)``: a uniform sample
-    without replacement from the support of ``draw``.
+    """A uniform sample without replacement from a stream of draws.
+
+    The first ``count`` distinct values of the i.i.d. stream ``draw(size)``: a uniform sample without replacement
+    from the support of ``draw``.
     """
     if count == 0:
         return np.empty(0, dtype=np.int64)
@@ -524,8 +522,9 @@ def _erdos_renyi_pairs(rng: np.random.Generator, n: int, p: float) -> tuple[np.n
 
 
 def block_of(n: int, blocks: int) -> np.ndarray:
-    """Community of each consumer in a ``stochastic_block`` network: consecutive ids, sizes
-    differing by at most one.
+    """Community of each consumer in a ``stochastic_block`` network.
+
+    Community of each consumer in a ``stochastic_block`` network: consecutive ids, sizes differing by at most one.
     """
     return (np.arange(n, dtype=np.int64) * blocks) // n
 
@@ -727,13 +726,16 @@ _SPLIT = re.compile(r"[\s,]+")
 
 
 def read_edge_list(path, *, directed: bool, edge_meaning: str = "target_sees_source") -> Network:
-    """Network from an edge-list file: one link per line, two node labels separated by
-    whitespace and/or a comma; further fields (weights, times) are ignored; blank lines and
-    lines starting with ``#`` or ``%`` are comments, as is anything after ``#``.
+    """A network from an edge-list file.
+
+    Network from an edge-list file: one link per line, two node labels separated by whitespace and/or a comma;
+    further fields (weights, times) are ignored; blank lines and lines starting with ``#`` or ``%`` are comments,
+    as is anything after ``#``.
 
     Labels that are all integers are numbered in increasing order (so ids 0..N-1 keep their
     value and 1..N become 0..N-1); otherwise labels are strings numbered in order of first
     appearance. Only labels that appear in the file are consumers.
+
     """
     _check_edge_meaning(edge_meaning, "edge_meaning")
     import pandas as pd

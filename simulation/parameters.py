@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, make_dataclass
 
 from .actions import ACTION_NAMES, ACTIONS
+from .network import EDGE_MEANINGS, KINDS
 from .schema import NOT_A_MODEL_PARAMETER, allowed_text, default_of, is_section, param
 from .strategies import STRATEGY_NAMES, default_delays_text
 
@@ -73,16 +74,7 @@ class PopulationParams:
     )
 
 
-NETWORK_KINDS = (
-    "barabasi_albert",
-    "watts_strogatz",
-    "erdos_renyi",
-    "holme_kim",
-    "stochastic_block",
-    "well_mixed",
-    "file",
-)
-EDGE_MEANINGS = ("target_sees_source", "source_sees_target")
+NETWORK_KINDS = KINDS  # declared with the generators (simulation.network)
 
 
 @dataclass(frozen=True)
@@ -237,7 +229,8 @@ class SpreadParams:
         "Silence clock: time after a complaint from which brand silence counts against it.",
         unit="h",
         lo=0,
-        source="project design notes: 72% of complainants expect a reply within an hour (industry survey; no primary source given)",
+        source="project design notes: 72% of complainants expect a reply within an hour "
+        "(an industry survey; no primary source given)",
     )
     silence_multiplier: float = param(
         1.5, "Weight of negative posts while the brand is silent past expected_reply_h.", lo=1

@@ -135,8 +135,10 @@ def _output(fig: Figure, stem: Path | None) -> Figure | list[Path]:
 
 
 def _tidy(ts: pd.DataFrame, dt_hours: float) -> pd.DataFrame:
-    """The series with a fresh index, ``hours`` and ``replication`` columns (a single model's
-    ``timeseries()`` has no ``replication``: it is replication 0).
+    """The series ready to plot.
+
+    The series with a fresh index, ``hours`` and ``replication`` columns (a single model's ``timeseries()`` has no
+    ``replication``: it is replication 0).
     """
     ts = ts.reset_index(drop=True)
     if "hours" not in ts:
@@ -230,8 +232,10 @@ def mark_actions(ax, ts: pd.DataFrame, dt_hours: float, scale: float | None = No
 
 
 def _name_groups(ax, by_time: dict[float, list[str]]) -> list[tuple[float, str]]:
-    """(x, label) to write: a name repeated within a third of an inch (the same action at
-    nearby times in different replications) is written once, beside the last of its lines.
+    """The action names to write, once per cluster of lines.
+
+    (x, label) to write: a name repeated within a third of an inch (the same action at nearby times in different
+    replications) is written once, beside the last of its lines.
     """
     near = 0.35 * ax.get_figure().dpi * np.diff(ax.get_xlim())[0] / ax.bbox.width
     groups: list[list] = []
@@ -278,8 +282,10 @@ def _place_name(ax, x, label, boxes, renderer):
 
 
 def _headroom(ax, boxes, marks) -> None:
-    """Raise the top of the y axis just enough that no data (lines, bands) drawn within a name's
-    horizontal reach, widened by 4% of the axes, passes above the bottom of that name.
+    """Make room above the data for the action names.
+
+    Raise the top of the y axis just enough that no data (lines, bands) drawn within a name's horizontal reach,
+    widened by 4% of the axes, passes above the bottom of that name.
     """
     lo, hi = ax.get_ylim()
     limit = hi + 0.25 * (hi - lo)  # never more than a quarter more room: names may then cross data
@@ -373,9 +379,10 @@ def posts(ts: pd.DataFrame, dt_hours: float, stem: Path | None, title: str = "")
 
 
 def reputation(ts: pd.DataFrame, dt_hours: float, stem: Path | None, title: str = ""):
-    """Reputation (mean opinion) of all consumers, of the initial customers and of the consumers
-    who know of the complaint, with a dotted line at the starting reputation (its median over
-    replications).
+    """The reputation figure.
+
+    Reputation (mean opinion) of all consumers, of the initial customers and of the consumers who know of the
+    complaint, with a dotted line at the starting reputation (its median over replications).
     """
     series = [
         ("reputation", "all consumers", OKABE_ITO["black"]),
@@ -411,8 +418,10 @@ def _neighbourhood_nodes(network, centre_nodes, hops: int, max_nodes: int) -> np
 
 
 def _induced_edges(network, nodes: np.ndarray) -> np.ndarray:
-    """Links of the subgraph induced by ``nodes``, as unordered pairs of positions in ``nodes``
-    (each link once, whichever way posts travel along it).
+    """The links among a set of nodes.
+
+    Links of the subgraph induced by ``nodes``, as unordered pairs of positions in ``nodes`` (each link once,
+    whichever way posts travel along it).
     """
     pos = np.full(network.n, -1, dtype=np.int64)
     pos[nodes] = np.arange(len(nodes))
@@ -545,8 +554,10 @@ def run_figures(
     end_hours=None,
     seed: int = 0,
 ) -> list[Path]:
-    """Write stances, posts and reputation (and the neighbourhood when ``network`` is given,
-    with all its data) into ``out_dir`` as PNG and PDF; return the paths written.
+    """All figures of a run.
+
+    Write stances, posts and reputation (and the neighbourhood when ``network`` is given, with all its data) into
+    ``out_dir`` as PNG and PDF; return the paths written.
     """
     out_dir = Path(out_dir)
     paths = []

@@ -37,9 +37,12 @@ if TYPE_CHECKING:
     from .actions import ActionEffect
     from .parameters import Scenario
 
+
 def group_count(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct ids and how often each occurs (counting for many ids, sorting for few;
-    sort-based because np.unique is several times slower than a sort here).
+    """Distinct ids and how often each occurs.
+
+    Distinct ids and how often each occurs (counting for many ids, sorting for few; sort-based because np.unique
+    is several times slower than a sort here).
     """
     if len(ids) > n // 8:
         counts = np.bincount(ids, minlength=n)
@@ -155,8 +158,10 @@ class Population:
         self.touch(ids)
 
     def freeze_customers(self) -> None:
-        """Remember the initial customers (reputation among them counts the churned ones), and the
-        sums over the consumers the buzz has not touched yet.
+        """Remember the initial customers and the untouched consumers' sums.
+
+        Remember the initial customers (reputation among them counts the churned ones), and the sums over the
+        consumers the buzz has not touched yet.
         """
         self.initial_customer = self.customer.copy()
         self.n_initial_customers = int(self.initial_customer.sum())
@@ -171,8 +176,10 @@ class Population:
     # -- posting -----------------------------------------------------------------------------
 
     def posters(self, step: int, stance: int, rate_per_h: float, draw: Draw) -> tuple[np.ndarray, np.ndarray]:
-        """Consumers of this stance who post this step, and how many posts each: a Poisson number
-        with mean rate * activity * arousal * dt (so the hourly rate holds whatever dt).
+        """Consumers of a stance who post this step, and how many posts each.
+
+        Consumers of this stance who post this step, and how many posts each: a Poisson number with mean rate
+        * activity * arousal * dt (so the hourly rate holds whatever dt).
         """
         ids = self.touched_idx
         ids = ids[self.stance[ids] == stance]  # only touched consumers can be ANGRY or ADVOCATE
@@ -186,9 +193,11 @@ class Population:
     def reach_posts(
         self, step: int, posters: np.ndarray, counts: np.ndarray, visibility: float, draw: Draw
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(reader, poster) pairs, one per post seen: a follower sees each of a poster's posts of
-        the step with the feed visibility, so a Binomial(posts, visibility) number of them (one
-        inverse-transform draw per follower).
+        """(reader, poster) pairs, one per post seen.
+
+        (reader, poster) pairs, one per post seen: a follower sees each of a poster's posts of the step with
+        the feed visibility, so a Binomial(posts, visibility) number of them (one inverse-transform draw per
+        follower).
         """
         if not self.net.well_mixed:
             edges, deg = self._follower_edges(posters)
@@ -210,8 +219,11 @@ class Population:
     def reach(
         self, step: int, posters: np.ndarray, visibility: float, draw: Draw, index: int = 0
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(reader, poster) pairs: followers who see each post, with feed visibility (draws at
-        `index` of `draw`, and well mixed also at index + 1 and + 2)."""
+        """(reader, poster) pairs of one round of posts.
+
+        (reader, poster) pairs: followers who see each post, with feed visibility (draws at `index` of `draw`,
+        and well mixed also at index + 1 and + 2).
+        """
         if not len(posters):
             e = np.zeros(0, np.int64)
             return e, e
@@ -260,9 +272,12 @@ class Population:
     def read_posts(
         self, step: int, readers: np.ndarray, posters: np.ndarray, weight: float, impact: float
     ) -> np.ndarray:
-        """Followers read this step's complaints, one (reader, poster) pair per post seen
-        (`kernels.read_complaints`). Returns the poster of every contact with a reader who already
-        knew, for stifling."""
+        """Followers read this step's complaints.
+
+        Followers read this step's complaints, one (reader, poster) pair per post seen
+        (`kernels.read_complaints`). Returns the poster of every contact with a reader who already knew, for
+        stifling.
+        """
         fresh, informed = kernels.read_complaints(
             readers,
             posters,
@@ -297,9 +312,12 @@ class Population:
         draw: Draw,
         index: int = 0,
     ) -> None:
-        """Distinct readers of negative content other than followers' posts (a story, search
-        finds): reader i reads it as posts[i] posts adding dose[i], by the same compiled rule as
-        followers' complaints (`kernels.read_negative`), deciding who turns ANGRY with `draw`."""
+        """Readers of a story or of search finds.
+
+        Distinct readers of negative content other than followers' posts (a story, search finds): reader i
+        reads it as posts[i] posts adding dose[i], by the same compiled rule as followers' complaints
+        (`kernels.read_negative`), deciding who turns ANGRY with `draw`.
+        """
         if not len(readers):
             return
         fresh = kernels.read_negative(
@@ -322,6 +340,7 @@ class Population:
         self._account(fresh)
 
     def make_angry(self, ids: np.ndarray, step: int = -1) -> None:
+        """Consumers turn ANGRY (with at least the initial anger) at this step."""
         self.activated[ids] = step
         self.stance[ids] = Stance.ANGRY
         self.anger[ids] = np.maximum(self.anger[ids], self.sc.spread.initial_anger)
@@ -406,10 +425,12 @@ class Population:
             )
 
     def fade(self, step: int) -> None:
-        """Anger fades with the attention half-life (advocacy and open grievances with their own);
-        below the calm threshold an ANGRY or ADVOCATE consumer becomes CALMED. Only posting
-        consumers' anger is tracked: it matters only while they post. Those who turned this step
-        start fading from the next (they have not had a chance to post yet).
+        """Anger fades; consumers calm down.
+
+        Anger fades with the attention half-life (advocacy and open grievances with their own); below the calm
+        threshold an ANGRY or ADVOCATE consumer becomes CALMED. Only posting consumers' anger is tracked: it
+        matters only while they post. Those who turned this step start fading from the next (they have not had
+        a chance to post yet).
         """
         sp, c = self.sc.spread, self.sc.complaint
         ids = self.touched_idx
@@ -430,8 +451,10 @@ class Population:
         self.stance[ids[self.rand.uniform(step, ids, STOP) < rate_to_prob(rate, self.dt)]] = Stance.CALMED
 
     def drift_and_churn(self, step: int) -> None:
-        """Opinions drift back toward each consumer's own prior (people forget); then customers
-        leave for good with a hazard that grows as their opinion falls below their prior.
+        """Opinions drift back toward their prior; customers churn.
+
+        Opinions drift back toward each consumer's own prior (people forget); then customers leave for good
+        with a hazard that grows as their opinion falls below their prior.
         """
         ids = self.touched_idx
         if len(ids):
@@ -451,8 +474,10 @@ class Population:
             )
 
     def stats(self) -> dict:
-        """Stance counts and opinion statistics of everyone: sums over the touched consumers plus
-        the untouched ones' constants (they are UNAWARE, at their prior, not churned).
+        """Stance counts and opinion statistics of everyone.
+
+        Stance counts and opinion statistics of everyone: sums over the touched consumers plus the untouched
+        ones' constants (they are UNAWARE, at their prior, not churned).
         """
         counts = np.zeros(len(STANCE_NAMES), np.int64)
         total, aware_sum, aware, cust_sum, negative, gone = kernels.touched_stats(
@@ -494,8 +519,11 @@ class Population:
         self.anger[ids] = toward(self.anger[ids], 1.0, share)
 
     def make_advocates(self, ids: np.ndarray, lift_to_prior: bool = False) -> None:
-        """Consumers turn ADVOCATE with full arousal; with `lift_to_prior`, an opinion below their
-        prior is lifted to it (a remedied complainant)."""
+        """Consumers turn ADVOCATE.
+
+        Consumers turn ADVOCATE with full arousal; with `lift_to_prior`, an opinion below their prior is
+        lifted to it (a remedied complainant).
+        """
         self.touch(ids)
         self.stance[ids] = Stance.ADVOCATE
         self.anger[ids] = 1.0

@@ -99,8 +99,11 @@ class Draw:
     doc: str
 
     def at(self, index: int = 0) -> int:
-        """The slot of use `index` of an indexed decision (indices wrap around its size: two uses
-        share a coin only if they fall in the same step with equal indices modulo the size)."""
+        """The slot of one use of an indexed decision.
+
+        The slot of use `index` of an indexed decision (indices wrap around its size: two uses share a coin
+        only if they fall in the same step with equal indices modulo the size).
+        """
         return self.slot + index % self.size
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 from .experiment_folder import DELAY_KEY, FIGURES_DIR, STRATEGY_KEY, ExperimentFolder
 from .metrics import METRICS
 from .results import write_text
-from .text import clock_text, fmt, hours_text, value_text
+from .text import clock_text, fmt, hours_text, interval_text, value_text
 
 QUESTION = "How do the brand's strategy and its timing change the damage?"
 KEY_METRICS = ["crisis", "final_reputation", "reputation_drop", "reach", "peak_posts", "churned", "revenue_lost"]
@@ -91,6 +91,7 @@ def _md_cell(cell) -> str:
 
 
 def to_markdown(blocks: list[tuple]) -> str:
+    """The report's blocks as Markdown."""
     out = []
     for block in blocks:
         kind = block[0]
@@ -132,6 +133,7 @@ def _html_cell(cell) -> str:
 
 
 def to_html(blocks: list[tuple], title: str) -> str:
+    """The report's blocks as a self-contained HTML page."""
     body = []
     for block in blocks:
         kind = block[0]
@@ -258,13 +260,31 @@ def _interval(lo, hi, sign=False) -> str:
 
 
 def _share_interval(share: bool, lo, hi) -> str:
-    """The interval of a mean, in percent for shares, clipped to 0–100% (a t-interval of
-    a share near 0 or 1 can reach past them).
+    """The interval of a mean as shown.
+
+    The interval of a mean, in percent for shares, clipped to 0–100% (a t-interval of a share near 0 or 1 can
+    reach past them).
     """
     lo, hi = _pct(share, lo), _pct(share, hi)
     if share:
         lo, hi = (min(max(v, 0.0), 100.0) if pd.notna(v) else v for v in (lo, hi))
     return _interval(lo, hi)
+
+
+def _mean_rows(exp: ExperimentFolder, ids, metrics, stats, counts, no_runs: str) -> list[list]:
+    """Rows of a table of means: condition, its number of runs, then each metric's mean [interval]."""
+    rows = []
+    for c in ids:
+        row = [exp.label(c), fmt(counts.loc[c, "n"], trailing=False) if c in counts.index else no_runs]
+        for m, _, share in metrics:
+            s = stats[m]
+            if c not in s.index or pd.isna(s.loc[c, "mean"]):
+                row.append("n/a")
+                continue
+            r = s.loc[c]
+            row.append((fmt(_pct(share, r["mean"])), _share_interval(share, r["ci_low"], r["ci_high"])))
+        rows.append(row)
+    return rows
 
 
 def _results_blocks(exp: ExperimentFolder) -> list[tuple]:
@@ -277,17 +297,7 @@ def _results_blocks(exp: ExperimentFolder) -> list[tuple]:
     ids = exp.conditions["condition"].astype(int).tolist()
 
     header = ["condition", "runs"] + [h for _, h, _ in metrics]
-    rows = []
-    for c in ids:
-        row = [exp.label(c), fmt(n_stat.loc[c, "n"], trailing=False) if c in n_stat.index else "n/a"]
-        for m, _, share in metrics:
-            s = stats[m]
-            if c not in s.index:
-                row.append("n/a")
-                continue
-            r = s.loc[c]
-            row.append((fmt(_pct(share, r["mean"])), _share_interval(share, r["ci_low"], r["ci_high"])))
-        rows.append(row)
+    rows = _mean_rows(exp, ids, metrics, stats, n_stat, "n/a")
     blocks.append(
         ("table", "Mean over all runs [95% interval; intervals of percentages clipped to 0–100]", header, rows)
     )
@@ -338,17 +348,7 @@ def _results_blocks(exp: ExperimentFolder) -> list[tuple]:
         cstats = {m: exp.stat(m, "crisis").set_index("condition") for m, _, _ in crisis_metrics}
         first = cstats[crisis_metrics[0][0]]
         header = ["condition", "runs with a crisis"] + [h for _, h, _ in crisis_metrics]
-        rows = []
-        for c in ids:
-            row = [exp.label(c), fmt(first.loc[c, "n"], trailing=False) if c in first.index else "0"]
-            for m, _, share in crisis_metrics:
-                s = cstats[m]
-                if c not in s.index or pd.isna(s.loc[c, "mean"]):
-                    row.append("n/a")
-                    continue
-                r = s.loc[c]
-                row.append((fmt(_pct(share, r["mean"])), _share_interval(share, r["ci_low"], r["ci_high"])))
-            rows.append(row)
+        rows = _mean_rows(exp, ids, crisis_metrics, cstats, first, "0")
         blocks.append(
             (
                 "table",
@@ -381,15 +381,8 @@ def critical_sentences(exp: ExperimentFolder) -> list[str]:
         }.get(str(row["metric"]), "")
         gain = fmt(row.get("immediate_gain"), sign=True) + unit
         if status == "found":
-            lo, hi = row.get("ci_low"), row.get("ci_high")
-            if pd.notna(lo) and pd.notna(hi):
-                ci = f" (95% CI {hours_text(lo)} to {hours_text(hi)} h)"
-            elif pd.notna(lo):
-                ci = f" (95% CI from {hours_text(lo)} h to beyond the swept delays)"
-            elif pd.notna(hi):
-                ci = f" (95% CI up to {hours_text(hi)} h)"
-            else:
-                ci = ""
+            ci = interval_text(row.get("ci_low"), row.get("ci_high"))
+            ci = f" ({ci})" if ci else ""
             out.append(
                 f"{s}: the critical window for the {metric} is about "
                 f"{hours_text(row['critical_delay_h'])} h {clock}{ci}; an immediate "

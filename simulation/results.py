@@ -37,6 +37,7 @@ def versions() -> dict[str, str]:
 
 
 def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file, as hex."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -87,11 +88,13 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """Write a table as CSV atomically (temporary file, then rename)."""
     tmp = path.with_name(f".{path.name}.tmp")
     df.to_csv(tmp, index=False, lineterminator="\n")
     os.replace(tmp, path)
 
 
 def write_meta(path: Path, **fields) -> None:
+    """Write meta.json: the given fields, package versions and the command line."""
     meta = {**fields, "versions": versions(), "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:])}
     write_text(path, json.dumps(meta, indent=2, default=str) + "\n")

@@ -72,8 +72,11 @@ def bootstrap_indices(n: int, resamples: int, seed: int) -> np.ndarray:
 
 
 def bootstrap(statistic: Callable[[np.ndarray], float], n: int, resamples: int, seed: int) -> np.ndarray:
-    """`statistic(indices)` over bootstrap resamples of n items (resampled jointly, so paired
-    data stay paired): one value per resample."""
+    """A statistic over bootstrap resamples.
+
+    `statistic(indices)` over bootstrap resamples of n items (resampled jointly, so paired data stay paired): one
+    value per resample.
+    """
     return np.array([statistic(idx) for idx in bootstrap_indices(n, resamples, seed)], float)
 
 
@@ -83,9 +86,11 @@ def ks_distance(a, b) -> float:
 
 
 def ks_bound(n: int, m: int, c_alpha: float = 1.949) -> float:
-    """c(alpha) sqrt((n + m) / (n m)): the two-sample KS distance that sampling alone exceeds with
-    chance alpha when both samples come from one distribution (c = 1.949: alpha = 0.001,
-    asymptotic Kolmogorov distribution)."""
+    """The KS distance that sampling alone exceeds with chance alpha.
+
+    c(alpha) sqrt((n + m) / (n m)): the two-sample KS distance that sampling alone exceeds with chance alpha when
+    both samples come from one distribution (c = 1.949: alpha = 0.001, asymptotic Kolmogorov distribution).
+    """
     return c_alpha * math.sqrt((n + m) / (n * m))
 
 

@@ -12,9 +12,11 @@ CLOCKS = {
 
 
 def fmt(value, sig: int = 3, *, sign: bool = False, trailing: bool = True) -> str:
-    """``value`` to ``sig`` significant digits, without exponent between 1e-4 and 1e15, with
-    thousands separators from 1,000 up, trailing zeros kept (``0.500``) unless ``trailing=False``,
-    ``+`` in front of positive numbers when ``sign``; "n/a" for NaN or None.
+    """A number as written in figures and reports.
+
+    ``value`` to ``sig`` significant digits, without exponent between 1e-4 and 1e15, with thousands separators
+    from 1,000 up, trailing zeros kept (``0.500``) unless ``trailing=False``, ``+`` in front of positive numbers
+    when ``sign``; "n/a" for NaN or None.
     """
     if value is None:
         return "n/a"
@@ -53,6 +55,19 @@ def value_text(v) -> str:
     return str(v)
 
 
+def interval_text(lo, hi, unit: str = "h", *, label: str = "95% CI", to: str = " to ") -> str:
+    """An interval of hours as written: '95% CI 7.2 to 15.8 h', open ends said in words, '' if none."""
+    import pandas as pd
+
+    if pd.notna(lo) and pd.notna(hi):
+        return f"{label} {hours_text(lo)}{to}{hours_text(hi)} {unit}"
+    if pd.notna(lo):
+        return f"{label} from {hours_text(lo)} {unit} to beyond the swept delays"
+    if pd.notna(hi):
+        return f"{label} up to {hours_text(hi)} {unit}"
+    return ""
+
+
 def same_value(a, b) -> bool:
     """Equal as numbers when both are numbers (6 == 6.0), else as text."""
     try:
@@ -67,8 +82,11 @@ def clock_text(clock: str) -> str:
 
 
 def key_label(key: str, clock: str | None = None, currency: str = "currency") -> str:
-    """An axis label for a scenario key, with its unit (from the parameter schema); the response
-    delay says its clock."""
+    """An axis label for a scenario key, with its unit.
+
+    An axis label for a scenario key, with its unit (from the parameter schema); the response delay says its
+    clock.
+    """
     if key == "brand.delay_hours" and clock is not None:
         return f"response delay {clock_text(clock)} (hours)"
     from .parameters import describe

@@ -6,7 +6,9 @@ from tests.conftest import ROOT
 
 def test_generated_tables_of_the_docs_are_the_codes():
     for path in DOCUMENTS:
-        assert not stale(path), f"{path.name}: stale generated tables {stale(path)}; regenerate: python -m simulation.docs"
+        assert not stale(path), (
+            f"{path.name}: stale generated tables {stale(path)}; regenerate: python -m simulation.docs"
+        )
 
 
 def test_parameter_tables_are_in_the_key_reference_and_the_odd():
@@ -20,7 +22,9 @@ def test_readme_starts_with_the_two_setup_commands():
     lines = (ROOT / "README.md").read_text().splitlines()
     assert lines[3].endswith(".venv/bin/python run.py")
     assert lines[4].endswith(".venv/bin/python -m pytest -q")
-    assert lines[4].split("&& ")[-1] in (ROOT / ".ci" / "run").read_text()
+    assert "ruff check . && .venv/bin/ruff format --check ." in lines[4]
+    # CI runs the README's test command as written, with the interpreter it found
+    assert lines[4].replace("python3 -m venv", '"$PY" -m venv') in (ROOT / ".ci" / "run").read_text()
 
 
 def test_odd_parameter_table_lists_every_parameter_once():

@@ -20,7 +20,7 @@ from benchmarks.bench_scale import model_final_size, sir_floor, sir_scenario
 from simulation import BuzzModel
 from simulation.network import build_network
 from simulation.population import group_count
-from simulation.randomness import DRAWS, CounterStream, Draw, Draws, Purpose, uniform
+from simulation.randomness import CounterStream, Draw, Purpose
 
 # -- group_count ------------------------------------------------------------------------------------
 

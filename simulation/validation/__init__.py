@@ -1,6 +1,8 @@
-"""Validation: known results the model must reproduce when reduced to them (`known`), and the
-stylised facts a good model reproduces (`facts`), each measured on fixed seeds and returned as a
-`Check`; `suite` runs them all for `python run.py check-model`.
+"""Validation: known results and stylised facts, measured on fixed seeds.
+
+Validation: known results the model must reproduce when reduced to them (`known`), and the stylised facts a good model
+reproduces (`facts`), each measured on fixed seeds and returned as a `Check`; `suite` runs them all for `python run.py
+check-model`.
 """
 
 from .common import DEFAULT_SCENARIO, VALIDATION_DIR, Check, close_pool, pmap, replicate, run_many

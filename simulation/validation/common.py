@@ -10,10 +10,13 @@ of the check's seed, as everywhere else, so every number is reproducible alone.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -46,6 +49,7 @@ class Check:
     seconds: float = 0.0
 
     def row(self) -> dict:
+        """The record as a flat dict (details made JSON-safe)."""
         d = asdict(self)
         d["figures"] = [str(p) for p in self.figures]
         d["details"] = json.loads(json.dumps(self.details, default=jsonable))
@@ -53,6 +57,7 @@ class Check:
 
 
 def jsonable(x):
+    """A value JSON can hold (numpy scalars and arrays converted)."""
     if isinstance(x, (np.integer,)):
         return int(x)
     if isinstance(x, (np.floating,)):
@@ -117,48 +122,53 @@ def scenario_of(path: Path | str, changes: dict | None = None):
     return load_scenario(path, changes or {})
 
 
-# -- figures ------------------------------------------------------------------------------------
+# -- figures and timing -----------------------------------------------------------------------------
 
 
 def new_figure(ncols: int = 1, size: tuple[float, float] = (7.2, 3.6)):
     """A figure on its own Agg canvas, in the style of `simulation.plots`."""
-    import matplotlib as mpl
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from .. import plots
-
-    with mpl.rc_context(plots.STYLE):
-        fig = Figure(figsize=size, layout="constrained")
-        FigureCanvasAgg(fig)
-        axes = fig.subplots(1, ncols)
-    return fig, axes
+    fig = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(1, ncols)
 
 
-def save_figure(fig, out: Path | None, name: str) -> list[Path]:
-    from .. import plots
+def check_figure(name: str, ncols: int = 1, size: tuple[float, float] = (7.2, 3.6)):
+    """Decorator: a check's figure, drawn by `draw(fig, axes, *args)`.
 
-    if out is None:
-        return []
-    return plots.save(fig, Path(out) / name)
+    The decorated function is `figure(out, *args)`: it draws in the style of `simulation.plots`
+    and writes `out/name.png` and `.pdf` (nothing when `out` is None), returning the paths.
+    """
+
+    def decorate(draw: Callable) -> Callable:
+        @functools.wraps(draw)
+        def figure(out: Path | None, *args) -> list[Path]:
+            import matplotlib as mpl
+
+            from .. import plots
+
+            if out is None:
+                return []
+            with mpl.rc_context(plots.STYLE):
+                fig, axes = new_figure(ncols, size)
+                draw(fig, axes, *args)
+                return plots.save(fig, Path(out) / name)
+
+        return figure
+
+    return decorate
 
 
-def palettes():
-    from ..plots import OKABE_ITO, STANCE_COLOURS
+def timed(check: Callable[..., Check]) -> Callable[..., Check]:
+    """Decorator: the check's record carries how long it took (`Check.seconds`)."""
 
-    return OKABE_ITO, STANCE_COLOURS
+    @functools.wraps(check)
+    def run(*args, **kwargs) -> Check:
+        t0 = time.perf_counter()
+        c = check(*args, **kwargs)
+        c.seconds = time.perf_counter() - t0
+        return c
 
-
-def styled(fn):
-    """Run a figure-drawing function inside the plots style (fonts, grid)."""
-    import matplotlib as mpl
-
-    from .. import plots
-
-    def wrapper(*a, **k):
-        with mpl.rc_context(plots.STYLE):
-            return fn(*a, **k)
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
+    return run

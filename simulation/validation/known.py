@@ -11,27 +11,26 @@
 from __future__ import annotations
 
 import math
-import time
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from ..plots import OKABE_ITO, STANCE_COLOURS
 from ..rates import rate_to_prob
+from ..stance import Stance
 from ..stats import ks_bound, ks_distance, mean_se, wasserstein
 from .common import (
     DEFAULT_SCENARIO,
     VALIDATION_DIR,
     Check,
+    check_figure,
     metric_of,
-    new_figure,
-    palettes,
     pmap,
     replicate,
     run_many,
-    save_figure,
     scenario_of,
-    styled,
+    timed,
 )
 
 # Maki-Thompson: root in (0, 1/2) of theta = exp(-2 (1 - theta)) (Sudbury 1985).
@@ -75,16 +74,19 @@ def mt_preconditions(sc) -> None:
         raise ValueError("not a Maki-Thompson reduction: " + "; ".join(bad))
 
 
+@timed
 def check_maki_thompson(
     out: Path | None = None, quick: bool = False, workers: int | None = None, tolerance: float = 0.005
 ) -> Check:
-    """Maki-Thompson on a well-mixed population: mean share never informed within `tolerance` of
-    theta = 0.2032, with a standard error of the mean at most 0.3 * tolerance, every run finished.
+    """Maki-Thompson on a well-mixed population.
+
+    Maki-Thompson on a well-mixed population: mean share never informed within `tolerance` of theta = 0.2032, with
+    a standard error of the mean at most 0.3 * tolerance, every run finished.
 
     The never-informed share of a run is its final UNAWARE count / N (the complainant counts as
     informed); 1 - reach, with reach over the N - 1 others, differs from it by less than 1/N.
+
     """
-    t0 = time.perf_counter()
     sc = scenario_of(VALIDATION_DIR / "maki_thompson.toml")
     mt_preconditions(sc)
     reps = 20 if quick else sc.replications
@@ -109,7 +111,7 @@ def check_maki_thompson(
         max_duration_h=max(r.hours for r in runs),
         per_step_posting_chance=rate_to_prob(sc.spread.post_rate_per_h, sc.simulation.dt_hours),
     )
-    figs = _fig_maki_thompson(runs, never, theta, sc, out)
+    figs = _fig_maki_thompson(out, runs, never, theta, sc)
     return Check(
         "8a",
         "Maki-Thompson rumour, well mixed",
@@ -123,18 +125,13 @@ def check_maki_thompson(
         "Maki & Thompson 1973; Sudbury 1985",
         details,
         figs,
-        time.perf_counter() - t0,
     )
 
 
-@styled
-def _fig_maki_thompson(runs, never, theta, sc, out):
-    if out is None:
-        return []
-    oi, stance = palettes()
-    from ..stance import Stance
-
-    fig, (a, b) = new_figure(2)
+@check_figure("fact8a_maki_thompson", 2)
+def _fig_maki_thompson(fig, axes, runs, never, theta, sc):
+    oi, stance = OKABE_ITO, STANCE_COLOURS
+    a, b = axes
     r0 = runs[0]
     n, dt = sc.population.size, sc.simulation.dt_hours
     h = np.arange(len(r0.series["unaware"])) * dt
@@ -155,7 +152,6 @@ def _fig_maki_thompson(runs, never, theta, sc, out):
     b.set(title=f"Share never informed, {len(never)} runs", xlabel="share never informed", ylabel="runs (count)")
     b.legend(frameon=False, loc="upper left", fontsize=7.5)
     fig.suptitle(f"Maki-Thompson reduction: N = {n:,}, dt = {dt:g} h", fontsize=11)
-    return save_figure(fig, out, "fact8a_maki_thompson")
 
 
 # -- SIR against EoN ------------------------------------------------------------------------------
@@ -256,6 +252,7 @@ def eon_task(path: str, tau: float, gamma: float, initial: tuple, runs: int, see
     return {"sizes": sizes, "curves": curves}
 
 
+@timed
 def check_sir_network(
     out: Path | None = None,
     quick: bool = False,
@@ -272,7 +269,6 @@ def check_sir_network(
     ks_bound(n, m) = 1.949 sqrt((n + m) / (n m)), the distance sampling alone exceeds with chance
     0.1% for samples of these sizes from one distribution.
     """
-    t0 = time.perf_counter()
     sc = scenario_of(VALIDATION_DIR / "sir_network.toml")
     mp = sir_mapping(sc)
     reps = 12 if quick else sc.replications
@@ -339,7 +335,7 @@ def check_sir_network(
         dt_hours=step_h,
         n=n,
     )
-    figs = _fig_sir(sim, np.array(eon), grid, sim_curves, eon_curves, mp, details, out)
+    figs = _fig_sir(out, sim, np.array(eon), grid, sim_curves, eon_curves, mp, details)
     return Check(
         "8b",
         "SIR on ego-Facebook vs EoN",
@@ -354,7 +350,6 @@ def check_sir_network(
         "EoN 2.0 fast_SIR (Miller & Ting 2019); Kenah & Robins 2007 (final size as percolation)",
         details,
         figs,
-        time.perf_counter() - t0,
     )
 
 
@@ -362,12 +357,10 @@ def _dispatch(kind: str, task: tuple):
     return eon_task(*task) if kind == "eon" else replicate(*task)
 
 
-@styled
-def _fig_sir(sim, eon, grid, sim_curves, eon_curves, mp, details, out):
-    if out is None:
-        return []
-    oi, _ = palettes()
-    fig, (a, b) = new_figure(2)
+@check_figure("fact8b_sir_eon", 2)
+def _fig_sir(fig, axes, sim, eon, grid, sim_curves, eon_curves, mp, details):
+    oi = OKABE_ITO
+    a, b = axes
     for x, colour, label in (
         (eon, oi["black"], f"EoN fast_SIR ({len(eon)} runs)"),
         (sim, oi["vermillion"], f"buzzsim ({len(sim)} runs)"),
@@ -394,7 +387,6 @@ def _fig_sir(sim, eon, grid, sim_curves, eon_curves, mp, details, out):
         f"(tau/gamma = {mp['tau_over_gamma']:.3f}), dt = {details['dt_hours']:g} h",
         fontsize=10.5,
     )
-    return save_figure(fig, out, "fact8b_sir_eon")
 
 
 # -- convergence in dt ----------------------------------------------------------------------------
@@ -402,6 +394,7 @@ def _fig_sir(sim, eon, grid, sim_curves, eon_curves, mp, details, out):
 DT_TOLERANCES = {"final_reputation": 0.003, "reach": 0.03, "churned": 0.5}
 
 
+@timed
 def check_dt_convergence(
     out: Path | None = None,
     quick: bool = False,
@@ -410,13 +403,13 @@ def check_dt_convergence(
     tolerances: dict | None = None,
     seed: int = 101,
 ) -> Check:
-    """The default scenario at dt = 1 h and dt = 0.25 h, same seeds (same network, priors and
-    complainant; the spread's draws differ): every mean outcome changes by less than its tolerance
-    (final reputation 0.003 on the [-1, 1] scale, reach 3 percentage points, churned 0.5 customers),
-    and the standard error of each paired difference is at most half its tolerance (with `quick`,
-    fewer runs: at most the tolerance).
+    """Convergence in dt of the default scenario.
+
+    The default scenario at dt = 1 h and dt = 0.25 h, same seeds (same network, priors and complainant; the
+    spread's draws differ): every mean outcome changes by less than its tolerance (final reputation 0.003 on the
+    [-1, 1] scale, reach 3 percentage points, churned 0.5 customers), and the standard error of each paired
+    difference is at most half its tolerance (with `quick`, fewer runs: at most the tolerance).
     """
-    t0 = time.perf_counter()
     tol = dict(DT_TOLERANCES, **(tolerances or {}))
     reps = 80 if quick else 200
     by_dt = {}
@@ -443,7 +436,7 @@ def check_dt_convergence(
         )
         ok &= abs(md) < t and sed <= se_factor * t
     worst = max(rows, key=lambda k: abs(rows[k]["difference"]) / rows[k]["tolerance"])
-    figs = _fig_dt(by_dt, dts, rows, out)
+    figs = _fig_dt(out, by_dt, dts, rows)
     measured = "; ".join(
         f"{k} {v['coarse']:.4g} vs {v['fine']:.4g} (diff {v['difference']:+.4g}, SE {v['se_difference']:.2g})"
         for k, v in rows.items()
@@ -462,16 +455,13 @@ def check_dt_convergence(
         "DESIGN.md: rates per hour, p = 1 - exp(-rate dt), results converge as dt shrinks",
         dict(runs=reps, dts=list(dts), metrics=rows, seed=seed),
         figs,
-        time.perf_counter() - t0,
     )
 
 
-@styled
-def _fig_dt(by_dt, dts, rows, out):
-    if out is None:
-        return []
-    oi, _ = palettes()
-    fig, axes = new_figure(len(rows), size=(7.2, 3.2))
+@check_figure("known_dt_convergence", len(DT_TOLERANCES), size=(7.2, 3.2))
+def _fig_dt(fig, axes, by_dt, dts, rows):
+    oi = OKABE_ITO
+    axes = axes
     labels = {"final_reputation": "final reputation", "reach": "reach (share)", "churned": "churned (customers)"}
     for ax, (name, r) in zip(axes, rows.items()):
         x = np.arange(len(dts))
@@ -491,4 +481,3 @@ def _fig_dt(by_dt, dts, rows, out):
         ax.set(title=labels.get(name, name), ylabel=labels.get(name, name))
     axes[0].legend(frameon=False, fontsize=7, loc="best")
     fig.suptitle("Convergence in dt: scenarios/default.toml", fontsize=11)
-    return save_figure(fig, out, "known_dt_convergence")
