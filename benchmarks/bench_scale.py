@@ -101,6 +101,7 @@ def sir_scenario(
                 "silence_multiplier": 1.0,
             },
             "complaint": {"complainants": int(infected), "placement": "random", "activity": 1.0, "persistent": False},
+            "attention": {"novelty_half_life_h": 1e12, "novelty_exponent": 1.0, "dose_half_life_h": 1e12},
             "search": {"search_rate_per_h": 0.0},
             "churn": {"max_rate_per_h": 0.0},
             "brand": {"strategy": "ignore", "detection_threshold": 1e12},

@@ -62,6 +62,13 @@ class ActionEffect:
         lo=0,
         hi=10,
     )
+    lift_above_prior: bool = param(
+        False,
+        "Whether the answer's positive opinion shift may lift a reader's opinion above the reader's own prior "
+        "(false: a fix restores an opinion, it does not improve on it).",
+        source="assumption; the service-recovery paradox (a recovery leaving customers happier than no failure) "
+        "is found for satisfaction but not for loyalty (de Matos, Henrique & Rossi 2007, meta-analysis)",
+    )
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,14 @@ class RemedyEffect(ActionEffect):
         source="docs/cases.md: the Porsche 991 complainant defended the brand",
     )
     complaint_weight: float = param(
-        0.5, "From the remedy on, negative posts weigh this much (the grievance is gone).", lo=0, hi=10
+        0.5,
+        "From the remedy on, negative posts weigh this much: below 1 they land softer (the grievance is "
+        "gone), above 1 harder.",
+        lo=0,
+        hi=10,
+        source="assumption; contrary evidence: Herhausen et al. 2019 found that responses offering "
+        "compensation drew more negative comments (a weight above 1), a concrete refund solved the Swiss "
+        "brand's case (docs/cases.md)",
     )
 
 
@@ -170,10 +184,13 @@ class LegalEffect(ActionEffect):
     silence_prob: float = param(0.5, "Chance each complainant is silenced (stops posting).", lo=0, hi=1)
     news_reach: float = param(
         0.05,
-        "Share of consumers who hear of the legal action as news.",
+        "Share of consumers who hear of the legal action as news (a story with its own clock).",
         lo=0,
         hi=1,
         source="Streisand: 6 downloads to 420,000 visitors in a month once the suit was known",
+    )
+    news_weight: float = param(
+        3.0, "The legal news counts as this many negative posts for its readers.", unit="posts", lo=0
     )
     amplifier_threshold_factor: float = param(
         0.5, "Amplifiers' thresholds are multiplied by this (they react sooner).", lo=0, hi=1
@@ -202,7 +219,12 @@ class SolicitReviewsEffect(ActionEffect):
     exposure_duration_h: float = param(168.0, "How long the campaign can be exposed.", unit="h", lo=0)
     backfire_calm: float = param(-0.4, "Exposure: anger raised toward 1 by this fraction in its readers.", lo=-1, hi=1)
     backfire_opinion: float = param(-0.25, "Exposure: readers' opinion moves this fraction toward -1.", lo=-1, hi=1)
-    backfire_reach: float = param(0.05, "Exposure: share of consumers who hear of it.", lo=0, hi=1)
+    backfire_reach: float = param(
+        0.05, "Exposure: share of consumers who hear of it as news (a story with its own clock).", lo=0, hi=1
+    )
+    backfire_weight: float = param(
+        3.0, "Exposure: the news counts as this many negative posts for its readers.", unit="posts", lo=0
+    )
     backfire_anger_prob: float = param(0.05, "Exposure: chance a reader who is not ANGRY turns ANGRY.", lo=0, hi=1)
     backfire_share_prob: float = param(0.2, "Exposure: chance an ANGRY reader passes the news on.", lo=0, hi=1)
 
@@ -224,7 +246,7 @@ class Action:
     """A brand action. Subclasses set the class attributes and override the hooks they need.
 
     `Brand.perform` calls, in order: :meth:`before_answer`, then publishes the answer to the
-    brand's audience, the complainants and :meth:`extra_readers`, then :meth:`after_answer`.
+    brand's audience and the complainants, then :meth:`after_answer`.
     """
 
     name: ClassVar[str]
@@ -235,10 +257,6 @@ class Action:
 
     def before_answer(self, brand: Brand, effect: ActionEffect, complainants: np.ndarray) -> None:
         """The action's effect before its answer is read (default: none)."""
-
-    def extra_readers(self, brand: Brand, effect: ActionEffect) -> np.ndarray | None:
-        """Readers of the answer beyond the brand's audience and the complainants (default: none)."""
-        return None
 
     def after_answer(self, brand: Brand, effect: ActionEffect, complainants: np.ndarray, answer_id: int) -> None:
         """The action's effect after its answer is read (default: none)."""
@@ -257,10 +275,8 @@ class Remedy(Action):
         """Complainants turn ADVOCATE with chance advocate_prob (opinion lifted to their prior), or calm down."""
         pop = brand.model.population
         live = complainants[pop.stance[complainants] != Stance.ADVOCATE]
-        adv = live[brand.draw(live, REMEDY_ADVOCATE) < effect.advocate_prob]
-        pop.make_advocates(adv, lift_to_prior=True)
-        pop.calm_down(np.setdiff1d(live, adv))
-        pop.settle(live)
+        turn = brand.draw(live, REMEDY_ADVOCATE) < effect.advocate_prob
+        pop.remedy_complainants(live[turn], live[~turn])
 
 
 class HoldingReply(Action):
@@ -323,9 +339,11 @@ class Legal(Action):
         pop.calm_down(silenced)
         pop.settle(silenced)
 
-    def extra_readers(self, brand, effect):
-        """The legal action is news: a random share of consumers reads it."""
-        return brand.model.random_consumers(effect.news_reach, brand.rand, LEGAL_NEWS, len(brand.fired))
+    def after_answer(self, brand, effect, complainants, answer_id):
+        """The legal action becomes news: a story read by a random share of consumers."""
+        m = brand.model
+        readers = m.random_consumers(effect.news_reach, brand.rand, LEGAL_NEWS, len(brand.fired))
+        m.tell_story("legal news", readers, effect.news_weight)
 
 
 class SolicitReviews(Action):
@@ -369,20 +387,18 @@ class Exposure:
         if brand.draw(np.zeros(1, np.int64), EXPOSURE, self.campaign)[0] >= rate_to_prob(eff.exposure_rate_per_h, m.dt):
             return True
         m.note_action("reviews_exposed")
-        readers = np.concatenate(
-            [
-                brand.audience_readers(BACKFIRE_AUDIENCE, self.campaign),
-                m.random_consumers(eff.backfire_reach, brand.rand, BACKFIRE_NEWS, self.campaign),
-            ]
+        m.publish_answer(
+            "reviews_exposed", eff.backfire(), False, brand.audience_readers(BACKFIRE_AUDIENCE, self.campaign)
         )
-        m.publish_answer("reviews_exposed", eff.backfire(), False, readers)
+        news = m.random_consumers(eff.backfire_reach, brand.rand, BACKFIRE_NEWS, self.campaign)
+        m.tell_story("reviews exposed", news, eff.backfire_weight)
         return False
 
 
 def provoke_complainants(brand: Brand, complainants: np.ndarray) -> None:
     """Complainants who are not advocates are provoked: ANGRY again, with full anger."""
     pop = brand.model.population
-    pop.provoke(complainants[pop.stance[complainants] != Stance.ADVOCATE])
+    pop.provoke(complainants[pop.stance[complainants] != Stance.ADVOCATE], brand.model.steps)
 
 
 ACTIONS: dict[str, Action] = {

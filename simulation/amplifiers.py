@@ -12,11 +12,9 @@ from __future__ import annotations
 import math
 
 import mesa
-import numpy as np
 
 from .parameters import AmplifierParams
-from .randomness import ANGER_STORY, STORY_READERS
-from .stance import Stance
+from .randomness import STORY_READERS
 
 
 class Amplifier(mesa.Agent):
@@ -37,24 +35,11 @@ class Amplifier(mesa.Agent):
 
     def publish(self) -> None:
         """One story: random readers beyond the network read it as several negative posts."""
-        m, p, pop = self.model, self.params, self.model.population
+        m, p = self.model, self.params
         story = len(self.published_h)
         self.published_h.append(m.now_h)
         m.note_action(f"story:{p.name}")
         readers = m.random_consumers(p.audience_share, self.rand, STORY_READERS, 64 * self.index + story)
-        counts = np.full(len(readers), p.story_weight)
-        angry = readers[pop.stance[readers] == Stance.ANGRY]
-        pop.raise_anger(angry, p.anger_boost)
-        pop.read_negative(
-            m.steps,
-            readers,
-            counts,
-            counts,
-            m.negative_weight(),
-            m.negative_impact(m.sc.spread.negative_impact),
-            ANGER_STORY,
-            64 * self.index + story % 64,
-        )
-        m.add_mentions(1, search_weight=p.search_weight)
+        m.tell_story(f"story: {p.name}", readers, p.story_weight, p.anger_boost, p.search_weight)
         if story + 1 < p.repeats:
             m.schedule_event(self.publish, after=p.interval_h / m.dt)

@@ -124,11 +124,8 @@ class Brand(mesa.Agent):
             self.last_reply_h = m.now_h
         complainants = np.flatnonzero(pop.complainant)
         action.before_answer(self, effect, complainants)
-        readers = [self.audience_readers(SEE_ANSWER), complainants]
-        extra = action.extra_readers(self, effect)
-        if extra is not None:
-            readers.append(extra)
-        answer = m.publish_answer(name, effect, action.supportive, np.concatenate(readers))
+        readers = np.concatenate([self.audience_readers(SEE_ANSWER), complainants])
+        answer = m.publish_answer(name, effect, action.supportive, readers)
         action.after_answer(self, effect, complainants, answer)
 
     def draw(self, ids: np.ndarray, draw: Draw, index: int | None = None) -> np.ndarray:

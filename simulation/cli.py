@@ -105,7 +105,11 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--quick", action="store_true", help="fewer replications (a smoke run; less conclusive)")
     c.add_argument("--workers", type=int, default=None, help="processes (default: up to 2)")
     c.add_argument(
-        "--only", action="append", default=[], metavar="KEY", help="run only this check (1-7, 8a, 8b, dt), repeatable"
+        "--only",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="run only this check (1-7, 8a, 8b, 9, dt), repeatable",
     )
     k = sub.add_parser("keys", help="every scenario key: unit, default, allowed values, meaning")
     k.add_argument("--markdown", action="store_true", help="as the Markdown table of scenarios/README.md")

@@ -15,15 +15,21 @@ from numba import njit
 
 from .randomness import uniform
 from .rates import rate_to_prob
-from .stance import Stance
+from .stance import Route, Stance
+
+ROUTE_NETWORK = Route.NETWORK
 
 
 @njit(cache=True)
-def fade(ids, stance, anger, grievance, keep_angry, keep_advocate, keep_grievance, calm_threshold, activated, step):
+def fade(
+    ids, stance, anger, grievance, remedied, keep_angry, keep_advocate, keep_grievance, calm_threshold, activated, step
+):
     """Anger fades; below the calm threshold consumers calm down.
 
-    Anger of ANGRY and ADVOCATE consumers fades (open grievances and advocacy with their own half-lives); below
-    the calm threshold they become CALMED. Those activated this step wait.
+    Anger of ANGRY and ADVOCATE consumers fades by its per-step factor: an open grievance's and a
+    remedied complainant's advocacy with the grievance's, other advocacy with the advocates', the
+    rest with the attention half-life. Below the calm threshold they become CALMED. Those activated
+    this step wait (they have not had a chance to post yet).
     """
     for i in ids:
         if activated[i] == step:
@@ -32,7 +38,7 @@ def fade(ids, stance, anger, grievance, keep_angry, keep_advocate, keep_grievanc
         if s == Stance.ANGRY:
             anger[i] *= keep_grievance if grievance[i] else keep_angry
         elif s == Stance.ADVOCATE:
-            anger[i] *= keep_advocate
+            anger[i] *= keep_grievance if remedied[i] else keep_advocate
         else:
             continue
         if anger[i] < calm_threshold:
@@ -40,14 +46,16 @@ def fade(ids, stance, anger, grievance, keep_angry, keep_advocate, keep_grievanc
 
 
 @njit(cache=True)
-def drift_and_churn(ids, opinion, prior, customer, churned, keep, max_rate, exponent, dt, churn_base):
-    """Opinions drift back to their prior; customers churn.
+def drift_and_churn(ids, opinion, prior, customer, churned, dose, keep, keep_dose, max_rate, exponent, dt, churn_base):
+    """Opinions drift back to their prior and doses are forgotten; customers churn.
 
-    Opinions drift back toward their prior by the factor `keep`; then customers whose opinion lies below their
-    prior leave with hazard max_rate * (drop / 2) ** exponent.
+    Opinions drift back toward their prior by the factor `keep` and anger doses shrink by
+    `keep_dose` (people forget); then customers whose opinion lies below their prior leave with
+    hazard max_rate * (drop / 2) ** exponent.
     """
     for i in ids:
         opinion[i] = prior[i] + (opinion[i] - prior[i]) * keep
+        dose[i] *= keep_dose
         if max_rate > 0 and customer[i] and not churned[i]:
             drop = min(prior[i] - opinion[i], 2.0)
             if drop > 0:
@@ -83,25 +91,44 @@ def touched_stats(ids, stance, opinion, initial_customer, churned, counts):
 
 
 @njit(cache=True, inline="always")
-def _read_negative(r, k, d, stance, opinion, anger, dose, customer, activated, step, keep, weight, contagion, base):
+def turn_angry(r, step, story, state, cohorts, initial_anger):
+    """Consumer r begins an ANGRY episode at this step, about `story` (the one rule, in compiled code).
+
+    Its anger is at least `initial_anger`, its episode count grows (fatigue), and the cohort of
+    consumers who turned ANGRY at this step counts it (for r_eff).
+    """
+    stance, _, anger, _, _, activated, episodes, story_of, _, _ = state
+    stance[r] = Stance.ANGRY
+    anger[r] = max(anger[r], initial_anger)
+    activated[r] = step
+    episodes[r] += 1
+    story_of[r] = story
+    cohorts[0][step] += 1.0
+
+
+@njit(cache=True, inline="always")
+def _read_negative(r, k, d, story, infector, route, state, cohorts, step, keep, weight, contagion, base):
     """The rule of reading negative content, for one reader.
 
-    The rule of reading negative content, for one reader r of k negative posts (or a story read as k posts, or
-    search finds), d of them adding to the anger dose at weight `weight`.
-
-    UNAWARE -> AWARE; the opinion moves toward -1 by the fraction 1 - keep per post; an ANGRY
-    reader's anger moves toward 1 by anger_boost per post; the dose grows by d * weight; and a
-    reader who is UNAWARE, AWARE or CALMED and whose dose rose turns ANGRY by complex contagion:
-    after a cumulative dose D the chance of having turned ANGRY is 1 - exp(-beta D^gamma), so the
-    step's chance is 1 - exp(-beta (new^gamma - old^gamma)) however the dose is split over steps.
-    `contagion` = (anger_boost, anger_dose, customer_susceptibility, calmed_susceptibility,
-    gamma, initial_anger).
-
+    Reader r reads k negative posts (or a story read as k posts, or search finds), adding d to its
+    anger dose at weight `weight` (d already counts each post's pull: its story's novelty).
+    UNAWARE -> AWARE (by `route`: how it first heard); the opinion moves toward -1 by the fraction
+    1 - keep per post; an ANGRY reader's anger moves toward 1 by anger_boost per post; the dose
+    grows by d * weight; and a reader who is UNAWARE, AWARE or CALMED and whose dose rose turns
+    ANGRY by complex contagion: after a cumulative dose D the chance of having turned ANGRY is
+    1 - exp(-beta D^gamma), so the step's chance is 1 - exp(-beta (new^gamma - old^gamma)) however
+    the dose is split over steps. beta is anger_dose, times customer_susceptibility for customers,
+    calmed_susceptibility for CALMED readers, and vented_susceptibility once per past episode
+    (fatigue). A reader who turns ANGRY takes up `story`, and counts as a secondary case of
+    `infector` (none when negative). `contagion` = (anger_boost, anger_dose,
+    customer_susceptibility, calmed_susceptibility, gamma, initial_anger, vented_susceptibility).
     """
-    anger_boost, anger_dose, customer_s, calmed_s, gamma, initial_anger = contagion
+    anger_boost, anger_dose, customer_s, calmed_s, gamma, initial_anger, vented_s = contagion
+    stance, opinion, anger, dose, customer, activated, episodes, _, first_route, _ = state
     s = stance[r]
     if s == Stance.UNAWARE:
         stance[r] = Stance.AWARE
+        first_route[r] = route
     opinion[r] = -1.0 + (opinion[r] + 1.0) * (keep if k == 1 else keep**k)
     if s == Stance.ANGRY:
         anger[r] = 1.0 - (1.0 - anger[r]) * (1.0 - anger_boost) ** k
@@ -112,27 +139,25 @@ def _read_negative(r, k, d, stance, opinion, anger, dose, customer, activated, s
         beta = anger_dose * (customer_s if customer[r] else 1.0)
         if s == Stance.CALMED:
             beta *= calmed_s
+        if episodes[r] > 0:
+            beta *= vented_s ** episodes[r]
         added = new - old if gamma == 1.0 else new**gamma - old**gamma
         if uniform(base, r) < -math.expm1(-beta * added):
-            stance[r] = Stance.ANGRY
-            anger[r] = max(anger[r], initial_anger)
-            activated[r] = step
+            turn_angry(r, step, story, state, cohorts, initial_anger)
+            if infector >= 0 and activated[infector] >= 0:
+                cohorts[1][activated[infector]] += 1.0
 
 
 @njit(cache=True)
 def read_complaints(
     readers,
     src,
-    stance,
-    opinion,
-    anger,
-    dose,
+    state,
+    cohorts,
     last_poster,
-    customer,
-    touched,
-    activated,
     posts_buf,
     dose_buf,
+    pull,
     step,
     repeat_exposure,
     weight,
@@ -142,11 +167,14 @@ def read_complaints(
 ):
     """Followers read this step's complaints (one (reader, poster) pair per post seen).
 
-    The posts a reader saw are tallied first (the dose counts distinct posters: a post from the
-    poster the reader saw last adds none, unless repeat_exposure), then each reader reads them
-    by the rule of :func:`_read_negative`. Returns the consumers touched for the first time, and
-    the poster of every contact with a reader who already knew (for stifling).
+    The posts a reader saw are tallied first: each adds its story's pull to the dose unless it
+    comes from the poster the reader saw last (the dose counts distinct posters, unless
+    repeat_exposure). Then each reader reads them by the rule of :func:`_read_negative`; one who
+    turns ANGRY takes up the story of the poster it read last, and counts as that poster's
+    secondary case. Returns the consumers touched for the first time, and the poster of every
+    contact with a reader who already knew (for stifling).
     """
+    stance, story_of, touched = state[0], state[7], state[9]
     m = len(readers)
     uniq = np.empty(m, np.int64)
     informed = np.empty(m, np.int64)
@@ -161,7 +189,7 @@ def read_complaints(
             nu += 1
         posts_buf[r] += 1
         if repeat_exposure or last_poster[r] != p:
-            dose_buf[r] += 1
+            dose_buf[r] += pull[story_of[p]] if story_of[p] >= 0 else 1.0
         last_poster[r] = p
     fresh = np.empty(nu, np.int64)
     nf = 0
@@ -170,39 +198,26 @@ def read_complaints(
         r = uniq[j]
         k, d = posts_buf[r], dose_buf[r]
         posts_buf[r] = 0
-        dose_buf[r] = 0
+        dose_buf[r] = 0.0
         if not touched[r]:
             touched[r] = True
             fresh[nf] = r
             nf += 1
-        _read_negative(r, k, d, stance, opinion, anger, dose, customer, activated, step, keep, weight, contagion, base)
+        p = last_poster[r]
+        _read_negative(r, k, d, story_of[p], p, ROUTE_NETWORK, state, cohorts, step, keep, weight, contagion, base)
     return fresh[:nf], informed[:ni]
 
 
 @njit(cache=True)
-def read_negative(
-    readers,
-    posts,
-    doses,
-    stance,
-    opinion,
-    anger,
-    dose,
-    customer,
-    touched,
-    activated,
-    step,
-    weight,
-    impact,
-    contagion,
-    base,
-):
+def read_negative(readers, posts, doses, story, route, state, cohorts, step, weight, impact, contagion, base):
     """Distinct readers of negative content other than followers' posts.
 
-    Distinct readers of negative content that is not a follower's post (an amplifier's story, search finds):
-    reader i reads it as posts[i] posts adding doses[i] to its dose, by the rule of :func:`_read_negative`.
-    Returns the consumers touched for the first time.
+    An amplifier's story, legal news, an exposure, search finds: reader i reads it as posts[i]
+    posts adding doses[i] to its dose, by the rule of :func:`_read_negative` (a reader who turns
+    ANGRY takes up `story`; nobody's secondary case). Returns the consumers touched for the first
+    time.
     """
+    touched = state[9]
     fresh = np.empty(len(readers), np.int64)
     nf = 0
     keep = 1.0 - min(1.0, impact)
@@ -212,22 +227,7 @@ def read_negative(
             touched[r] = True
             fresh[nf] = r
             nf += 1
-        _read_negative(
-            r,
-            posts[j],
-            doses[j],
-            stance,
-            opinion,
-            anger,
-            dose,
-            customer,
-            activated,
-            step,
-            keep,
-            weight,
-            contagion,
-            base,
-        )
+        _read_negative(r, posts[j], doses[j], story, -1, route, state, cohorts, step, keep, weight, contagion, base)
     return fresh[:nf]
 
 

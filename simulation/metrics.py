@@ -3,6 +3,12 @@
 Row k of the series is the state at time k * dt hours, after everything that happened in the
 step ((k-1) dt, k dt], the brand's actions and the amplifiers' stories included; row 0 is the
 initial state. Post counts are per step (divide by dt for posts per hour).
+
+Two series are retrospective, filled when the run ends (`Recorder.finish`): `turned_angry`, the
+consumers who began an ANGRY episode in step k (or in the events right after it), and `r_eff`, the
+mean number of consumers those consumers angered through their posts over the rest of the run
+(the cohort reproduction number: above 1 the buzz grows, below 1 it dies out; NaN where nobody
+turned ANGRY; the last rows are censored, their cohorts still active at the horizon).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .stance import STANCE_NAMES, Stance
+from .stance import STANCE_NAMES, Route, Stance
 
 SERIES = STANCE_NAMES + (
     "posts_negative",
@@ -24,6 +30,8 @@ SERIES = STANCE_NAMES + (
     "reputation_customers",
     "share_negative",
     "churned",
+    "turned_angry",
+    "r_eff",
 )
 SERIES_COLUMNS = ("step", "hours") + SERIES + ("brand_action",)
 
@@ -81,6 +89,46 @@ METRICS: dict[str, Metric] = {
             percent=True,
         ),
         Metric(
+            "reach_network",
+            "reach by followers' complaints",
+            "share of consumers",
+            "lower",
+            "share of consumers other than the complainants who first heard from a follower's complaint",
+            percent=True,
+        ),
+        Metric(
+            "reach_story",
+            "reach by stories",
+            "share of consumers",
+            "lower",
+            "share who first heard from an amplifier's story, legal news or an exposed campaign",
+            percent=True,
+        ),
+        Metric(
+            "reach_search",
+            "reach by search",
+            "share of consumers",
+            "lower",
+            "share who first heard by finding the story in a search",
+            percent=True,
+        ),
+        Metric(
+            "reach_brand",
+            "reach by the brand",
+            "share of consumers",
+            "",
+            "share who first heard from the brand's answers or its advocates' praise",
+            percent=True,
+        ),
+        Metric(
+            "reach_complaint",
+            "how far the complaint spread",
+            "share of consumers",
+            "lower",
+            "reach by every route but the brand's own answers (network, stories, search)",
+            percent=True,
+        ),
+        Metric(
             "peak_posts",
             "peak negative posts",
             "posts per hour",
@@ -128,6 +176,23 @@ METRICS: dict[str, Metric] = {
             "",
             "scheduled actions that never fired (anchor never happened, or past the horizon)",
         ),
+        Metric(
+            "complainants_advocate",
+            "complainants defending",
+            "consumers",
+            "higher",
+            "complainants who are ADVOCATEs at the horizon",
+        ),
+        Metric(
+            "complainants_angry", "complainants still angry", "consumers", "lower", "complainants ANGRY at the horizon"
+        ),
+        Metric(
+            "positive_after_remedy",
+            "praise after the remedy",
+            "posts",
+            "higher",
+            "positive posts after the brand's first remedy (NaN if none)",
+        ),
     )
 }
 
@@ -151,6 +216,13 @@ class Recorder:
         d["search_stock"][k] = model.search_stock
         for name in ("reputation", "reputation_aware", "reputation_customers", "share_negative", "churned"):
             d[name][k] = st[name]
+
+    def finish(self, model) -> None:
+        """Fill the retrospective series from the cohorts of ANGRY episodes (at the end of a run)."""
+        size, offspring = (c[: len(self.actions)] for c in model.population.cohorts)
+        self.data["turned_angry"][:] = size
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.data["r_eff"][:] = np.where(size > 0, offspring / size, np.nan)
 
     def frame(self) -> pd.DataFrame:
         """The series as a DataFrame (see :func:`series_frame`)."""
@@ -194,6 +266,7 @@ def run_metrics(model) -> dict:
         "min_reputation": float(rep.min()),
         "max_drop": float(rep[0] - rep.min()),
         "reach": float(np.count_nonzero((pop.stance != Stance.UNAWARE) & others) / n_others) if n_others else math.nan,
+        **reach_by_route(pop, others, n_others),
         "peak_posts": float(posts[peak] / dt),
         "time_to_peak_h": float(peak * dt),
         "total_posts": float(posts.sum()),
@@ -208,4 +281,30 @@ def run_metrics(model) -> dict:
         "response_cost": float(brand.cost),
         "revenue_lost": float(np.count_nonzero(pop.churned) * sc.population.customer_value),
         "actions_not_fired": len(brand.unfired),
+        "complainants_advocate": int(np.count_nonzero(pop.complainant & (pop.stance == Stance.ADVOCATE))),
+        "complainants_angry": int(np.count_nonzero(pop.complainant & (pop.stance == Stance.ANGRY))),
+        "positive_after_remedy": positive_after(d["posts_positive"], brand.fired, "remedy", dt),
     }
+
+
+def reach_by_route(pop, others: np.ndarray, n_others: int) -> dict:
+    """Reach split by route.
+
+    `reach` split by the route through which each consumer first heard (the parts add up to
+    reach), and `reach_complaint`: every route but the brand's own answers.
+    """
+    counts = np.bincount(pop.route[others], minlength=len(Route))
+    share = {
+        f"reach_{r.name.lower()}": counts[r] / n_others if n_others else math.nan for r in Route if r != Route.NONE
+    }
+    share["reach_complaint"] = share["reach_network"] + share["reach_story"] + share["reach_search"]
+    return {k: float(v) for k, v in share.items()}
+
+
+def positive_after(posts_positive: np.ndarray, fired: list, action: str, dt: float) -> float:
+    """Positive posts after the first time the brand took `action` (NaN if it never did)."""
+    times = [h for h, name in fired if name == action]
+    if not times:
+        return math.nan
+    first_row = int(math.floor(times[0] / dt + 1e-9)) + 1  # the rows of the steps after the action
+    return float(posts_positive[first_row:].sum())

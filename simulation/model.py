@@ -8,11 +8,13 @@ Order of a step (docs/ODD.md, section 3), each rule named where it lives:
   1. amplifiers check the buzz and schedule their stories      `Amplifier.step`
   2. new complaints arrive; ANGRY consumers post complaints, ADVOCATEs post praise, readers of
      brand answers pass them on                                 `Population.posters`, `take_sharers`
-  3. followers see posts (feed visibility) and react            `Population.reach`, `read_*`
+  3. followers see posts (feed visibility) and react, each post's
+     dose weighted by its story's pull                           `Population.reach`, `read_*`
   4. stifling (Maki-Thompson), constant-rate stopping (SIR),
      anger fades, calming                                        `Population.stifle`, `stop`, `fade`
   5. search memory grows, fades and is found by searchers       `BuzzModel._search`
-  6. opinions drift back toward each consumer's prior           `Population.drift_and_churn`
+  6. opinions drift back toward each consumer's prior, doses
+     are forgotten                                                `Population.drift_and_churn`
   7. customers churn with a hazard growing as opinion falls     (the same compiled loop)
   8. the brand monitors mentions and detects the crisis         `Brand.step`
 Timed events (brand actions, stories) fire at their exact times: one strictly between two steps
@@ -36,6 +38,7 @@ from .parameters import Scenario
 from .population import Population, distinct, group_count
 from .randomness import (
     ANGER_SEARCH,
+    ANGER_STORY,
     ANSWERS,
     BACKGROUND,
     POST_NEGATIVE,
@@ -49,8 +52,8 @@ from .randomness import (
     Purpose,
     Streams,
 )
-from .rates import half_life_factor, rate_to_prob
-from .stance import Stance
+from .rates import half_life_factor, novelty, rate_to_prob
+from .stance import Route, Stance
 
 
 def make_network(sc: Scenario, gen: np.random.Generator) -> Network:
@@ -71,6 +74,8 @@ def make_network(sc: Scenario, gen: np.random.Generator) -> Network:
         mean_degree=n.mean_degree,
         blocks=n.blocks,
         mixing=n.mixing,
+        uniform_in=n.uniform_in,
+        uniform_out=n.uniform_out,
     )
 
 
@@ -93,9 +98,12 @@ class BuzzModel(mesa.Model):
         self.step_posts = [0.0, 0.0]  # negative, positive posts since the last row
         self.last_complaint_h = -math.inf
         self.answers: list = []
+        self.story_births: list[float] = []  # each story's birth time (h), by story id
+        self.story_labels: list[str] = []
         self.recorder = Recorder(self.n_steps, self.dt)
         complainants = self._place_complainants(init)
-        pop.start_complaint(complainants)
+        if len(complainants):
+            pop.start_complaint(complainants, 0, self.new_story("complaint"))
         pop.freeze_customers()
         self.brand = Brand(self, sc, streams.counter(Purpose.BRAND))
         amp_rand = streams.counter(Purpose.AMPLIFIERS)
@@ -128,6 +136,52 @@ class BuzzModel(mesa.Model):
     def now_h(self) -> float:
         """The model's time in hours (exact, between steps for events)."""
         return self.time * self.dt
+
+    # -- stories: each trigger of the buzz, with its own clock --------------------------------
+
+    def new_story(self, label: str) -> int:
+        """A new story begins now (a complaint, an amplifier's story, news); returns its id."""
+        self.story_births.append(self.now_h)
+        self.story_labels.append(label)
+        return len(self.story_births) - 1
+
+    def pulls(self) -> np.ndarray:
+        """Each story's pull now: its novelty 2^(-(age / half-life)^exponent) (`rates.novelty`)."""
+        att = self.sc.attention
+        return novelty(self.now_h - np.asarray(self.story_births), att.novelty_half_life_h, att.novelty_exponent)
+
+    @property
+    def newest_story(self) -> int:
+        """The id of the latest story (-1 before any)."""
+        return len(self.story_births) - 1
+
+    def tell_story(
+        self, label: str, readers: np.ndarray, weight: float, anger_boost: float = 0.0, search_weight: float = 0.0
+    ) -> int:
+        """A new story reaches `readers` beyond the network; returns its id.
+
+        Each reader reads it as `weight` negative posts at the current post weight; the already
+        ANGRY first get angrier by `anger_boost`. It counts as one negative mention and adds
+        `search_weight` posts to the findable content.
+        """
+        story = self.new_story(label)
+        pop = self.population
+        pop.raise_anger(readers[pop.stance[readers] == Stance.ANGRY], anger_boost)
+        counts = np.full(len(readers), weight)
+        pop.read_negative(
+            self.steps,
+            readers,
+            counts,
+            counts,
+            story,
+            Route.STORY,
+            self.negative_weight(),
+            self.negative_impact(self.sc.spread.negative_impact),
+            ANGER_STORY,
+            story,
+        )
+        self.add_mentions(1, search_weight=search_weight)
+        return story
 
     def note_action(self, name: str) -> None:
         """Label the current row with something the brand or an amplifier did."""
@@ -184,7 +238,7 @@ class BuzzModel(mesa.Model):
         if answer_id >= ANSWERS:  # seen-answer flags are 64 bits; later answers are not shown
             return answer_id
         self.answers.append((name, effect, supportive))
-        self.population.read_answer(self.steps, readers, answer_id, effect, supportive)
+        self.population.read_answer(self.steps, readers, answer_id, effect, supportive, self.newest_story)
         return answer_id
 
     def _complaint_at(self, t_h: float) -> None:
@@ -205,7 +259,9 @@ class BuzzModel(mesa.Model):
         self.add_mentions(int(n_neg.sum()))
         self.step_posts[1] += int(n_pos.sum())
         readers, src = pop.reach_posts(k, neg, n_neg, sp.visibility, SEE_NEGATIVE)  # 3
-        informed = pop.read_posts(k, readers, src, self.negative_weight(), self.negative_impact(sp.negative_impact))
+        informed = pop.read_posts(
+            k, readers, src, self.pulls(), self.negative_weight(), self.negative_impact(sp.negative_impact)
+        )
         readers_p, _ = pop.reach_posts(k, pos, n_pos, sp.visibility, SEE_POSITIVE)
         pop.read_positive(*group_count(readers_p, pop.n))
         self._pass_answers(k, sharers, which)
@@ -225,7 +281,7 @@ class BuzzModel(mesa.Model):
         count = g.poisson(rate * self.dt)
         if count:
             ids = g.integers(0, self.network.n, count)
-            self.population.start_complaint(ids)
+            self.population.start_complaint(ids, k, self.new_story("complaint"))
             self._complaint_at(self.now_h)
 
     def _pass_answers(self, k: int, sharers: np.ndarray, which: np.ndarray) -> None:
@@ -238,7 +294,7 @@ class BuzzModel(mesa.Model):
             else:
                 self.add_mentions(len(who))
             readers, _ = self.population.reach(k, who, self.sc.spread.visibility, SEE_SHARED, 3 * int(answer_id))
-            self.population.read_answer(k, readers, int(answer_id), effect, supportive)
+            self.population.read_answer(k, readers, int(answer_id), effect, supportive, self.newest_story)
 
     def _search(self, k: int) -> None:
         """Search memory: the stock fades; searchers find it with a chance that saturates."""
@@ -250,10 +306,13 @@ class BuzzModel(mesa.Model):
         count = g.binomial(n, rate_to_prob(s.search_rate_per_h, self.dt))
         ids = g.integers(0, n, count)
         found = ids[g.random(count) < -math.expm1(-s.findability * self.search_stock / n)]
-        if len(found):
+        if len(found) and self.newest_story >= 0:
+            # A find is about the newest story and pulls with its novelty.
             uniq, c = group_count(found, n)
             c = c.astype(float)
-            pop.read_negative(k, uniq, c, c, 1.0, s.found_impact, ANGER_SEARCH)
+            story = self.newest_story
+            pull = self.pulls()[story]
+            pop.read_negative(k, uniq, c, c * pull, story, Route.SEARCH, 1.0, s.found_impact, ANGER_SEARCH)
 
     def _record(self) -> None:
         k = int(round(self.time))
@@ -263,16 +322,21 @@ class BuzzModel(mesa.Model):
 
     # -- running -----------------------------------------------------------------------------
 
-    def run(self) -> "BuzzModel":
+    def run(self) -> BuzzModel:
         """Run to the horizon."""
-        for _ in range(self.n_steps):
+        while self.steps < self.n_steps:
             self.step()
+        return self
+
+    def finish(self) -> BuzzModel:
+        """Complete the retrospective series (`metrics.Recorder.finish`); metrics and timeseries call it."""
+        self.recorder.finish(self)
         return self
 
     def timeseries(self):
         """The per-step series as a DataFrame (one row per step, row 0 the initial state)."""
-        return self.recorder.frame()
+        return self.finish().recorder.frame()
 
     def metrics(self) -> dict:
         """The per-run metrics (`simulation.metrics.METRICS`)."""
-        return run_metrics(self)
+        return run_metrics(self.finish())

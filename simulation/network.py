@@ -46,9 +46,13 @@ KINDS = (
     "erdos_renyi",
     "holme_kim",
     "stochastic_block",
+    "directed_scale_free",
     "well_mixed",
     "file",
 )
+# Directed scale-free graphs (Bollobás et al. 2003): the shares of the three ways an edge is added,
+# as networkx's scale_free_graph defaults (alpha : gamma fixes who is new; beta = 1 - 1/mean degree).
+SCALE_FREE_ALPHA_SHARE = 0.41 / (0.41 + 0.05)
 
 # What a line "a b" of a directed edge list means.
 EDGE_MEANINGS = ("target_sees_source", "source_sees_target")
@@ -485,6 +489,54 @@ def _watts_strogatz_edges(n, k, p, seed):
     return src, dst
 
 
+@njit(cache=True, inline="always")
+def _choose_by_degree(ends, e, nodes, delta):
+    # A node with probability proportional to its degree plus delta: uniform over the nodes with
+    # probability nodes * delta / (nodes * delta + e), else the end of a uniformly drawn edge.
+    if delta > 0:
+        bias = nodes * delta
+        if np.random.random() < bias / (bias + e):
+            return np.random.randint(0, nodes)
+    return ends[np.random.randint(0, e)]
+
+
+@njit(cache=True)
+def _directed_scale_free_edges(n, alpha, beta, delta_in, delta_out, seed):
+    # Bollobás, Borgs, Chayes & Riordan (2003), as networkx's scale_free_graph: from the 3-cycle
+    # 0 -> 1 -> 2 -> 0, each step adds one edge v -> w: with chance alpha from a new node v to an
+    # existing w chosen by in-degree + delta_in; with chance beta between existing nodes (v by
+    # out-degree + delta_out, w by in-degree + delta_in); else from an existing v (by out-degree)
+    # to a new node w. Until there are n nodes.
+    np.random.seed(seed)
+    cap = int(3 + (n - 3) / (1.0 - beta) * 1.1 + 10 * np.sqrt(n / (1.0 - beta)) + 16)
+    src = np.empty(cap, np.int32)
+    dst = np.empty(cap, np.int32)
+    src[0], src[1], src[2] = 0, 1, 2
+    dst[0], dst[1], dst[2] = 1, 2, 0
+    e, nodes = 3, 3
+    while nodes < n:
+        if e == cap:  # more edges than expected: grow
+            cap *= 2
+            src2, dst2 = np.empty(cap, np.int32), np.empty(cap, np.int32)
+            src2[:e], dst2[:e] = src[:e], dst[:e]
+            src, dst = src2, dst2
+        r = np.random.random()
+        if r < alpha:
+            v = nodes
+            nodes += 1
+            w = _choose_by_degree(dst, e, nodes, delta_in)
+        elif r < alpha + beta:
+            v = _choose_by_degree(src, e, nodes, delta_out)
+            w = _choose_by_degree(dst, e, nodes, delta_in)
+        else:
+            v = _choose_by_degree(src, e, nodes, delta_out)
+            w = nodes
+            nodes += 1
+        src[e], dst[e] = v, w
+        e += 1
+    return src[:e], dst[:e]
+
+
 def _numba_seed(rng: np.random.Generator) -> np.uint64:
     return rng.integers(0, 2**32, dtype=np.uint64)
 
@@ -614,6 +666,12 @@ def _probability(name: str, value) -> float:
     return float(value)
 
 
+def _share(name: str, value) -> float:
+    if not _is_real(value) or not 0 <= value < 1:
+        raise NetworkError(f"network.{name} must be a share in [0, 1) (got {value!r})")
+    return float(value)
+
+
 def _mean_degree(value, n: int, name: str = "mean_degree") -> float:
     if not _is_real(value) or not 0 <= value <= n - 1:
         raise NetworkError(f"network.{name} must be a number in [0, population.size - 1 = {n - 1}] (got {value!r})")
@@ -632,6 +690,8 @@ def build_network(
     mean_degree: float = 6.0,
     blocks: int = 4,
     mixing: float = 0.05,
+    uniform_in: float = 0.3,
+    uniform_out: float = 0.5,
     path: str | Path | None = None,
     directed: bool = False,
     edge_meaning: str = "target_sees_source",
@@ -640,7 +700,8 @@ def build_network(
 
     Only the parameters of the chosen kind are read and checked. For ``file`` the file decides
     the number of consumers, and ``n`` is not checked against it. ``directed`` applies to
-    ``file`` only; generated graphs are undirected friendships.
+    ``file`` only; ``directed_scale_free`` is always a follower graph, the other generated graphs
+    undirected friendships.
     """
     if kind not in KINDS:
         raise NetworkError(f"network.kind must be one of {', '.join(KINDS)} (got {kind!r})")
@@ -650,7 +711,10 @@ def build_network(
             raise NetworkError("network.path must name an edge-list file when network.kind is 'file'")
         return read_edge_list(path, directed=directed, edge_meaning=edge_meaning)
     if directed:
-        raise NetworkError(f"network.directed applies only to kind 'file' ({kind!r} graphs are undirected)")
+        raise NetworkError(
+            f"network.directed applies only to kind 'file' ({kind!r} graphs are "
+            f"{'always directed' if kind == 'directed_scale_free' else 'undirected'})"
+        )
     if not _is_int(n) or n < 2 or n > _INT32_MAX:
         raise NetworkError(f"population.size must be an integer >= 2 (got {n!r})")
     n = int(n)
@@ -703,6 +767,26 @@ def build_network(
         d = _mean_degree(mean_degree, n)
         src, dst = _erdos_renyi_pairs(rng, n, d / (n - 1))
         params = {"mean_degree_target": d}
+    elif kind == "directed_scale_free":
+        d = _mean_degree(mean_degree, n)
+        if d < 1:
+            raise NetworkError(f"network.mean_degree must be >= 1 for directed_scale_free (got {mean_degree!r})")
+        s_in, s_out = _share("uniform_in", uniform_in), _share("uniform_out", uniform_out)
+        alpha, beta = SCALE_FREE_ALPHA_SHARE / d, 1.0 - 1.0 / d
+        # Bollobás' offsets: an end is then drawn uniformly with chance delta / (delta + mean degree).
+        delta_in, delta_out = s_in / (1 - s_in) * d, s_out / (1 - s_out) * d
+        follower, followed = _directed_scale_free_edges(n, alpha, beta, delta_in, delta_out, _numba_seed(rng))
+        params = {"mean_degree_target": d, "alpha": alpha, "beta": beta, "delta_in": delta_in, "delta_out": delta_out}
+        # An edge v -> w means v follows w: w's posts reach v.
+        return from_edges(
+            n,
+            followed,
+            follower,
+            directed=True,
+            kind=kind,
+            edge_meaning="target_sees_source",
+            extra={"params": params},
+        )
     else:  # stochastic_block
         b = _int_param(
             "blocks",

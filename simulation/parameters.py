@@ -1,7 +1,7 @@
 """Every parameter of the model, documented once: name, unit, default, allowed values, source.
 
 A scenario file is a TOML document whose tables mirror the dataclasses below (`[simulation]`,
-`[population]`, `[network]`, `[complaint]`, `[spread]`, `[search]`, `[churn]`, `[brand]`,
+`[population]`, `[network]`, `[complaint]`, `[spread]`, `[attention]`, `[search]`, `[churn]`, `[brand]`,
 `[actions.<name>]`, `[[amplifiers]]`). `simulation.scenario` loads and validates it against this
 schema; `python run.py keys` and `scenarios/README.md` print this schema as a table.
 
@@ -92,12 +92,31 @@ class NetworkParams:
     )
     mean_degree: float = param(
         6.0,
-        "erdos_renyi, stochastic_block: mean degree; well_mixed: readers per post.",
+        "erdos_renyi, stochastic_block: mean degree; directed_scale_free: mean followers per consumer "
+        "(at least 1); well_mixed: readers per post.",
         unit="consumers",
         lo=0,
         lo_open=True,
     )
     blocks: int = param(4, "stochastic_block: number of communities.", lo=1)
+    uniform_in: float = param(
+        0.3,
+        "directed_scale_free: share of follow links whose followed account is drawn uniformly rather than "
+        "by its number of followers (less: followers concentrate on fewer accounts).",
+        unit="share",
+        lo=0,
+        hi=0.99,
+        source="assumption: the top 1% of accounts then hold about a third of all follows",
+    )
+    uniform_out: float = param(
+        0.5,
+        "directed_scale_free: share of follow links whose follower is drawn uniformly rather than by how "
+        "many accounts it follows.",
+        unit="share",
+        lo=0,
+        hi=0.99,
+        source="assumption",
+    )
     mixing: float = param(0.05, "stochastic_block: share of a consumer's ties outside its community.", lo=0, hi=1)
     path: str = param(
         "", "file: edge-list path, relative to the scenario file or the project root.", source=NOT_A_MODEL_PARAMETER
@@ -170,12 +189,12 @@ class SpreadParams:
         source="organic reach of posts is a minority of followers; assumed",
     )
     anger_dose: float = param(
-        0.14,
+        0.45,
         "Complex contagion: after e negative posts read, the chance of having "
         "turned ANGRY is 1 - exp(-anger_dose * e^contagion_exponent), e counting distinct posters.",
         lo=0,
-        source="calibrated: ~5% of single random complaints reach >1% of 20,000 "
-        "consumers (3% went viral in Herhausen et al. 2019)",
+        source="calibrated with the attention defaults: 5% of 400 single random complaints reach >1% of "
+        "20,000 consumers (3% went viral in Herhausen et al. 2019)",
     )
     contagion_exponent: float = param(
         1.5,
@@ -185,7 +204,13 @@ class SpreadParams:
         source="complex contagion (Centola & Macy 2007); exponent assumed",
     )
     customer_susceptibility: float = param(2.0, "Multiplier of anger_dose for customers (it is their money).", lo=0)
-    calmed_susceptibility: float = param(0.3, "Multiplier of anger_dose for CALMED readers (re-angering).", lo=0)
+    calmed_susceptibility: float = param(
+        1.0,
+        "Multiplier of anger_dose for CALMED readers, on top of the fatigue of attention.vented_susceptibility "
+        "(1: being CALMED adds nothing; 0: CALMED readers are immune, as stiflers and the recovered of the "
+        "rumour and SIR reductions).",
+        lo=0,
+    )
     initial_anger: float = param(0.7, "Anger of a reader who turns ANGRY.", lo=0, hi=1)
     anger_half_life_h: float = param(
         3.0,
@@ -237,10 +262,54 @@ class SpreadParams:
     )
     advocate_half_life_h: float = param(
         24.0,
-        "Half-life of an ADVOCATE's arousal (how long they keep defending the brand).",
+        "Half-life of an ADVOCATE's arousal (how long they keep defending the brand). A remedied "
+        "complainant defends the brand as long as he complained: his advocacy fades with "
+        "complaint.grievance_half_life_h.",
         unit="h",
         lo=0,
         lo_open=True,
+    )
+
+
+@dataclass(frozen=True)
+class AttentionParams:
+    """Collective attention and fatigue: stories age, doses are forgotten, venting tires."""
+
+    novelty_half_life_h: float = param(
+        12.0,
+        "Age at which a story's pull on its readers (the anger dose of the posts it inspires) is halved: "
+        "pull = 2^(-(age / half-life)^novelty_exponent).",
+        unit="h",
+        lo=0,
+        lo_open=True,
+        source="assumption, set so that buzzes are over within days (Lamba, Malik & Pfeffer 2015: 80 "
+        "Twitter firestorms, each over within days); novelty decays with a story's age whatever the "
+        "network (Wu & Huberman 2007)",
+    )
+    novelty_exponent: float = param(
+        0.4,
+        "Stretched-exponential exponent of a story's novelty (1: exponential; below 1: fast early decay "
+        "with a long tail).",
+        lo=0,
+        hi=2,
+        lo_open=True,
+        source="Wu & Huberman 2007: novelty of news stories decays as a stretched exponential with exponent about 0.4",
+    )
+    dose_half_life_h: float = param(
+        48.0,
+        "Half-life of a consumer's accumulated anger dose (past exposure is forgotten).",
+        unit="h",
+        lo=0,
+        lo_open=True,
+        source="assumption: exposure is forgotten over days",
+    )
+    vented_susceptibility: float = param(
+        0.3,
+        "Fatigue: multiplier of anger_dose for each time a consumer has already been ANGRY (after k "
+        "episodes, anger_dose * vented_susceptibility^k).",
+        lo=0,
+        hi=1,
+        source="assumption (it was 0.3 for CALMED readers before fatigue compounded)",
     )
 
 
@@ -394,6 +463,7 @@ class Scenario:
     network: NetworkParams = field(default_factory=NetworkParams)
     complaint: ComplaintParams = field(default_factory=ComplaintParams)
     spread: SpreadParams = field(default_factory=SpreadParams)
+    attention: AttentionParams = field(default_factory=AttentionParams)
     search: SearchParams = field(default_factory=SearchParams)
     churn: ChurnParams = field(default_factory=ChurnParams)
     brand: BrandParams = field(default_factory=BrandParams)
@@ -414,6 +484,7 @@ SECTIONS = {
     "network": NetworkParams,
     "complaint": ComplaintParams,
     "spread": SpreadParams,
+    "attention": AttentionParams,
     "search": SearchParams,
     "churn": ChurnParams,
     "brand": BrandParams,

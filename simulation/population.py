@@ -31,7 +31,7 @@ from .randomness import (
     Draw,
 )
 from .rates import half_life_factor, rate_to_prob
-from .stance import STANCE_NAMES, Stance
+from .stance import STANCE_NAMES, Route, Stance
 
 if TYPE_CHECKING:
     from .actions import ActionEffect
@@ -93,7 +93,11 @@ class Population:
         self.audience = np.flatnonzero(gen.random(n) < sc.brand.audience_share)
         self.churned = np.zeros(n, bool)
         self.dose = np.zeros(n)
-        self.activated = np.full(n, -1, np.int64)  # step at which each consumer last turned ANGRY or ADVOCATE
+        self.activated = np.full(n, -1, np.int64)  # step at which each consumer's last ANGRY episode began
+        self.episodes = np.zeros(n, np.int16)  # how many times each consumer has turned ANGRY (fatigue)
+        self.story_of = np.full(n, -1, np.int32)  # the story each consumer's anger is about (its posts' story)
+        self.route = np.zeros(n, np.int8)  # how each consumer first heard (Route)
+        self.remedied = np.zeros(n, bool)  # complainants whose grievance a remedy settled
         self.last_poster = np.full(n, -1, np.int64)  # whose complaint each consumer read last
         self.seen_answers = np.zeros(n, np.uint64)
         self.complainant = np.zeros(n, bool)
@@ -103,7 +107,9 @@ class Population:
         self._touched_idx = np.zeros(0, np.int64)
         self._touched_parts: list[np.ndarray] = []
         self._buf_posts = np.zeros(n, np.int64)  # scratch counters of the compiled loops (kept zero)
-        self._buf_dose = np.zeros(n, np.int64)
+        self._buf_dose = np.zeros(n, np.float64)
+        # Cohorts of ANGRY episodes by the step they began: their size and their secondary cases (r_eff).
+        self.cohorts = (np.zeros(sc.steps + 2), np.zeros(sc.steps + 2))
         self._sharers: list[np.ndarray] = []
         self.share_next = np.full(n, -1, np.int16)  # answer id each consumer shares next step
         self.initial_customer: np.ndarray | None = None  # set by freeze_customers
@@ -113,6 +119,45 @@ class Population:
             self.followers_count = np.diff(network.indptr)
 
     # -- bookkeeping -------------------------------------------------------------------------
+
+    @property
+    def state(self) -> tuple:
+        """The per-consumer arrays the compiled reading rule changes (`kernels._read_negative`)."""
+        return (
+            self.stance,
+            self.opinion,
+            self.anger,
+            self.dose,
+            self.customer,
+            self.activated,
+            self.episodes,
+            self.story_of,
+            self.route,
+            self.touched,
+        )
+
+    def turn_angry(self, ids: np.ndarray, step: int, story) -> None:
+        """Consumers begin an ANGRY episode at this step, about `story` (an id, or one per consumer).
+
+        The same rule as the compiled `kernels.turn_angry`, for the numpy paths (complaints,
+        provoking answers): anger at least the initial anger, one more episode, counted in the step's
+        cohort (for r_eff).
+        """
+        if not len(ids):
+            return
+        self.touch(ids)
+        self.stance[ids] = Stance.ANGRY
+        self.anger[ids] = np.maximum(self.anger[ids], self.sc.spread.initial_anger)
+        self.activated[ids] = step
+        self.episodes[ids] += 1
+        self.story_of[ids] = story
+        self.cohorts[0][step] += len(ids)
+
+    def hear(self, ids: np.ndarray, route: Route) -> None:
+        """The UNAWARE among these consumers become AWARE, by this route."""
+        fresh = ids[self.stance[ids] == Stance.UNAWARE]
+        self.stance[fresh] = Stance.AWARE
+        self.route[fresh] = route
 
     def touch(self, ids: np.ndarray) -> None:
         """Mark consumers whose state the buzz has reached (the others stay at their initial state)."""
@@ -145,17 +190,18 @@ class Population:
             self._touched_parts = []
         return self._touched_idx
 
-    def start_complaint(self, ids: np.ndarray) -> None:
-        """Complainants: customers with a grievance, ANGRY with full anger."""
+    def start_complaint(self, ids: np.ndarray, step: int, story: int) -> None:
+        """Complainants: customers with a grievance, ANGRY with full anger, about their own story."""
         c = self.sc.complaint
+        ids = distinct(ids, self.n)
         self.complainant[ids] = True
         self.grievance[ids] = c.persistent
         self.activity[ids] = c.activity
         self.opinion[ids] = np.minimum(self.opinion[ids], c.opinion)
         self.customer[ids] = True
-        self.stance[ids] = Stance.ANGRY
+        self.turn_angry(ids[self.stance[ids] != Stance.ANGRY], step, story)
+        self.story_of[ids] = story
         self.anger[ids] = 1.0
-        self.touch(ids)
 
     def freeze_customers(self) -> None:
         """Remember the initial customers and the untouched consumers' sums.
@@ -259,7 +305,7 @@ class Population:
     @property
     def contagion(self) -> tuple:
         """The contagion parameters of the compiled reading rule (`kernels._read_negative`)."""
-        sp = self.sc.spread
+        sp, att = self.sc.spread, self.sc.attention
         return (
             sp.anger_boost,
             sp.anger_dose,
@@ -267,30 +313,27 @@ class Population:
             sp.calmed_susceptibility,
             sp.contagion_exponent,
             sp.initial_anger,
+            att.vented_susceptibility,
         )
 
     def read_posts(
-        self, step: int, readers: np.ndarray, posters: np.ndarray, weight: float, impact: float
+        self, step: int, readers: np.ndarray, posters: np.ndarray, pull: np.ndarray, weight: float, impact: float
     ) -> np.ndarray:
         """Followers read this step's complaints.
 
-        Followers read this step's complaints, one (reader, poster) pair per post seen
-        (`kernels.read_complaints`). Returns the poster of every contact with a reader who already knew, for
-        stifling.
+        One (reader, poster) pair per post seen; `pull[s]` is story s's pull now
+        (`kernels.read_complaints`). Returns the poster of every contact with a reader who already
+        knew, for stifling.
         """
         fresh, informed = kernels.read_complaints(
             readers,
             posters,
-            self.stance,
-            self.opinion,
-            self.anger,
-            self.dose,
+            self.state,
+            self.cohorts,
             self.last_poster,
-            self.customer,
-            self.touched,
-            self.activated,
             self._buf_posts,
             self._buf_dose,
+            pull,
             step,
             self.sc.spread.repeat_exposure,
             weight,
@@ -307,6 +350,8 @@ class Population:
         readers: np.ndarray,
         posts: np.ndarray,
         dose: np.ndarray,
+        story: int,
+        route: Route,
         weight: float,
         impact: float,
         draw: Draw,
@@ -314,9 +359,10 @@ class Population:
     ) -> None:
         """Readers of a story or of search finds.
 
-        Distinct readers of negative content other than followers' posts (a story, search finds): reader i
-        reads it as posts[i] posts adding dose[i], by the same compiled rule as followers' complaints
-        (`kernels.read_negative`), deciding who turns ANGRY with `draw`.
+        Distinct readers of negative content other than followers' posts (a story, search finds):
+        reader i reads it as posts[i] posts adding dose[i], by the same compiled rule as followers'
+        complaints (`kernels.read_negative`); who turns ANGRY is decided with `draw` and takes up
+        `story`; the UNAWARE hear of it by `route`.
         """
         if not len(readers):
             return
@@ -324,13 +370,10 @@ class Population:
             np.ascontiguousarray(readers, np.int64),
             np.ascontiguousarray(posts, np.float64),
             np.ascontiguousarray(dose, np.float64),
-            self.stance,
-            self.opinion,
-            self.anger,
-            self.dose,
-            self.customer,
-            self.touched,
-            self.activated,
+            story,
+            int(route),
+            self.state,
+            self.cohorts,
             step,
             weight,
             impact,
@@ -339,12 +382,6 @@ class Population:
         )
         self._account(fresh)
 
-    def make_angry(self, ids: np.ndarray, step: int = -1) -> None:
-        """Consumers turn ANGRY (with at least the initial anger) at this step."""
-        self.activated[ids] = step
-        self.stance[ids] = Stance.ANGRY
-        self.anger[ids] = np.maximum(self.anger[ids], self.sc.spread.initial_anger)
-
     def read_positive(self, readers: np.ndarray, counts: np.ndarray) -> None:
         """Readers of positive posts: aware, opinion up, anger soothed."""
         if not len(readers):
@@ -352,18 +389,20 @@ class Population:
         sp = self.sc.spread
         self.touch(readers)
         st = self.stance[readers]
-        self.stance[readers[st == Stance.UNAWARE]] = Stance.AWARE
+        self.hear(readers, Route.BRAND)
         self.opinion[readers] = toward(self.opinion[readers], 1.0, 1 - (1 - sp.positive_impact) ** counts)
         soothed = st != Stance.ADVOCATE
         self.anger[readers[soothed]] *= (1 - sp.soothe) ** counts[soothed]
 
     def read_answer(
-        self, step: int, readers: np.ndarray, answer_id: int, effect: ActionEffect, supportive: bool
+        self, step: int, readers: np.ndarray, answer_id: int, effect: ActionEffect, supportive: bool, story: int
     ) -> np.ndarray:
         """Readers of a brand answer (first reading only): the action's effect; returns sharers.
 
         Supportive answers (remedy, replies, apology) are passed on by the readers they calmed and
-        by advocates; provoking ones (deflect, attack, legal) by the readers they left ANGRY.
+        by advocates; provoking ones (deflect, attack, legal) by the readers they left ANGRY. A
+        positive opinion shift stops at the reader's prior unless the action's `lift_above_prior`;
+        readers the answer angers take up `story` (the newest).
         """
         bit = np.uint64(1) << np.uint64(answer_id)
         readers = distinct(readers, self.n)
@@ -373,17 +412,23 @@ class Population:
         self.seen_answers[readers] |= bit
         self.touch(readers)
         st = self.stance[readers]
-        self.stance[readers[st == Stance.UNAWARE]] = Stance.AWARE
+        self.hear(readers, Route.BRAND)
         if effect.calm >= 0:
             self.anger[readers] *= 1 - effect.calm
         else:
             self.anger[readers] = toward(self.anger[readers], 1.0, -effect.calm)
-        target = 1.0 if effect.opinion_shift >= 0 else -1.0
-        self.opinion[readers] = toward(self.opinion[readers], target, abs(effect.opinion_shift))
+        old = self.opinion[readers]
+        if effect.opinion_shift >= 0:
+            new = toward(old, 1.0, effect.opinion_shift)
+            if not effect.lift_above_prior:  # a fix restores an opinion, it does not improve on it
+                new = np.minimum(new, np.maximum(old, self.prior[readers]))
+        else:
+            new = toward(old, -1.0, -effect.opinion_shift)
+        self.opinion[readers] = new
         if effect.anger_prob > 0:
             cand = readers[st != Stance.ANGRY]
             u = self.rand.uniform(step, cand, ANSWER_ANGER, answer_id)
-            self.make_angry(cand[u < effect.anger_prob], step)
+            self.turn_angry(cand[u < effect.anger_prob], step, story)
         # An ANGRY reader the answer calmed below the threshold stops at once.
         angry = readers[self.stance[readers] == Stance.ANGRY]
         self.stance[angry[self.anger[angry] < self.sc.spread.calm_threshold]] = Stance.CALMED
@@ -439,7 +484,17 @@ class Population:
                 half_life_factor(h, self.dt)
                 for h in (sp.anger_half_life_h, sp.advocate_half_life_h, c.grievance_half_life_h)
             ]
-            kernels.fade(ids, self.stance, self.anger, self.grievance, *keep, sp.calm_threshold, self.activated, step)
+            kernels.fade(
+                ids,
+                self.stance,
+                self.anger,
+                self.grievance,
+                self.remedied,
+                *keep,
+                sp.calm_threshold,
+                self.activated,
+                step,
+            )
 
     def stop(self, step: int) -> None:
         """SIR recovery: ANGRY consumers stop at a constant hourly rate, whatever their contacts."""
@@ -453,8 +508,9 @@ class Population:
     def drift_and_churn(self, step: int) -> None:
         """Opinions drift back toward their prior; customers churn.
 
-        Opinions drift back toward each consumer's own prior (people forget); then customers leave for good
-        with a hazard that grows as their opinion falls below their prior.
+        Opinions drift back toward each consumer's own prior and anger doses are forgotten (people
+        forget); then customers leave for good with a hazard that grows as their opinion falls below
+        their prior.
         """
         ids = self.touched_idx
         if len(ids):
@@ -466,7 +522,9 @@ class Population:
                 self.prior,
                 self.customer,
                 self.churned,
+                self.dose,
                 keep,
+                half_life_factor(self.sc.attention.dose_half_life_h, self.dt),
                 ch.max_rate_per_h,
                 ch.exponent,
                 self.dt,
@@ -508,15 +566,28 @@ class Population:
         self.stance[ids] = Stance.CALMED
         self.anger[ids] = 0.0
 
-    def provoke(self, ids: np.ndarray) -> None:
-        """Consumers flare up: ANGRY, with full anger (an insulting or evasive answer)."""
+    def provoke(self, ids: np.ndarray, step: int) -> None:
+        """Consumers flare up: ANGRY, with full anger (an insulting or evasive answer), about their story."""
         self.touch(ids)
-        self.stance[ids] = Stance.ANGRY
+        calm = ids[self.stance[ids] != Stance.ANGRY]
+        self.turn_angry(calm, step, self.story_of[calm])
         self.anger[ids] = 1.0
 
     def raise_anger(self, ids: np.ndarray, share: float) -> None:
         """The anger of these consumers moves the fraction `share` toward 1 (an organised attack)."""
         self.anger[ids] = toward(self.anger[ids], 1.0, share)
+
+    def remedy_complainants(self, advocates: np.ndarray, others: np.ndarray) -> None:
+        """A remedy settles the complainants' grievance.
+
+        Some turn ADVOCATE (opinion lifted to their prior, defending the brand as long as they
+        complained: `remedied`), the others calm down.
+        """
+        self.make_advocates(advocates, lift_to_prior=True)
+        self.remedied[advocates] = True
+        self.calm_down(others)
+        self.settle(advocates)
+        self.settle(others)
 
     def make_advocates(self, ids: np.ndarray, lift_to_prior: bool = False) -> None:
         """Consumers turn ADVOCATE.
@@ -525,6 +596,7 @@ class Population:
         lifted to it (a remedied complainant).
         """
         self.touch(ids)
+        self.hear(ids, Route.BRAND)  # a solicited reviewer may not have heard of the buzz
         self.stance[ids] = Stance.ADVOCATE
         self.anger[ids] = 1.0
         self.ever_advocate[ids] = True

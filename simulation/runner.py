@@ -84,7 +84,7 @@ def run_replication(
             if on_step is not None:
                 on_step(model)
     k = model.steps
-    data = model.recorder.data
+    data = model.finish().recorder.data
     names = tuple(data) if series is None else series
     return Replication(
         replication=replication,

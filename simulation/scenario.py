@@ -28,8 +28,12 @@ class ScenarioError(ValueError):
     """A scenario problem: `source: key: what is wrong; what is allowed`."""
 
     def __init__(self, source: str, key: str, message: str):
-        self.source, self.key = source, key
+        self.source, self.key, self.message = source, key, message
         super().__init__(f"{source}: {key}: {message}" if key else f"{source}: {message}")
+
+    def __reduce__(self):
+        # Rebuilt from its three parts when it crosses processes (a worker's error reaches the parent).
+        return type(self), (self.source, self.key, self.message)
 
 
 def read_toml(path: str | Path) -> dict:

@@ -1,4 +1,4 @@
-"""A consumer's stance toward the buzz: the codes every module and compiled loop uses.
+"""A consumer's stance toward the buzz, and the route by which it first heard: codes every module uses.
 
 UNAWARE → AWARE (heard, passive) → ANGRY (voicing: posts complaints) → CALMED (stopped posting);
 ADVOCATE posts in the brand's defence. The values are the codes stored in `Population.stance`
@@ -21,3 +21,16 @@ class Stance(IntEnum):
 
 
 STANCE_NAMES = tuple(s.name.lower() for s in Stance)  # column names: unaware, aware, angry, ...
+
+
+class Route(IntEnum):
+    """How a consumer first heard of the buzz (left UNAWARE): the parts of `reach`."""
+
+    NONE = 0  # still UNAWARE (or a complainant, who did not need to hear of it)
+    NETWORK = 1  # a follower's complaint
+    STORY = 2  # an amplifier's story, news of a legal action or of an exposed campaign
+    SEARCH = 3  # a search that found the story
+    BRAND = 4  # the brand's own answers, and the praise of its advocates
+
+
+ROUTE_NAMES = tuple(r.name.lower() for r in Route if r != Route.NONE)  # network, story, search, brand

@@ -15,7 +15,7 @@ SMALL = {
     "population": {"size": 600},
     "network": {"kind": "barabasi_albert", "m": 4},
     "complaint": {"placement": "hub"},
-    "spread": {"post_rate_per_h": 1.0, "anger_dose": 0.12, "visibility": 0.4},
+    "spread": {"post_rate_per_h": 1.0, "anger_dose": 0.2, "visibility": 0.4},
     "brand": {"strategy": "ignore", "detection_threshold": 4.0},
 }
 

@@ -23,6 +23,7 @@ from simulation.experiments import (
     run_task,
     sweep_plan,
 )
+from simulation.metrics import METRICS
 from simulation.scenario import ScenarioError, to_dict
 from tests.conftest import ROOT, small
 
@@ -76,28 +77,7 @@ def test_aggregate_matches_a_hand_computation():
         {
             "condition": [0, 0, 0, 1, 1, 1],
             "replication": [0, 1, 2, 0, 1, 2],
-            **{
-                m: [0.0] * 6
-                for m in (
-                    "reputation_drop",
-                    "min_reputation",
-                    "max_drop",
-                    "reach",
-                    "peak_posts",
-                    "time_to_peak_h",
-                    "total_posts",
-                    "detection_h",
-                    "first_action_h",
-                    "amplified_h",
-                    "crisis_duration_h",
-                    "ongoing_at_horizon",
-                    "churned",
-                    "advocates",
-                    "response_cost",
-                    "revenue_lost",
-                    "actions_not_fired",
-                )
-            },
+            **{m: [0.0] * 6 for m in METRICS if m not in ("final_reputation", "crisis")},
             "final_reputation": [0.1, 0.2, 0.6, 0.3, 0.5, 0.7],
             "crisis": [1, 1, 0, 1, 1, 0],
         }

@@ -59,6 +59,9 @@ def mt_preconditions(sc) -> None:
         "spread.calmed_susceptibility = 0": sp.calmed_susceptibility == 0,
         "spread.stop_rate_per_h = 0": sp.stop_rate_per_h == 0,
         "spread.calm_threshold = 0": sp.calm_threshold == 0,
+        "no collective attention (attention.novelty_half_life_h >= 1e9, novelty_exponent = 1)": (
+            sc.attention.novelty_half_life_h >= 1e9 and sc.attention.novelty_exponent == 1
+        ),
         "anger does not fade (anger_half_life_h >= 1e6 h)": sp.anger_half_life_h >= 1e6,
         "spread.initial_anger = 1": sp.initial_anger == 1,
         "complaint.persistent = false": not c.persistent,
@@ -183,6 +186,9 @@ def sir_mapping(sc) -> dict:
         "spread.calmed_susceptibility = 0": sp.calmed_susceptibility == 0,
         "spread.stop_rate_per_h > 0": sp.stop_rate_per_h > 0,
         "spread.calm_threshold = 0 and anger never fades": sp.calm_threshold == 0 and sp.anger_half_life_h >= 1e6,
+        "no collective attention (attention.novelty_half_life_h >= 1e9, novelty_exponent = 1)": (
+            sc.attention.novelty_half_life_h >= 1e9 and sc.attention.novelty_exponent == 1
+        ),
         "spread.initial_anger = 1": sp.initial_anger == 1,
         "population.activity_sigma = 0, complaint.activity = 1": p.activity_sigma == 0 and c.activity == 1,
         "complaint.persistent = false": not c.persistent,
@@ -193,7 +199,7 @@ def sir_mapping(sc) -> dict:
         "no amplifiers": not sc.amplifiers,
         "brand strategy ignore": sc.brand.strategy == "ignore",
         "no background complaints": c.background_rate_per_h == 0,
-        "an undirected network (file)": sc.network.kind == "file" and not sc.network.directed,
+        "an undirected graph": sc.network.kind not in ("well_mixed", "directed_scale_free") and not sc.network.directed,
     }
     bad = [k for k, ok in need.items() if not ok]
     if bad:
