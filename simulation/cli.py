@@ -105,11 +105,17 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--quick", action="store_true", help="fewer replications (a smoke run; less conclusive)")
     c.add_argument("--workers", type=int, default=None, help="processes (default: up to 2)")
     c.add_argument(
+        "--update-docs",
+        action="store_true",
+        help="record the results in docs/validation.json and regenerate the tables of the README and docs/cases.md "
+        "(a full run only)",
+    )
+    c.add_argument(
         "--only",
         action="append",
         default=[],
         metavar="KEY",
-        help="run only this check (1-7, 8a, 8b, 9, dt), repeatable",
+        help="run only this check (a key of the table: 1-9, 8a, 8b, a case name, dt:NAME), repeatable",
     )
     k = sub.add_parser("keys", help="every scenario key: unit, default, allowed values, meaning")
     k.add_argument("--markdown", action="store_true", help="as the Markdown table of scenarios/README.md")
@@ -270,6 +276,8 @@ def cmd_check_model(args) -> int:
     unknown = [k for k in only or [] if k not in keys]
     if unknown:
         raise ScenarioError("--only", "", f"unknown check {', '.join(unknown)}; allowed: {', '.join(keys)}")
+    if args.update_docs and (only or args.quick):
+        raise ScenarioError("--update-docs", "", "records a full run only: drop --quick and --only")
     out = args.out or default_folder("check-model", "validation")
     t0 = time.perf_counter()
     with atomic_folder(out) as tmp:
@@ -294,6 +302,11 @@ def cmd_check_model(args) -> int:
     print(table(checks))
     passed = sum(c.passed for c in checks)
     print(f"\n{passed}/{len(checks)} checks pass; figures and checks.csv in {out}")
+    if args.update_docs:
+        from .docs import record_validation
+
+        for path in record_validation(checks, wall_seconds=time.perf_counter() - t0):
+            print(f"updated {path}")
     return 0 if passed == len(checks) else 1
 
 

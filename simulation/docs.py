@@ -6,8 +6,11 @@ A generated block in a Markdown file sits between the two marker lines::
     ...
     <!-- end generated: NAME -->
 
-where NAME is a key of :data:`GENERATORS`. ``python -m simulation.docs`` rewrites every block of
-:data:`DOCUMENTS`; a test checks that none is stale.
+where NAME is a key of :data:`GENERATORS`, or ``envelope_CASE`` for a case's envelope.
+``python -m simulation.docs`` rewrites every block of :data:`DOCUMENTS`; a test checks that none is
+stale. The validation tables come from `check-model`'s own record, :data:`VALIDATION_RECORD`
+(written by ``python run.py check-model --update-docs``; the slow tests check that every measured
+value in it is what the checks measure today).
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = (ROOT / "scenarios" / "README.md", ROOT / "docs" / "ODD.md", ROOT / "README.md")
+DOCUMENTS = (ROOT / "scenarios" / "README.md", ROOT / "docs" / "ODD.md", ROOT / "README.md", ROOT / "docs" / "cases.md")
+VALIDATION_RECORD = ROOT / "docs" / "validation.json"
 _BLOCK = re.compile(
-    r"(<!-- generated: (?P<name>[a-z_]+) \(python -m simulation\.docs\); do not edit by hand -->\n)"
+    r"(<!-- generated: (?P<name>[a-z_0-9]+) \(python -m simulation\.docs\); do not edit by hand -->\n)"
     r"(?P<body>.*?)"
     r"(<!-- end generated: (?P=name) -->)",
     re.DOTALL,
@@ -72,11 +76,93 @@ def strategies_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def record_validation(checks, wall_seconds: float) -> list[Path]:
+    """Write check-model's results to :data:`VALIDATION_RECORD` and regenerate the documents."""
+    import json
+    import os
+
+    from .results import versions, write_text
+
+    keep = ("key", "fact", "quantity", "expected", "measured", "passed", "basis", "source", "seconds")
+    record = {
+        "wall_seconds": round(wall_seconds, 1),
+        "cores": os.cpu_count(),
+        "versions": {k: v for k, v in versions().items() if k != "platform"},
+        "checks": [{k: v for k, v in c.row().items() if k in keep} for c in checks],
+    }
+    write_text(VALIDATION_RECORD, json.dumps(record, indent=2) + "\n")
+    return [VALIDATION_RECORD, *update()]
+
+
+def validation_summary() -> str:
+    """How long the recorded full run took, and the budgets."""
+    import json
+
+    if not VALIDATION_RECORD.is_file():
+        return "*Not recorded yet: run `python run.py check-model --update-docs`.*\n"
+    rec = json.loads(VALIDATION_RECORD.read_text(encoding="utf-8"))
+    n, ok = len(rec["checks"]), sum(c["passed"] for c in rec["checks"])
+    return (
+        f"{ok} of {n} checks pass. The full run took {rec['wall_seconds'] / 60:.1f} minutes on {rec['cores']} cores "
+        "(budget: under 10 minutes; `--quick`, fewer replications, under a minute).\n"
+    )
+
+
+def validation_records() -> dict[str, dict]:
+    """check-model's recorded results, by key (empty if never recorded)."""
+    import json
+
+    if not VALIDATION_RECORD.is_file():
+        return {}
+    return {r["key"]: r for r in json.loads(VALIDATION_RECORD.read_text(encoding="utf-8"))["checks"]}
+
+
+def _md(text) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def validation_table() -> str:
+    """Every check of check-model as recorded: expected, measured, result."""
+    lines = ["| check | expected | measured | |", "|---|---|---|---|"]
+    for key, r in validation_records().items():
+        label = r["fact"] if not key[0].isdigit() else f"{key}. {r['fact']}"
+        lines.append(
+            f"| {_md(label)} | {_md(r['expected'])} | {_md(r['measured'])} | {'pass' if r['passed'] else 'FAIL'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def envelope_block(case: str) -> str:
+    """A case's envelope and what check-model measured, for docs/cases.md."""
+    r = validation_records().get(case)
+    conv = validation_records().get(f"dt:{case}")
+    if r is None:
+        return "*Not measured yet: run `python run.py check-model --update-docs`.*\n"
+    lines = [
+        f"- **Envelope** ({r['quantity']}): {r['expected']}.",
+        f"- **Measured**: {r['measured']} — **{'inside' if r['passed'] else 'OUTSIDE'}**.",
+    ]
+    if conv is not None:
+        lines.append(f"- **Step size**: {conv['measured']} — **{'converged' if conv['passed'] else 'NOT converged'}**.")
+    return "\n".join(lines) + "\n"
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "parameters": parameters_table,
     "actions": actions_table,
     "strategies": strategies_table,
+    "validation": validation_table,
+    "validation_summary": validation_summary,
 }
+
+
+def generate(name: str) -> str:
+    """The body of the generated block NAME."""
+    if name.startswith("envelope_"):
+        return envelope_block(name.removeprefix("envelope_"))
+    if name not in GENERATORS:
+        raise KeyError(f"unknown generated block {name!r}; known: {', '.join(GENERATORS)}, envelope_CASE")
+    return GENERATORS[name]()
 
 
 def blocks(text: str) -> list[tuple[str, str]]:
@@ -88,10 +174,7 @@ def regenerate(text: str) -> str:
     """The document with every generated block rewritten from the code."""
 
     def body(m: re.Match) -> str:
-        name = m["name"]
-        if name not in GENERATORS:
-            raise KeyError(f"unknown generated block {name!r}; known: {', '.join(GENERATORS)}")
-        return m.group(1) + GENERATORS[name]() + m.group(4)
+        return m.group(1) + generate(m["name"]) + m.group(4)
 
     return _BLOCK.sub(body, text)
 
@@ -99,7 +182,7 @@ def regenerate(text: str) -> str:
 def stale(path: Path) -> list[str]:
     """Names of the generated blocks of a document that differ from the code's."""
     text = path.read_text(encoding="utf-8")
-    return [name for name, body in blocks(text) if body != GENERATORS[name]()]
+    return [name for name, body in blocks(text) if body != generate(name)]
 
 
 def update(paths=DOCUMENTS) -> list[Path]:

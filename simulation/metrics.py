@@ -187,6 +187,20 @@ METRICS: dict[str, Metric] = {
             "complainants_angry", "complainants still angry", "consumers", "lower", "complainants ANGRY at the horizon"
         ),
         Metric(
+            "complaints_per_angry_median",
+            "complaints per angry consumer (median)",
+            "posts",
+            "",
+            "median number of complaints posted by the consumers who ever turned ANGRY",
+        ),
+        Metric(
+            "complaints_per_angry_p99",
+            "complaints per angry consumer (99th percentile)",
+            "posts",
+            "",
+            "99th percentile of the complaints posted by the consumers who ever turned ANGRY",
+        ),
+        Metric(
             "positive_after_remedy",
             "praise after the remedy",
             "posts",
@@ -284,6 +298,18 @@ def run_metrics(model) -> dict:
         "complainants_advocate": int(np.count_nonzero(pop.complainant & (pop.stance == Stance.ADVOCATE))),
         "complainants_angry": int(np.count_nonzero(pop.complainant & (pop.stance == Stance.ANGRY))),
         "positive_after_remedy": positive_after(d["posts_positive"], brand.fired, "remedy", dt),
+        **complaints_per_angry(pop),
+    }
+
+
+def complaints_per_angry(pop) -> dict:
+    """The median and 99th percentile of the complaints posted by the consumers who ever turned ANGRY."""
+    posted = pop.complaints_posted[pop.episodes > 0]
+    if not len(posted):
+        return {"complaints_per_angry_median": math.nan, "complaints_per_angry_p99": math.nan}
+    return {
+        "complaints_per_angry_median": float(np.median(posted)),
+        "complaints_per_angry_p99": float(np.percentile(posted, 99)),
     }
 
 

@@ -146,9 +146,14 @@ class BuzzModel(mesa.Model):
         return len(self.story_births) - 1
 
     def pulls(self) -> np.ndarray:
-        """Each story's pull now: its novelty 2^(-(age / half-life)^exponent) (`rates.novelty`)."""
+        """Each story's pull during this step.
+
+        Its novelty 2^(-(age / half-life)^exponent) at the step's middle (`rates.novelty`; a story
+        born within the step pulls fully).
+        """
         att = self.sc.attention
-        return novelty(self.now_h - np.asarray(self.story_births), att.novelty_half_life_h, att.novelty_exponent)
+        age = self.now_h - self.dt / 2 - np.asarray(self.story_births)
+        return novelty(age, att.novelty_half_life_h, att.novelty_exponent)
 
     @property
     def newest_story(self) -> int:

@@ -30,7 +30,7 @@ from .randomness import (
     CounterStream,
     Draw,
 )
-from .rates import half_life_factor, rate_to_prob
+from .rates import fading_time, half_life_factor, rate_to_prob
 from .stance import STANCE_NAMES, Route, Stance
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ class Population:
         self.dose = np.zeros(n)
         self.activated = np.full(n, -1, np.int64)  # step at which each consumer's last ANGRY episode began
         self.episodes = np.zeros(n, np.int16)  # how many times each consumer has turned ANGRY (fatigue)
+        self.complaints_posted = np.zeros(n, np.int32)  # complaints each consumer has posted
         self.story_of = np.full(n, -1, np.int32)  # the story each consumer's anger is about (its posts' story)
         self.route = np.zeros(n, np.int8)  # how each consumer first heard (Route)
         self.remedied = np.zeros(n, bool)  # complainants whose grievance a remedy settled
@@ -224,17 +225,33 @@ class Population:
     def posters(self, step: int, stance: int, rate_per_h: float, draw: Draw) -> tuple[np.ndarray, np.ndarray]:
         """Consumers of a stance who post this step, and how many posts each.
 
-        Consumers of this stance who post this step, and how many posts each: a Poisson number with mean rate
-        * activity * arousal * dt (so the hourly rate holds whatever dt).
+        A Poisson number with mean rate * activity * arousal integrated over the step (the arousal
+        fades during it: `_posting_time`), so the hourly rate holds whatever dt.
         """
         ids = self.touched_idx
         ids = ids[self.stance[ids] == stance]  # only touched consumers can be ANGRY or ADVOCATE
         if not len(ids) or rate_per_h == 0:
             return ids[:0], ids[:0]
         k = poisson_quantile(
-            rate_per_h * self.activity[ids] * self.anger[ids] * self.dt, self.rand.uniform(step, ids, draw)
+            rate_per_h * self.activity[ids] * self.anger[ids] * self._posting_time(ids, stance),
+            self.rand.uniform(step, ids, draw),
         )
-        return ids[k > 0], k[k > 0]
+        ids, k = ids[k > 0], k[k > 0]
+        if stance == Stance.ANGRY:
+            self.complaints_posted[ids] += k
+        return ids, k
+
+    def _posting_time(self, ids: np.ndarray, stance: int) -> np.ndarray:
+        """Each poster's anger integrated over the step, per unit of its anger at the start.
+
+        `rates.fading_time` at the half-life its anger fades with this step (`fade`).
+        """
+        sp, c = self.sc.spread, self.sc.complaint
+        if stance == Stance.ANGRY:
+            h = np.where(self.grievance[ids], c.grievance_half_life_h, sp.anger_half_life_h)
+        else:
+            h = np.where(self.remedied[ids], c.grievance_half_life_h, sp.advocate_half_life_h)
+        return fading_time(h, self.dt)
 
     def reach_posts(
         self, step: int, posters: np.ndarray, counts: np.ndarray, visibility: float, draw: Draw

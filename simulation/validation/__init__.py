@@ -5,6 +5,7 @@ reproduces (`facts`), each measured on fixed seeds and returned as a `Check`; `s
 check-model`.
 """
 
+from .cases import CASES, SHIPPED, case_envelope, check_convergence
 from .common import DEFAULT_SCENARIO, VALIDATION_DIR, Check, close_pool, pmap, replicate, run_many
 from .facts import (
     base_rate_runs,
@@ -19,7 +20,6 @@ from .facts import (
 )
 from .known import (
     THETA_MAKI_THOMPSON,
-    check_dt_convergence,
     check_maki_thompson,
     check_sir_network,
     mt_preconditions,
@@ -29,13 +29,16 @@ from .known import (
 from .suite import CHECKS, run_all, table, write_outputs
 
 __all__ = [
+    "CASES",
     "CHECKS",
+    "SHIPPED",
+    "case_envelope",
+    "check_convergence",
     "DEFAULT_SCENARIO",
     "THETA_MAKI_THOMPSON",
     "VALIDATION_DIR",
     "Check",
     "base_rate_runs",
-    "check_dt_convergence",
     "check_maki_thompson",
     "check_sir_network",
     "close_pool",

@@ -5,7 +5,6 @@
   (Sudbury 1985).
 - SIR on the SNAP ego-Facebook network (`scenarios/validation/sir_network.toml`) against the peer
   library EoN (`fast_SIR`, continuous time), with the parameter mapping of :func:`sir_mapping`.
-- Convergence in dt: the default scenario's mean outcomes at dt = 1 h and dt = 0.25 h.
 """
 
 from __future__ import annotations
@@ -21,11 +20,9 @@ from ..rates import rate_to_prob
 from ..stance import Stance
 from ..stats import ks_bound, ks_distance, mean_se, wasserstein
 from .common import (
-    DEFAULT_SCENARIO,
     VALIDATION_DIR,
     Check,
     check_figure,
-    metric_of,
     pmap,
     replicate,
     run_many,
@@ -393,97 +390,3 @@ def _fig_sir(fig, axes, sim, eon, grid, sim_curves, eon_curves, mp, details):
         f"(tau/gamma = {mp['tau_over_gamma']:.3f}), dt = {details['dt_hours']:g} h",
         fontsize=10.5,
     )
-
-
-# -- convergence in dt ----------------------------------------------------------------------------
-
-DT_TOLERANCES = {"final_reputation": 0.003, "reach": 0.03, "churned": 0.5}
-
-
-@timed
-def check_dt_convergence(
-    out: Path | None = None,
-    quick: bool = False,
-    workers: int | None = None,
-    dts: tuple[float, float] = (1.0, 0.25),
-    tolerances: dict | None = None,
-    seed: int = 101,
-) -> Check:
-    """Convergence in dt of the default scenario.
-
-    The default scenario at dt = 1 h and dt = 0.25 h, same seeds (same network, priors and complainant; the
-    spread's draws differ): every mean outcome changes by less than its tolerance (final reputation 0.003 on the
-    [-1, 1] scale, reach 3 percentage points, churned 0.5 customers), and the standard error of each paired
-    difference is at most half its tolerance (with `quick`, fewer runs: at most the tolerance).
-    """
-    tol = dict(DT_TOLERANCES, **(tolerances or {}))
-    reps = 80 if quick else 200
-    by_dt = {}
-    for dt in dts:
-        sc = scenario_of(DEFAULT_SCENARIO, {"simulation.dt_hours": dt})
-        by_dt[dt] = run_many(sc, seed, reps, workers=workers)
-    coarse, fine = dts
-    se_factor = 1.0 if quick else 0.5
-    rows, ok = {}, True
-    for name, t in tol.items():
-        a, b = metric_of(by_dt[coarse], name), metric_of(by_dt[fine], name)
-        d = a - b
-        md, sed = mean_se(d)
-        rows[name] = dict(
-            coarse=float(a.mean()),
-            fine=float(b.mean()),
-            se_coarse=mean_se(a)[1],
-            se_fine=mean_se(b)[1],
-            difference=md,
-            se_difference=sed,
-            tolerance=t,
-            within=abs(md) < t,
-            resolved=sed <= se_factor * t,
-        )
-        ok &= abs(md) < t and sed <= se_factor * t
-    worst = max(rows, key=lambda k: abs(rows[k]["difference"]) / rows[k]["tolerance"])
-    figs = _fig_dt(out, by_dt, dts, rows)
-    measured = "; ".join(
-        f"{k} {v['coarse']:.4g} vs {v['fine']:.4g} (diff {v['difference']:+.4g}, SE {v['se_difference']:.2g})"
-        for k, v in rows.items()
-    )
-    return Check(
-        "dt",
-        "Convergence in dt (default scenario)",
-        f"mean final_reputation, reach, churned of scenarios/default.toml at dt = {coarse:g} h vs "
-        f"{fine:g} h, {reps} paired runs",
-        "; ".join(f"|diff {k}| < {v:g}" for k, v in tol.items())
-        + f"; SE of each diff <= {'' if quick else 'half the '}tolerance",
-        measured,
-        rows[worst]["difference"],
-        bool(ok),
-        "known result",
-        "DESIGN.md: rates per hour, p = 1 - exp(-rate dt), results converge as dt shrinks",
-        dict(runs=reps, dts=list(dts), metrics=rows, seed=seed),
-        figs,
-    )
-
-
-@check_figure("known_dt_convergence", len(DT_TOLERANCES), size=(7.2, 3.2))
-def _fig_dt(fig, axes, by_dt, dts, rows):
-    oi = OKABE_ITO
-    axes = axes
-    labels = {"final_reputation": "final reputation", "reach": "reach (share)", "churned": "churned (customers)"}
-    for ax, (name, r) in zip(axes, rows.items()):
-        x = np.arange(len(dts))
-        means = [metric_of(by_dt[d], name).mean() for d in dts]
-        ses = [mean_se(metric_of(by_dt[d], name))[1] for d in dts]
-        ax.errorbar(x, means, yerr=1.96 * np.array(ses), fmt="o", color=oi["blue"], capsize=4, label="mean, 95% CI")
-        ax.axhspan(
-            r["fine"] - r["tolerance"],
-            r["fine"] + r["tolerance"],
-            color="0.5",
-            alpha=0.15,
-            linewidth=0,
-            label=f"dt = {dts[1]:g} h mean +/- tolerance",
-        )
-        ax.set_xticks(x, [f"dt = {d:g} h" for d in dts])
-        ax.set_xlim(-0.5, len(dts) - 0.5)
-        ax.set(title=labels.get(name, name), ylabel=labels.get(name, name))
-    axes[0].legend(frameon=False, fontsize=7, loc="best")
-    fig.suptitle("Convergence in dt: scenarios/default.toml", fontsize=11)

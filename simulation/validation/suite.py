@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 from typing import Callable
 
+from .cases import CASE_CHECKS, CONVERGENCE_CHECKS
 from .common import Check, close_pool, jsonable
 from .facts import (
     base_rate_runs,
@@ -19,7 +20,7 @@ from .facts import (
     fact_remedy_quality,
     fact_streisand,
 )
-from .known import check_dt_convergence, check_maki_thompson, check_sir_network
+from .known import check_maki_thompson, check_sir_network
 
 CHECKS: list[tuple[str, Callable[..., Check]]] = [
     ("1", fact_base_rate),
@@ -32,7 +33,8 @@ CHECKS: list[tuple[str, Callable[..., Check]]] = [
     ("9", fact_fades_on_any_network),
     ("8a", check_maki_thompson),
     ("8b", check_sir_network),
-    ("dt", check_dt_convergence),
+    *CASE_CHECKS,
+    *CONVERGENCE_CHECKS,
 ]
 
 
