@@ -59,7 +59,8 @@ def drift_and_churn(ids, opinion, prior, customer, churned, dose, keep, keep_dos
         if max_rate > 0 and customer[i] and not churned[i]:
             drop = min(prior[i] - opinion[i], 2.0)
             if drop > 0:
-                p = rate_to_prob(max_rate * (drop / 2) ** exponent, dt)
+                half = drop / 2
+                p = rate_to_prob(max_rate * (half * half if exponent == 2.0 else half**exponent), dt)
                 if uniform(churn_base, i) < p:
                     churned[i] = True
 
@@ -250,19 +251,98 @@ def stifle(informed, stance, grievance, count_buf, stifle_prob, base):
                 stance[p] = Stance.CALMED
 
 
+@njit(cache=True, inline="always")
+def _poisson(mean, u):
+    # The Poisson(mean) value whose CDF first exceeds u (inverse transform).
+    p = math.exp(-mean)
+    cdf = p
+    j = 0
+    while u >= cdf and j < 200:
+        j += 1
+        p = p * mean / j
+        cdf = cdf + p
+    return j
+
+
+@njit(cache=True, inline="always")
+def _binomial(n, p, ratio, u):
+    # The Binomial(n, p) value whose CDF first exceeds u (inverse transform); ratio = p / (1 - p).
+    pmf = (1.0 - p) ** n
+    cdf = pmf
+    j = 0
+    while u >= cdf and j < n:
+        j += 1
+        pmf = pmf * (n - j + 1) / j * ratio
+        cdf = cdf + pmf
+    return j
+
+
+@njit(cache=True)
+def post_and_see(
+    ids,
+    stance,
+    which,
+    rate,
+    activity,
+    anger,
+    special,
+    time_normal,
+    time_special,
+    posted,
+    indptr,
+    indices,
+    vis,
+    post_base,
+    see_base,
+):
+    """Who of `ids` in stance `which` posts this step, how many posts, and who sees them.
+
+    A poster's posts are a Poisson number with mean rate * activity * anger * its posting time
+    (the anger's integral over the step: `time_special` where `special`, else `time_normal`);
+    each follower sees a Binomial(posts, visibility) number of them (no draw when the visibility
+    is 1). Adds the posts to `posted` (when given). Returns (posters, posts each, readers, poster
+    of each reading), one reading per post seen, posters in the order of `ids` and followers in
+    their list's order.
+    """
+    np_ = 0
+    posters = np.empty(len(ids), np.int64)
+    counts = np.empty(len(ids), np.int64)
+    total = 0
+    for i in ids:
+        if stance[i] != which:
+            continue
+        mean = rate * activity[i] * anger[i] * (time_special if special[i] else time_normal)
+        k = _poisson(mean, uniform(post_base, i))
+        if k > 0:
+            posters[np_] = i
+            counts[np_] = k
+            np_ += 1
+            total += (indptr[i + 1] - indptr[i]) * k
+    posters, counts = posters[:np_], counts[:np_]
+    if len(posted) > 0:
+        for j in range(np_):
+            posted[posters[j]] += counts[j]
+    readers = np.empty(total, np.int64)
+    src = np.empty(total, np.int64)
+    m = 0
+    ratio = vis / (1.0 - vis) if vis < 1.0 else np.inf
+    for j in range(np_):
+        p, k = posters[j], counts[j]
+        for e in range(indptr[p], indptr[p + 1]):
+            seen = k if vis >= 1.0 else _binomial(k, vis, ratio, uniform(see_base, e))
+            for _ in range(seen):
+                readers[m] = indices[e]
+                src[m] = p
+                m += 1
+    return posters, counts, readers[:m], src[:m]
+
+
 @njit(cache=True)
 def poisson_quantile(mean, u):
     """The Poisson(mean) value whose CDF first exceeds u, for each element (inverse transform)."""
     k = np.zeros(len(mean), np.int64)
     for i in range(len(mean)):
-        p = math.exp(-mean[i])
-        cdf = p
-        j = 0
-        while u[i] >= cdf and j < 200:
-            j += 1
-            p = p * mean[i] / j
-            cdf = cdf + p
-        k[i] = j
+        k[i] = _poisson(mean[i], u[i])
     return k
 
 
@@ -272,13 +352,5 @@ def binomial_quantile(trials, p, u):
     k = np.zeros(len(trials), np.int64)
     ratio = p / (1.0 - p) if p < 1.0 else np.inf
     for i in range(len(trials)):
-        n = trials[i]
-        pmf = (1.0 - p) ** n
-        cdf = pmf
-        j = 0
-        while u[i] >= cdf and j < n:
-            j += 1
-            pmf = pmf * (n - j + 1) / j * ratio
-            cdf = cdf + pmf
-        k[i] = j
+        k[i] = _binomial(trials[i], p, ratio, u[i])
     return k

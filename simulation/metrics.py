@@ -274,7 +274,7 @@ def run_metrics(model) -> dict:
     n_others = int(others.sum())
     amplified = [h for a in model.amplifiers for h in a.published_h]
     peak = int(np.argmax(posts))
-    return {
+    values = {
         "final_reputation": float(rep[-1]),
         "reputation_drop": float(rep[0] - rep[-1]),
         "min_reputation": float(rep.min()),
@@ -300,6 +300,7 @@ def run_metrics(model) -> dict:
         "positive_after_remedy": positive_after(d["posts_positive"], brand.fired, "remedy", dt),
         **complaints_per_angry(pop),
     }
+    return {name: values[name] for name in METRICS}  # in the registry's order
 
 
 def complaints_per_angry(pop) -> dict:

@@ -258,17 +258,18 @@ class BuzzModel(mesa.Model):
         for amp in self.amplifiers:  # 1
             amp.step()
         self._background_complaints(k)  # 2
-        neg, n_neg = pop.posters(k, Stance.ANGRY, sp.post_rate_per_h, POST_NEGATIVE)
-        pos, n_pos = pop.posters(k, Stance.ADVOCATE, sp.advocate_post_rate_per_h, POST_POSITIVE)
+        _, n_neg, readers, src = pop.post(k, Stance.ANGRY, sp.post_rate_per_h, POST_NEGATIVE, SEE_NEGATIVE)
+        _, n_pos, readers_p, _ = pop.post(k, Stance.ADVOCATE, sp.advocate_post_rate_per_h, POST_POSITIVE, SEE_POSITIVE)
         sharers, which = pop.take_sharers()
         self.add_mentions(int(n_neg.sum()))
         self.step_posts[1] += int(n_pos.sum())
-        readers, src = pop.reach_posts(k, neg, n_neg, sp.visibility, SEE_NEGATIVE)  # 3
-        informed = pop.read_posts(
-            k, readers, src, self.pulls(), self.negative_weight(), self.negative_impact(sp.negative_impact)
-        )
-        readers_p, _ = pop.reach_posts(k, pos, n_pos, sp.visibility, SEE_POSITIVE)
-        pop.read_positive(*group_count(readers_p, pop.n))
+        informed = np.zeros(0, np.int64)
+        if len(readers):  # 3
+            informed = pop.read_posts(
+                k, readers, src, self.pulls(), self.negative_weight(), self.negative_impact(sp.negative_impact)
+            )
+        if len(readers_p):
+            pop.read_positive(*group_count(readers_p, pop.n))
         self._pass_answers(k, sharers, which)
         pop.stifle(k, informed)  # 4
         pop.stop(k)
@@ -282,10 +283,9 @@ class BuzzModel(mesa.Model):
         rate = self.sc.complaint.background_rate_per_h
         if rate <= 0:
             return
-        g = self.complaints.generator(k, BACKGROUND)
-        count = g.poisson(rate * self.dt)
+        count = self.complaints.poisson(k, rate * self.dt, BACKGROUND)
         if count:
-            ids = g.integers(0, self.network.n, count)
+            ids = self.complaints.indices(k, count, self.network.n, BACKGROUND, 1)
             self.population.start_complaint(ids, k, self.new_story("complaint"))
             self._complaint_at(self.now_h)
 
@@ -307,10 +307,11 @@ class BuzzModel(mesa.Model):
         self.search_stock *= half_life_factor(s.half_life_h, self.dt)
         if s.search_rate_per_h <= 0 or self.search_stock <= 0:
             return
-        g = self.search.generator(k, SEARCHERS)
-        count = g.binomial(n, rate_to_prob(s.search_rate_per_h, self.dt))
-        ids = g.integers(0, n, count)
-        found = ids[g.random(count) < -math.expm1(-s.findability * self.search_stock / n)]
+        count = self.search.binomial(k, n, rate_to_prob(s.search_rate_per_h, self.dt), SEARCHERS)
+        ids = self.search.indices(k, count, n, SEARCHERS, 1)
+        found = ids[
+            self.search.uniform(k, np.arange(count), SEARCHERS, 2) < -math.expm1(-s.findability * self.search_stock / n)
+        ]
         if len(found) and self.newest_story >= 0:
             # A find is about the newest story and pulls with its novelty.
             uniq, c = group_count(found, n)

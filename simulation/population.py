@@ -109,6 +109,29 @@ class Population:
         self._touched_parts: list[np.ndarray] = []
         self._buf_posts = np.zeros(n, np.int64)  # scratch counters of the compiled loops (kept zero)
         self._buf_dose = np.zeros(n, np.float64)
+        # Per-step factors of the run's half-lives (dt and the half-lives are fixed for a run).
+        sp, c, att = sc.spread, sc.complaint, sc.attention
+        self.keep = {
+            name: half_life_factor(h, self.dt)
+            for name, h in (
+                ("anger", sp.anger_half_life_h),
+                ("advocate", sp.advocate_half_life_h),
+                ("grievance", c.grievance_half_life_h),
+                ("opinion", sp.drift_half_life_h),
+                ("dose", att.dose_half_life_h),
+            )
+        }
+        self.posting_time = {
+            name: float(fading_time(h, self.dt))
+            for name, h in (
+                ("anger", sp.anger_half_life_h),
+                ("advocate", sp.advocate_half_life_h),
+                ("grievance", c.grievance_half_life_h),
+            )
+        }
+        self._no_followers = np.zeros(n + 1, np.int64)  # the (empty) follower lists of a well-mixed population
+        self._no_indices = np.zeros(0, np.int32)
+        self._no_posts = np.zeros(0, np.int32)
         # Cohorts of ANGRY episodes by the step they began: their size and their secondary cases (r_eff).
         self.cohorts = (np.zeros(sc.steps + 2), np.zeros(sc.steps + 2))
         self._sharers: list[np.ndarray] = []
@@ -222,56 +245,57 @@ class Population:
 
     # -- posting -----------------------------------------------------------------------------
 
-    def posters(self, step: int, stance: int, rate_per_h: float, draw: Draw) -> tuple[np.ndarray, np.ndarray]:
-        """Consumers of a stance who post this step, and how many posts each.
+    def post(
+        self, step: int, stance: int, rate_per_h: float, post_draw: Draw, see_draw: Draw
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Who posts this step, how many posts each, and who sees them.
 
-        A Poisson number with mean rate * activity * arousal integrated over the step (the arousal
-        fades during it: `_posting_time`), so the hourly rate holds whatever dt.
+        Consumers of `stance` post a Poisson number of posts with mean rate * activity * arousal
+        integrated over the step (the arousal fades during it, `rates.fading_time`, at the half-life
+        `fade` uses), so the hourly rate holds whatever dt; on a network each follower sees a
+        Binomial(posts, visibility) number of them (`kernels.post_and_see`); well mixed, each post
+        has its own random readers (`reach_posts`). Returns (posters, posts, readers, poster of each
+        reading).
         """
-        ids = self.touched_idx
-        ids = ids[self.stance[ids] == stance]  # only touched consumers can be ANGRY or ADVOCATE
+        sp = self.sc.spread
+        ids = self.touched_idx  # only touched consumers can be ANGRY or ADVOCATE
+        empty = np.zeros(0, np.int64)
         if not len(ids) or rate_per_h == 0:
-            return ids[:0], ids[:0]
-        k = poisson_quantile(
-            rate_per_h * self.activity[ids] * self.anger[ids] * self._posting_time(ids, stance),
-            self.rand.uniform(step, ids, draw),
-        )
-        ids, k = ids[k > 0], k[k > 0]
+            return empty, empty, empty, empty
         if stance == Stance.ANGRY:
-            self.complaints_posted[ids] += k
-        return ids, k
-
-    def _posting_time(self, ids: np.ndarray, stance: int) -> np.ndarray:
-        """Each poster's anger integrated over the step, per unit of its anger at the start.
-
-        `rates.fading_time` at the half-life its anger fades with this step (`fade`).
-        """
-        sp, c = self.sc.spread, self.sc.complaint
-        if stance == Stance.ANGRY:
-            h = np.where(self.grievance[ids], c.grievance_half_life_h, sp.anger_half_life_h)
+            special, normal, posted = self.grievance, self.posting_time["anger"], self.complaints_posted
         else:
-            h = np.where(self.remedied[ids], c.grievance_half_life_h, sp.advocate_half_life_h)
-        return fading_time(h, self.dt)
+            special, normal, posted = self.remedied, self.posting_time["advocate"], self._no_posts
+        well_mixed = self.net.well_mixed
+        posters, counts, readers, src = kernels.post_and_see(
+            ids,
+            self.stance,
+            int(stance),
+            rate_per_h,
+            self.activity,
+            self.anger,
+            special,
+            normal,
+            self.posting_time["grievance"],
+            posted,
+            self._no_followers if well_mixed else self.net.indptr,
+            self._no_indices if well_mixed else self.net.indices,
+            sp.visibility,
+            self.rand.base(step, post_draw),
+            self.rand.base(step, see_draw) if not well_mixed else np.uint64(0),
+        )
+        if well_mixed:
+            readers, src = self.reach_posts(step, posters, counts, sp.visibility, see_draw)
+        return posters, counts, readers, src
 
     def reach_posts(
         self, step: int, posters: np.ndarray, counts: np.ndarray, visibility: float, draw: Draw
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(reader, poster) pairs, one per post seen.
+        """Well mixed: (reader, poster) pairs of a step's posts, each post with its own random readers.
 
-        (reader, poster) pairs, one per post seen: a follower sees each of a poster's posts of the step with
-        the feed visibility, so a Binomial(posts, visibility) number of them (one inverse-transform draw per
-        follower).
+        One round per post (a poster's j-th post of the step draws at index 3 j of `draw`), the
+        first `MAX_POST_ROUNDS` posts of each poster.
         """
-        if not self.net.well_mixed:
-            edges, deg = self._follower_edges(posters)
-            posts = np.repeat(counts, deg)
-            seen = (
-                posts if visibility >= 1 else binomial_quantile(posts, visibility, self.rand.uniform(step, edges, draw))
-            )
-            keep = seen > 0
-            readers = np.repeat(self.net.indices[edges[keep]].astype(np.int64), seen[keep])
-            return readers, np.repeat(np.repeat(posters, deg)[keep], seen[keep])
-        # Well mixed: each post has its own random readers, so one round per post.
         parts = [self.reach(step, posters, visibility, draw)]
         for j in range(1, min(int(counts.max(initial=0)), MAX_POST_ROUNDS)):
             parts.append(self.reach(step, posters[counts > j], visibility, draw, 3 * j))
@@ -494,21 +518,18 @@ class Population:
         matters only while they post. Those who turned this step start fading from the next (they have not had
         a chance to post yet).
         """
-        sp, c = self.sc.spread, self.sc.complaint
         ids = self.touched_idx
         if len(ids):
-            keep = [
-                half_life_factor(h, self.dt)
-                for h in (sp.anger_half_life_h, sp.advocate_half_life_h, c.grievance_half_life_h)
-            ]
             kernels.fade(
                 ids,
                 self.stance,
                 self.anger,
                 self.grievance,
                 self.remedied,
-                *keep,
-                sp.calm_threshold,
+                self.keep["anger"],
+                self.keep["advocate"],
+                self.keep["grievance"],
+                self.sc.spread.calm_threshold,
                 self.activated,
                 step,
             )
@@ -532,7 +553,6 @@ class Population:
         ids = self.touched_idx
         if len(ids):
             ch = self.sc.churn
-            keep = half_life_factor(self.sc.spread.drift_half_life_h, self.dt)
             kernels.drift_and_churn(
                 ids,
                 self.opinion,
@@ -540,8 +560,8 @@ class Population:
                 self.customer,
                 self.churned,
                 self.dose,
-                keep,
-                half_life_factor(self.sc.attention.dose_half_life_h, self.dt),
+                self.keep["opinion"],
+                self.keep["dose"],
                 ch.max_rate_per_h,
                 ch.exponent,
                 self.dt,

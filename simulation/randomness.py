@@ -183,8 +183,12 @@ BACKFIRE_AUDIENCE = DRAWS.declare(B, "backfire_audience", "which of the brand's 
 BACKFIRE_NEWS = DRAWS.declare(B, "backfire_readers", "who hears of an exposed campaign (a set)", ANSWERS)
 # Amplifiers, background complaints, search (sets of consumers).
 STORY_READERS = DRAWS.declare(A, "story_readers", "who reads an amplifier's story (a set)", 64 * 64)
-BACKGROUND = DRAWS.declare(Purpose.COMPLAINTS, "background_complaints", "who complains independently in a step")
-SEARCHERS = DRAWS.declare(Purpose.SEARCH, "searchers", "who looks the brand up in a step, and who finds the story")
+BACKGROUND = DRAWS.declare(
+    Purpose.COMPLAINTS, "background_complaints", "how many complain independently in a step (0), and who (1)", 2
+)
+SEARCHERS = DRAWS.declare(
+    Purpose.SEARCH, "searchers", "how many look the brand up in a step (0), who (1), and who finds the story (2)", 3
+)
 del S, B, A
 
 
@@ -235,6 +239,32 @@ class CounterStream:
         """One U[0,1) per id, the same whenever (key, step, decision, index, id) is the same."""
         ids = np.asarray(ids, np.int64)
         return _uniforms(self.base(step, draw, index, ids), ids)
+
+    def indices(self, step: int, count: int, n: int, draw: Draw, index: int = 0) -> np.ndarray:
+        """`count` uniformly drawn ids in [0, n) (with repeats), the j-th by counter j of the decision."""
+        return (self.uniform(step, np.arange(count), draw, index) * n).astype(np.int64)
+
+    def binomial(self, step: int, n: int, p: float, draw: Draw, index: int = 0) -> int:
+        """A Binomial(n, p) count for one decision.
+
+        The inverse transform of one uniform while it is exact (a mean up to 500), else a Philox
+        generator keyed by the same coordinates (where (1 - p)^n would underflow).
+        """
+        from .kernels import binomial_quantile
+
+        if n * p <= 500:
+            u = self.uniform(step, np.zeros(1, np.int64), draw, index)
+            return int(binomial_quantile(np.array([n], np.int64), float(p), u)[0])
+        return int(self.generator(step, draw, index).binomial(n, p))
+
+    def poisson(self, step: int, mean: float, draw: Draw, index: int = 0) -> int:
+        """A Poisson(mean) count for one decision (inverse transform up to a mean of 500, as `binomial`)."""
+        from .kernels import poisson_quantile
+
+        if mean <= 500:
+            u = self.uniform(step, np.zeros(1, np.int64), draw, index)
+            return int(poisson_quantile(np.array([mean], np.float64), u)[0])
+        return int(self.generator(step, draw, index).poisson(mean))
 
     def generator(self, step: int, draw: Draw, index: int = 0) -> np.random.Generator:
         """A sequential generator for draws of a variable-size set at this (step, decision, index)."""

@@ -130,7 +130,7 @@ def test_legal_raises_attention_versus_ignore():
         {"brand.strategy": "ignore"},
         "total_posts",
         reps=2 * REPS,
-        **{"spread.anger_dose": 0.1},
+        **{"spread.anger_dose": 0.15},
     )
     assert clearly_positive(d)
 
