@@ -46,6 +46,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.textpath import TextPath
 from matplotlib.ticker import FuncFormatter, NullLocator
 
 from .experiment_folder import DELAY_KEY, FIGURES_DIR, STRATEGY_KEY, ExperimentFolder
@@ -57,7 +58,7 @@ SHOWN_CONDITIONS = 6  # ... else at most this many, spread across the swept valu
 OVER_TIME_BAND = ("q25", "q75")
 POSTS_SHOWN = 0.02  # negative posts over time: shown while above this share of the peak
 CRITICAL_NOTE_WIDTH = 42  # characters per line of the critical-window notes
-MIN_TICK_GAP = 0.1  # share of a timing panel's width between two labelled delays
+MIN_TICK_GAP_PT = 3.0  # blank between two delay labels of a timing panel, in points
 HEATMAP_CMAP = "cividis"  # perceptually uniform and readable with colour-vision deficiencies
 # colours after the baseline's black; yellow (weak on white) and grey come last
 PALETTE = [
@@ -351,15 +352,23 @@ def _delay_axis(ax, delays: np.ndarray) -> float | None:
     if len(delays) <= 10:
         ax.set_xticks(delays)
         ax.xaxis.set_minor_locator(NullLocator())
-        # label the ticks far enough apart to be read (first and last always): 96 and 168
-        # sit close on a log scale
+        # label the ticks far enough apart to be read (first and last always): 96 and 168, or 720
+        # and 1,440, sit close on a log scale. Widths in points, from the labels' glyph outlines.
         to_axes = ax.transScale + ax.transLimits
         pos = to_axes.transform(np.column_stack([delays, np.zeros_like(delays)]))[:, 0]
+        panel_pt = ax.get_position().width * ax.get_figure(root=True).get_figwidth() * 72
+        font_pt = ax.xaxis.get_major_ticks()[0].label1.get_fontsize()
+        half = [TextPath((0, 0), hours_text(d), size=font_pt).get_extents().width / 2 for d in delays]
+
+        def apart(i: int, j: int) -> bool:
+            return abs(pos[j] - pos[i]) * panel_pt >= half[i] + half[j] + MIN_TICK_GAP_PT
+
+        last = len(delays) - 1
         keep = [0]
-        for i in range(1, len(delays) - 1):
-            if pos[i] - pos[keep[-1]] >= MIN_TICK_GAP and pos[-1] - pos[i] >= MIN_TICK_GAP:
+        for i in range(1, last):
+            if apart(keep[-1], i) and apart(i, last):
                 keep.append(i)
-        keep.append(len(delays) - 1)
+        keep.append(last)
         shown = {float(delays[i]) for i in keep}
         ax.xaxis.set_major_formatter(
             FuncFormatter(lambda v, _: hours_text(v) if any(same_value(v, d) for d in shown) else "")

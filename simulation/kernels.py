@@ -286,8 +286,8 @@ def post_and_see(
     activity,
     anger,
     special,
-    time_normal,
-    time_special,
+    fading,
+    calm_threshold,
     posted,
     indptr,
     indices,
@@ -297,12 +297,14 @@ def post_and_see(
 ):
     """Who of `ids` in stance `which` posts this step, how many posts, and who sees them.
 
-    A poster's posts are a Poisson number with mean rate * activity * anger * its posting time
-    (the anger's integral over the step: `time_special` where `special`, else `time_normal`);
-    each follower sees a Binomial(posts, visibility) number of them (no draw when the visibility
-    is 1). Adds the posts to `posted` (when given). Returns (posters, posts each, readers, poster
-    of each reading), one reading per post seen, posters in the order of `ids` and followers in
-    their list's order.
+    A poster's posts are a Poisson number with mean rate * activity times its anger integrated over
+    the step until it falls below `calm_threshold` (when the poster calms down): an anger a fading
+    with half-life h, of which the share `gone` = 1 - 2^(-dt / h) fades in a step, integrates to
+    a (h / ln 2) min(gone, 1 - threshold / a). `fading` = (gone, h / ln 2) of the usual fading,
+    then of the `special` consumers' (open grievances, remedied advocates). Each follower sees a
+    Binomial(posts, visibility) number of them (no draw when the visibility is 1). Adds the posts
+    to `posted` (when given). Returns (posters, posts each, readers, poster of each reading), one
+    reading per post seen, posters in the order of `ids` and followers in their list's order.
     """
     np_ = 0
     posters = np.empty(len(ids), np.int64)
@@ -311,7 +313,9 @@ def post_and_see(
     for i in ids:
         if stance[i] != which:
             continue
-        mean = rate * activity[i] * anger[i] * (time_special if special[i] else time_normal)
+        gone, scale = (fading[2], fading[3]) if special[i] else (fading[0], fading[1])
+        a = anger[i]
+        mean = rate * activity[i] * a * scale * max(0.0, min(gone, 1.0 - calm_threshold / a)) if a > 0 else 0.0
         k = _poisson(mean, uniform(post_base, i))
         if k > 0:
             posters[np_] = i

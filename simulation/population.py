@@ -30,7 +30,7 @@ from .randomness import (
     CounterStream,
     Draw,
 )
-from .rates import fading_time, half_life_factor, rate_to_prob
+from .rates import LN2, half_life_factor, rate_to_prob
 from .stance import STANCE_NAMES, Route, Stance
 
 if TYPE_CHECKING:
@@ -121,8 +121,18 @@ class Population:
                 ("dose", att.dose_half_life_h),
             )
         }
-        self.posting_time = {
-            name: float(fading_time(h, self.dt))
+        # What fades in a step, 1 - 2^(-dt/h) (expm1 keeps it exact for long half-lives), and h / ln 2: an anger
+        # fading with half-life h integrates over a step to its start times h / ln 2 times that.
+        self.gone = {
+            name: -math.expm1(-LN2 * self.dt / h)
+            for name, h in (
+                ("anger", sp.anger_half_life_h),
+                ("advocate", sp.advocate_half_life_h),
+                ("grievance", c.grievance_half_life_h),
+            )
+        }
+        self.fading_scale = {
+            name: h / LN2
             for name, h in (
                 ("anger", sp.anger_half_life_h),
                 ("advocate", sp.advocate_half_life_h),
@@ -251,11 +261,11 @@ class Population:
         """Who posts this step, how many posts each, and who sees them.
 
         Consumers of `stance` post a Poisson number of posts with mean rate * activity * arousal
-        integrated over the step (the arousal fades during it, `rates.fading_time`, at the half-life
-        `fade` uses), so the hourly rate holds whatever dt; on a network each follower sees a
-        Binomial(posts, visibility) number of them (`kernels.post_and_see`); well mixed, each post
-        has its own random readers (`reach_posts`). Returns (posters, posts, readers, poster of each
-        reading).
+        integrated over the step, until it falls below the calm threshold (the arousal fades during
+        it at the half-life `fade` uses), so the hourly rate holds whatever dt; on a network each
+        follower sees a Binomial(posts, visibility) number of them (`kernels.post_and_see`); well
+        mixed, each post has its own random readers (`reach_posts`). Returns (posters, posts,
+        readers, poster of each reading).
         """
         sp = self.sc.spread
         ids = self.touched_idx  # only touched consumers can be ANGRY or ADVOCATE
@@ -263,9 +273,10 @@ class Population:
         if not len(ids) or rate_per_h == 0:
             return empty, empty, empty, empty
         if stance == Stance.ANGRY:
-            special, normal, posted = self.grievance, self.posting_time["anger"], self.complaints_posted
+            special, normal, posted = self.grievance, "anger", self.complaints_posted
         else:
-            special, normal, posted = self.remedied, self.posting_time["advocate"], self._no_posts
+            special, normal, posted = self.remedied, "advocate", self._no_posts
+        fading = (self.gone[normal], self.fading_scale[normal], self.gone["grievance"], self.fading_scale["grievance"])
         well_mixed = self.net.well_mixed
         posters, counts, readers, src = kernels.post_and_see(
             ids,
@@ -275,8 +286,8 @@ class Population:
             self.activity,
             self.anger,
             special,
-            normal,
-            self.posting_time["grievance"],
+            fading,
+            sp.calm_threshold,
             posted,
             self._no_followers if well_mixed else self.net.indptr,
             self._no_indices if well_mixed else self.net.indices,

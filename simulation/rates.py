@@ -25,20 +25,6 @@ def half_life_factor(half_life_h: float, dt_hours: float) -> float:
     return math.exp(-LN2 * dt_hours / half_life_h)
 
 
-def fading_time(half_life_h, dt_hours: float):
-    """The integral over one step of a quantity that starts at 1 and fades with this half-life.
-
-    (1 - 2^(-dt / h)) h / ln 2, dt when nothing fades. Works on arrays of half-lives.
-
-    Posting at a rate proportional to a fading anger, the expected posts of a step are the rate at
-    the step's start times this (a rate times dt would overstate them at coarse steps).
-    """
-    import numpy as np
-
-    h = np.asarray(half_life_h, np.float64)
-    return -np.expm1(-LN2 * dt_hours / h) * h / LN2
-
-
 def novelty(age_h, half_life_h: float, exponent: float):
     """A story's pull at this age: 2^(-(age / half-life)^exponent), 1 when new, 1/2 at the half-life.
 

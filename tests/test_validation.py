@@ -85,13 +85,14 @@ def test_statistics_helpers():
 
 
 def test_base_rate_scenario_keeps_the_defaults():
-    """Only the population size and the brand's strategy are set; everything else is a default."""
+    """Only the horizon, the population size and the brand's strategy are set; everything else is a default."""
     from simulation.scenario import read_toml
 
     raw = read_toml(v.VALIDATION_DIR / "base_rate.toml")
     model_keys = {k for k in raw if k not in ("name", "description", "seed", "replications")}
-    assert model_keys == {"population", "brand"}
-    assert raw["population"] == {"size": 20000} and raw["brand"] == {"strategy": "ignore"}
+    assert model_keys == {"simulation", "population", "brand"}
+    assert raw["simulation"] == {"days": 10} and raw["population"] == {"size": 20000}
+    assert raw["brand"] == {"strategy": "ignore"}
 
 
 # -- known results (slow) ----------------------------------------------------------------------------
