@@ -31,8 +31,11 @@ def decisive_delay(params: BrandParams) -> float:
     return preset.default_delay_h if params.delay_hours < 0 else params.delay_hours
 
 
-def schedule_for(params: BrandParams) -> list[ActionSpec]:
-    """The brand's schedule: the preset's actions at their times, or the custom list."""
+def schedule_for(sc: Scenario) -> list[ActionSpec]:
+    """The brand's schedule: a strategy of the scenario's own, the custom list, or a preset's actions."""
+    params = sc.brand
+    if params.strategy in sc.strategies:
+        return list(sc.strategies[params.strategy].schedule)
     if params.strategy == CUSTOM:
         return list(params.schedule)
     delay = decisive_delay(params)
@@ -59,7 +62,7 @@ class Brand(mesa.Agent):
     def __init__(self, model, sc: Scenario, rand):
         super().__init__(model)
         self.sc, self.params, self.rand = sc, sc.brand, rand
-        self.schedule = schedule_for(sc.brand)
+        self.schedule = schedule_for(sc)
         self.waiting = {anchor: [s for s in self.schedule if s.anchor == anchor] for anchor in ANCHOR_NAMES}
         self.pending: list[ScheduledAction] = []
         self.fired: list[tuple[float, str]] = []

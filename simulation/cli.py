@@ -25,7 +25,7 @@ from .scenario import (
     strategy_overrides,
     to_toml,
 )
-from .strategies import STRATEGY_NAMES, describe_strategy
+from .strategies import PRESETS, STRATEGY_NAMES, describe_strategy
 
 DEFAULT_SCENARIO = SCENARIO_DIR / "default.toml"
 EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
@@ -56,7 +56,8 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a scenario (R replications) into a results folder")
     _scenario_args(r)
     r.add_argument("--replications", type=int, help="number of replications (overrides replications)")
-    sub.add_parser("list", help="scenarios and strategies, one line each")
+    lst = sub.add_parser("list", help="scenarios and strategies, one line each")
+    lst.add_argument("scenario", nargs="?", help="also list this scenario's own strategies ([strategies.NAME])")
     v = sub.add_parser("validate", help="check scenario files (exit 0 if all are valid, 1 otherwise)")
     v.add_argument("scenarios", nargs="+")
     for name, text in (
@@ -134,6 +135,15 @@ def load_from_args(args) -> Scenario:
     return load_scenario(find_scenario(args.scenario), overrides)
 
 
+def print_network_notes(rep: dict) -> None:
+    """What a user should know about the network read: the header decision, what was dropped."""
+    if "header" in rep:
+        print(f"network {rep.get('path', '')}: {rep['header']}")
+    dropped = {k: rep.get(k, 0) for k in ("self_loops_removed", "duplicate_edges_removed", "isolated_nodes")}
+    if any(dropped.values()):
+        print("network: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in dropped.items()))
+
+
 def cmd_run(args) -> int:
     """`run`: R replications of a scenario into a results folder."""
     from . import plots
@@ -159,7 +169,7 @@ def cmd_run(args) -> int:
             res.timeseries,
             sc.simulation.dt_hours,
             figs,
-            title=f"{sc.name}: {strategy}",
+            title=f"{sc.name}: {strategy}" + ("" if strategy in PRESETS else f"\n{describe_strategy(strategy, sc)}"),
             network=snap.network,
             centre_nodes=snap.centre,
             stance_at_peak=snap.stance_at_peak,
@@ -184,10 +194,7 @@ def cmd_run(args) -> int:
             **extra,
         )
     s = res.summary
-    rep = snap.network.report
-    dropped = {k: rep.get(k, 0) for k in ("self_loops_removed", "duplicate_edges_removed", "isolated_nodes")}
-    if any(dropped.values()):
-        print("network: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in dropped.items()))
+    print_network_notes(snap.network.report)
     not_fired = int(s.actions_not_fired.sum())
     if not_fired:
         print(f"note: {not_fired} scheduled action(s) never fired (no detection, or past the horizon)")
@@ -231,6 +238,10 @@ def cmd_experiment(args) -> int:
             plan = sweep_plan(base, strategies, vary, reps, base.seed, args.baseline, command)
         folder = args.out or default_folder(args.command, base.name)
     runs = len(plan.conditions) * plan.replications
+    if plan.base.network.kind == "file":
+        from .experiments import file_network
+
+        print_network_notes(file_network(plan.base).report)
     print(
         f"{plan.kind}: {len(plan.conditions)} conditions x {plan.replications} replications = {runs} runs "
         f"({'Dask ' + args.dask if args.dask else str(args.workers) + ' worker(s)'})"
@@ -319,9 +330,15 @@ def cmd_list(args) -> int:
         except ScenarioError:
             desc = ["(unreadable)"]
         print(f"  {path.stem:22s} {desc[0] if desc else ''}")
-    print("strategies:")
+    sc = load_scenario(args.scenario) if args.scenario else None
+    if sc is not None and sc.strategies:
+        print(f"strategies of {sc.name}:")
+        for name, strategy in sc.strategies.items():
+            about = f"{strategy.description.strip()}: " if strategy.description.strip() else ""
+            print(f"  {name:22s} {about}{describe_strategy(name, sc)}")
+    print("strategies:" if sc is None or not sc.strategies else "presets:")
     for name in STRATEGY_NAMES:
-        print(f"  {name:22s} {describe_strategy(name)}")
+        print(f"  {name:22s} {describe_strategy(name, sc)}")
     print("actions (for brand.schedule):")
     for name, action in ACTIONS.items():
         print(f"  {name:22s} {action.description}")

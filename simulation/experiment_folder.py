@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .results import write_csv, write_text
+from .strategies import PRESETS
 
 SCENARIO_TOML = "scenario.toml"
 EXPERIMENT_JSON = "experiment.json"
@@ -208,6 +209,15 @@ class ExperimentFolder:
     def strategies(self) -> list[str]:
         """The strategies compared, the baseline first."""
         return list(self.plan["strategies"])
+
+    def description(self, strategy: str) -> str:
+        """A strategy's schedule in words ('' in folders written before they were recorded)."""
+        return str(self.plan.get("descriptions", {}).get(strategy, ""))
+
+    def title(self, strategy: str) -> str:
+        """A strategy for titles and legends: a preset's name, a schedule of the user's with its words."""
+        words = self.description(strategy)
+        return strategy if strategy in PRESETS or not words else f"{strategy} ({words})"
 
     @property
     def horizon_h(self) -> float:

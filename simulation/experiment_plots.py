@@ -58,6 +58,8 @@ SHOWN_CONDITIONS = 6  # ... else at most this many, spread across the swept valu
 OVER_TIME_BAND = ("q25", "q75")
 POSTS_SHOWN = 0.02  # negative posts over time: shown while above this share of the peak
 CRITICAL_NOTE_WIDTH = 42  # characters per line of the critical-window notes
+LEGEND_WIDTH = 48  # characters of a legend entry's line (a strategy's schedule in words wraps)
+OVER_TIME_LEGEND_WIDTH = 40  # the same beside an over-time panel
 MIN_TICK_GAP_PT = 3.0  # blank between two delay labels of a timing panel, in points
 HEATMAP_CMAP = "cividis"  # perceptually uniform and readable with colour-vision deficiencies
 # colours after the baseline's black; yellow (weak on white) and grey come last
@@ -172,10 +174,24 @@ def _short_label(exp: ExperimentFolder, condition: int) -> str:
     """
     row = exp.conditions.set_index("condition").loc[condition]
     strategy = str(row.get(STRATEGY_KEY, exp.strategy_of(condition)))
+    name = exp.title(strategy)
     main = DELAY_KEY if DELAY_KEY in exp.vary else next(iter(exp.vary))
+    if main not in row or pd.isna(row[main]):  # a key that does not change this strategy's runs
+        return name
     if main == DELAY_KEY:
-        return strategy if strategy == exp.baseline else f"{strategy}, delay {value_text(row[main])} h"
-    return f"{strategy}, {main}={value_text(row[main])}"
+        return name if strategy == exp.baseline else f"{name}, delay {value_text(row[main])} h"
+    return f"{name}, {main}={value_text(row[main])}"
+
+
+def _full_label(exp: ExperimentFolder, condition: int) -> str:
+    """A condition's label in a legend, its strategy's name given with its schedule in words when the user's."""
+    label, strategy = exp.label(condition), exp.strategy_of(condition)
+    return exp.title(strategy) + label[len(strategy) :] if label.startswith(strategy) else label
+
+
+def legend_name(exp: ExperimentFolder, strategy: str) -> str:
+    """A strategy in a legend: a preset's name, or a schedule of the user's with its words, wrapped."""
+    return textwrap.fill(exp.title(strategy), LEGEND_WIDTH)
 
 
 def _sort_key(v):
@@ -192,9 +208,13 @@ def over_time_figures(exp: ExperimentFolder) -> dict[str, Figure]:
         return {}
     ids, note = chosen_conditions(exp)
     ids = [c for c in ids if c in set(q["condition"].astype(int))]
-    labels = {c: exp.label(c) for c in ids}
+    labels = {c: _full_label(exp, c) for c in ids}
     if note:  # a chosen few: the note says what is held, the labels say only what differs
         labels = {c: _short_label(exp, c) for c in ids}
+    labels = {
+        c: "\n".join(textwrap.fill(line, OVER_TIME_LEGEND_WIDTH) for line in text.split("\n"))
+        for c, text in labels.items()
+    }
     colour = styles(ids, next((c for c in ids if exp.strategy_of(c) == exp.baseline), None))
     first_action = exp.first_action_h()
     note = "\n".join(textwrap.fill(part, 52) for part in note.split("\n")) if note else ""
@@ -230,7 +250,7 @@ def over_time_figures(exp: ExperimentFolder) -> dict[str, Figure]:
                 ax.fill_between(
                     x, d[OVER_TIME_BAND[0]], d[OVER_TIME_BAND[1]], color=col, alpha=0.16, linewidth=0, zorder=2
                 )
-                ax.plot(x, d["q50"], color=col, linestyle=ls, zorder=3, label=textwrap.fill(labels[c], 40))
+                ax.plot(x, d["q50"], color=col, linestyle=ls, zorder=3, label=labels[c])
                 if c in first_action:
                     ax.axvline(first_action[c] / scale, color=col, linewidth=1.1, zorder=2.5, linestyle=dashes[c])
             ax.set_xlim(0, horizon / scale)
@@ -457,7 +477,7 @@ def timing_figure(exp: ExperimentFolder) -> Figure | None:
                         continue
                     sel = sel.assign(_d=pd.to_numeric(sel[DELAY_KEY], errors="coerce")).sort_values("_d")
                     col, ls, marker = look(strategy, combo)
-                    name = strategy + (f", {combo_text(combo)}" if by_combo else "")
+                    name = legend_name(exp, strategy) + (f", {combo_text(combo)}" if by_combo else "")
                     x = sel["_d"].to_numpy()
                     if strategy == baseline and len(set(x[np.isfinite(x)])) <= 1:
                         # flat: a baseline without a delay (ignore) or run at one delay only
@@ -664,7 +684,7 @@ def heatmap_figure(exp: ExperimentFolder, metric: str = "final_reputation") -> F
                     dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
                     t = ax.text(j, i, fmt(v), ha="center", va="center", fontsize=8, color="white" if dark else "black")
                     t.set_gid(f"cell:{i}:{j}")
-            ax.set_title(s)
+            ax.set_title(legend_name(exp, s))
         fig.supxlabel(key_label(kx, exp.clock, exp.currency), fontsize=10)  # shared: too long to repeat per panel
         axes[0].set_ylabel(key_label(ky, exp.clock, exp.currency))
         name = {"final_reputation": "final reputation (mean opinion, -1 to 1)"}.get(metric, metric)

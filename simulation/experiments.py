@@ -31,11 +31,26 @@ from .results import write_meta
 from .runner import run_replication, seed_label
 from .scenario import ScenarioError, load_scenario, strategy_overrides, to_dict, to_toml, with_changes
 from .stats import bootstrap_indices, describe_values, t_interval
+from .strategies import CUSTOM, describe_strategy, strategy_names
 
 QUANTILE_SERIES = ("reputation", "reputation_customers", "posts_negative_per_h", "angry", "churned", "search_stock")
 RECORDED_SERIES = ("reputation", "reputation_customers", "posts_negative", "angry", "churned", "search_stock")
 QUANTILES = (5, 25, 50, 75, 95)
 BRAND_TIMING_KEYS = {"brand.delay_hours", "brand.anchor"}
+
+
+def key_applies(key: str, strategy: str) -> bool:
+    """Whether a swept key changes the runs of this strategy.
+
+    A key inside `[strategies.NAME]` changes NAME's runs only, `brand.schedule.*` the custom
+    strategy's only, and the brand's timing keys nothing when it never acts (ignore): the other
+    strategies' conditions leave it unset (and run once for all its values).
+    """
+    if key.startswith("strategies."):
+        return key.split(".")[1] == strategy
+    if key.split(".")[:2] == ["brand", "schedule"]:
+        return strategy == CUSTOM
+    return not (strategy == "ignore" and key in BRAND_TIMING_KEYS)
 
 
 # -- the plan -----------------------------------------------------------------------------------
@@ -91,13 +106,26 @@ class Plan:
     def __post_init__(self):
         if self.baseline not in self.strategies:
             self.strategies = [self.baseline] + list(self.strategies)
+        known = strategy_names(self.base)
+        for name in self.strategies:
+            if name not in known:
+                raise ScenarioError(
+                    "--strategies" if name != self.baseline else "--baseline",
+                    name,
+                    f"unknown strategy; allowed: {', '.join(known)}",
+                )
+        for key in self.vary:
+            if not any(key_applies(key, s) for s in self.strategies):
+                owner = key.split(".")[1] if key.startswith("strategies.") else CUSTOM
+                raise ScenarioError(
+                    "--vary", key, f"changes strategy {owner!r} only, which is not compared (add it to --strategies)"
+                )
         if not self.conditions:
             combos = itertools.product(self.strategies, *self.vary.values())
             seen = []
             for s, *values in combos:
-                c = {STRATEGY_KEY: s, **dict(zip(self.vary, values))}
-                if s == "ignore":  # the brand's timing keys do nothing when it never acts: run once
-                    c = {k: (None if k in BRAND_TIMING_KEYS else v) for k, v in c.items()}
+                # a key that does not change this strategy's runs is left unset: run once for all its values
+                c = {STRATEGY_KEY: s, **{k: (v if key_applies(k, s) else None) for k, v in zip(self.vary, values)}}
                 if c not in seen:
                     seen.append(c)
             self.conditions = seen
@@ -132,6 +160,7 @@ class Plan:
             "replications": self.replications,
             "baseline": self.baseline,
             "strategies": self.strategies,
+            "descriptions": {s: describe_strategy(s, self.base) for s in self.strategies},
             "vary": self.vary,
             "clock": self.base.brand.anchor,
             "keys": self.keys,
@@ -217,16 +246,12 @@ def execute(plan: Plan, folder: Path, workers: int = 1, dask: str | None = None,
 def baseline_of(plan: Plan) -> dict[int, int | None]:
     """The baseline condition of each condition.
 
-    For each condition, the baseline-strategy condition with the same other keys (the brand's timing keys aside
-    when the baseline is to ignore).
+    For each condition, the baseline-strategy condition with the same values of the keys that change the
+    baseline's runs (`key_applies`).
     """
 
     def other(c):
-        return tuple(
-            (k, c[k])
-            for k in plan.keys
-            if k != STRATEGY_KEY and not (plan.baseline == "ignore" and k in BRAND_TIMING_KEYS)
-        )
+        return tuple((k, c[k]) for k in plan.keys if k != STRATEGY_KEY and key_applies(k, plan.baseline))
 
     index = {other(c): i for i, c in enumerate(plan.conditions) if c[STRATEGY_KEY] == plan.baseline}
     return {i: index.get(other(c)) for i, c in enumerate(plan.conditions)}
@@ -433,8 +458,16 @@ def run_experiment(
         workers=workers,
         dask=dask or "",
         wall_seconds_this_session=round(time.perf_counter() - t0, 3),
+        **({"network": file_network(plan.base).report} if plan.base.network.kind == "file" else {}),
     )
     return {"summary": summary, "windows": windows, "failed": failed}
+
+
+def file_network(sc: Scenario):
+    """The network file of a scenario, as read (the same for every run)."""
+    from .model import make_network
+
+    return make_network(sc, np.random.default_rng(0))
 
 
 def compare_plan(

@@ -62,7 +62,7 @@ def make_network(sc: Scenario, gen: np.random.Generator) -> Network:
 
     n = sc.network
     if n.kind == "file":
-        return cached_edge_list(str(resolve_network_path(sc, None)), n.directed, n.edge_meaning)
+        return cached_edge_list(str(resolve_network_path(sc, None)), n.directed, n.edge_meaning, n.header)
     return build_network(
         n.kind,
         sc.population.size,
@@ -119,12 +119,13 @@ class BuzzModel(mesa.Model):
         c, n = self.sc.complaint, self.network.n
         if c.complainants == 0:
             return np.zeros(0, np.int64)
-        if c.placement == "node":
-            if c.node >= n:
+        if c.placement == "node":  # by its label (checked when the scenario was loaded)
+            ids = self.network.ids_of([c.node])
+            if ids[0] < 0:
                 from .scenario import ScenarioError
 
-                raise ScenarioError("scenario", "complaint.node", f"must be < the network's size ({n})")
-            return np.array([c.node])
+                raise ScenarioError("scenario", "complaint.node", f"{c.node!r} is not a consumer of the network")
+            return ids
         if c.placement == "hub":
             # The best-followed consumers (ties broken by id).
             return np.argsort(-self.population.followers_count, kind="stable")[: c.complainants]

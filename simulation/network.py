@@ -19,6 +19,7 @@ given Generator state always yields the same network.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import math
@@ -31,6 +32,7 @@ from numba import njit
 
 __all__ = [
     "EDGE_MEANINGS",
+    "HEADER_CHOICES",
     "KINDS",
     "Network",
     "NetworkError",
@@ -56,6 +58,10 @@ SCALE_FREE_ALPHA_SHARE = 0.41 / (0.41 + 0.05)
 
 # What a line "a b" of a directed edge list means.
 EDGE_MEANINGS = ("target_sees_source", "source_sees_target")
+# Whether an edge list's first line names its columns: true, false, or decided from the file.
+HEADER_CHOICES = ("auto",)
+# Column names an `auto` header may use (any case).
+COLUMN_NAMES = frozenset({"source", "target", "from", "to", "src", "dst", "u", "v", "node1", "node2"})
 
 _INT32_MAX = np.iinfo(np.int32).max
 
@@ -69,7 +75,9 @@ class Network:
     """A population's follower structure plus plain facts about how it was built.
 
     ``indices[indptr[i]:indptr[i+1]]`` are the consumers who see consumer ``i``'s posts, sorted
-    by id. Equality is identity (the arrays make value equality ambiguous).
+    by id. ``labels[i]`` is consumer ``i``'s label in the file it was read from (integers, or
+    texts); a generated network has none, its consumers are known by their id. Equality is
+    identity (the arrays make value equality ambiguous).
     """
 
     n: int
@@ -79,6 +87,36 @@ class Network:
     readers_per_post: float
     directed: bool
     report: dict = field(default_factory=dict)
+    labels: np.ndarray | None = None
+
+    def label_of(self, ids) -> list:
+        """The labels of consumers `ids` (their ids in a generated network), as Python values."""
+        ids = np.asarray(ids, np.int64)
+        return (ids if self.labels is None else self.labels[ids]).tolist()
+
+    def ids_of(self, labels) -> np.ndarray:
+        """The consumer ids of `labels` (ints or texts, matched as the file writes them); -1 where none."""
+        labels = np.asarray(labels, dtype=object)
+        out = np.full(labels.size, -1, np.int64)
+        if self.labels is None or self.labels.dtype.kind in "iu":
+            ints = [_as_int(v) for v in labels.ravel()]
+            ok = np.array([v is not None for v in ints], dtype=bool)
+            values = np.array([v if v is not None else 0 for v in ints], dtype=np.int64)
+            if self.labels is None:
+                found = ok & (values >= 0) & (values < self.n)
+                out[found] = values[found]
+            else:
+                pos = np.clip(np.searchsorted(self.labels, values), 0, self.n - 1)
+                found = ok & (self.labels[pos] == values)
+                out[found] = pos[found]
+            return out
+        import pandas as pd
+
+        return pd.Index(self.labels).get_indexer([str(v) for v in labels.ravel()]).astype(np.int64)
+
+    def label_examples(self, k: int = 3) -> str:
+        """A few labels, for messages: '0, 1, 2' or 'alice, bob, carol'."""
+        return ", ".join(str(v) for v in self.label_of(np.arange(min(k, self.n))))
 
     def followers_count(self) -> np.ndarray:
         """Audience size per consumer.
@@ -642,6 +680,18 @@ def _check_edge_meaning(edge_meaning: str, key: str) -> None:
         )
 
 
+def _as_int(value) -> int | None:
+    """An integer label given as an int or as its text ('100007'), else None."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
 def _is_int(x) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
@@ -695,6 +745,7 @@ def build_network(
     path: str | Path | None = None,
     directed: bool = False,
     edge_meaning: str = "target_sees_source",
+    header: bool | str = "auto",
 ) -> Network:
     """The network of ``kind`` on ``n`` consumers (see ``KINDS``), drawn from ``rng``.
 
@@ -709,7 +760,7 @@ def build_network(
     if kind == "file":
         if path is None or str(path) == "":
             raise NetworkError("network.path must name an edge-list file when network.kind is 'file'")
-        return read_edge_list(path, directed=directed, edge_meaning=edge_meaning)
+        return read_edge_list(path, directed=directed, edge_meaning=edge_meaning, header=header)
     if directed:
         raise NetworkError(
             f"network.directed applies only to kind 'file' ({kind!r} graphs are "
@@ -809,21 +860,24 @@ _PERCENT_COMMENT = re.compile(rb"(?m)^[ \t]*%")
 _SPLIT = re.compile(r"[\s,]+")
 
 
-def read_edge_list(path, *, directed: bool, edge_meaning: str = "target_sees_source") -> Network:
+def read_edge_list(
+    path, *, directed: bool, edge_meaning: str = "target_sees_source", header: bool | str = "auto"
+) -> Network:
     """A network from an edge-list file.
 
-    Network from an edge-list file: one link per line, two node labels separated by whitespace and/or a comma;
-    further fields (weights, times) are ignored; blank lines and lines starting with ``#`` or ``%`` are comments,
-    as is anything after ``#``.
+    One link per line, two node labels separated by whitespace and/or a comma; further fields
+    (weights, times) are ignored; blank lines and lines starting with ``#`` or ``%`` are comments,
+    as is anything after ``#``. ``header``: whether the first line names the columns (true,
+    false, or ``auto``: when its two fields are common column names such as source/target, or when
+    it is the only line of a file of integers that is not); the decision is in ``report["header"]``.
 
     Labels that are all integers are numbered in increasing order (so ids 0..N-1 keep their
     value and 1..N become 0..N-1); otherwise labels are strings numbered in order of first
-    appearance. Only labels that appear in the file are consumers.
-
+    appearance. Only labels that appear in the file are consumers; ``Network.labels`` keeps them.
     """
     _check_edge_meaning(edge_meaning, "edge_meaning")
-    import pandas as pd
-
+    if not (isinstance(header, bool) or header in HEADER_CHOICES):
+        raise NetworkError(f"network.header must be true, false or auto (got {header!r})")
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -832,30 +886,33 @@ def read_edge_list(path, *, directed: bool, edge_meaning: str = "target_sees_sou
     except OSError as exc:
         raise NetworkError(f"network.path: cannot read edge-list file {str(path)!r} ({exc.strerror or exc})") from None
 
-    data = _PERCENT_COMMENT.sub(b"#", raw).replace(b",", b" ")
-    a = b = None
-    try:
-        frame = pd.read_csv(
-            io.BytesIO(data),
-            sep=r"\s+",
-            header=None,
-            comment="#",
-            engine="c",
-            skip_blank_lines=True,
-        )
-        if frame.shape[1] >= 2 and not frame.iloc[:, :2].isna().any().any():
-            a, b = frame.iloc[:, 0].to_numpy(), frame.iloc[:, 1].to_numpy()
-            if not (a.dtype.kind in "iu" and b.dtype.kind in "iu"):
-                a = b = None  # not all integer: re-read below, keeping labels verbatim
-    except pd.errors.EmptyDataError:
-        raise NetworkError(f"network.path: edge-list file {str(path)!r} has no edges") from None
-    except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
-        a = b = None
-    if a is None:
-        a, b = _parse_slowly(raw, path)  # exact line numbers for errors, string labels
+    first = _first_line(raw)
+    decision, ends = "no header line", None
+    if first is not None:
+        lineno, start, fields = first
+        shown = _shown(b" ".join(fields).decode("utf-8", "replace").replace(" ", ","))
+        names = [f.decode("utf-8", "replace").strip("\"'").lower() for f in fields[:2]]
+        skip = header is True
+        why = "header = true"
+        if header == "auto":
+            if len(names) == 2 and all(name in COLUMN_NAMES for name in names):
+                skip, why = True, "column names; header = auto"
+            elif len(fields) >= 2 and any(_as_int(f.decode("utf-8", "replace")) is None for f in fields[:2]):
+                ends = _integer_columns(raw[:start] + b"#" + raw[start:])
+                ends = ends if ends is not None and ends[0].size else None  # links follow, all numeric
+                skip, why = ends is not None, "the only non-numeric line; header = auto"
+        if skip:
+            raw = raw[:start] + b"#" + raw[start:]  # a comment now: line numbers are kept
+            decision = f"line {lineno} {shown!r} read as column names ({why})"
+        else:
+            decision = f"no header line (line {lineno} {shown!r} is a link; header = {str(header).lower()})"
 
+    ends = ends if ends is not None else _integer_columns(raw)
+    a, b = ends if ends is not None else _parse_slowly(raw, path)  # exact line numbers, string labels
     if a.size == 0:
         raise NetworkError(f"network.path: edge-list file {str(path)!r} has no edges")
+    import pandas as pd
+
     if a.dtype.kind in "iu":
         ends = np.concatenate((a, b))
         labels = _unique_sorted(ends)
@@ -863,13 +920,14 @@ def read_edge_list(path, *, directed: bool, edge_meaning: str = "target_sees_sou
     else:
         codes, labels = pd.factorize(np.column_stack((a, b)).ravel())
         codes = np.concatenate((codes[0::2], codes[1::2]))
+        labels = np.asarray(labels, dtype=object)
     n = int(labels.size)
     if n > _INT32_MAX:
         raise NetworkError(f"network.path: edge-list file {str(path)!r} has too many nodes")
     codes = codes.astype(np.int64, copy=False)
     src, dst = codes[: a.size], codes[a.size :]
     integer_labels = a.dtype.kind in "iu"
-    return from_edges(
+    net = from_edges(
         n,
         src,
         dst,
@@ -879,8 +937,47 @@ def read_edge_list(path, *, directed: bool, edge_meaning: str = "target_sees_sou
         extra={
             "path": str(path),
             "labels": "sorted integers" if integer_labels else "strings, first appearance",
+            "header": decision,
         },
     )
+    return dataclasses.replace(net, labels=labels)
+
+
+def _shown(text: str, width: int = 60) -> str:
+    """A line of a file, shortened for a message."""
+    text = text.strip()
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _first_line(raw: bytes) -> tuple[int, int, list[bytes]] | None:
+    """(line number, byte offset, fields) of the first line that is neither blank nor a comment."""
+    pos, lineno = 0, 0
+    while pos < len(raw):
+        end = raw.find(b"\n", pos)
+        end = len(raw) if end < 0 else end
+        lineno += 1
+        body = raw[pos:end].split(b"#", 1)[0].strip()
+        if body and not body.startswith(b"%"):
+            return lineno, pos, [f for f in re.split(rb"[\s,]+", body) if f]
+        pos = end + 1
+    return None
+
+
+def _integer_columns(raw: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """The two label columns of a file of integer labels, read fast; None if it is not one."""
+    import pandas as pd
+
+    data = _PERCENT_COMMENT.sub(b"#", raw).replace(b",", b" ")
+    try:
+        frame = pd.read_csv(io.BytesIO(data), sep=r"\s+", header=None, comment="#", engine="c", skip_blank_lines=True)
+    except pd.errors.EmptyDataError:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
+        return None
+    if frame.shape[1] < 2 or frame.iloc[:, :2].isna().any().any():
+        return None
+    a, b = frame.iloc[:, 0].to_numpy(), frame.iloc[:, 1].to_numpy()
+    return (a, b) if a.dtype.kind in "iu" and b.dtype.kind in "iu" else None
 
 
 def _parse_slowly(raw: bytes, path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -896,8 +993,7 @@ def _parse_slowly(raw: bytes, path: Path) -> tuple[np.ndarray, np.ndarray]:
             continue
         fields = [f for f in _SPLIT.split(body) if f]
         if len(fields) < 2:
-            shown = line.strip()
-            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            shown = _shown(line)
             raise NetworkError(
                 f"network.path: edge-list file {str(path)!r} line {lineno}: expected two node "
                 f"labels separated by whitespace or a comma (got {shown!r})"
@@ -916,6 +1012,6 @@ def _parse_slowly(raw: bytes, path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=8)
-def cached_edge_list(path: str, directed: bool, edge_meaning: str) -> Network:
+def cached_edge_list(path: str, directed: bool, edge_meaning: str, header: bool | str = "auto") -> Network:
     """An edge-list network read once per process (every run of an experiment shares it)."""
-    return read_edge_list(path, directed=directed, edge_meaning=edge_meaning)
+    return read_edge_list(path, directed=directed, edge_meaning=edge_meaning, header=header)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, make_dataclass
 
 from .actions import ACTION_NAMES, ACTIONS
-from .network import EDGE_MEANINGS, KINDS
+from .network import EDGE_MEANINGS, HEADER_CHOICES, KINDS
 from .schema import NOT_A_MODEL_PARAMETER, allowed_text, default_of, is_section, param
 from .strategies import STRATEGY_NAMES, default_delays_text
 
@@ -51,7 +51,7 @@ class PopulationParams:
         2000,
         "Number of consumers. For a network file, its node count (must match if given).",
         unit="consumers",
-        lo=10,
+        lo=2,
         hi=10_000_000,
     )
     prior_reputation: float = param(0.3, "Mean opinion of the brand at the start (each consumer's prior).", lo=-1, hi=1)
@@ -130,6 +130,20 @@ class NetworkParams:
         choices=EDGE_MEANINGS,
         source=NOT_A_MODEL_PARAMETER,
     )
+    header: bool | str = param(
+        "auto",
+        "file: whether the first line names the columns; auto: when its two fields are common column names "
+        "(source/target, from/to, src/dst, u/v, node1/node2, any case) or it is the only non-numeric line "
+        "of a numeric file.",
+        choices=HEADER_CHOICES,
+        source=NOT_A_MODEL_PARAMETER,
+    )
+    nodes_path: str = param(
+        "",
+        "Node table: a CSV with a label column and optional customer (0/1), follows_brand (0/1) and activity "
+        "columns, overriding the drawn values for the consumers it lists (path as network.path).",
+        source=NOT_A_MODEL_PARAMETER,
+    )
 
 
 PLACEMENTS = ("random", "hub", "node")
@@ -148,7 +162,12 @@ class ComplaintParams:
         choices=PLACEMENTS,
         source=NOT_A_MODEL_PARAMETER,
     )
-    node: int = param(0, "placement = node: the complainant's node id.", lo=0, source=NOT_A_MODEL_PARAMETER)
+    node: int | str = param(
+        0,
+        "placement = node: the complainant, by its label in the network file (an integer or a text), "
+        "or its number 0..size-1 in a generated network.",
+        source=NOT_A_MODEL_PARAMETER,
+    )
     persistent: bool = param(
         True,
         "Complainants with an open grievance keep at it: not stifled, anger fading "
@@ -369,13 +388,25 @@ class ActionSpec:
 
 
 @dataclass(frozen=True)
+class StrategyParams:
+    """A strategy of the scenario's own ([strategies.NAME]): a schedule, compared like a preset."""
+
+    description: str = param(
+        "", "What the strategy represents (shown by `list` and in reports).", source=NOT_A_MODEL_PARAMETER
+    )
+    schedule: list = param(
+        [], "Its actions: a non-empty list of {action, at_hours, anchor} tables.", source=NOT_A_MODEL_PARAMETER
+    )
+
+
+@dataclass(frozen=True)
 class BrandParams:
     """The brand: monitoring, audience, strategy."""
 
     strategy: str = param(
         "ignore",
-        "Named strategy (a preset schedule), or custom (uses brand.schedule).",
-        choices=STRATEGY_NAMES,
+        "Named strategy: a preset schedule, one of the scenario's [strategies.NAME], or custom (uses brand.schedule).",
+        allowed="one of " + ", ".join(STRATEGY_NAMES) + ", or a name of [strategies]",
         source=NOT_A_MODEL_PARAMETER,
     )
     delay_hours: float = param(
@@ -469,6 +500,12 @@ class Scenario:
     brand: BrandParams = field(default_factory=BrandParams)
     actions: ActionsParams = field(default_factory=ActionsParams)
     amplifiers: list = param([], "List of [[amplifiers]] tables.", source=NOT_A_MODEL_PARAMETER)
+    strategies: dict = param(
+        {},
+        "Strategies of the scenario's own: [strategies.NAME] tables, used wherever a preset is (NAME: letters, "
+        "digits, _ or -; not a preset's name).",
+        source=NOT_A_MODEL_PARAMETER,
+    )
 
     @property
     def steps(self) -> int:
@@ -489,7 +526,8 @@ SECTIONS = {
     "churn": ChurnParams,
     "brand": BrandParams,
 }
-LIST_ITEMS = {"amplifiers": AmplifierParams, "brand.schedule": ActionSpec}
+LIST_ITEMS = {"amplifiers": AmplifierParams, "brand.schedule": ActionSpec, "strategies.NAME.schedule": ActionSpec}
+NAMED_ITEMS = {"strategies": StrategyParams}  # tables of tables keyed by a name of the user's
 
 
 def describe(cls=Scenario, prefix: str = "") -> list[dict]:
@@ -514,4 +552,7 @@ def describe(cls=Scenario, prefix: str = "") -> list[dict]:
         item = LIST_ITEMS.get(key)
         if item is not None:
             rows += describe(item, key + "[].")
+        named = NAMED_ITEMS.get(key)
+        if named is not None:
+            rows += describe(named, key + ".NAME.")
     return rows

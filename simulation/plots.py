@@ -32,6 +32,7 @@ can inspect labels and artists, or adjust the figure before calling :func:`save`
 
 from __future__ import annotations
 
+import textwrap
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -339,6 +340,11 @@ def _bands(ax, ts: pd.DataFrame, x: np.ndarray, series, factor: float) -> list:
     ]
 
 
+def _wrapped(title: str, width: int = 52) -> str:
+    """A run's title, each line wrapped at `width` characters (a strategy's schedule in words is long)."""
+    return "\n".join(textwrap.fill(line, width, break_on_hyphens=False) for line in title.split("\n"))
+
+
 def _series_figure(ts, dt_hours, stem, title, what, ylabel, series, factor=1.0, extra=None):
     """One time-series figure: bands, action marks, labels with units, legend outside the axes.
 
@@ -354,7 +360,7 @@ def _series_figure(ts, dt_hours, stem, title, what, ylabel, series, factor=1.0, 
         handles = _bands(ax, ts, x, series, factor)
         handles += action_legend(ts, dt_hours)
         handles += extra(ax, ts) if extra else []
-        ax.set(title=f"{title}\n{what}" if title else what, xlabel=xlabel, ylabel=ylabel)
+        ax.set(title=f"{_wrapped(title)}\n{what}" if title else what, xlabel=xlabel, ylabel=ylabel)
         lines, _ = ax.get_legend_handles_labels()
         ax.legend(handles=lines + handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, frameon=False)
         mark_actions(ax, ts, dt_hours, scale)
@@ -510,7 +516,7 @@ def neighbourhood(
             _draw_panel(ax, xy, edges, np.asarray(stance)[nodes], is_centre, f"At the {what} ({_when(h, scale)})")
         who = "complainants" if len(centre_nodes) > 1 else "complainant"
         what = f"Neighbourhood of the {who}"
-        fig.suptitle(f"{title}\n{what}" if title else what, fontsize=11)
+        fig.suptitle(f"{_wrapped(title)}\n{what}" if title else what, fontsize=11)
         handles = [
             Line2D([], [], linestyle="", marker="o", markersize=6, color=colour, label=name)
             for _, _, name, colour in STANCE_STYLES

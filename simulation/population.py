@@ -90,7 +90,10 @@ class Population:
         s = pop.activity_sigma
         self.activity = np.exp(s * gen.standard_normal(n) - s * s / 2)
         self.customer = gen.random(n) < pop.customer_share
-        self.audience = np.flatnonzero(gen.random(n) < sc.brand.audience_share)
+        follows = gen.random(n) < sc.brand.audience_share
+        if sc.network.nodes_path:
+            self._apply_node_table(follows)
+        self.audience = np.flatnonzero(follows)
         self.churned = np.zeros(n, bool)
         self.dose = np.zeros(n)
         self.activated = np.full(n, -1, np.int64)  # step at which each consumer's last ANGRY episode began
@@ -236,6 +239,19 @@ class Population:
         self.turn_angry(ids[self.stance[ids] != Stance.ANGRY], step, story)
         self.story_of[ids] = story
         self.anger[ids] = 1.0
+
+    def _apply_node_table(self, follows: np.ndarray) -> None:
+        """The node table's customers, brand followers and activities replace the drawn ones it lists."""
+        from .node_table import read_node_table
+        from .scenario import resolve_data_path
+
+        table = read_node_table(str(resolve_data_path(self.sc.network.nodes_path, None)))
+        ids = table.ids(self.net)
+        for flags, values in ((table.customer, self.customer), (table.follows_brand, follows)):
+            given = flags >= 0  # -1: an empty cell keeps the drawn value
+            values[ids[given]] = flags[given] == 1
+        given = np.isfinite(table.activity)
+        self.activity[ids[given]] = table.activity[given]
 
     def freeze_customers(self) -> None:
         """Remember the initial customers and the untouched consumers' sums.

@@ -221,6 +221,7 @@ def _design_blocks(exp: ExperimentFolder) -> list[tuple]:
     kind = {"compare": "comparison of strategies", "sweep": "sweep"}.get(exp.kind, exp.kind)
     strategies = ", ".join(f"{s} (baseline)" if s == exp.baseline else s for s in exp.strategies)
     items = [f"Kind: {kind}", f"Strategies: {strategies}"]
+    items += [f"{s}: {exp.description(s)}" for s in exp.strategies if exp.description(s)]
     for key, values in exp.vary.items():
         unit = " hours" if key == DELAY_KEY else ""
         items.append(f"Swept: {key} = {', '.join(value_text(v) for v in values)}{unit}")

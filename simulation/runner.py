@@ -39,6 +39,7 @@ class Replication:
     metrics: dict | None  # the per-run metrics (None when stopped once quiet)
     actions: list[str] = field(default_factory=list)  # brand actions and stories per row (full series only)
     dt: float = 1.0
+    complainants: list = field(default_factory=list)  # the complainants' labels (as the network file names them)
 
     def frame(self) -> pd.DataFrame:
         """The series as a DataFrame (one row per step, row 0 the initial state), as `Recorder.frame`."""
@@ -97,6 +98,7 @@ def run_replication(
         metrics=None if until_quiet else model.metrics(),
         actions=list(model.recorder.actions[: k + 1]) if series is None else [],
         dt=model.dt,
+        complainants=model.network.label_of(np.flatnonzero(pop.complainant)),
     )
 
 
@@ -109,11 +111,12 @@ class Results:
 
 
 def run_once(sc: Scenario, seed: int, replication: int = 0, progress: bool = False) -> tuple[pd.DataFrame, dict]:
-    """One replication: its series (with a `replication` column) and its metrics."""
+    """One replication: its series (with a `replication` column), its complainants' labels and its metrics."""
     rep = run_replication(sc, seed, replication, progress=progress)
     ts = rep.frame()
     ts.insert(0, "replication", replication)
-    return ts, {"replication": replication, "seed": rep.seed, **rep.metrics}
+    who = " ".join(str(label) for label in rep.complainants)
+    return ts, {"replication": replication, "seed": rep.seed, "complainants": who, **rep.metrics}
 
 
 def run(sc: Scenario, seed: int | None = None, replications: int | None = None, progress: bool = False) -> Results:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -17,11 +18,21 @@ from typing import Any, Iterable, Mapping
 import tomli_w
 
 from .actions import ACTION_NAMES
-from .parameters import LIST_ITEMS, SECTIONS, ActionsParams, ActionSpec, AmplifierParams, Scenario
+from .parameters import (
+    LIST_ITEMS,
+    NAMED_ITEMS,
+    SECTIONS,
+    ActionsParams,
+    ActionSpec,
+    AmplifierParams,
+    Scenario,
+)
 from .schema import allowed_text, field_type, is_section
+from .strategies import CUSTOM, PRESETS, STRATEGY_NAMES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = PROJECT_ROOT / "scenarios"
+NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 class ScenarioError(ValueError):
@@ -52,10 +63,17 @@ def read_toml(path: str | Path) -> dict:
 
 
 def find_scenario(name: str | Path) -> Path:
-    """A scenario path, or a bare name looked up in the scenarios folder."""
+    """A scenario path, or a bare name looked up in the scenarios folder.
+
+    A relative path that does not exist here is looked up from the project's folder too, so
+    `scenarios/default.toml` works from any folder.
+    """
     path = Path(name)
-    if path.exists() or path.suffix == ".toml" or len(path.parts) > 1:
+    if path.exists():
         return path
+    if path.suffix == ".toml" or len(path.parts) > 1:
+        inside = PROJECT_ROOT / path
+        return inside if not path.is_absolute() and inside.exists() else path
     return SCENARIO_DIR / f"{name}.toml"
 
 
@@ -79,8 +97,8 @@ def parse_assignments(items: Iterable[str], source: str = "--set") -> dict[str, 
 
 
 def strategy_overrides(strategy: str) -> dict[str, Any]:
-    """Overrides that switch a scenario to a named strategy (a preset replaces a custom schedule)."""
-    return {"brand.strategy": strategy} if strategy == "custom" else {"brand.strategy": strategy, "brand.schedule": []}
+    """Overrides that switch a scenario to a named strategy (any but custom empties brand.schedule)."""
+    return {"brand.strategy": strategy} if strategy == CUSTOM else {"brand.strategy": strategy, "brand.schedule": []}
 
 
 def apply_overrides(raw: dict, overrides: Mapping[str, Any], source: str = "--set") -> dict:
@@ -122,12 +140,14 @@ def _check_value(f, value: Any, source: str, key: str) -> Any:
             ok = math.isfinite(value)
     elif want is str:
         ok = isinstance(value, str)
+    elif isinstance(want, tuple):  # a union: an int or text label, true/false or a word
+        ok = isinstance(value, want) and (bool in want or not isinstance(value, bool))
     else:
         ok = True
     if not ok:
         raise ScenarioError(source, key, f"expected {allowed}, got {value!r}")
     m = f.metadata
-    if m["choices"] and value not in m["choices"]:
+    if m["choices"] and isinstance(value, str) and value not in m["choices"]:
         raise ScenarioError(source, key, f"unknown value {value!r}; allowed: {', '.join(m['choices'])}")
     lo, hi = m["lo"], m["hi"]
     if want in (int, float) and (
@@ -137,8 +157,12 @@ def _check_value(f, value: Any, source: str, key: str) -> Any:
     return value
 
 
-def _build(cls, raw: Any, source: str, prefix: str):
-    """Build dataclass `cls` from a table, rejecting unknown keys and bad values."""
+def _build(cls, raw: Any, source: str, prefix: str, list_key: str | None = None):
+    """Build dataclass `cls` from a table, rejecting unknown keys and bad values.
+
+    `list_key` is the prefix under which its lists of tables are declared in `LIST_ITEMS`
+    (`strategies.NAME.` for the tables of [strategies.lawyers_then_apology]); `prefix` by default.
+    """
     if not isinstance(raw, dict):
         raise ScenarioError(source, prefix.rstrip(".") or "(top level)", f"expected a table, got {raw!r}")
     known = {f.name: f for f in fields_of(cls)}
@@ -152,8 +176,10 @@ def _build(cls, raw: Any, source: str, prefix: str):
             kwargs[name] = _build(f.default_factory, raw.get(name, {}), source, key + ".")
         elif name in raw:
             value = raw[name]
-            item_cls = LIST_ITEMS.get(key)
-            if item_cls is not None:
+            item_cls = LIST_ITEMS.get((list_key or prefix) + name)
+            if key in NAMED_ITEMS:
+                value = _build_named(NAMED_ITEMS[key], value, source, key)
+            elif item_cls is not None:
                 if not isinstance(value, list):
                     raise ScenarioError(source, key, f"expected a list of tables, got {value!r}")
                 value = [_build(item_cls, v, source, f"{key}.{i}.") for i, v in enumerate(value)]
@@ -163,6 +189,20 @@ def _build(cls, raw: Any, source: str, prefix: str):
     return cls(**kwargs)
 
 
+def _build_named(cls, raw: Any, source: str, key: str) -> dict:
+    """Tables of tables keyed by a name of the user's ([strategies.NAME]): each built as `cls`."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(source, key, f"expected tables [{key}.NAME], got {raw!r}")
+    out = {}
+    for name, table in raw.items():
+        if not NAME_PATTERN.fullmatch(name):
+            raise ScenarioError(
+                source, f"{key}.{name}", "bad name: letters, digits, _ and - only, starting with a letter"
+            )
+        out[name] = _build(cls, table, source, f"{key}.{name}.", list_key=f"{key}.NAME.")
+    return out
+
+
 def fields_of(cls) -> tuple:
     return dataclasses.fields(cls)
 
@@ -170,6 +210,20 @@ def fields_of(cls) -> tuple:
 def _check_consistency(sc: Scenario, raw: dict, source: str) -> None:
     """Rules that involve more than one key."""
     b, n = sc.brand, sc.network
+    for name, strategy in sc.strategies.items():
+        if name in STRATEGY_NAMES:
+            raise ScenarioError(
+                source, f"strategies.{name}", "is the name of a preset strategy; give your strategy another name"
+            )
+        if not strategy.schedule:
+            raise ScenarioError(
+                source,
+                f"strategies.{name}.schedule",
+                "must list at least one action ({action, at_hours, anchor} tables)",
+            )
+    if b.strategy not in STRATEGY_NAMES and b.strategy not in sc.strategies:
+        allowed = [*PRESETS, *sc.strategies, CUSTOM]
+        raise ScenarioError(source, "brand.strategy", f"unknown value {b.strategy!r}; allowed: {', '.join(allowed)}")
     if b.strategy == "custom" and not b.schedule:
         raise ScenarioError(
             source,
@@ -197,19 +251,38 @@ def _check_consistency(sc: Scenario, raw: dict, source: str) -> None:
         )
     if c.complainants > sc.population.size:
         raise ScenarioError(source, "complaint.complainants", "must be <= population.size")
-    if c.placement == "node" and c.node >= sc.population.size and n.kind != "file":
-        raise ScenarioError(source, "complaint.node", f"must be < population.size ({sc.population.size})")
+    if c.placement == "node" and n.kind != "file":
+        node = c.node if isinstance(c.node, int) else None
+        if node is None or not 0 <= node < sc.population.size:
+            raise ScenarioError(
+                source,
+                "complaint.node",
+                f"{c.node!r} is not a consumer: a generated network's consumers are 0 to {sc.population.size - 1}",
+            )
 
 
 def resolve_network_path(sc: Scenario, base_dir: Path | None) -> Path:
     """The edge-list file: relative to the scenario's folder, else to the project root."""
-    path = Path(sc.network.path)
+    return resolve_data_path(sc.network.path, base_dir)
+
+
+def resolve_data_path(name: str, base_dir: Path | None) -> Path:
+    """A data file a scenario names: relative to the scenario's folder, else to the project root."""
+    path = Path(name)
     if path.is_absolute():
         return path
     for base in ([base_dir] if base_dir else []) + [PROJECT_ROOT, Path.cwd()]:
         if (base / path).exists():
             return (base / path).resolve()
     return ((base_dir or Path.cwd()) / path).resolve()
+
+
+def _shown_path(path: Path) -> str:
+    """A data file's path as stored in the resolved scenario (relative to the project when inside it)."""
+    try:
+        return str(path.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _with_file_network(sc: Scenario, raw: dict, name: str, base_dir: Path | None) -> Scenario:
@@ -219,7 +292,7 @@ def _with_file_network(sc: Scenario, raw: dict, name: str, base_dir: Path | None
     path = resolve_network_path(sc, base_dir)
     n = sc.network
     try:
-        net = cached_edge_list(str(path), n.directed, n.edge_meaning)
+        net = cached_edge_list(str(path), n.directed, n.edge_meaning, n.header)
     except NetworkError as exc:
         raise ScenarioError(name, "network.path", str(exc).removeprefix("network.path: ")) from None
     given = raw.get("population", {}).get("size")
@@ -229,13 +302,37 @@ def _with_file_network(sc: Scenario, raw: dict, name: str, base_dir: Path | None
             "population.size",
             f"is {given} but the network file {path.name} has {net.n} consumers; leave it out or set it to {net.n}",
         )
-    try:
-        shown = str(path.relative_to(PROJECT_ROOT))
-    except ValueError:
-        shown = str(path)
+    c = sc.complaint
+    if c.placement == "node" and net.ids_of([c.node])[0] < 0:
+        raise ScenarioError(
+            name,
+            "complaint.node",
+            f"{c.node!r} is not a node of the network file {path.name} (its labels are like {net.label_examples()})",
+        )
     return dataclasses.replace(
-        sc, network=dataclasses.replace(n, path=shown), population=dataclasses.replace(sc.population, size=net.n)
+        sc,
+        network=dataclasses.replace(n, path=_shown_path(path)),
+        population=dataclasses.replace(sc.population, size=net.n),
     )
+
+
+def _with_node_table(sc: Scenario, name: str, base_dir: Path | None) -> Scenario:
+    """Check the node table against the network's labels now and store its path resolved."""
+    from .network import Network, NetworkError, cached_edge_list
+    from .node_table import read_node_table
+
+    path = resolve_data_path(sc.network.nodes_path, base_dir)
+    n = sc.network
+    try:
+        table = read_node_table(str(path))
+        if n.kind == "file":
+            net = cached_edge_list(str(resolve_network_path(sc, None)), n.directed, n.edge_meaning, n.header)
+        else:  # a generated network's consumers are known by their ids (any network of this size)
+            net = Network(sc.population.size, None, None, well_mixed=True, readers_per_post=0.0, directed=False)
+        table.ids(net)
+    except NetworkError as exc:
+        raise ScenarioError(name, "network.nodes_path", str(exc).removeprefix("network.nodes_path: ")) from None
+    return dataclasses.replace(sc, network=dataclasses.replace(n, nodes_path=_shown_path(path)))
 
 
 def load_scenario(
@@ -268,6 +365,8 @@ def load_scenario(
     if sc.network.kind == "file" and sc.network.path:
         sc = _with_file_network(sc, raw, name, base_dir)
     _check_consistency(sc, raw, name)
+    if sc.network.nodes_path:
+        sc = _with_node_table(sc, name, base_dir)
     return sc
 
 
@@ -277,6 +376,8 @@ def to_dict(sc: Any) -> dict:
         return {f.name: to_dict(getattr(sc, f.name)) for f in dataclasses.fields(sc)}
     if isinstance(sc, (list, tuple)):
         return [to_dict(v) for v in sc]
+    if isinstance(sc, dict):
+        return {k: to_dict(v) for k, v in sc.items()}
     return sc
 
 

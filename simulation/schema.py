@@ -24,6 +24,7 @@ def param(
     hi: float | None = None,
     lo_open: bool = False,
     choices: tuple | None = None,
+    allowed: str | None = None,
     source: str = ASSUMPTION,
 ) -> Any:
     """A documented, validated parameter (a dataclass field with its metadata).
@@ -35,10 +36,12 @@ def param(
         lo: Smallest allowed value (inclusive unless `lo_open`).
         hi: Largest allowed value (inclusive).
         lo_open: Whether `lo` itself is excluded.
-        choices: The allowed values of a text setting.
+        choices: The allowed values of a text setting (of its text values, for `bool | str`).
+        allowed: The allowed values in words, when the scenario's other keys decide them (checked
+            with the keys they depend on, in `simulation.scenario`).
         source: Where the default comes from, or "assumption".
     """
-    meta = dict(doc=doc, unit=unit, lo=lo, hi=hi, lo_open=lo_open, choices=choices, source=source)
+    meta = dict(doc=doc, unit=unit, lo=lo, hi=hi, lo_open=lo_open, choices=choices, allowed=allowed, source=source)
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -49,9 +52,17 @@ def is_section(f: Field) -> bool:
     return f.default is MISSING and not f.metadata
 
 
-def field_type(f: Field) -> type:
-    """The Python type of a parameter field (`object` if it is not a plain value)."""
-    return {"float": float, "int": int, "bool": bool, "str": str, "list": list}.get(str(f.type), object)
+TYPES = {"float": float, "int": int, "bool": bool, "str": str, "list": list, "dict": dict}
+KIND_WORDS = {bool: "true/false", int: "integer", float: "number", str: "text", list: "list", dict: "table"}
+
+
+def field_type(f: Field) -> type | tuple[type, ...]:
+    """The Python type of a parameter field; a tuple for a union (`int | str`: a node label).
+
+    `object` if it is not a plain value.
+    """
+    types = tuple(TYPES.get(t.strip(), object) for t in str(f.type).split("|"))
+    return types[0] if len(types) == 1 else types
 
 
 def default_of(f: Field) -> Any:
@@ -62,9 +73,15 @@ def default_of(f: Field) -> Any:
 def allowed_text(f: Field) -> str:
     """The allowed values of a field, in words."""
     m = f.metadata
+    if m.get("allowed"):
+        return m["allowed"]
+    want = field_type(f)
     if m["choices"]:
-        return "one of " + ", ".join(m["choices"])
-    kind = {bool: "true/false", int: "integer", float: "number", str: "text", list: "list"}.get(field_type(f), "value")
+        extra = "".join(f"{KIND_WORDS[t]} or " for t in want if t is not str) if isinstance(want, tuple) else ""
+        return f"{extra}one of " + ", ".join(m["choices"])
+    if isinstance(want, tuple):
+        return " or ".join(KIND_WORDS.get(t, "value") for t in want)
+    kind = KIND_WORDS.get(want, "value")
     lo, hi = m["lo"], m["hi"]
     if lo is not None and hi is not None:
         return f"{kind} in {'(' if m['lo_open'] else '['}{lo:g}, {hi:g}]"

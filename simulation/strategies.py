@@ -3,8 +3,10 @@
 A strategy is a schedule of actions, each at a time after an anchor (the brand's detection of the
 crisis, the first complaint, or the start). A preset names one; its *decisive* action sits at
 `brand.delay_hours` after `brand.anchor` (or at the preset's default delay), the others at fixed
-offsets (never later than the decisive one). `custom` takes the schedule from `brand.schedule`.
-The parameter schema's choices, `run.py list`, the docs and `Brand` all read this table.
+offsets (never later than the decisive one). A scenario may add strategies of its own
+(`[strategies.NAME]`, a schedule each), and `custom` takes the schedule from `brand.schedule`.
+`strategy_names` is the one registry: the scenario's own, then the presets, then custom; the
+parameter schema, `run.py list`, the docs, experiments and `Brand` all read it.
 """
 
 from __future__ import annotations
@@ -51,10 +53,34 @@ PRESETS: dict[str, Strategy] = {
 STRATEGY_NAMES = (*PRESETS, CUSTOM)
 
 
-def describe_strategy(name: str) -> str:
-    """A strategy name in words (presets from their actions; custom from brand.schedule)."""
+def schedule_text(schedule) -> str:
+    """A schedule in words: 'legal at 1 h after detection, then apology at 48 h'.
+
+    Entries are read in order (objects or tables with action, at_hours and anchor); the anchor is
+    named where it changes.
+    """
+    parts, anchor = [], None
+    for entry in schedule:
+        get = entry.get if isinstance(entry, dict) else lambda k, d=None, e=entry: getattr(e, k, d)
+        action, at, clock = get("action", "remedy"), float(get("at_hours", 0.0)), get("anchor", "detection")
+        after = "" if clock == anchor else (" after the start" if clock == "start" else f" after {clock}")
+        anchor = clock
+        parts.append(f"{action.replace('_', ' ')} at {at:g} h{after}")
+    return ", then ".join(parts) if parts else "no action at all"
+
+
+def strategy_names(sc=None) -> tuple[str, ...]:
+    """Every strategy a scenario can use: its own [strategies.NAME], the presets, custom."""
+    return (*(sc.strategies if sc is not None else ()), *PRESETS, CUSTOM)
+
+
+def describe_strategy(name: str, sc=None) -> str:
+    """A strategy in words: a preset from its actions; a scenario's own or custom from its schedule."""
+    if sc is not None and name in sc.strategies:
+        return schedule_text(sc.strategies[name].schedule)
     if name == CUSTOM:
-        return "the list of actions in brand.schedule"
+        given = sc is not None and sc.brand.schedule
+        return schedule_text(sc.brand.schedule) if given else "the list of actions in brand.schedule"
     return PRESETS[name].description
 
 

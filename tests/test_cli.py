@@ -59,7 +59,7 @@ def test_run_writes_the_results_folder(scenario_file, tmp_path, capsys):
     assert list(ts.columns) == ["run", "strategy", "replication", "step", "hours", *SERIES, "brand_action"]
     assert len(ts) == 2 * (48 + 1) and set(ts.replication) == {0, 1}
     summary = pd.read_csv(out / "summary.csv")
-    assert list(summary.columns) == ["run", "strategy", "replication", "seed", *METRICS]
+    assert list(summary.columns) == ["run", "strategy", "replication", "seed", "complainants", *METRICS]
     assert summary.seed.tolist() == ["3/0", "3/1"]
     meta = json.loads((out / "meta.json").read_text())
     assert meta["seed"] == 3 and meta["replications"] == 2
@@ -117,7 +117,7 @@ def test_validate_exit_codes(scenario_file, tmp_path, capsys):
     "args, fragment",
     [
         (["--set", "population.size=ten"], "population.size: expected integer"),
-        (["--set", "population.size=5"], "population.size: value 5 out of range"),
+        (["--set", "population.size=1"], "population.size: value 1 out of range"),
         (["--set", "nosuch.key=1"], "nosuch: unknown key; allowed here: name,"),
         (["--set", "brand.nosuch=1"], "brand.nosuch: unknown key"),
         (["--set", "brand.delay_hours"], "expected KEY=VALUE"),

@@ -549,7 +549,7 @@ def fact_remedy_quality(
         share,
         bool(passed),
         "emerges (holding_reply.calm = 0, remedy.calm = 0.8)",
-        "Herhausen et al. 2019; CASES.md (Swiss brand vs Amazon UK)",
+        "Herhausen et al. 2019; docs/cases.md (Swiss brand vs Amazon UK)",
         details,
         figs,
     )
