@@ -18,17 +18,11 @@ import mesa
 import numpy as np
 
 from .actions import ACTIONS, ActionEffect
-from .parameters import ActionSpec, BrandParams, Scenario
+from .parameters import ActionSpec, Scenario
 from .randomness import SEE_ANSWER, Draw
-from .strategies import CUSTOM, DECISIVE, PRESETS
+from .strategies import CUSTOM, preset_schedule
 
 ANCHOR_NAMES = ("detection", "complaint", "start")
-
-
-def decisive_delay(params: BrandParams) -> float:
-    """The preset's decisive delay: brand.delay_hours, or the preset's default when it is -1."""
-    preset = PRESETS[params.strategy]
-    return preset.default_delay_h if params.delay_hours < 0 else params.delay_hours
 
 
 def schedule_for(sc: Scenario) -> list[ActionSpec]:
@@ -38,10 +32,9 @@ def schedule_for(sc: Scenario) -> list[ActionSpec]:
         return list(sc.strategies[params.strategy].schedule)
     if params.strategy == CUSTOM:
         return list(params.schedule)
-    delay = decisive_delay(params)
     return [
-        ActionSpec(action=name, anchor=params.anchor, at_hours=delay if offset is DECISIVE else min(offset, delay))
-        for name, offset in PRESETS[params.strategy].actions
+        ActionSpec(action=action, anchor=anchor, at_hours=at)
+        for action, at, anchor in preset_schedule(params.strategy, params.delay_hours, params.anchor)
     ]
 
 

@@ -25,6 +25,7 @@ from .scenario import (
     strategy_overrides,
     to_toml,
 )
+from .series_table import ExportError
 from .strategies import PRESETS, STRATEGY_NAMES, describe_strategy
 
 DEFAULT_SCENARIO = SCENARIO_DIR / "default.toml"
@@ -56,6 +57,7 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a scenario (R replications) into a results folder")
     _scenario_args(r)
     r.add_argument("--replications", type=int, help="number of replications (overrides replications)")
+    r.add_argument("--no-figures", action="store_true", help="skip the figures (the CSVs and meta.json only)")
     lst = sub.add_parser("list", help="scenarios and strategies, one line each")
     lst.add_argument("scenario", nargs="?", help="also list this scenario's own strategies ([strategies.NAME])")
     v = sub.add_parser("validate", help="check scenario files (exit 0 if all are valid, 1 otherwise)")
@@ -95,6 +97,12 @@ def parser() -> argparse.ArgumentParser:
         e.add_argument("--out", type=Path, help="experiment folder (default results/<scenario>/<timestamp>-<kind>)")
         e.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted experiment in DIR")
         e.add_argument("--no-figures", action="store_true", help="skip figures and report")
+        e.add_argument(
+            "--series",
+            choices=("all", "none"),
+            default="all",
+            help="per-run series kept: all (timeseries.parquet, the default) or none (metrics and quantiles only)",
+        )
     c = sub.add_parser(
         "check-model", help="run the validation: known results and stylised facts (exit 0 if all pass, 1 otherwise)"
     )
@@ -118,6 +126,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help="run only this check (a key of the table: 1-9, 8a, 8b, a case name, dt:NAME), repeatable",
     )
+    x = sub.add_parser("export", help="write a results folder's tables as CSV or as Parquet, beside the originals")
+    x.add_argument("folder", type=Path, help="a run or experiment folder")
+    x.add_argument("--format", required=True, choices=("csv", "parquet"), help="the format to write")
     k = sub.add_parser("keys", help="every scenario key: unit, default, allowed values, meaning")
     k.add_argument("--markdown", action="store_true", help="as the Markdown table of scenarios/README.md")
     return p
@@ -162,22 +173,30 @@ def cmd_run(args) -> int:
         write_text(tmp / "scenario.toml", to_toml(sc))
         write_csv(res.timeseries, tmp / "timeseries.csv")
         write_csv(res.summary, tmp / "summary.csv")
-        snap = snapshot(sc, sc.seed)
-        figs = tmp / "figures"
-        figs.mkdir()
-        plots.run_figures(
-            res.timeseries,
-            sc.simulation.dt_hours,
-            figs,
-            title=f"{sc.name}: {strategy}" + ("" if strategy in PRESETS else f"\n{describe_strategy(strategy, sc)}"),
-            network=snap.network,
-            centre_nodes=snap.centre,
-            stance_at_peak=snap.stance_at_peak,
-            stance_at_end=snap.stance_at_end,
-            peak_hours=snap.peak_hours,
-            end_hours=snap.end_hours,
-            seed=sc.seed,
-        )
+        if args.no_figures:
+            from .model import BuzzModel
+            from .randomness import replication_seed
+
+            network = BuzzModel(sc, rng=replication_seed(sc.seed, 0)).network  # replication 0's, for meta.json
+        else:
+            snap = snapshot(sc, sc.seed)
+            network = snap.network
+            figs = tmp / "figures"
+            figs.mkdir()
+            words = "" if strategy in PRESETS else f"\n{describe_strategy(strategy, sc)}"
+            plots.run_figures(
+                res.timeseries,
+                sc.simulation.dt_hours,
+                figs,
+                title=f"{sc.name}: {strategy}{words}",
+                network=snap.network,
+                centre_nodes=snap.centre,
+                stance_at_peak=snap.stance_at_peak,
+                stance_at_end=snap.stance_at_end,
+                peak_hours=snap.peak_hours,
+                end_hours=snap.end_hours,
+                seed=sc.seed,
+            )
         extra = {}
         if sc.network.kind == "file":
             from .scenario import resolve_network_path
@@ -190,11 +209,11 @@ def cmd_run(args) -> int:
             replications=sc.replications,
             strategy=strategy,
             wall_seconds=round(time.perf_counter() - t0, 3),
-            network=snap.network.report,
+            network=network.report,
             **extra,
         )
     s = res.summary
-    print_network_notes(snap.network.report)
+    print_network_notes(network.report)
     not_fired = int(s.actions_not_fired.sum())
     if not_fired:
         print(f"note: {not_fired} scheduled action(s) never fired (no detection, or past the horizon)")
@@ -204,6 +223,36 @@ def cmd_run(args) -> int:
     )
     print(f"results: {out}")
     return 0
+
+
+# Options that change where and how fast an experiment runs, not what it finds.
+PLACE_OPTIONS = {"--out": 1, "--workers": 1, "--dask": 1, "--no-figures": 0}
+
+
+def reproduce_command(argv: list[str]) -> str:
+    """The command that reproduces an experiment: its arguments without where and how fast it ran.
+
+    Paths inside the current folder are written relative to it (the report says to run it from there).
+    """
+    import shlex
+
+    words, skip = [], 0
+    for word in argv:
+        if skip:
+            skip -= 1
+            continue
+        name = word.split("=", 1)[0]
+        if name in PLACE_OPTIONS:
+            skip = PLACE_OPTIONS[name] if "=" not in word else 0
+            continue
+        path = Path(word)
+        if path.is_absolute() and path.exists():
+            try:
+                word = str(path.relative_to(Path.cwd()))
+            except ValueError:
+                pass
+        words.append(word)
+    return shlex.join(["python", "run.py", *words])
 
 
 def cmd_experiment(args) -> int:
@@ -224,18 +273,14 @@ def cmd_experiment(args) -> int:
         reps = args.replications or max(base.replications, 20)
         if reps < 2:
             raise ScenarioError("--replications", "replications", "an experiment needs at least 2 replications")
-        command = (
-            " ".join(["python run.py", *sys.argv[1:]])
-            if sys.argv[1:2] == [args.command]
-            else f"python run.py {args.command} ..."
-        )
+        command = reproduce_command(args.argv)
         if args.command == "compare":
-            plan = compare_plan(base, strategies, reps, base.seed, args.baseline, command)
+            plan = compare_plan(base, strategies, reps, base.seed, args.baseline, command, series=args.series)
         else:
             vary = parse_vary(args.vary)
             if not vary:
                 raise ScenarioError("--vary", "vary", "sweep needs at least one --vary KEY=V1,V2,...")
-            plan = sweep_plan(base, strategies, vary, reps, base.seed, args.baseline, command)
+            plan = sweep_plan(base, strategies, vary, reps, base.seed, args.baseline, command, series=args.series)
         folder = args.out or default_folder(args.command, base.name)
     runs = len(plan.conditions) * plan.replications
     if plan.base.network.kind == "file":
@@ -359,6 +404,15 @@ def cmd_validate(args) -> int:
     return 1 if bad else 0
 
 
+def cmd_export(args) -> int:
+    """`export`: every table of a results folder in the other format."""
+    from .series_table import export_folder
+
+    for path in export_folder(args.folder, args.format):
+        print(f"wrote {path}")
+    return 0
+
+
 def cmd_keys(args) -> int:
     """`keys`: every scenario key with its unit, default, allowed values and meaning."""
     if args.markdown:
@@ -377,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         argv = ["run", str(DEFAULT_SCENARIO)]
     args = parser().parse_args(argv)
+    args.argv = list(argv)  # the command as typed, for the experiment's reproduce command
     commands = {
         "run": cmd_run,
         "list": cmd_list,
@@ -385,13 +440,14 @@ def main(argv: list[str] | None = None) -> int:
         "compare": cmd_experiment,
         "sweep": cmd_experiment,
         "check-model": cmd_check_model,
+        "export": cmd_export,
     }
     if args.command is None:
         parser().print_help()
         return EXIT_BAD_INPUT
     try:
         return commands[args.command](args)
-    except (ScenarioError, NetworkError, FileExistsError) as exc:
+    except (ScenarioError, NetworkError, FileExistsError, ExportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # output piped into `head` and the like

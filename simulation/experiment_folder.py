@@ -9,8 +9,10 @@ An experiment (a compare or a sweep, `simulation.experiments`) writes into one f
   pair per finished run, written atomically as it finishes (the `.json` last: it marks the run
   done), so that an interrupted experiment resumes;
 - the tables assembled from `runs/`: `summary.csv`, `aggregate.csv`, `timeseries_quantiles.csv`,
-  `critical_window.csv`; `meta.json`;
-- `figures/` and `report.md`/`report.html`, drawn from those files alone.
+  `critical_window.csv`, `timeseries.parquet` (every series of every run, `simulation.series_table`);
+  `meta.json`;
+- `figures/`, `report.md`/`report.html` and `tables/` (`simulation.tables`), drawn from those files
+  alone.
 
 :class:`ExperimentFolder` reads a folder back for the figures and the report.
 """
@@ -32,6 +34,7 @@ from .strategies import PRESETS
 SCENARIO_TOML = "scenario.toml"
 EXPERIMENT_JSON = "experiment.json"
 META_JSON = "meta.json"
+SERIES_PARQUET = "timeseries.parquet"
 SUMMARY_CSV = "summary.csv"
 AGGREGATE_CSV = "aggregate.csv"
 QUANTILES_CSV = "timeseries_quantiles.csv"
@@ -128,6 +131,11 @@ class RunStore:
     def metrics(self, condition: int, replication: int) -> dict:
         """The stored record of one run: metrics and error."""
         return json.loads(self._stem(condition, replication).with_suffix(".json").read_text())
+
+    def drop_series(self) -> None:
+        """Remove every run's stored series (their metrics stay: `--series none`)."""
+        for path in self.root.glob("c*/r*.npz"):
+            path.unlink()
 
     def series(self, condition: int, replication: int) -> dict[str, np.ndarray] | None:
         """The stored series of one run (None if it failed)."""

@@ -31,12 +31,13 @@ from .results import write_meta
 from .runner import run_replication, seed_label
 from .scenario import ScenarioError, load_scenario, strategy_overrides, to_dict, to_toml, with_changes
 from .stats import bootstrap_indices, describe_values, t_interval
-from .strategies import CUSTOM, describe_strategy, strategy_names
+from .strategies import CUSTOM, PRESETS, describe_strategy, strategy_names
 
 QUANTILE_SERIES = ("reputation", "reputation_customers", "posts_negative_per_h", "angry", "churned", "search_stock")
 RECORDED_SERIES = ("reputation", "reputation_customers", "posts_negative", "angry", "churned", "search_stock")
 QUANTILES = (5, 25, 50, 75, 95)
 BRAND_TIMING_KEYS = {"brand.delay_hours", "brand.anchor"}
+SERIES_CHOICES = ("all", "none")
 
 
 def key_applies(key: str, strategy: str) -> bool:
@@ -102,8 +103,11 @@ class Plan:
     baseline: str = "ignore"
     command: str = ""
     conditions: list[dict] = field(default_factory=list)
+    series: str = "all"  # per-run series kept: all (timeseries.parquet) or none (metrics and quantiles only)
 
     def __post_init__(self):
+        if self.series not in SERIES_CHOICES:
+            raise ScenarioError("--series", self.series, f"unknown value; allowed: {', '.join(SERIES_CHOICES)}")
         if self.baseline not in self.strategies:
             self.strategies = [self.baseline] + list(self.strategies)
         known = strategy_names(self.base)
@@ -143,6 +147,12 @@ class Plan:
         set_ = {k: v for k, v in changes.items() if v is not None}
         return with_changes(self.base, {**extra, **set_}, source="experiment")
 
+    def description(self, strategy: str) -> str:
+        """A strategy in words: its schedule in the base scenario (a preset's generically when its timing is swept)."""
+        timing_swept = any(k in BRAND_TIMING_KEYS for k in self.vary)
+        generic = strategy in PRESETS and timing_swept
+        return describe_strategy(strategy, None if generic else self.base)
+
     @staticmethod
     def label(changes: dict) -> str:
         """A condition's label: 'quick_fix, brand.delay_hours=6'."""
@@ -160,7 +170,7 @@ class Plan:
             "replications": self.replications,
             "baseline": self.baseline,
             "strategies": self.strategies,
-            "descriptions": {s: describe_strategy(s, self.base) for s in self.strategies},
+            "descriptions": {s: self.description(s) for s in self.strategies},
             "vary": self.vary,
             "clock": self.base.brand.anchor,
             "keys": self.keys,
@@ -168,6 +178,7 @@ class Plan:
                 {"condition": i, "label": self.label(c), "changes": c} for i, c in enumerate(self.conditions)
             ],
             "command": self.command,
+            "series": self.series,
             "dt_hours": self.base.simulation.dt_hours,
             "days": self.base.simulation.days,
             "currency": self.base.population.currency,
@@ -188,21 +199,29 @@ class Plan:
             baseline=d["baseline"],
             command=d["command"],
             conditions=[c["changes"] for c in d["conditions"]],
+            series=d.get("series", "none"),
         )
 
 
 # -- one run ------------------------------------------------------------------------------------
 
 
-def run_task(scenario_dict: dict, condition: int, replication: int, seed: int) -> dict:
-    """One run, in whatever process: its metrics and its stored series, or its error."""
+def run_task(scenario_dict: dict, condition: int, replication: int, seed: int, keep: str = "all") -> dict:
+    """One run, in whatever process: its metrics and its stored series, or its error.
+
+    `keep` = "all": every recorded series and the brand's actions (for timeseries.parquet); "none": the
+    series of the quantiles only (timeseries_quantiles.csv).
+    """
     out = {"condition": condition, "replication": replication}
     try:
         sc = load_scenario(scenario_dict)
-        rep = run_replication(sc, seed, replication, series=RECORDED_SERIES)
-        series = {name: rep.series[name] for name in QUANTILE_SERIES if name in rep.series}
+        rep = run_replication(sc, seed, replication, series=None if keep == "all" else RECORDED_SERIES)
+        names = rep.series if keep == "all" else QUANTILE_SERIES
+        series = {name: np.asarray(rep.series[name], np.float64) for name in names if name in rep.series}
         series["posts_negative_per_h"] = rep.series["posts_negative"] / rep.dt
-        out.update(metrics=rep.metrics, series={k: np.asarray(v, np.float64) for k, v in series.items()}, error="")
+        if keep == "all":
+            series["brand_action"] = np.asarray(rep.actions, dtype=str)
+        out.update(metrics=rep.metrics, series=series, error="")
     except Exception as exc:  # a failing run is recorded and does not stop the others
         out.update(
             metrics={m: math.nan for m in METRICS},
@@ -222,7 +241,7 @@ def execute(plan: Plan, folder: Path, workers: int = 1, dask: str | None = None,
     done = store.done()
     scen = [to_dict(plan.scenario_for(c)) for c in plan.conditions]
     todo = [
-        (scen[ci], ci, r, plan.seed)
+        (scen[ci], ci, r, plan.seed, plan.series)
         for ci in range(len(plan.conditions))
         for r in range(plan.replications)
         if (ci, r) not in done
@@ -447,6 +466,12 @@ def run_experiment(
             experiment_folder.CRITICAL_CSV: windows,
         },
     )
+    if plan.series == "all":
+        from .series_table import write_series_parquet
+
+        write_series_parquet(plan, store, folder / experiment_folder.SERIES_PARQUET)
+    else:
+        store.drop_series()  # the quantiles are written: keep only the metrics
     write_meta(
         folder / experiment_folder.META_JSON,
         scenario=plan.base.name,
@@ -471,10 +496,16 @@ def file_network(sc: Scenario):
 
 
 def compare_plan(
-    base: Scenario, strategies: list[str], replications: int, seed: int, baseline: str = "ignore", command: str = ""
+    base: Scenario,
+    strategies: list[str],
+    replications: int,
+    seed: int,
+    baseline: str = "ignore",
+    command: str = "",
+    series: str = "all",
 ) -> Plan:
     """A comparison of strategies."""
-    return Plan("compare", base, strategies, {}, replications, seed, baseline, command)
+    return Plan("compare", base, strategies, {}, replications, seed, baseline, command, series=series)
 
 
 def sweep_plan(
@@ -485,9 +516,10 @@ def sweep_plan(
     seed: int,
     baseline: str = "ignore",
     command: str = "",
+    series: str = "all",
 ) -> Plan:
     """A sweep: strategies times every combination of the varied keys' values."""
-    return Plan("sweep", base, strategies, vary, replications, seed, baseline, command)
+    return Plan("sweep", base, strategies, vary, replications, seed, baseline, command, series=series)
 
 
 __all__ = [

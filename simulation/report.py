@@ -76,7 +76,7 @@ pre{background:#f6f6f6;padding:.7rem;overflow-x:auto}code{font-family:ui-monospa
 
 
 # -- the document as blocks, rendered twice ------------------------------------------------------
-# ("h1"|"h2", text) | ("p", text) | ("ul", [text]) | ("table", caption, header, rows)
+# ("h1"|"h2", text) | ("p", text) | ("ul", [text]) | ("table", caption, header, rows, name)
 # | ("figure", path, caption) | ("code", text). A table cell is text or (value, interval).
 
 
@@ -104,7 +104,7 @@ def to_markdown(blocks: list[tuple]) -> str:
         elif kind == "ul":
             out.append("\n".join(f"- {_md_escape(item)}" for item in block[1]))
         elif kind == "table":
-            _, caption, header, rows = block
+            _, caption, header, rows = block[:4]
             lines = [
                 f"**{_md_escape(caption)}**",
                 "",
@@ -144,7 +144,7 @@ def to_html(blocks: list[tuple], title: str) -> str:
         elif kind == "ul":
             body.append("<ul>" + "".join(f"<li>{_h(i)}</li>" for i in block[1]) + "</ul>")
         elif kind == "table":
-            _, caption, header, rows = block
+            _, caption, header, rows = block[:4]
             head = "".join(f"<th>{_h(h)}</th>" for h in header)
             trs = "".join("<tr>" + "".join(f"<td>{_html_cell(c)}</td>" for c in row) + "</tr>" for row in rows)
             body.append(
@@ -214,14 +214,129 @@ def _scenario_blocks(exp: ExperimentFolder) -> list[tuple]:
     return [("h2", "Scenario"), ("ul", items), ("p", note)]
 
 
+def _methods_blocks(exp: ExperimentFolder) -> list[tuple]:
+    """A methods section for a paper, from the scenario, the plan and the model's ODD description."""
+    from importlib import metadata
+
+    sc = exp.scenario_table()
+    sim, pop, net = sc.get("simulation", {}), sc.get("population", {}), sc.get("network", {})
+    complaint = sc.get("complaint", {})
+    version = metadata.version("buzzsim") if _installed("buzzsim") else "(version unknown)"
+    mesa = metadata.version("mesa") if _installed("mesa") else "?"
+    kind = net.get("kind")
+    parts = [
+        f"We simulated the spread of a customer's complaint and the brand's response with buzzsim {version}, an "
+        "agent-based model built on Mesa " + mesa + " and described following the ODD protocol (Grimm et al. "
+        "2020) in the model's documentation (docs/ODD.md). Consumers are unaware, aware, angry (posting "
+        "complaints), calmed or advocates of the brand; each holds an opinion of the brand in [-1, 1] that "
+        "drifts back to their prior; complaints spread by complex contagion along follower links, attention "
+        "fades, searchers find old complaints, and customers churn as their opinion falls."
+    ]
+    if pop.get("size") is not None and kind:
+        parts.append(
+            f"The population is {int(pop['size']):,d} consumers on a {NETWORKS.get(kind, lambda n: kind)(net)} "
+            f"network; {fmt(100 * pop.get('customer_share', 0.3), trailing=False)}% are customers and the mean prior "
+            f"opinion of the brand is {fmt(pop.get('prior_reputation', 0.3))} (standard deviation "
+            f"{fmt(pop.get('opinion_spread', 0.3))})."
+        )
+    if complaint:
+        n = complaint.get("complainants", 1)
+        where = {"hub": "the best-followed consumers", "random": "random consumers", "node": "a given consumer"}
+        parts.append(
+            f"The buzz starts with {n} complainant{'s' if n != 1 else ''} placed at "
+            f"{where.get(complaint.get('placement', 'random'), complaint.get('placement'))}."
+        )
+    if sim:
+        parts.append(
+            f"Each run covers {fmt(sim.get('days', exp.plan['days']), trailing=False)} days in steps of "
+            f"{fmt(sim.get('dt_hours', exp.plan['dt_hours']), trailing=False)} h."
+        )
+    strategies = "; ".join(f"{s}: {exp.description(s) or s}" for s in exp.strategies)
+    parts.append(f"The brand's strategies compared are ({exp.baseline} is the baseline): {strategies}.")
+    parts.append(
+        f"Each condition was run {exp.replications} times; replication r is seeded by child r of "
+        f"SeedSequence({exp.seed}) in every condition (common random numbers), so differences between conditions "
+        "are paired replication by replication."
+    )
+    stats = (
+        "We report the mean over runs with its 95% t-interval, and the paired difference from the baseline "
+        "(the condition minus the baseline with the same seed) with its 95% t-interval."
+    )
+    if DELAY_KEY in exp.vary:
+        stats += (
+            " The critical response window is the delay past which a response wins back less than half of what "
+            "an immediate response wins back relative to ignoring (linear interpolation between the swept delays); "
+            "its 95% interval is a bootstrap over replications, resampled jointly across conditions."
+        )
+    parts.append(stats)
+    return [("h2", "Methods"), ("p", " ".join(parts[:3])), ("p", " ".join(parts[3:]))]
+
+
+def _installed(name: str) -> bool:
+    from importlib import metadata
+
+    try:
+        metadata.version(name)
+        return True
+    except metadata.PackageNotFoundError:
+        return False
+
+
+DESIGN_KEYS = {"name", "description", "seed", "replications", "strategies"}  # in the methods, not parameters
+
+
+def changed_parameters(sc: dict) -> list[dict]:
+    """Every parameter of a resolved scenario (scenario.toml) that differs from its default.
+
+    Rows of `simulation.parameters.describe` (key, unit, default, meaning, source) with the value; list entries
+    (amplifiers, brand.schedule) are compared with their table's defaults, key by key.
+    """
+    from .parameters import describe
+
+    rows, known = [], {r["key"]: r for r in describe()}
+    flat = _flatten(sc)
+    for key, value in flat.items():
+        if key.split(".")[0] in DESIGN_KEYS:
+            continue
+        entry = re.search(r"\.\d+\.", key) is not None  # a list entry's keys are all shown: it is not a default
+        row = known.get(re.sub(r"\.\d+\.", "[].", key))
+        if row is None or (not entry and row["default"] == value) or (isinstance(value, list) and not value):
+            continue
+        rows.append({**row, "key": key, "value": value})
+    return rows
+
+
+def _flatten(d, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            for i, item in enumerate(v):
+                out.update(_flatten(item, f"{key}.{i}."))
+        else:
+            out[key] = v
+    return out
+
+
+def _parameter_blocks(exp: ExperimentFolder) -> list[tuple]:
+    rows = changed_parameters(exp.scenario_table())
+    if not rows:
+        return [("p", "Every parameter is at its default (docs/ODD.md, section 9).")]
+    header = ["parameter", "value", "default", "unit", "source"]
+    body = [[r["key"], value_text(r["value"]), value_text(r["default"]), r["unit"], r["source"]] for r in rows]
+    caption = "Parameters that differ from the model's defaults (every other parameter: docs/ODD.md, section 9)"
+    return [("table", caption, header, body, "parameters")]
+
+
 def _design_blocks(exp: ExperimentFolder) -> list[tuple]:
     n_cond = len(exp.conditions)
     reps = exp.replications
     seed = exp.seed
     kind = {"compare": "comparison of strategies", "sweep": "sweep"}.get(exp.kind, exp.kind)
     strategies = ", ".join(f"{s} (baseline)" if s == exp.baseline else s for s in exp.strategies)
-    items = [f"Kind: {kind}", f"Strategies: {strategies}"]
-    items += [f"{s}: {exp.description(s)}" for s in exp.strategies if exp.description(s)]
+    items = [f"Kind: {kind}", f"Strategies: {strategies} (their schedules: Methods)"]
     for key, values in exp.vary.items():
         unit = " hours" if key == DELAY_KEY else ""
         items.append(f"Swept: {key} = {', '.join(value_text(v) for v in values)}{unit}")
@@ -300,7 +415,7 @@ def _results_blocks(exp: ExperimentFolder) -> list[tuple]:
     header = ["condition", "runs"] + [h for _, h, _ in metrics]
     rows = _mean_rows(exp, ids, metrics, stats, n_stat, "n/a")
     blocks.append(
-        ("table", "Mean over all runs [95% interval; intervals of percentages clipped to 0–100]", header, rows)
+        ("table", "Mean over all runs [95% interval; intervals of percentages clipped to 0–100]", header, rows, "means")
     )
     blocks.append(
         (
@@ -341,11 +456,15 @@ def _results_blocks(exp: ExperimentFolder) -> list[tuple]:
                 "[95% interval]; positive = more than under the baseline",
                 dheader,
                 rows,
+                "differences",
             )
         )
 
     crisis_metrics = [(m, h, share) for m, h, share in metrics if m != "crisis" and len(exp.stat(m, "crisis"))]
-    if crisis_metrics:
+    always = "crisis" in stats and (stats["crisis"]["mean"].dropna() == 1).all()
+    if crisis_metrics and always:
+        blocks.append(("p", "Every run had a crisis: the damage given a crisis is the damage above."))
+    elif crisis_metrics:
         cstats = {m: exp.stat(m, "crisis").set_index("condition") for m, _, _ in crisis_metrics}
         first = cstats[crisis_metrics[0][0]]
         header = ["condition", "runs with a crisis"] + [h for _, h, _ in crisis_metrics]
@@ -356,6 +475,7 @@ def _results_blocks(exp: ExperimentFolder) -> list[tuple]:
                 "Damage given a crisis: mean over the runs where the brand detected a crisis [95% interval]",
                 header,
                 rows,
+                "damage_given_crisis",
             )
         )
     return blocks
@@ -417,7 +537,9 @@ def report_blocks(exp: ExperimentFolder) -> tuple[str, list[tuple]]:
     kind = {"compare": "strategy comparison", "sweep": "response sweep"}.get(exp.kind, exp.kind)
     title = f"Bad-buzz experiment: {kind}, scenario {exp.scenario}"
     blocks: list[tuple] = [("h1", title), ("h2", "Question"), ("p", QUESTION)]
+    blocks += _methods_blocks(exp)
     blocks += _scenario_blocks(exp)
+    blocks += _parameter_blocks(exp)
     blocks += _design_blocks(exp)
     blocks += _results_blocks(exp)
     sentences = critical_sentences(exp)
@@ -438,21 +560,54 @@ def report_blocks(exp: ExperimentFolder) -> tuple[str, list[tuple]]:
         blocks += [("figure", p, FIGURE_CAPTIONS.get(p.stem, p.stem.replace("_", " "))) for p in figures]
     blocks += [
         ("h2", "Reproduce"),
-        ("p", "From the project folder (the same seed gives the same runs, so the same numbers):"),
-        ("code", exp.command),
+        (
+            "p",
+            "From the folder the experiment was run from (the same seed gives the same runs, so the same numbers, "
+            "whatever the number of workers):",
+        ),
+        ("code", wrapped_command(exp.command)),
     ]
     return title, blocks
 
 
+def wrapped_command(command: str, width: int = 88) -> str:
+    """A shell command on lines of about `width` characters, an option kept with its value."""
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return command
+    groups: list[str] = []
+    for word in words:
+        if groups and not word.startswith("-") and groups[-1].startswith("-") and " " not in groups[-1]:
+            groups[-1] += " " + shlex.quote(word)
+        else:
+            groups.append(shlex.quote(word))
+    lines = [groups[0]]
+    for group in groups[1:]:
+        if len(lines[-1]) + 1 + len(group) > width:
+            lines[-1] += " \\"
+            lines.append("    " + group)
+        else:
+            lines[-1] += " " + group
+    return "\n".join(lines)
+
+
 def write_report(folder: str | Path) -> tuple[Path, Path]:
-    """Write ``report.md`` and ``report.html`` into the experiment folder; return their paths.
+    """Write ``report.md``, ``report.html`` and ``tables/NAME.csv|.tex`` into the experiment folder.
+
+    Returns the paths of the two reports.
 
     The report shows the figures already in ``figures/`` (the command line draws them first,
     :func:`simulation.experiment_plots.all_figures`).
     """
+    from .tables import write_tables
+
     exp = ExperimentFolder.load(folder)
     title, blocks = report_blocks(exp)
     md, page = exp.folder / "report.md", exp.folder / "report.html"
     write_text(md, to_markdown(blocks))
     write_text(page, to_html(blocks, title))
+    write_tables(exp.folder, [(b[4], b[1], b[2], b[3]) for b in blocks if b[0] == "table" and len(b) > 4])
     return md, page

@@ -384,6 +384,8 @@ def to_dict(sc: Any) -> dict:
 def to_toml(sc: Scenario) -> str:
     """The fully resolved scenario as TOML: running it reproduces the run."""
     d = to_dict(sc)
+    if not d["strategies"]:
+        del d["strategies"]  # no strategies of its own: no empty [strategies] table
     head = {k: d.pop(k) for k in ("name", "description", "seed", "replications")}
     return tomli_w.dumps({**head, **d})
 

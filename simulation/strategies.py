@@ -53,6 +53,13 @@ PRESETS: dict[str, Strategy] = {
 STRATEGY_NAMES = (*PRESETS, CUSTOM)
 
 
+def preset_schedule(name: str, delay_hours: float, anchor: str) -> list[tuple[str, float, str]]:
+    """A preset's (action, at_hours, anchor) entries: the decisive action at `delay_hours` (-1: its default)."""
+    preset = PRESETS[name]
+    delay = preset.default_delay_h if delay_hours < 0 else delay_hours
+    return [(action, delay if at is DECISIVE else min(at, delay), anchor) for action, at in preset.actions]
+
+
 def schedule_text(schedule) -> str:
     """A schedule in words: 'legal at 1 h after detection, then apology at 48 h'.
 
@@ -75,9 +82,12 @@ def strategy_names(sc=None) -> tuple[str, ...]:
 
 
 def describe_strategy(name: str, sc=None) -> str:
-    """A strategy in words: a preset from its actions; a scenario's own or custom from its schedule."""
+    """A strategy in words: from its schedule in scenario `sc` (a preset at sc's delay), else generically."""
     if sc is not None and name in sc.strategies:
         return schedule_text(sc.strategies[name].schedule)
+    if sc is not None and name in PRESETS:
+        entries = preset_schedule(name, sc.brand.delay_hours, sc.brand.anchor)
+        return schedule_text([{"action": a, "at_hours": t, "anchor": c} for a, t, c in entries])
     if name == CUSTOM:
         given = sc is not None and sc.brand.schedule
         return schedule_text(sc.brand.schedule) if given else "the list of actions in brand.schedule"

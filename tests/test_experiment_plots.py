@@ -18,7 +18,7 @@ from scipy import stats
 
 from simulation import experiment_plots as ep
 from simulation.experiment_folder import ExperimentFolder
-from simulation.report import write_report
+from simulation.report import wrapped_command, write_report
 from simulation.text import fmt
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -531,7 +531,7 @@ def test_report_markdown(compare):
     # the failed run is said, and the reproducing command is in a code block
     assert "1 of which failed" in md
     command = json.loads((folder / "experiment.json").read_text())["command"]
-    assert f"```bash\n{command}\n```" in md
+    assert f"```bash\n{wrapped_command(command)}\n```" in md
     assert re.search(r"!\[over_time_reputation\]\(figures/over_time_reputation\.png\)", md)
     assert "apology \\<b\\>sorry\\</b\\> & co" in md  # escaped, not raw HTML
 

@@ -1,0 +1,127 @@
+"""Per-run series as one table (`timeseries.parquet`), and results folders exported to CSV or Parquet.
+
+`timeseries.parquet` holds every recorded series of every run of an experiment: one row per run
+and step, with the condition, its label and keys (the strategy first), the replication and its
+seed, `step`, `hours`, each series and `brand_action`. It is written one condition at a time (a
+row group each), so memory holds one condition's runs. Its metadata (key `buzzsim`) hold the
+resolved scenario, the root seed and the package versions. pyarrow writes it: R (arrow), Excel
+(via `export --format csv`), pandas and polars read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .results import versions
+
+FORMATS = ("csv", "parquet")
+METADATA_KEY = b"buzzsim"
+
+
+def write_series_parquet(plan, store, path: Path) -> Path | None:
+    """Write the stored series of every run of `plan` (from `store`) to `path`, atomically; None if none."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .experiments import Plan
+    from .runner import seed_label
+    from .scenario import to_toml
+
+    dt = plan.base.simulation.dt_hours
+    # each key column has one type over all conditions (unset where a key does not apply)
+    key_types = {k: pa.array([c[k] for c in plan.conditions]).type for k in plan.keys}
+    meta = {"scenario_toml": to_toml(plan.base), "seed": plan.seed, "versions": versions()}
+    tmp = path.with_name(path.name + ".tmp")
+    writer = None
+    try:
+        for ci, changes in enumerate(plan.conditions):
+            frames = []
+            for r in range(plan.replications):
+                series = store.series(ci, r)
+                if series is None:
+                    continue
+                steps = len(series["reputation"])
+                actions = series.pop("brand_action", np.full(steps, "", dtype=str))
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "replication": np.full(steps, r, np.int32),
+                            "seed": seed_label(plan.seed, r),
+                            "step": np.arange(steps, dtype=np.int32),
+                            "hours": np.arange(steps) * dt,
+                            **series,
+                            "brand_action": actions.astype(object),
+                        }
+                    )
+                )
+            if not frames:
+                continue
+            df = pd.concat(frames, ignore_index=True)
+            head = {
+                "condition": pa.array(np.full(len(df), ci, np.int32)),
+                "label": pa.array([Plan.label(changes)] * len(df), pa.string()),
+                **{k: pa.array([changes[k]] * len(df), key_types[k]) for k in plan.keys},
+            }
+            table = pa.table({**head, **{c: pa.array(df[c].to_numpy()) for c in df.columns}})
+            if writer is None:
+                schema = table.schema.with_metadata({METADATA_KEY: json.dumps(meta, default=str).encode()})
+                writer = pq.ParquetWriter(tmp, schema)
+            writer.write_table(table.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        return None
+    os.replace(tmp, path)
+    return path
+
+
+def parquet_metadata(path: Path) -> dict:
+    """The buzzsim metadata of a Parquet file written here (scenario, seed, versions)."""
+    import pyarrow.parquet as pq
+
+    raw = pq.read_schema(path).metadata or {}
+    return json.loads(raw[METADATA_KEY]) if METADATA_KEY in raw else {}
+
+
+class ExportError(ValueError):
+    """A folder that cannot be exported: one line naming it and what is expected."""
+
+
+def export_folder(folder: Path, to: str) -> list[Path]:
+    """Write every table of a results folder in the other format (CSV <-> Parquet), beside the original.
+
+    A run folder or an experiment folder: each top-level `NAME.csv` becomes `NAME.parquet` (`to` =
+    parquet), each `NAME.parquet` becomes `NAME.csv` (`to` = csv). Writes are atomic. Returns the
+    files written.
+    """
+    folder = Path(folder)
+    if to not in FORMATS:
+        raise ExportError(f"--format: unknown value {to!r}; allowed: {', '.join(FORMATS)}")
+    if not folder.is_dir():
+        raise ExportError(f"{folder}: not a folder")
+    if not any((folder / name).is_file() for name in ("meta.json", "experiment.json", "summary.csv")):
+        raise ExportError(f"{folder}: not a results folder (no meta.json, experiment.json or summary.csv)")
+    source = "parquet" if to == "csv" else "csv"
+    files = sorted(folder.glob(f"*.{source}"))
+    if not files:
+        raise ExportError(f"{folder}: no .{source} table to export")
+    out = []
+    for path in files:
+        target = path.with_suffix(f".{to}")
+        tmp = target.with_name(target.name + ".tmp")
+        if to == "parquet":
+            pd.read_csv(path, keep_default_na=False, na_values=[""]).to_parquet(tmp, index=False)
+        else:
+            pd.read_parquet(path).to_csv(tmp, index=False)
+        os.replace(tmp, target)
+        out.append(target)
+    return out
+
+
+__all__ = ["FORMATS", "ExportError", "export_folder", "parquet_metadata", "write_series_parquet"]
