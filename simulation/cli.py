@@ -98,6 +98,14 @@ def parser() -> argparse.ArgumentParser:
         e.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted experiment in DIR")
         e.add_argument("--no-figures", action="store_true", help="skip figures and report")
         e.add_argument(
+            "--slice",
+            dest="slices",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="sweeps: the over-time figures hold this swept key at this value (default: its first)",
+        )
+        e.add_argument(
             "--series",
             choices=("all", "none"),
             default="all",
@@ -282,6 +290,11 @@ def cmd_experiment(args) -> int:
                 raise ScenarioError("--vary", "vary", "sweep needs at least one --vary KEY=V1,V2,...")
             plan = sweep_plan(base, strategies, vary, reps, base.seed, args.baseline, command, series=args.series)
         folder = args.out or default_folder(args.command, base.name)
+    hold = parse_assignments(args.slices, source="--slice")
+    for key, value in hold.items():  # checked before running: a slice that cannot be drawn is refused now
+        if key not in plan.vary or not any(str(value) == str(v) or value == v for v in plan.vary[key]):
+            allowed = ", ".join(f"{k}={'|'.join(map(str, v))}" for k, v in plan.vary.items()) or "nothing is swept"
+            raise ScenarioError("--slice", f"{key}={value}", f"not a swept key and value; allowed: {allowed}")
     runs = len(plan.conditions) * plan.replications
     if plan.base.network.kind == "file":
         from .experiments import file_network
@@ -297,7 +310,7 @@ def cmd_experiment(args) -> int:
             from .experiment_plots import all_figures
             from .report import write_report
 
-            all_figures(folder)
+            all_figures(folder, hold)
             write_report(folder)
     except KeyboardInterrupt:
         print(

@@ -58,6 +58,7 @@ SHOWN_CONDITIONS = 6  # ... else at most this many, spread across the swept valu
 OVER_TIME_BAND = ("q25", "q75")
 POSTS_SHOWN = 0.02  # negative posts over time: shown while above this share of the peak
 CRITICAL_NOTE_WIDTH = 42  # characters per line of the critical-window notes
+MARKS_PER_LINE = 8  # markers along each over-time line
 LEGEND_WIDTH = 48  # characters of a legend entry's line (a strategy's schedule in words wraps)
 OVER_TIME_LEGEND_WIDTH = 40  # the same beside an over-time panel
 MIN_TICK_GAP_PT = 3.0  # blank between two delay labels of a timing panel, in points
@@ -109,14 +110,15 @@ def _spread(values: list, k: int) -> list:
     return [values[i] for i in idx]
 
 
-def chosen_conditions(exp: ExperimentFolder) -> tuple[list[int], str]:
+def chosen_conditions(exp: ExperimentFolder, hold: dict | None = None) -> tuple[list[int], str]:
     """The conditions drawn over time and, when not all of them, a note saying which.
 
     Up to ``MAX_CONDITIONS`` conditions: all. More (sweeps): the other swept keys are held at
-    their first value; the ``SHOWN_CONDITIONS`` slots are shared among the strategies, each
-    getting conditions spread evenly across the main swept key (``brand.delay_hours`` when swept,
-    else the first), except that with the delay swept the baseline strategy keeps one condition
-    (its runs do not depend on a delay it never uses).
+    their first value, or at the values of ``hold`` (the slice a user names, `--slice KEY=VALUE`);
+    the ``SHOWN_CONDITIONS`` slots are shared among the strategies, each getting conditions spread
+    evenly across the main swept key (``brand.delay_hours`` when swept, else the first), except
+    that with the delay swept the baseline strategy keeps one condition (its runs do not depend on
+    a delay it never uses).
     """
     cond = exp.conditions
     all_ids = cond["condition"].astype(int).tolist()
@@ -124,6 +126,15 @@ def chosen_conditions(exp: ExperimentFolder) -> tuple[list[int], str]:
         return all_ids, ""
     main = DELAY_KEY if DELAY_KEY in exp.vary else next(iter(exp.vary))
     held = {k: v[0] for k, v in exp.vary.items() if k != main and v}
+    for k, v in (hold or {}).items():
+        if k not in exp.vary:
+            raise FigureError(f"--slice: {k} is not swept; swept: {', '.join(exp.vary)}")
+        if not any(same_value(v, x) for x in exp.vary[k]):
+            raise FigureError(f"--slice: {k}={value_text(v)} is not a swept value; swept: {exp.vary[k]}")
+        if k == main:
+            main = next((m for m in exp.vary if m not in hold), k)
+        held[k] = v
+    held = {k: v for k, v in held.items() if k != main}
     pool = cond
     for k, v in held.items():
         if k in pool:
@@ -179,7 +190,7 @@ def _short_label(exp: ExperimentFolder, condition: int) -> str:
     if main not in row or pd.isna(row[main]):  # a key that does not change this strategy's runs
         return name
     if main == DELAY_KEY:
-        return name if strategy == exp.baseline else f"{name}, delay {value_text(row[main])} h"
+        return name if strategy == exp.baseline else f"{name} at {value_text(row[main])} h"
     return f"{name}, {main}={value_text(row[main])}"
 
 
@@ -201,12 +212,19 @@ def _sort_key(v):
         return (1, 0.0, str(v))
 
 
-def over_time_figures(exp: ExperimentFolder) -> dict[str, Figure]:
-    """Stem -> Figure for the three over-time figures (empty without timeseries_quantiles.csv)."""
+class FigureError(ValueError):
+    """A figure option that does not fit the experiment: one line naming it and what is allowed."""
+
+
+def over_time_figures(exp: ExperimentFolder, hold: dict | None = None) -> dict[str, Figure]:
+    """Stem -> Figure for the three over-time figures (empty without timeseries_quantiles.csv).
+
+    ``hold``: the values at which the other swept keys are held (see `chosen_conditions`).
+    """
     q = exp.quantiles
     if q is None or not len(q):
         return {}
-    ids, note = chosen_conditions(exp)
+    ids, note = chosen_conditions(exp, hold)
     ids = [c for c in ids if c in set(q["condition"].astype(int))]
     labels = {c: _full_label(exp, c) for c in ids}
     if note:  # a chosen few: the note says what is held, the labels say only what differs
@@ -241,7 +259,7 @@ def over_time_figures(exp: ExperimentFolder) -> dict[str, Figure]:
         with _style():
             fig = _new_figure((7.2, 3.9))
             ax = fig.add_subplot()
-            for c in ids:
+            for i, c in enumerate(ids):
                 d = rows[rows["condition"].astype(int) == c].sort_values("hours")
                 if not len(d):
                     continue
@@ -250,7 +268,19 @@ def over_time_figures(exp: ExperimentFolder) -> dict[str, Figure]:
                 ax.fill_between(
                     x, d[OVER_TIME_BAND[0]], d[OVER_TIME_BAND[1]], color=col, alpha=0.16, linewidth=0, zorder=2
                 )
-                ax.plot(x, d["q50"], color=col, linestyle=ls, zorder=3, label=labels[c])
+                # a marker of its own, at positions of its own: lines that coincide stay told apart
+                every = max(1, len(x) // MARKS_PER_LINE)
+                ax.plot(
+                    x,
+                    d["q50"],
+                    color=col,
+                    linestyle=ls,
+                    zorder=3,
+                    label=labels[c],
+                    marker=MARKERS[i % len(MARKERS)],
+                    markersize=4.5,
+                    markevery=(i * every // max(len(ids), 1), every),
+                )
                 if c in first_action:
                     ax.axvline(first_action[c] / scale, color=col, linewidth=1.1, zorder=2.5, linestyle=dashes[c])
             ax.set_xlim(0, horizon / scale)
@@ -337,14 +367,14 @@ def _active_end(rows: pd.DataFrame, actions: list[float], horizon: float) -> flo
     return horizon if end > 0.6 * horizon else end
 
 
-def over_time(folder: str | Path) -> list[Path]:
+def over_time(folder: str | Path, hold: dict | None = None) -> list[Path]:
     """The over-time figures of an experiment folder.
 
     Reputation, negative posts per hour and churned customers over time, per condition:
     ``figures/over_time_{reputation,posts,churn}.{png,pdf}``. Returns the paths written.
     """
     exp = ExperimentFolder.load(folder)
-    return _save_all(exp, over_time_figures(exp))
+    return _save_all(exp, over_time_figures(exp, hold))
 
 
 def _save_all(exp: ExperimentFolder, figures: dict[str, Figure]) -> list[Path]:
@@ -674,15 +704,18 @@ def heatmap_figure(exp: ExperimentFolder, metric: str = "final_reputation") -> F
             for side in ("top", "right", "bottom", "left"):
                 ax.spines[side].set_visible(False)
             cmap = im.get_cmap()
-            for i in range(len(ys)):
+            size = _cell_font(fig, ax, [fmt(v) for v in grid[np.isfinite(grid)]] + ["n/a"], len(xs))
+            for i in range(len(ys) if size else 0):
                 for j in range(len(xs)):
                     v = grid[i, j]
                     if not np.isfinite(v):
-                        ax.text(j, i, "n/a", ha="center", va="center", fontsize=8, color="0.4")
+                        ax.text(j, i, "n/a", ha="center", va="center", fontsize=size, color="0.4")
                         continue
                     r, g, b, _ = cmap(norm(v))
                     dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
-                    t = ax.text(j, i, fmt(v), ha="center", va="center", fontsize=8, color="white" if dark else "black")
+                    t = ax.text(
+                        j, i, fmt(v), ha="center", va="center", fontsize=size, color="white" if dark else "black"
+                    )
                     t.set_gid(f"cell:{i}:{j}")
             ax.set_title(legend_name(exp, s))
         fig.supxlabel(key_label(kx, exp.clock, exp.currency), fontsize=10)  # shared: too long to repeat per panel
@@ -692,6 +725,19 @@ def heatmap_figure(exp: ExperimentFolder, metric: str = "final_reputation") -> F
         cbar.set_label(f"mean {name}".replace(" (", "\n(", 1))
         fig.suptitle(f"Mean {name.split(' (')[0]} over the swept grid\n{exp.subtitle()}{base_note}", fontsize=11)
     return fig
+
+
+def _cell_font(fig, ax, texts: list[str], columns: int, largest: float = 8.0) -> float:
+    """The font size at which the widest cell value fits its cell (at most `largest` points).
+
+    0 when the values would not fit even at 5 points (many swept values on a small panel): the
+    cells are then left unwritten, the colour scale reads them.
+    """
+    fig.draw_without_rendering()
+    cell_pt = ax.get_window_extent().width * 72 / fig.dpi / max(columns, 1)
+    widest = max(TextPath((0, 0), t, size=largest).get_extents().width for t in texts)
+    size = largest * 0.85 * cell_pt / widest if widest > 0 else largest
+    return 0.0 if size < 5.0 else float(min(size, largest))
 
 
 def heatmap(folder: str | Path) -> list[Path]:
@@ -704,6 +750,10 @@ def heatmap(folder: str | Path) -> list[Path]:
 # -- everything ----------------------------------------------------------------------------------
 
 
-def all_figures(folder: str | Path) -> list[Path]:
-    """Every figure that applies to this experiment, written to ``folder/figures/``."""
-    return [*over_time(folder), *timing(folder), *heatmap(folder)]
+def all_figures(folder: str | Path, hold: dict | None = None) -> list[Path]:
+    """Every figure that applies to this experiment, written to ``folder/figures/``.
+
+    ``hold``: for sweeps with more conditions than an over-time figure shows, the slice to show
+    (other swept keys held at these values; by default their first).
+    """
+    return [*over_time(folder, hold), *timing(folder), *heatmap(folder)]

@@ -224,8 +224,9 @@ def mark_actions(ax, ts: pd.DataFrame, dt_hours: float, scale: float | None = No
         FigureCanvasAgg(fig)
     renderer = fig.canvas.get_renderer()
     texts, boxes = [], []
+    line_x = ax.transData.transform(np.column_stack([list(by_time), np.zeros(len(by_time))]))[:, 0]
     for x, label in _name_groups(ax, by_time):
-        text, box = _place_name(ax, x, label, boxes, renderer)
+        text, box = _place_name(ax, x, label, boxes, renderer, line_x)
         texts.append(text)
         boxes.append(box)
     _headroom(ax, boxes, marks)
@@ -236,50 +237,71 @@ def _name_groups(ax, by_time: dict[float, list[str]]) -> list[tuple[float, str]]
     """The action names to write, once per cluster of lines.
 
     (x, label) to write: a name repeated within a third of an inch (the same action at nearby times in different
-    replications) is written once, beside the last of its lines.
+    replications) is written once, beside the last of its lines, with their count ("legal ×5").
     """
     near = 0.35 * ax.get_figure().dpi * np.diff(ax.get_xlim())[0] / ax.bbox.width
     groups: list[list] = []
-    latest: dict[str, list] = {}  # label -> its latest group [x, label]
+    latest: dict[str, list] = {}  # label -> its latest group [x, label, lines]
     for x, names in sorted(by_time.items()):
         label = " + ".join(dict.fromkeys(names))
         if label in latest and x - latest[label][0] < near:
             latest[label][0] = x
+            latest[label][2] += 1
         else:
-            latest[label] = [x, label]
+            latest[label] = [x, label, 1]
             groups.append(latest[label])
-    return [(x, label) for x, label in groups]
+    return [(x, label if n == 1 else f"{label} ×{n}") for x, label, n in groups]
 
 
-def _place_name(ax, x, label, boxes, renderer):
-    """Write ``label`` beside the line at ``x``: right, else left, else below what it overlaps."""
+def _place_name(ax, x, label, boxes, renderer, line_x=()):
+    """Write ``label`` beside the line at ``x``: right, else left, else below what it overlaps.
+
+    A side where another event's line (display x in ``line_x``) would cross the name is taken only
+    when neither side is clear of lines.
+    """
+    own = ax.transData.transform((x, 0))[0]
+    others = [v for v in line_x if abs(v - own) > 0.5]
+
+    def crossed(box) -> bool:
+        return any(box.x0 <= v <= box.x1 for v in others)
+
     y, text = 0.985, None
     for _ in range(len(boxes) + 1):
-        hits = []
+        hits, fallback = [], None
         for side in (1, -1):
             if text is not None:
                 text.remove()
-            text = ax.annotate(
-                label,
-                xy=(x, y),
-                xycoords=ax.get_xaxis_transform(),
-                xytext=(2.5 * side, 0),
-                textcoords="offset points",
-                rotation=90,
-                ha="left" if side > 0 else "right",
-                va="top",
-                fontsize=8,
-                color="0.15",
-                annotation_clip=False,
-            )
-            box = text.get_window_extent(renderer).padded(1.0)
+            text, box = _name_at(ax, x, label, side, y, renderer)
             hit = [b for b in boxes if b.overlaps(box)]
-            if not hit:
+            if not hit and not crossed(box):
                 return text, box
+            if not hit and fallback is None:
+                fallback = (side, y)
             hits += hit
+        if fallback is not None:  # clear of names on one side, but a line crosses it either way
+            text.remove()
+            return _name_at(ax, x, label, *fallback, renderer)
         lowest = min(b.y0 for b in hits)  # slide below everything the two tries overlapped
         y = float(ax.transAxes.inverted().transform((0, lowest - 2))[1])
     return text, box
+
+
+def _name_at(ax, x, label, side, y, renderer):
+    """An event's name, rotated, beside its line (right: side 1, left: -1), its top at axes height y."""
+    text = ax.annotate(
+        label,
+        xy=(x, y),
+        xycoords=ax.get_xaxis_transform(),
+        xytext=(2.5 * side, 0),
+        textcoords="offset points",
+        rotation=90,
+        ha="left" if side > 0 else "right",
+        va="top",
+        fontsize=8,
+        color="0.15",
+        annotation_clip=False,
+    )
+    return text, text.get_window_extent(renderer).padded(1.0)
 
 
 def _headroom(ax, boxes, marks) -> None:
@@ -345,24 +367,41 @@ def _wrapped(title: str, width: int = 52) -> str:
     return "\n".join(textwrap.fill(line, width, break_on_hyphens=False) for line in title.split("\n"))
 
 
-def _series_figure(ts, dt_hours, stem, title, what, ylabel, series, factor=1.0, extra=None):
+def _series_figure(ts, dt_hours, stem, title, what, ylabel, series, factor=1.0, extra=None, log=False, below=None):
     """One time-series figure: bands, action marks, labels with units, legend outside the axes.
 
-    ``extra(ax, ts)`` may draw more (reference lines) and return legend handles.
+    ``extra(ax, ts)`` may draw more (reference lines) and return legend handles. ``log``: a
+    symmetric-log y axis (linear below 1), where small counts stay readable beside large ones.
+    ``below`` = (series, ylabel): a second panel under the first, on its own scale, for series that
+    would squash the first panel's (the axes of the figure: the main one first).
     """
     ts = _tidy(ts, dt_hours)
     with _style():
-        fig = _new_figure(TIME_SERIES_SIZE)
-        ax = fig.add_subplot()
+        fig = _new_figure((TIME_SERIES_SIZE[0], TIME_SERIES_SIZE[1] * (1.45 if below else 1.0)))
+        if below:
+            ax, low = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1])
+        else:
+            ax, low = fig.add_subplot(), None
         scale, xlabel = time_unit(float(ts["hours"].max()))
         x = ts.groupby("step")["hours"].first().to_numpy() / scale
         ax.set_xlim(0, x.max() if x.max() > 0 else 1)
         handles = _bands(ax, ts, x, series, factor)
+        if low is not None:
+            _bands(low, ts, x, below[0], factor)
+            low.set_ylabel(below[1])
+        if log:
+            ax.set_yscale("symlog", linthresh=1.0, linscale=0.5)
+            ax.set_ylim(bottom=0)
         handles += action_legend(ts, dt_hours)
         handles += extra(ax, ts) if extra else []
-        ax.set(title=f"{_wrapped(title)}\n{what}" if title else what, xlabel=xlabel, ylabel=ylabel)
+        ax.set(title=f"{_wrapped(title)}\n{what}" if title else what, ylabel=ylabel)
+        (ax if low is None else low).set_xlabel(xlabel)  # on the lowest panel
         lines, _ = ax.get_legend_handles_labels()
+        lines += low.get_legend_handles_labels()[0] if low is not None else []
         ax.legend(handles=lines + handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, frameon=False)
+        if low is not None:
+            for h, kind, _ in action_events(ts, dt_hours)[0]:  # the same events, unnamed, on the lower panel
+                low.axvline(h / scale, color="0.15", linestyle=ACTION_STYLES[kind][0], linewidth=1.0, zorder=1.5)
         mark_actions(ax, ts, dt_hours, scale)
     return _output(fig, stem)
 
@@ -370,7 +409,9 @@ def _series_figure(ts, dt_hours, stem, title, what, ylabel, series, factor=1.0, 
 def stances(ts: pd.DataFrame, dt_hours: float, stem: Path | None, title: str = ""):
     """Consumers in each stance over time."""
     series = [(column, name, colour) for _, column, name, colour in STANCE_STYLES]
-    return _series_figure(ts, dt_hours, stem, title, "Consumers by stance", "consumers (count)", series)
+    return _series_figure(
+        ts, dt_hours, stem, title, "Consumers by stance", "consumers (count, log scale)", series, log=True
+    )
 
 
 def posts(ts: pd.DataFrame, dt_hours: float, stem: Path | None, title: str = ""):
@@ -393,8 +434,10 @@ def reputation(ts: pd.DataFrame, dt_hours: float, stem: Path | None, title: str 
     series = [
         ("reputation", "all consumers", OKABE_ITO["black"]),
         ("reputation_customers", "initial customers (churned included)", OKABE_ITO["orange"]),
-        ("reputation_aware", "consumers who know (all but unaware)", OKABE_ITO["reddish_purple"]),
     ]
+    # the consumers who know start at the complainants' opinion: on their own panel, so that the
+    # main lines keep a readable scale
+    aware = [("reputation_aware", "consumers who know (all but unaware)", OKABE_ITO["reddish_purple"])]
 
     def start_line(ax, ts):
         start = float(ts.loc[ts["step"] == ts["step"].min(), "reputation"].median())
@@ -402,7 +445,15 @@ def reputation(ts: pd.DataFrame, dt_hours: float, stem: Path | None, title: str 
         return [Line2D([], [], color="0.4", linestyle=":", linewidth=1.2, label=f"starting reputation ({start:+.2f})")]
 
     return _series_figure(
-        ts, dt_hours, stem, title, "Reputation of the brand", "mean opinion (-1 to 1)", series, extra=start_line
+        ts,
+        dt_hours,
+        stem,
+        title,
+        "Reputation of the brand",
+        "mean opinion (-1 to 1)",
+        series,
+        extra=start_line,
+        below=(aware, "mean opinion of those\nwho know (-1 to 1)"),
     )
 
 

@@ -122,7 +122,8 @@ def test_axes_have_units_title_and_legend(ts, draw, ylabel):
     fig = draw(ts, 1.0, None, title="a scenario")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
-    assert "days" in ax.get_xlabel()  # a 6-day horizon is shown in days
+    assert "days" in fig.axes[-1].get_xlabel()  # a 6-day horizon is shown in days (on the lowest panel)
+    assert all("days" in a.get_xlabel() or a is not fig.axes[-1] for a in fig.axes)
     assert ylabel in ax.get_ylabel()
     assert "a scenario" in ax.get_title() and len(ax.get_title()) > len("a scenario")
     assert len(ax.get_legend().get_texts()) >= 2
@@ -202,6 +203,32 @@ def test_band_only_with_several_replications(ts, one, draw):
     assert bands(ts)
     legend = [t.get_text() for t in draw(ts, 1.0, None).axes[0].get_legend().get_texts()]
     assert any("5%–95% of 3 replications" in t for t in legend)
+
+
+def test_reputation_keeps_its_main_lines_readable(ts):
+    """Those who know start at the complainants' opinion: on a panel of their own, under the main lines."""
+    fig = plots.reputation(ts, 1.0, None)
+    top, low = fig.axes
+    assert [ln.get_label() for ln in low.lines if not ln.get_label().startswith("_")] == [
+        "consumers who know (all but unaware)"
+    ]
+    lo, hi = top.get_ylim()
+    main = np.concatenate([ln.get_ydata() for ln in top.lines if ln.get_label() in ("all consumers",)])
+    assert hi - lo < 4 * (main.max() - main.min()) + 0.05  # the scale is the main lines', not [-1, 1]
+
+
+def test_stances_on_a_log_scale_show_the_small_stances(ts):
+    ax = plots.stances(ts, 1.0, None).axes[0]
+    assert ax.get_yscale() == "symlog" and "log scale" in ax.get_ylabel()
+
+
+def test_repeated_action_names_are_counted(ts):
+    events = ts.copy()
+    events["brand_action"] = events["brand_action"].astype(object)
+    for r in range(4):  # a "legal" at slightly different times in four replications
+        events.loc[(events["replication"] == r % 3) & (events["step"] == 40 + r), "brand_action"] = "legal"
+    texts = [t.get_text() for t in plots.posts(events, 1.0, None).axes[0].texts]
+    assert sum("legal" in t for t in texts) == 1 and any("legal ×" in t for t in texts), texts
 
 
 def test_reputation_marks_the_start(ts):
