@@ -75,6 +75,17 @@ def parser() -> argparse.ArgumentParser:
         )
         if name == "sweep":
             e.add_argument(
+                "--window-metric",
+                default="customer_reputation_loss_h",
+                help="the metric of the critical window (default customer_reputation_loss_h)",
+            )
+            e.add_argument(
+                "--window-key",
+                default="brand.delay_hours",
+                help="the swept time of the critical window (default brand.delay_hours; or, e.g., a named "
+                "strategy's strategies.NAME.schedule.0.at_hours)",
+            )
+            e.add_argument(
                 "--vary",
                 action="append",
                 default=[],
@@ -288,7 +299,18 @@ def cmd_experiment(args) -> int:
             vary = parse_vary(args.vary)
             if not vary:
                 raise ScenarioError("--vary", "vary", "sweep needs at least one --vary KEY=V1,V2,...")
-            plan = sweep_plan(base, strategies, vary, reps, base.seed, args.baseline, command, series=args.series)
+            plan = sweep_plan(
+                base,
+                strategies,
+                vary,
+                reps,
+                base.seed,
+                args.baseline,
+                command,
+                series=args.series,
+                window_metric=args.window_metric,
+                window_key=args.window_key,
+            )
         folder = args.out or default_folder(args.command, base.name)
     hold = parse_assignments(args.slices, source="--slice")
     for key, value in hold.items():  # checked before running: a slice that cannot be drawn is refused now

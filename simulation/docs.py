@@ -154,32 +154,47 @@ def porsche_window() -> str:
     """The README's sentence on the Porsche sweep's critical window (from its critical_window.csv)."""
     import pandas as pd
 
+    from .metrics import METRICS
     from .text import hours_text
 
     if not PORSCHE_WINDOW.is_file():
         return "*Not measured yet: run `python docs/make_figures.py timing`.*\n"
     row = pd.read_csv(PORSCHE_WINDOW).iloc[0]
+    metric = METRICS[row["metric"]].label if row["metric"] in METRICS else str(row["metric"])
+    share = f"{row['bootstrap_found_share']:.0%} of the bootstrap resamples found a window within the swept delays"
     if row["status"] != "found":
         return (
-            f"The remedy keeps at least half of what an immediate one wins back at every swept delay "
-            f"({row['status'].replace('_', ' ')}).\n"
+            f"Measured on the {metric}, the remedy keeps at least half of what an immediate one wins back at every "
+            f"swept delay ({row['status'].replace('_', ' ')}; {share}).\n"
         )
     crit = float(row["critical_delay_h"])
-    ci = (
-        f"95% CI {hours_text(row['ci_low'])}–{hours_text(row['ci_high'])} h"
-        if pd.notna(row["ci_low"]) and pd.notna(row["ci_high"])
-        else "its bootstrap interval not closed within the swept delays"
-    )
+    if int(row.get("ci_open", 0) or 0):
+        ci = f"95% CI from {hours_text(row['ci_low'])} h to beyond the swept delays"
+    elif pd.notna(row["ci_low"]) and pd.notna(row["ci_high"]):
+        ci = f"95% CI {hours_text(row['ci_low'])}–{hours_text(row['ci_high'])} h"
+    else:
+        ci = "its bootstrap interval not closed within the swept delays"
     return (
         f"Every extra day of silence costs: the remedy wins back less, and past about {hours_text(crit)} hours "
         f"({hours_text(crit / 24)} days; {ci}) it wins back less than half of what an immediate remedy does "
-        f"(final reputation; {row['bootstrap_found_share']:.0%} of the bootstrap resamples found the window). "
-        "The brand in the real case answered at day 60.\n"
+        f"({metric}; {share}). The brand in the real case answered at day 60.\n"
     )
+
+
+def metrics_table() -> str:
+    """Every per-run metric of the registry: unit, which direction is better, definition."""
+    from .metrics import METRICS
+
+    lines = ["| metric | unit | better | definition |", "|---|---|---|---|"]
+    for m in METRICS.values():
+        kind = " (0/1)" if m.binary else ""
+        lines.append(f"| `{m.name}` | {m.unit}{kind} | {m.better or '-'} | {m.definition} |")
+    return "\n".join(lines) + "\n"
 
 
 GENERATORS: dict[str, Callable[[], str]] = {
     "parameters": parameters_table,
+    "metrics": metrics_table,
     "actions": actions_table,
     "strategies": strategies_table,
     "validation": validation_table,

@@ -50,6 +50,7 @@ from matplotlib.textpath import TextPath
 from matplotlib.ticker import FuncFormatter, NullLocator
 
 from .experiment_folder import DELAY_KEY, FIGURES_DIR, STRATEGY_KEY, ExperimentFolder
+from .metrics import METRICS
 from .plots import OKABE_ITO, _new_figure, _style, save, time_unit
 from .text import fmt, hours_text, interval_text, key_label, same_value, value_text
 
@@ -430,14 +431,31 @@ def critical_text(row, unit: str = "h") -> str:
     """The annotation of one row of critical_window.csv."""
     status = str(row.get("status", ""))
     if status == "found":
-        ci = interval_text(row.get("ci_low"), row.get("ci_high"), unit, label="CI", to="–")
-        ci = f"\n({ci})" if ci else ""
+        if int(row.get("ci_open", 0) or 0) and pd.notna(row.get("ci_low")):
+            ci = f"\n(CI {hours_text(row['ci_low'])} {unit} to beyond the swept delays)"
+        else:
+            ci = interval_text(row.get("ci_low"), row.get("ci_high"), unit, label="CI", to="–")
+            ci = f"\n({ci})" if ci else ""
         return f"critical window ≈ {hours_text(row['critical_delay_h'])} {unit}{ci}"
     if status == "beyond_range":
         return "critical window beyond the swept delays\n(gain stays above half)"
     if status == "no_gain":
         return "no critical window:\nan immediate response gains nothing"
     return f"critical window: {status}"
+
+
+def timing_panels(exp: ExperimentFolder) -> list[tuple[str, str, str]]:
+    """The panels of the timing figure: the critical window's metric first, then TIMING_PANELS."""
+    window = str(exp.plan.get("window_metric", "final_reputation"))
+    known = {m: (m, t, y) for m, t, y in TIMING_PANELS}
+    first = known.get(window)
+    if first is None and window in METRICS:
+        m = METRICS[window]
+        first = (window, m.label[0].upper() + m.label[1:], m.heading("{currency}").replace(" (", "\n(", 1))
+    if first is None or window == TIMING_PANELS[0][0]:
+        return list(TIMING_PANELS)
+    # the window's metric replaces the final reputation (a horizon-bound measure)
+    return [first] + [p for p in TIMING_PANELS[1:] if p[0] != window][:2]
 
 
 def timing_figure(exp: ExperimentFolder) -> Figure | None:
@@ -447,7 +465,8 @@ def timing_figure(exp: ExperimentFolder) -> Figure | None:
     others = [k for k in exp.vary if k != DELAY_KEY]
     baseline = exp.baseline
     # one line per (strategy, values of the other swept keys)
-    base = exp.stat(TIMING_PANELS[0][0])
+    panels_of = timing_panels(exp)
+    base = exp.stat(panels_of[0][0])
     groups = base.groupby([STRATEGY_KEY, *others], sort=False, dropna=False).size().index.tolist()
     groups = [g if isinstance(g, tuple) else (g,) for g in groups]
     combos = list(dict.fromkeys(g[1:] for g in groups))
@@ -493,7 +512,7 @@ def timing_figure(exp: ExperimentFolder) -> Figure | None:
         panels, below = fig.subfigures(2, 1, height_ratios=[3.8, legend_h])
         axes = panels.subplots(1, 3)
         log = None
-        for ax, (metric, title, ylabel) in zip(axes, TIMING_PANELS):
+        for ax, (metric, title, ylabel) in zip(axes, panels_of):
             stat = exp.stat(metric)
             if not len(stat):
                 ax.set_axis_off()

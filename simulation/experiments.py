@@ -104,6 +104,8 @@ class Plan:
     command: str = ""
     conditions: list[dict] = field(default_factory=list)
     series: str = "all"  # per-run series kept: all (timeseries.parquet) or none (metrics and quantiles only)
+    window_metric: str = "customer_reputation_loss_h"  # the critical window's damage (WINDOW_METRIC)
+    window_key: str = DELAY_KEY  # the swept time the critical window is found along
 
     def __post_init__(self):
         if self.series not in SERIES_CHOICES:
@@ -135,6 +137,20 @@ class Plan:
             self.conditions = seen
         for c in self.conditions:  # every condition must make a valid scenario
             self.scenario_for(c)
+        metric = METRICS.get(self.window_metric)
+        if metric is None or not metric.better:
+            directed = ", ".join(m.name for m in METRICS.values() if m.better)
+            raise ScenarioError(
+                "--window-metric", self.window_metric, f"not a metric with a better direction; allowed: {directed}"
+            )
+        if self.window_key != DELAY_KEY and self.window_key not in self.vary:
+            raise ScenarioError(
+                "--window-key", self.window_key, f"is not swept; swept: {', '.join(self.vary) or 'nothing'}"
+            )
+        if self.window_key in self.vary and not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in self.vary[self.window_key]
+        ):
+            raise ScenarioError("--window-key", self.window_key, "must be swept over numbers (times in hours)")
 
     @property
     def keys(self) -> list[str]:
@@ -179,6 +195,8 @@ class Plan:
             ],
             "command": self.command,
             "series": self.series,
+            "window_metric": self.window_metric,
+            "window_key": self.window_key,
             "dt_hours": self.base.simulation.dt_hours,
             "days": self.base.simulation.days,
             "currency": self.base.population.currency,
@@ -200,6 +218,8 @@ class Plan:
             command=d["command"],
             conditions=[c["changes"] for c in d["conditions"]],
             series=d.get("series", "none"),
+            window_metric=d.get("window_metric", "final_reputation"),
+            window_key=d.get("window_key", DELAY_KEY),
         )
 
 
@@ -331,17 +351,30 @@ def critical_delay(delays: np.ndarray, gain: np.ndarray) -> tuple[float, str]:
     return math.nan, "beyond_range"
 
 
+WINDOW_METRIC = Plan.window_metric  # the damage a critical window is measured on, by default
+FOUND_FOR_INTERVAL = 0.95  # share of bootstrap resamples with a window needed for a closed interval
+FOUND_FOR_WINDOW = 0.5  # ... and for a window at all (else: beyond the swept range)
+
+
 def critical_windows(
-    summary: pd.DataFrame, plan: Plan, metric: str = "final_reputation", boot: int = 1000
+    summary: pd.DataFrame, plan: Plan, metric: str = WINDOW_METRIC, key: str = DELAY_KEY, boot: int = 1000
 ) -> pd.DataFrame:
     """The critical response windows of a sweep (critical_window.csv).
 
-    The critical response window of each remedy strategy in a sweep over brand.delay_hours, with a bootstrap
-    interval over replications (resampled jointly across conditions: paired).
+    For each strategy but the baseline (and each value of the other swept keys), over the swept
+    `key` (a time: `brand.delay_hours`, or a named strategy's `at_hours`): the gain of responding
+    over the baseline, paired by replication, in the metric's better direction (the registry's:
+    less is better for a loss); the critical delay is where the gain falls below half the gain at
+    the smallest swept delay (`critical_delay`). Its bootstrap resamples replications jointly
+    across conditions (paired; seeded by the plan's seed) and counts every resample: a resample
+    without a window counts as beyond the range. The interval is closed when at least 95% of the
+    resamples have a window, open above ("more than") when fewer, and the window itself is
+    reported beyond the range when fewer than half do. `rising` flags a curve where a later delay
+    beats an earlier one by more than 2 SE of the paired difference (`rising_at`: those delays).
     """
-    key = DELAY_KEY
     if key not in plan.vary:
         return pd.DataFrame()
+    sign = -1.0 if METRICS[metric].better == "lower" else 1.0
     others = [k for k in plan.vary if k != key]
     rows = []
     wide = summary.pivot(index="replication", columns="condition", values=metric)
@@ -352,31 +385,55 @@ def critical_windows(
             continue
         groups: dict[tuple, list[int]] = {}
         for ci, c in enumerate(plan.conditions):
-            if c[STRATEGY_KEY] == strategy:
+            if c[STRATEGY_KEY] == strategy and c.get(key) is not None and base[ci] is not None:
                 groups.setdefault(tuple(c[k] for k in others), []).append(ci)
         for other_values, conds in groups.items():
             delays = np.array([plan.conditions[ci][key] for ci in conds], float)
-            gains = np.stack([wide[ci].to_numpy() - wide[base[ci]].to_numpy() for ci in conds], axis=1)
+            order = np.argsort(delays)
+            delays, conds = delays[order], [conds[i] for i in order]
+            gains = np.stack([sign * (wide[ci].to_numpy() - wide[base[ci]].to_numpy()) for ci in conds], axis=1)
             point, status = critical_delay(delays, np.nanmean(gains, axis=0))
-            samples = [critical_delay(delays, np.nanmean(gains[b], axis=0))[0] for b in boots]
-            samples = np.array(samples)
-            ok = samples[~np.isnan(samples)]
-            lo, hi = np.percentile(ok, [2.5, 97.5]) if len(ok) >= 0.5 * boot else (math.nan, math.nan)
+            samples = np.array([critical_delay(delays, np.nanmean(gains[b], axis=0))[0] for b in boots])
+            found = float(np.mean(~np.isnan(samples)))
+            beyond = np.where(np.isnan(samples), np.inf, samples)  # no window: beyond the range
+            lo, hi = np.percentile(beyond, [2.5, 97.5], method="inverted_cdf")  # no interpolation with inf
+            if status == "found" and found < FOUND_FOR_WINDOW:
+                point, status = math.nan, "beyond_range"
+            rising = rising_delays(delays, gains)
             rows.append(
                 {
                     "strategy": strategy,
                     **dict(zip(others, other_values)),
                     "metric": metric,
+                    "key": key,
                     "clock": plan.base.brand.anchor,
-                    "immediate_gain": float(np.nanmean(gains[:, np.argmin(delays)])),
+                    "smallest_delay_h": float(delays[0]),
+                    "immediate_gain": float(np.nanmean(gains[:, 0])),
                     "critical_delay_h": point,
-                    "ci_low": float(lo),
-                    "ci_high": float(hi),
+                    "ci_low": float(lo) if np.isfinite(lo) and status == "found" else math.nan,
+                    "ci_high": float(hi) if np.isfinite(hi) and status == "found" else math.nan,
+                    "ci_open": int(status == "found" and found < FOUND_FOR_INTERVAL),
                     "status": status,
-                    "bootstrap_found_share": len(ok) / boot,
+                    "bootstrap_found_share": found,
+                    "rising": int(bool(rising)),
+                    "rising_at": "; ".join(rising),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def rising_delays(delays: np.ndarray, gains: np.ndarray) -> list[str]:
+    """Where a later delay gains more than the one before it by over 2 SE of their paired difference."""
+    out = []
+    for i in range(1, len(delays)):
+        diff = gains[:, i] - gains[:, i - 1]
+        diff = diff[np.isfinite(diff)]
+        if len(diff) < 2:
+            continue
+        se = diff.std(ddof=1) / math.sqrt(len(diff))
+        if diff.mean() > 2 * se and diff.mean() > 0:
+            out.append(f"{delays[i]:g} h gains {diff.mean():+.3g} (SE {se:.2g}) more than {delays[i - 1]:g} h")
+    return out
 
 
 def quantile_rows(plan: Plan, store: RunStore) -> pd.DataFrame:
@@ -456,7 +513,7 @@ def run_experiment(
     failed = execute(plan, folder, workers=workers, dask=dask, progress=progress)
     store = RunStore(folder)
     summary = collect_summary(plan, store)
-    windows = critical_windows(summary, plan)
+    windows = critical_windows(summary, plan, plan.window_metric, plan.window_key)
     experiment_folder.write_tables(
         folder,
         {
@@ -517,9 +574,23 @@ def sweep_plan(
     baseline: str = "ignore",
     command: str = "",
     series: str = "all",
+    window_metric: str = "customer_reputation_loss_h",
+    window_key: str = DELAY_KEY,
 ) -> Plan:
     """A sweep: strategies times every combination of the varied keys' values."""
-    return Plan("sweep", base, strategies, vary, replications, seed, baseline, command, series=series)
+    return Plan(
+        "sweep",
+        base,
+        strategies,
+        vary,
+        replications,
+        seed,
+        baseline,
+        command,
+        series=series,
+        window_metric=window_metric,
+        window_key=window_key,
+    )
 
 
 __all__ = [

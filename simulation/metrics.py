@@ -34,6 +34,7 @@ SERIES = STANCE_NAMES + (
     "r_eff",
 )
 SERIES_COLUMNS = ("step", "hours") + SERIES + ("brand_action",)
+RECOVERY_TOLERANCE = 0.1  # recovered: the reputation's deficit back under this share of its largest drop
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,45 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "max_drop", "largest drop", "start minus lowest", "lower", "reputation at the start minus its lowest value"
+        ),
+        Metric(
+            "reputation_loss_h",
+            "reputation loss",
+            "reputation x hours",
+            "lower",
+            "area between the starting reputation and the reputation curve while below it (trapezoid rule over "
+            "the rows)",
+        ),
+        Metric(
+            "customer_reputation_loss_h",
+            "reputation loss among customers",
+            "reputation x hours",
+            "lower",
+            "the same area for the initial customers' reputation (churned customers included)",
+        ),
+        Metric(
+            "recovery_h",
+            "recovery time",
+            "h",
+            "lower",
+            f"hours from the first complaint until the reputation is back within {RECOVERY_TOLERANCE:.0%} of its "
+            "largest drop from the start and stays there; censored at the horizon when it never is (see recovered)",
+        ),
+        Metric(
+            "recovered",
+            "recovered by the horizon",
+            "share of runs",
+            "higher",
+            "1 if the reputation recovered (recovery_h) before the horizon, else 0 (recovery_h censored)",
+            binary=True,
+            percent=True,
+        ),
+        Metric(
+            "angry_consumer_h",
+            "angry consumer-hours",
+            "consumer x hours",
+            "lower",
+            "consumer-hours spent ANGRY (the ANGRY count integrated over the run, trapezoid rule)",
         ),
         Metric(
             "reach",
@@ -279,6 +319,10 @@ def run_metrics(model) -> dict:
         "reputation_drop": float(rep[0] - rep[-1]),
         "min_reputation": float(rep.min()),
         "max_drop": float(rep[0] - rep.min()),
+        "reputation_loss_h": loss_area(rep, dt),
+        "customer_reputation_loss_h": loss_area(d["reputation_customers"], dt),
+        **recovery(rep, dt, start),
+        "angry_consumer_h": float(np.trapezoid(d["angry"], dx=dt)),
         "reach": float(np.count_nonzero((pop.stance != Stance.UNAWARE) & others) / n_others) if n_others else math.nan,
         **reach_by_route(pop, others, n_others),
         "peak_posts": float(posts[peak] / dt),
@@ -301,6 +345,32 @@ def run_metrics(model) -> dict:
         **complaints_per_angry(pop),
     }
     return {name: values[name] for name in METRICS}  # in the registry's order
+
+
+def loss_area(series: np.ndarray, dt: float) -> float:
+    """The area between a series' start and the series while below it (value x hours, trapezoid rule)."""
+    deficit = np.maximum(series[0] - series, 0.0)
+    return float(np.trapezoid(deficit, dx=dt))
+
+
+def recovery(series: np.ndarray, dt: float, start_h: float = 0.0) -> dict:
+    """`recovery_h` and `recovered` of a reputation series.
+
+    The reputation has recovered from the first row after which its deficit below the start stays
+    within RECOVERY_TOLERANCE of the largest deficit; recovery_h counts from the first complaint
+    (`start_h`). A series that never drops has recovered at the first complaint; one still outside
+    the tolerance at its last row has not (recovery_h is then censored: the horizon minus start_h).
+    """
+    deficit = np.maximum(series[0] - series, 0.0)
+    worst = float(deficit.max())
+    horizon = (len(series) - 1) * dt
+    if worst <= 0:
+        return {"recovery_h": 0.0, "recovered": 1}
+    outside = np.flatnonzero(deficit > RECOVERY_TOLERANCE * worst)
+    last = int(outside[-1])
+    if last == len(series) - 1:
+        return {"recovery_h": float(horizon - start_h), "recovered": 0}
+    return {"recovery_h": float(max((last + 1) * dt - start_h, 0.0)), "recovered": 1}
 
 
 def complaints_per_angry(pop) -> dict:

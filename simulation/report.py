@@ -29,7 +29,16 @@ from .results import write_text
 from .text import clock_text, fmt, hours_text, interval_text, value_text
 
 QUESTION = "How do the brand's strategy and its timing change the damage?"
-KEY_METRICS = ["crisis", "final_reputation", "reputation_drop", "reach", "peak_posts", "churned", "revenue_lost"]
+KEY_METRICS = [
+    "crisis",
+    "final_reputation",
+    "customer_reputation_loss_h",
+    "recovered",
+    "reach",
+    "peak_posts",
+    "churned",
+    "revenue_lost",
+]
 NETWORKS = {
     "barabasi_albert": lambda n: f"Barabási–Albert, scale-free (m = {n.get('m', '?')})",
     "watts_strogatz": lambda n: (
@@ -501,20 +510,26 @@ def critical_sentences(exp: ExperimentFolder) -> list[str]:
             "peak_posts": " posts per hour",
         }.get(str(row["metric"]), "")
         gain = fmt(row.get("immediate_gain"), sign=True) + unit
+        found = row.get("bootstrap_found_share")
+        share = f"; {found:.0%} of the bootstrap resamples have a window" if pd.notna(found) else ""
         if status == "found":
-            ci = interval_text(row.get("ci_low"), row.get("ci_high"))
-            ci = f" ({ci})" if ci else ""
+            if int(row.get("ci_open", 0) or 0):
+                ci = f" (95% CI from {hours_text(row['ci_low'])} h to beyond the swept delays{share})"
+            else:
+                ci = interval_text(row.get("ci_low"), row.get("ci_high"))
+                ci = f" ({ci}{share})" if ci else ""
             out.append(
                 f"{s}: the critical window for the {metric} is about "
                 f"{hours_text(row['critical_delay_h'])} h {clock}{ci}; an immediate "
-                f"response changes the {metric} by {gain} relative to ignoring."
+                f"response improves the {metric} by {gain} relative to ignoring (in its better direction)."
             )
         elif status == "beyond_range":
             top = max((float(v) for v in exp.vary.get(DELAY_KEY, [])), default=float("nan"))
             out.append(
                 f"{s}: for the {metric}, a response still wins back at least half of the "
                 f"immediate gain ({gain}) at every swept delay, up to {hours_text(top)} h "
-                f"{clock}: the critical window lies beyond the swept range."
+                f"{clock}: the critical window lies beyond the swept range"
+                + (f" (only {found:.0%} of the bootstrap resamples find one within it)." if found else ".")
             )
         elif status == "no_gain":
             out.append(
@@ -523,6 +538,14 @@ def critical_sentences(exp: ExperimentFolder) -> list[str]:
             )
         else:
             out.append(f"{s}: critical window for the {metric}: {status}.")
+        smallest = row.get("smallest_delay_h")
+        if pd.notna(smallest) and float(smallest) > 0:
+            out.append(
+                f"Note: the smallest swept delay is {hours_text(smallest)} h, not 0: the window is measured "
+                "against a response at that delay, not an immediate one."
+            )
+        if int(row.get("rising", 0) or 0):
+            out.append(f"Warning: a later response does better than an earlier one ({row['rising_at']}).")
     return out
 
 

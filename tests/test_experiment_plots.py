@@ -554,8 +554,8 @@ def test_report_critical_window_sentence(sweep):
     md = md_path.read_text()
     assert (
         "critical window for the final reputation is about 10.4 h after detection "
-        "(95% CI 7.2 to 15.8 h); an immediate response changes the final reputation by +0.140 "
-        "relative to ignoring" in md
+        "(95% CI 7.2 to 15.8 h; 99% of the bootstrap resamples have a window); an immediate response improves "
+        "the final reputation by +0.140 relative to ignoring" in md
     )
     assert html_path.read_text().count("data:image/png;base64,") == 4
 

@@ -170,8 +170,9 @@ def test_critical_delay_of_a_synthetic_curve():
 def test_sweep_finds_a_critical_window_and_writes_quantiles(tmp_path):
     run_experiment(sweep(4), tmp_path, progress=False)
     w = pd.read_csv(tmp_path / "critical_window.csv")
-    assert list(w.columns[:4]) == ["strategy", "metric", "clock", "immediate_gain"]
-    assert w.clock.iloc[0] == "detection"
+    assert list(w.columns[:6]) == ["strategy", "metric", "key", "clock", "smallest_delay_h", "immediate_gain"]
+    assert w.clock.iloc[0] == "detection" and w.metric.iloc[0] == "customer_reputation_loss_h"
+    assert {"ci_open", "bootstrap_found_share", "rising", "rising_at"} <= set(w.columns)
     q = pd.read_csv(tmp_path / "timeseries_quantiles.csv")
     assert {"q05", "q25", "q50", "q75", "q95", "mean", "series"} <= set(q.columns)
     r = q[(q.series == "reputation")]
