@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 import re
 from pathlib import Path
 
 import pandas as pd
 
 from .experiment_folder import DELAY_KEY, FIGURES_DIR, STRATEGY_KEY, ExperimentFolder
-from .metrics import METRICS
+from .metrics import METRICS, RECOVERY_TOLERANCE
 from .results import write_text
 from .text import clock_text, fmt, hours_text, interval_text, value_text
 
@@ -487,7 +488,35 @@ def _results_blocks(exp: ExperimentFolder) -> list[tuple]:
                 "damage_given_crisis",
             )
         )
-    return blocks
+    return blocks + _recovery_blocks(exp)
+
+
+NOT_RECOVERED_FLAG = 0.2  # a condition with more runs than this share unrecovered at the horizon is flagged
+
+
+def _recovery_blocks(exp: ExperimentFolder) -> list[tuple]:
+    """A warning when the loss measures are cut short: many runs not recovered by the horizon."""
+    rec = exp.stat("recovered")
+    if not len(rec):
+        return []
+    short = rec[1 - rec["mean"] > NOT_RECOVERED_FLAG]
+    if not len(short):
+        return []
+    drift = float(exp.scenario_table().get("spread", {}).get("drift_half_life_h", 720.0))
+    halvings = math.log2(1 / RECOVERY_TOLERANCE)  # from the largest drop back to the tolerance
+    peak = exp.stat("time_to_peak_h").set_index("condition")["mean"]
+    needed = max(float(peak.get(c, 0.0)) for c in short["condition"]) + halvings * drift
+    names = "; ".join(f"{exp.label(int(c))} ({1 - m:.0%})" for c, m in zip(short["condition"], short["mean"]))
+    return [
+        (
+            "p",
+            f"Warning: in these conditions more than {NOT_RECOVERED_FLAG:.0%} of the runs had not recovered by the "
+            f"horizon, so their reputation losses and recovery times are cut short: {names}. Opinions drift back "
+            f"with a half-life of {hours_text(drift)} h, and recovery to within {RECOVERY_TOLERANCE:.0%} of the "
+            f"largest drop takes about {halvings:.1f} half-lives after the peak: a horizon of at least "
+            f"{hours_text(needed / 24)} days (simulation.days) would let the losses complete.",
+        )
+    ]
 
 
 def critical_sentences(exp: ExperimentFolder) -> list[str]:

@@ -176,3 +176,15 @@ def test_run_without_figures_and_bad_export(scenario_file, tmp_path, capsys):
     assert err.startswith("error: ") and "nowhere: not a folder" in err and "\n" not in err
     assert main(["export", str(tmp_path), "--format", "csv"]) == 2
     assert "not a results folder" in capsys.readouterr().err
+
+
+def test_report_flags_losses_cut_short_by_the_horizon(sweep):
+    md = (sweep / "report.md").read_text()
+    summary = pd.read_csv(sweep / "summary.csv")
+    share = 1 - summary.groupby("condition")["recovered"].mean()
+    assert (share > 0.2).any()  # a two-day horizon: most runs are still below their start
+    text = md[md.index("Warning: in these conditions") :].split("\n", 1)[0]
+    flagged = [c for c, s in share.items() if s > 0.2]
+    assert text.count("%)") == len(flagged)
+    days = float(re.search(r"a horizon of at least ([\d.,]+) days", text).group(1).replace(",", ""))
+    assert days > 2 and days >= 3.3 * 720 / 24  # about log2(10) drift half-lives (720 h)
