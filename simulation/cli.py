@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from .actions import ACTIONS
+from .metrics import WINDOW_METRIC
 from .network import NetworkError
 from .parameters import Scenario, describe
 from .scenario import (
@@ -76,8 +77,8 @@ def parser() -> argparse.ArgumentParser:
         if name == "sweep":
             e.add_argument(
                 "--window-metric",
-                default="customer_reputation_loss_h",
-                help="the metric of the critical window (default customer_reputation_loss_h)",
+                default=WINDOW_METRIC,
+                help=f"the metric of the critical window (default {WINDOW_METRIC})",
             )
             e.add_argument(
                 "--window-key",

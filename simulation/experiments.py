@@ -25,7 +25,7 @@ import pandas as pd
 from . import experiment_folder
 from .executor import Executor
 from .experiment_folder import DELAY_KEY, STRATEGY_KEY, RunStore
-from .metrics import METRICS
+from .metrics import METRICS, WINDOW_METRIC
 from .parameters import Scenario
 from .results import write_meta
 from .runner import run_replication, seed_label
@@ -104,7 +104,7 @@ class Plan:
     command: str = ""
     conditions: list[dict] = field(default_factory=list)
     series: str = "all"  # per-run series kept: all (timeseries.parquet) or none (metrics and quantiles only)
-    window_metric: str = "customer_reputation_loss_h"  # the critical window's damage (WINDOW_METRIC)
+    window_metric: str = WINDOW_METRIC  # the critical window's damage
     window_key: str = DELAY_KEY  # the swept time the critical window is found along
 
     def __post_init__(self):
@@ -351,7 +351,6 @@ def critical_delay(delays: np.ndarray, gain: np.ndarray) -> tuple[float, str]:
     return math.nan, "beyond_range"
 
 
-WINDOW_METRIC = Plan.window_metric  # the damage a critical window is measured on, by default
 FOUND_FOR_INTERVAL = 0.95  # share of bootstrap resamples with a window needed for a closed interval
 FOUND_FOR_WINDOW = 0.5  # ... and for a window at all (else: beyond the swept range)
 
@@ -574,7 +573,7 @@ def sweep_plan(
     baseline: str = "ignore",
     command: str = "",
     series: str = "all",
-    window_metric: str = "customer_reputation_loss_h",
+    window_metric: str = WINDOW_METRIC,
     window_key: str = DELAY_KEY,
 ) -> Plan:
     """A sweep: strategies times every combination of the varied keys' values."""

@@ -34,6 +34,7 @@ SERIES = STANCE_NAMES + (
     "r_eff",
 )
 SERIES_COLUMNS = ("step", "hours") + SERIES + ("brand_action",)
+WINDOW_METRIC = "customer_reputation_loss_h"  # the damage a critical window is measured on, by default
 RECOVERY_TOLERANCE = 0.1  # recovered: the reputation's deficit back under this share of its largest drop
 
 

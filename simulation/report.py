@@ -226,13 +226,13 @@ def _scenario_blocks(exp: ExperimentFolder) -> list[tuple]:
 
 def _methods_blocks(exp: ExperimentFolder) -> list[tuple]:
     """A methods section for a paper, from the scenario, the plan and the model's ODD description."""
-    from importlib import metadata
+    from .results import versions
 
     sc = exp.scenario_table()
     sim, pop, net = sc.get("simulation", {}), sc.get("population", {}), sc.get("network", {})
     complaint = sc.get("complaint", {})
-    version = metadata.version("buzzsim") if _installed("buzzsim") else "(version unknown)"
-    mesa = metadata.version("mesa") if _installed("mesa") else "?"
+    installed = versions()
+    version, mesa = installed["buzzsim"], installed["mesa"]
     kind = net.get("kind")
     parts = [
         f"We simulated the spread of a customer's complaint and the brand's response with buzzsim {version}, an "
@@ -280,16 +280,6 @@ def _methods_blocks(exp: ExperimentFolder) -> list[tuple]:
         )
     parts.append(stats)
     return [("h2", "Methods"), ("p", " ".join(parts[:3])), ("p", " ".join(parts[3:]))]
-
-
-def _installed(name: str) -> bool:
-    from importlib import metadata
-
-    try:
-        metadata.version(name)
-        return True
-    except metadata.PackageNotFoundError:
-        return False
 
 
 DESIGN_KEYS = {"name", "description", "seed", "replications", "strategies"}  # in the methods, not parameters
