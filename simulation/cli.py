@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from .actions import ACTIONS
-from .metrics import WINDOW_METRIC
+from .metrics import METRICS, WINDOW_METRIC
 from .network import NetworkError
 from .parameters import Scenario, describe
 from .scenario import (
@@ -28,6 +28,7 @@ from .scenario import (
 )
 from .series_table import ExportError
 from .strategies import PRESETS, STRATEGY_NAMES, describe_strategy
+from .text import clock_text, horizon_text, window_text
 
 DEFAULT_SCENARIO = SCENARIO_DIR / "default.toml"
 EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
@@ -92,6 +93,20 @@ def parser() -> argparse.ArgumentParser:
                 default=[],
                 metavar="KEY=V1,V2|START:STOP:STEP",
                 help="a key and its values, repeatable (full factorial)",
+            )
+        e.add_argument(
+            "--resolve",
+            type=float,
+            metavar="DELTA",
+            help="the difference of the main metric to resolve: the report says how many paired replications "
+            "would (default: 10%% of the baseline's mean)",
+        )
+        if name == "sweep":
+            e.add_argument(
+                "--horizon-check",
+                action="store_true",
+                help="rerun every condition at twice the horizon (same seeds; at most 366 days) and report how far "
+                "the critical window moves",
             )
         e.add_argument("--baseline", default="ignore", help="strategy the others are compared with (default ignore)")
         e.add_argument("--replications", type=int, default=None, help="replications per condition")
@@ -295,7 +310,9 @@ def cmd_experiment(args) -> int:
             raise ScenarioError("--replications", "replications", "an experiment needs at least 2 replications")
         command = reproduce_command(args.argv)
         if args.command == "compare":
-            plan = compare_plan(base, strategies, reps, base.seed, args.baseline, command, series=args.series)
+            plan = compare_plan(
+                base, strategies, reps, base.seed, args.baseline, command, series=args.series, resolve=args.resolve
+            )
         else:
             vary = parse_vary(args.vary)
             if not vary:
@@ -311,6 +328,8 @@ def cmd_experiment(args) -> int:
                 series=args.series,
                 window_metric=args.window_metric,
                 window_key=args.window_key,
+                resolve=args.resolve,
+                horizon_check=args.horizon_check,
             )
         folder = args.out or default_folder(args.command, base.name)
     hold = parse_assignments(args.slices, source="--slice")
@@ -344,12 +363,15 @@ def cmd_experiment(args) -> int:
     if out["failed"]:
         print(f"note: {out['failed']} run(s) failed; see the error column of summary.csv")
     for _, w in out["windows"].iterrows():
-        text = (
-            f"{w.critical_delay_h:.1f} h (95% CI {w.ci_low:.1f}-{w.ci_high:.1f})"
-            if w.status == "found"
-            else w.status.replace("_", " ")
-        )
-        print(f"critical response window ({w.strategy}, after {w.clock}): {text}")
+        text = window_text(w).replace("\n", " ")
+        print(f"{w.strategy}, {clock_text(w.clock)}, on the {METRICS[w.metric].label}: {text}")
+    if plan.horizon_check:
+        import pandas as pd
+
+        from .experiment_folder import HORIZON_CSV
+
+        for _, h in pd.read_csv(Path(folder) / HORIZON_CSV).iterrows():
+            print(f"horizon check ({h.strategy}): {horizon_text(h)}")
     print(f"results: {folder}")
     return 0
 

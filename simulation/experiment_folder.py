@@ -39,6 +39,9 @@ SUMMARY_CSV = "summary.csv"
 AGGREGATE_CSV = "aggregate.csv"
 QUANTILES_CSV = "timeseries_quantiles.csv"
 CRITICAL_CSV = "critical_window.csv"
+CONTRASTS_CSV = "contrasts.csv"
+HORIZON_CSV = "horizon_check.csv"
+HORIZON_DIR = "horizon_check"  # the experiment rerun at twice the horizon (--horizon-check)
 RUNS_DIR = "runs"
 FIGURES_DIR = "figures"
 STRATEGY_KEY = "brand.strategy"  # the first key of every condition
@@ -271,6 +274,41 @@ class ExperimentFolder:
     def critical(self) -> pd.DataFrame | None:
         """critical_window.csv (None if absent)."""
         return _read_csv(self.folder / CRITICAL_CSV)
+
+    @cached_property
+    def contrasts(self) -> pd.DataFrame | None:
+        """contrasts.csv (None if absent)."""
+        return _read_csv(self.folder / CONTRASTS_CSV)
+
+    @cached_property
+    def horizon(self) -> pd.DataFrame | None:
+        """horizon_check.csv (None if absent)."""
+        return _read_csv(self.folder / HORIZON_CSV)
+
+    def run_series(self, name: str, conditions: list[int], replications: int) -> pd.DataFrame | None:
+        """One series of the first `replications` runs of some conditions, from timeseries.parquet.
+
+        Columns condition, replication, hours and the series; None when the folder keeps no per-run
+        series (--series none) or lacks that one.
+        """
+        path = self.folder / SERIES_PARQUET
+        if not path.is_file():
+            return None
+        import pyarrow.parquet as pq
+
+        if name not in pq.read_schema(path).names:
+            return None
+        table = pq.read_table(
+            path,
+            columns=["condition", "replication", "hours", name],
+            filters=[("condition", "in", list(conditions)), ("replication", "<", replications)],
+        )
+        return table.to_pandas()
+
+    @property
+    def main_metric(self) -> str:
+        """The experiment's main metric: its critical window's (and the one --resolve is in)."""
+        return str(self.plan.get("window_metric", "final_reputation"))
 
     def scenario_table(self) -> dict:
         """The base scenario (scenario.toml) as a dict ({} if absent)."""

@@ -52,13 +52,14 @@ from matplotlib.ticker import FuncFormatter, NullLocator
 from .experiment_folder import DELAY_KEY, FIGURES_DIR, STRATEGY_KEY, ExperimentFolder
 from .metrics import METRICS
 from .plots import OKABE_ITO, _new_figure, _style, save, time_unit
-from .text import fmt, hours_text, interval_text, key_label, same_value, value_text
+from .text import fmt, hours_text, key_label, same_value, value_text, window_text
 
 MAX_CONDITIONS = 8  # over time: all conditions up to this many ...
 SHOWN_CONDITIONS = 6  # ... else at most this many, spread across the swept values
 OVER_TIME_BAND = ("q25", "q75")
 POSTS_SHOWN = 0.02  # negative posts over time: shown while above this share of the peak
 CRITICAL_NOTE_WIDTH = 42  # characters per line of the critical-window notes
+RUN_LINES = 20  # single runs drawn per condition in the over-time figures (thin lines)
 MARKS_PER_LINE = 8  # markers along each over-time line
 LEGEND_WIDTH = 48  # characters of a legend entry's line (a strategy's schedule in words wraps)
 OVER_TIME_LEGEND_WIDTH = 40  # the same beside an over-time panel
@@ -256,6 +257,9 @@ def over_time_figures(exp: ExperimentFolder, hold: dict | None = None) -> dict[s
                 )
                 horizon = end
         scale, xlabel = time_unit(horizon)
+        runs = exp.run_series(series, ids, RUN_LINES)
+        if runs is not None:
+            runs = runs[runs["hours"] <= horizon]
         dashes = _interleaved_dashes({c: first_action[c] for c in ids if c in first_action}, near=0.004 * horizon)
         with _style():
             fig = _new_figure((7.2, 3.9))
@@ -266,6 +270,9 @@ def over_time_figures(exp: ExperimentFolder, hold: dict | None = None) -> dict[s
                     continue
                 x = d["hours"].to_numpy() / scale
                 col, ls = colour[c]
+                if runs is not None:  # single runs, thin, under the band: the spread the quantiles summarise
+                    for _, one in runs[runs["condition"] == c].groupby("replication"):
+                        ax.plot(one["hours"] / scale, one[series], color=col, linewidth=0.45, alpha=0.35, zorder=1.5)
                 ax.fill_between(
                     x, d[OVER_TIME_BAND[0]], d[OVER_TIME_BAND[1]], color=col, alpha=0.16, linewidth=0, zorder=2
                 )
@@ -297,11 +304,23 @@ def over_time_figures(exp: ExperimentFolder, hold: dict | None = None) -> dict[s
                     zorder=1,
                 )
             handles, _ = ax.get_legend_handles_labels()
-            runs = f"{exp.replications} runs" if exp.replications else "runs"
+            n_runs = f"{exp.replications} runs" if exp.replications else "runs"
             handles += [
-                Line2D([], [], color="0.3", label=f"line: median of {runs}"),
-                Patch(color="0.3", alpha=0.16, linewidth=0, label=f"band: 25–75% of {runs}"),
+                Line2D([], [], color="0.3", label=f"line: median of {n_runs}"),
+                Patch(color="0.3", alpha=0.16, linewidth=0, label=f"band: 25–75% of {n_runs}"),
             ]
+            if runs is not None and len(runs):
+                shown = min(RUN_LINES, exp.replications)
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        color="0.3",
+                        linewidth=0.45,
+                        alpha=0.6,
+                        label="thin: each run" if shown == exp.replications else f"thin: the first {shown} runs",
+                    )
+                )
             if any(c in first_action for c in ids):
                 handles.append(
                     Line2D(
@@ -378,6 +397,73 @@ def over_time(folder: str | Path, hold: dict | None = None) -> list[Path]:
     return _save_all(exp, over_time_figures(exp, hold))
 
 
+def distribution_figure(exp: ExperimentFolder, hold: dict | None = None) -> Figure | None:
+    """The distribution of the main metric over runs, per condition: empirical CDFs.
+
+    Means hide split outcomes (many runs without a buzz, a few firestorms); the ECDF shows the
+    whole distribution, a step at zero being the runs where nothing happened. The conditions are
+    those of the over-time figures (`chosen_conditions`); None without summary.csv.
+    """
+    summary, metric = exp.summary, exp.main_metric
+    if summary is None or metric not in summary or metric not in METRICS:
+        return None
+    ids, note = chosen_conditions(exp, hold)
+    labels = {c: (_short_label(exp, c) if note else _full_label(exp, c)) for c in ids}
+    labels = {
+        c: "\n".join(textwrap.fill(line, OVER_TIME_LEGEND_WIDTH) for line in text.split("\n"))
+        for c, text in labels.items()
+    }
+    colour = styles(ids, next((c for c in ids if exp.strategy_of(c) == exp.baseline), None))
+    m = METRICS[metric]
+    note = "\n".join(textwrap.fill(part, 52) for part in note.split("\n")) if note else ""
+    with _style():
+        fig = _new_figure((7.2, 3.9))
+        ax = fig.add_subplot()
+        for i, c in enumerate(ids):
+            x = summary.loc[summary["condition"] == c, metric].dropna().to_numpy(float)
+            if not len(x):
+                continue
+            col, ls = colour[c]
+            x = x * 100 if m.percent else x
+            ax.ecdf(x, color=col, linestyle=ls, linewidth=1.4, label=f"{labels[c]} ({len(x)} runs)", zorder=3)
+        unit = m.heading(exp.currency)
+        ax.set(
+            title=textwrap.fill(f"Distribution over runs: {m.label}", 52) + f"\n{exp.subtitle()}",
+            xlabel=unit[0].upper() + unit[1:],
+            ylabel="share of runs at or below (%)",
+        )
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f}"))
+        ax.set_ylim(0, 1.02)
+        better = {"lower": "left", "higher": "right"}.get(m.better)
+        if better:
+            ax.text(
+                0.99,
+                0.02,
+                f"better: to the {better}",
+                transform=ax.transAxes,
+                ha="right",
+                va="bottom",
+                fontsize=8,
+                color="0.35",
+            )
+        ax.legend(
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            borderaxespad=0,
+            frameon=False,
+            title=note or None,
+            alignment="left",
+        )
+    return fig
+
+
+def distribution(folder: str | Path, hold: dict | None = None) -> list[Path]:
+    """`figures/distribution.{png,pdf}`: the main metric's distribution per condition."""
+    exp = ExperimentFolder.load(folder)
+    fig = distribution_figure(exp, hold)
+    return _save_all(exp, {"distribution": fig} if fig is not None else {})
+
+
 def _save_all(exp: ExperimentFolder, figures: dict[str, Figure]) -> list[Path]:
     paths = []
     for stem, fig in figures.items():
@@ -425,23 +511,6 @@ def _delay_axis(ax, delays: np.ndarray) -> float | None:
             FuncFormatter(lambda v, _: hours_text(v) if any(same_value(v, d) for d in shown) else "")
         )
     return float(positive.min()) if log else None
-
-
-def critical_text(row, unit: str = "h") -> str:
-    """The annotation of one row of critical_window.csv."""
-    status = str(row.get("status", ""))
-    if status == "found":
-        if int(row.get("ci_open", 0) or 0) and pd.notna(row.get("ci_low")):
-            ci = f"\n(CI {hours_text(row['ci_low'])} {unit} to beyond the swept delays)"
-        else:
-            ci = interval_text(row.get("ci_low"), row.get("ci_high"), unit, label="CI", to="–")
-            ci = f"\n({ci})" if ci else ""
-        return f"critical window ≈ {hours_text(row['critical_delay_h'])} {unit}{ci}"
-    if status == "beyond_range":
-        return "critical window beyond the swept delays\n(gain stays above half)"
-    if status == "no_gain":
-        return "no critical window:\nan immediate response gains nothing"
-    return f"critical window: {status}"
 
 
 def timing_panels(exp: ExperimentFolder) -> list[tuple[str, str, str]]:
@@ -634,7 +703,7 @@ def _mark_critical(exp: ExperimentFolder, ax, metric: str, others: list[str], co
                 zorder=2.5,
                 label="critical window",
             )
-        text = (f"{name_of(s, combo)}: " if several else "") + critical_text(row)
+        text = (f"{name_of(s, combo)}: " if several else "") + window_text(row)
         text = "\n".join(textwrap.fill(part, CRITICAL_NOTE_WIDTH) for part in text.split("\n"))
         texts.append((text, col))
     # the notes go in a band at the top of the panel, kept clear of data by raising the y axis
@@ -775,4 +844,4 @@ def all_figures(folder: str | Path, hold: dict | None = None) -> list[Path]:
     ``hold``: for sweeps with more conditions than an over-time figure shows, the slice to show
     (other swept keys held at these values; by default their first).
     """
-    return [*over_time(folder, hold), *timing(folder), *heatmap(folder)]
+    return [*over_time(folder, hold), *distribution(folder, hold), *timing(folder), *heatmap(folder)]

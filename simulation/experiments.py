@@ -15,7 +15,7 @@ import itertools
 import math
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 from . import experiment_folder
+from .contrasts import contrasts
 from .executor import Executor
 from .experiment_folder import DELAY_KEY, STRATEGY_KEY, RunStore
 from .metrics import METRICS, WINDOW_METRIC
-from .parameters import Scenario
+from .parameters import Scenario, SimulationParams
 from .results import write_meta
 from .runner import run_replication, seed_label
 from .scenario import ScenarioError, load_scenario, strategy_overrides, to_dict, to_toml, with_changes
@@ -38,6 +39,8 @@ RECORDED_SERIES = ("reputation", "reputation_customers", "posts_negative", "angr
 QUANTILES = (5, 25, 50, 75, 95)
 BRAND_TIMING_KEYS = {"brand.delay_hours", "brand.anchor"}
 SERIES_CHOICES = ("all", "none")
+MAX_DAYS = next(f.metadata["hi"] for f in fields(SimulationParams) if f.name == "days")
+SCOPES = ("all", "crisis", "firestorm")  # aggregate.csv's subsets of runs: all, those with the 0/1 metric = 1
 
 
 def key_applies(key: str, strategy: str) -> bool:
@@ -106,6 +109,8 @@ class Plan:
     series: str = "all"  # per-run series kept: all (timeseries.parquet) or none (metrics and quantiles only)
     window_metric: str = WINDOW_METRIC  # the critical window's damage
     window_key: str = DELAY_KEY  # the swept time the critical window is found along
+    resolve: float | None = None  # the difference to resolve on window_metric (None: 10% of the baseline's mean)
+    horizon_check: bool = False  # rerun at twice the horizon and report how the window moves
 
     def __post_init__(self):
         if self.series not in SERIES_CHOICES:
@@ -147,6 +152,17 @@ class Plan:
             raise ScenarioError(
                 "--window-key", self.window_key, f"is not swept; swept: {', '.join(self.vary) or 'nothing'}"
             )
+        if self.resolve is not None and not (math.isfinite(self.resolve) and self.resolve > 0):
+            raise ScenarioError("--resolve", str(self.resolve), "must be a positive number (in the metric's unit)")
+        if self.horizon_check:
+            if self.window_key not in self.vary:
+                raise ScenarioError(
+                    "--horizon-check", self.window_key, "needs a sweep of the critical window's key (--vary it)"
+                )
+            if self.base.simulation.days >= MAX_DAYS:
+                raise ScenarioError(
+                    "--horizon-check", "simulation.days", f"the horizon is already the {MAX_DAYS:g}-day limit"
+                )
         if self.window_key in self.vary and not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in self.vary[self.window_key]
         ):
@@ -197,6 +213,8 @@ class Plan:
             "series": self.series,
             "window_metric": self.window_metric,
             "window_key": self.window_key,
+            "resolve": self.resolve,
+            "horizon_check": self.horizon_check,
             "dt_hours": self.base.simulation.dt_hours,
             "days": self.base.simulation.days,
             "currency": self.base.population.currency,
@@ -220,7 +238,14 @@ class Plan:
             series=d.get("series", "none"),
             window_metric=d.get("window_metric", "final_reputation"),
             window_key=d.get("window_key", DELAY_KEY),
+            resolve=d.get("resolve"),
+            horizon_check=bool(d.get("horizon_check", False)),
         )
+
+    def at_horizon(self, days: float) -> Plan:
+        """The same plan (conditions, seeds) at another horizon: the horizon check's rerun."""
+        base = with_changes(self.base, {"simulation.days": days}, source="--horizon-check")
+        return replace(self, base=base, series="none", horizon_check=False)
 
 
 # -- one run ------------------------------------------------------------------------------------
@@ -299,8 +324,9 @@ def baseline_of(plan: Plan) -> dict[int, int | None]:
 def aggregate(summary: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """The aggregate table (aggregate.csv).
 
-    One row per condition, metric and scope (all runs / runs with a crisis), with the paired difference against
-    the baseline strategy's condition (same replication, same seed).
+    One row per condition, metric and scope (`SCOPES`: all runs, the runs with a crisis, the
+    firestorms), with the paired difference against the baseline strategy's condition (same
+    replication, same seed).
     """
     rows = []
     base = baseline_of(plan)
@@ -309,17 +335,17 @@ def aggregate(summary: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         g = by_cond[ci]
         b = by_cond.get(base[ci]) if base[ci] is not None and base[ci] != ci else None
         for metric in METRICS:
-            for scope in ("all", "crisis"):
-                if scope == "crisis" and metric == "crisis":
+            for scope in SCOPES:
+                if scope == metric:
                     continue
-                sel = g if scope == "all" else g[g.crisis == 1]
+                sel = g if scope == "all" else g[g[scope] == 1]
                 row = {
                     "condition": ci,
                     "label": Plan.label(changes),
                     **changes,
                     "metric": metric,
                     "scope": scope,
-                    **describe_values(sel[metric].to_numpy(float), binary=METRICS[metric].binary),
+                    **describe_values(sel[metric].to_numpy(float), binary=METRICS[metric].binary, seed=plan.seed),
                 }
                 if b is not None:
                     reps = sel.index.intersection(b.index)
@@ -518,10 +544,23 @@ def run_experiment(
         {
             experiment_folder.SUMMARY_CSV: summary,
             experiment_folder.AGGREGATE_CSV: aggregate(summary, plan),
+            experiment_folder.CONTRASTS_CSV: contrasts(summary, plan, plan.resolve),
             experiment_folder.QUANTILES_CSV: quantile_rows(plan, store),
             experiment_folder.CRITICAL_CSV: windows,
         },
     )
+    if plan.horizon_check:
+        long = plan.at_horizon(min(2 * plan.base.simulation.days, MAX_DAYS))
+        sub = folder / experiment_folder.HORIZON_DIR
+        if progress:
+            print(f"horizon check: the same runs at {long.base.simulation.days:g} days")
+        later = run_experiment(
+            long, sub, workers, dask, resume=(sub / experiment_folder.EXPERIMENT_JSON).is_file(), progress=progress
+        )
+        failed += later["failed"]
+        experiment_folder.write_tables(
+            folder, {experiment_folder.HORIZON_CSV: horizon_shift(plan, windows, later["windows"])}
+        )
     if plan.series == "all":
         from .series_table import write_series_parquet
 
@@ -544,6 +583,27 @@ def run_experiment(
     return {"summary": summary, "windows": windows, "failed": failed}
 
 
+def horizon_shift(plan: Plan, short: pd.DataFrame, long: pd.DataFrame) -> pd.DataFrame:
+    """horizon_check.csv: each critical window at the horizon and at the longer one, and how far it moved.
+
+    `shift_h` is the longer horizon's window minus the shorter's (NaN unless both are found);
+    `capped` says the longer horizon is the simulation.days limit rather than twice the horizon.
+    """
+    if not len(short) or not len(long):
+        return pd.DataFrame()
+    keys = ["strategy"] + [k for k in plan.vary if k != plan.window_key]
+    cols = ["critical_delay_h", "ci_low", "ci_high", "ci_open", "status", "bootstrap_found_share"]
+    days = plan.base.simulation.days
+    merged = short[keys + ["metric", "key", "clock"] + cols].merge(
+        long[keys + cols], on=keys, suffixes=("", "_long"), how="left"
+    )
+    merged.insert(len(keys) + 3, "days", days)
+    merged["days_long"] = min(2 * days, MAX_DAYS)
+    merged["capped"] = int(2 * days > MAX_DAYS)
+    merged["shift_h"] = merged["critical_delay_h_long"] - merged["critical_delay_h"]
+    return merged
+
+
 def file_network(sc: Scenario):
     """The network file of a scenario, as read (the same for every run)."""
     from .model import make_network
@@ -559,9 +619,10 @@ def compare_plan(
     baseline: str = "ignore",
     command: str = "",
     series: str = "all",
+    resolve: float | None = None,
 ) -> Plan:
     """A comparison of strategies."""
-    return Plan("compare", base, strategies, {}, replications, seed, baseline, command, series=series)
+    return Plan("compare", base, strategies, {}, replications, seed, baseline, command, series=series, resolve=resolve)
 
 
 def sweep_plan(
@@ -575,6 +636,8 @@ def sweep_plan(
     series: str = "all",
     window_metric: str = WINDOW_METRIC,
     window_key: str = DELAY_KEY,
+    resolve: float | None = None,
+    horizon_check: bool = False,
 ) -> Plan:
     """A sweep: strategies times every combination of the varied keys' values."""
     return Plan(
@@ -589,6 +652,8 @@ def sweep_plan(
         series=series,
         window_metric=window_metric,
         window_key=window_key,
+        resolve=resolve,
+        horizon_check=horizon_check,
     )
 
 

@@ -187,6 +187,15 @@ METRICS: dict[str, Metric] = {
             binary=True,
             percent=True,
         ),
+        Metric(
+            "firestorm",
+            "chance of a firestorm",
+            "share of runs",
+            "lower",
+            "1 if reach_complaint exceeds analysis.firestorm_reach (default 1% of the consumers), else 0",
+            binary=True,
+            percent=True,
+        ),
         Metric("detection_h", "detection", "h", "", "time of detection (NaN if never)"),
         Metric("first_action_h", "first action", "h", "", "time of the brand's first action (NaN if none)"),
         Metric("amplified_h", "first story", "h", "", "time of the first amplifier story (NaN if none)"),
@@ -315,6 +324,7 @@ def run_metrics(model) -> dict:
     n_others = int(others.sum())
     amplified = [h for a in model.amplifiers for h in a.published_h]
     peak = int(np.argmax(posts))
+    routes = reach_by_route(pop, others, n_others)
     values = {
         "final_reputation": float(rep[-1]),
         "reputation_drop": float(rep[0] - rep[-1]),
@@ -325,11 +335,12 @@ def run_metrics(model) -> dict:
         **recovery(rep, dt, start),
         "angry_consumer_h": float(np.trapezoid(d["angry"], dx=dt)),
         "reach": float(np.count_nonzero((pop.stance != Stance.UNAWARE) & others) / n_others) if n_others else math.nan,
-        **reach_by_route(pop, others, n_others),
+        **routes,
         "peak_posts": float(posts[peak] / dt),
         "time_to_peak_h": float(peak * dt),
         "total_posts": float(posts.sum()),
         "crisis": int(not math.isnan(brand.detected_h)),
+        "firestorm": int(routes["reach_complaint"] > sc.analysis.firestorm_reach),
         "detection_h": float(brand.detected_h),
         "first_action_h": float(brand.fired[0][0]) if brand.fired else math.nan,
         "amplified_h": float(min(amplified)) if amplified else math.nan,

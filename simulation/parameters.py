@@ -478,6 +478,21 @@ class AmplifierParams:
 
 
 @dataclass(frozen=True)
+class AnalysisParams:
+    """How outcomes are classified in summaries (not a model parameter: the runs do not depend on it)."""
+
+    firestorm_reach: float = param(
+        0.01,
+        "A run is a firestorm when its reach_complaint exceeds this share of the consumers; the reports split "
+        "outcomes into firestorms and the rest.",
+        unit="share",
+        lo=0,
+        hi=1,
+        source="the base-rate definition of a viral complaint (Herhausen et al. 2019: about 3% went viral)",
+    )
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A whole, validated scenario."""
 
@@ -499,6 +514,7 @@ class Scenario:
     churn: ChurnParams = field(default_factory=ChurnParams)
     brand: BrandParams = field(default_factory=BrandParams)
     actions: ActionsParams = field(default_factory=ActionsParams)
+    analysis: AnalysisParams = field(default_factory=AnalysisParams)
     amplifiers: list = param([], "List of [[amplifiers]] tables.", source=NOT_A_MODEL_PARAMETER)
     strategies: dict = param(
         {},
@@ -525,6 +541,7 @@ SECTIONS = {
     "search": SearchParams,
     "churn": ChurnParams,
     "brand": BrandParams,
+    "analysis": AnalysisParams,
 }
 LIST_ITEMS = {"amplifiers": AmplifierParams, "brand.schedule": ActionSpec, "strategies.NAME.schedule": ActionSpec}
 NAMED_ITEMS = {"strategies": StrategyParams}  # tables of tables keyed by a name of the user's

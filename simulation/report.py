@@ -27,7 +27,7 @@ import pandas as pd
 from .experiment_folder import DELAY_KEY, FIGURES_DIR, STRATEGY_KEY, ExperimentFolder
 from .metrics import METRICS, RECOVERY_TOLERANCE
 from .results import write_text
-from .text import clock_text, fmt, hours_text, interval_text, value_text
+from .text import clock_text, fmt, horizon_text, hours_text, interval_text, value_text
 
 QUESTION = "How do the brand's strategy and its timing change the damage?"
 KEY_METRICS = [
@@ -63,6 +63,9 @@ FIGURE_CAPTIONS = {
     "condition; dashed lines: median time of the brand's first action.",
     "over_time_churn": "Churned customers (cumulative) over time: median over runs and 25–75% band "
     "per condition; dashed lines: median time of the brand's first action.",
+    "distribution": "Distribution of the experiment's main metric over runs, per condition (empirical "
+    "cumulative distribution: the share of runs at or below each value); a step at zero is the runs where "
+    "nothing happened.",
     "response_timing": "Final reputation, revenue lost and peak negative posts against the response "
     "delay: per strategy the mean over runs and its 95% interval; the baseline "
     "as a dashed horizontal line with its interval; the critical window, where "
@@ -461,8 +464,7 @@ def _results_blocks(exp: ExperimentFolder) -> list[tuple]:
         )
 
     crisis_metrics = [(m, h, share) for m, h, share in metrics if m != "crisis" and len(exp.stat(m, "crisis"))]
-    always = "crisis" in stats and (stats["crisis"]["mean"].dropna() == 1).all()
-    if crisis_metrics and always:
+    if crisis_metrics and same_runs(exp, "crisis"):
         blocks.append(("p", "Every run had a crisis: the damage given a crisis is the damage above."))
     elif crisis_metrics:
         cstats = {m: exp.stat(m, "crisis").set_index("condition") for m, _, _ in crisis_metrics}
@@ -478,7 +480,133 @@ def _results_blocks(exp: ExperimentFolder) -> list[tuple]:
                 "damage_given_crisis",
             )
         )
-    return blocks + _recovery_blocks(exp)
+    return blocks + _outcome_blocks(exp) + _contrast_blocks(exp) + _recovery_blocks(exp)
+
+
+def same_runs(exp: ExperimentFolder, scope: str) -> bool:
+    """Whether a subset of runs (a scope of aggregate.csv) is every run in every condition."""
+    metric = exp.main_metric if exp.main_metric != scope else "final_reputation"
+    every, subset = exp.stat(metric), exp.stat(metric, scope)
+    if not len(subset):
+        return False
+    n = subset.set_index("condition")["n"].reindex(every["condition"]).fillna(0).to_numpy()
+    return bool((n == every["n"].to_numpy()).all())
+
+
+def _outcome_blocks(exp: ExperimentFolder) -> list[tuple]:
+    """Split outcomes: the chance of a firestorm, and the main metric's distribution beside its mean."""
+    main = exp.main_metric
+    stat, fire = exp.stat(main).set_index("condition"), exp.stat("firestorm").set_index("condition")
+    if not len(stat) or not len(fire):
+        return []
+    m = METRICS[main]
+    given = exp.stat(main, "firestorm").set_index("condition")
+    split = not same_runs(exp, "firestorm")
+    reach = float(exp.scenario_table().get("analysis", {}).get("firestorm_reach", 0.01))
+    header = [
+        "condition",
+        "runs",
+        "firestorms (%) [95%]",
+        "mean [bootstrap 95%]",
+        "median [25–75%]",
+    ] + (["firestorms", "mean given a firestorm [95%]"] if split else [])
+    rows = []
+    for c in exp.conditions["condition"].astype(int):
+        if c not in stat.index or not stat.loc[c, "n"]:
+            continue
+        r, f = stat.loc[c], fire.loc[c]
+        row = [
+            exp.label(c),
+            fmt(r["n"], trailing=False),
+            (fmt(100 * f["mean"]), _share_interval(True, f["ci_low"], f["ci_high"])),
+            (fmt(_pct(m.percent, r["mean"])), _share_interval(m.percent, r["boot_low"], r["boot_high"])),
+            (fmt(_pct(m.percent, r["median"])), _interval(_pct(m.percent, r["q25"]), _pct(m.percent, r["q75"]))),
+        ]
+        if split:
+            g = given.loc[c] if c in given.index else None
+            n = int(g["n"]) if g is not None else 0
+            row.append(fmt(n, trailing=False))
+            row.append(
+                (fmt(_pct(m.percent, g["mean"])), _share_interval(m.percent, g["ci_low"], g["ci_high"])) if n else "n/a"
+            )
+        rows.append(row)
+    caption = (
+        f"Outcomes: the chance of a firestorm (reach by the complaint above {reach:.0%} of the consumers; Wilson "
+        f"interval) and the {m.heading(exp.currency)} per run — its mean with a bootstrap interval, its median "
+        "with the middle half of the runs"
+        + (", and its mean over the firestorms alone" if split else "; every run was a firestorm")
+    )
+    return [("table", caption, header, rows, "outcomes")]
+
+
+def _contrast_blocks(exp: ExperimentFolder) -> list[tuple]:
+    """Every pair of strategies within each cell, on the main metric (contrasts.csv)."""
+    con = exp.contrasts
+    main = exp.main_metric
+    if con is None or not len(con) or main not in METRICS:
+        return []
+    con = con[con["metric"] == main]
+    m = METRICS[main]
+    keys = [k for k in exp.vary if k in con]
+    header = ["A vs B"] + [
+        f"difference A − B ({m.unit})" if m.unit not in ("-", "") else "difference A − B",
+        "effect size (mean / SD of differences)",
+        "P(A better than B) [95%]",
+        "replications for ± δ",
+    ]
+    rows = []
+    for _, r in con.iterrows():
+        where = ", ".join(f"{k}={value_text(r[k])}" for k in keys if pd.notna(r[k]))
+        name = f"{r['strategy_a']} vs {r['strategy_b']}" + (f" ({where})" if where else "")
+        rows.append(
+            [
+                name,
+                (
+                    fmt(_pct(m.percent, r["diff_mean"]), sign=True),
+                    _interval(_pct(m.percent, r["diff_low"]), _pct(m.percent, r["diff_high"]), sign=True),
+                ),
+                fmt(r["effect_size"], sign=True),
+                (fmt(100 * r["p_a_better"]) + "%", _share_interval(True, r["p_low"], r["p_high"])),
+                fmt(r["replications_needed"], trailing=False),
+            ]
+        )
+    deltas = con["resolve"].dropna().unique()
+    given = exp.plan.get("resolve")
+    delta = (
+        f"{fmt(given)} (--resolve)"
+        if given is not None
+        else "10% of the baseline's mean in each cell" + (f" ({fmt(deltas[0])})" if len(deltas) == 1 else "")
+    )
+    caption = (
+        f"Contrasts on the {m.label}, every pair of strategies paired by replication: the mean difference "
+        f"[95% t interval], and the chance that A does better than B in the same replication ({m.better} is "
+        f"better; ties count half) [Wilson interval]; replications: how many paired runs would give the "
+        f"difference a 95% interval of ± δ, δ = {delta}, from the observed paired variance (this experiment ran "
+        f"{exp.replications})"
+    )
+    return [("table", caption, header, rows, "contrasts")]
+
+
+def _horizon_blocks(exp: ExperimentFolder) -> list[tuple]:
+    """How the critical windows moved when the horizon was doubled (--horizon-check)."""
+    h = exp.horizon
+    if h is None or not len(h):
+        return []
+    items = []
+    for _, r in h.iterrows():
+        others = [k for k in exp.vary if k in r and k != str(r["key"])]
+        name = ", ".join([str(r["strategy"])] + [f"{k}={value_text(r[k])}" for k in others])
+        items.append(f"{name}: {horizon_text(r)}.")
+    return [
+        ("h2", "Horizon check"),
+        (
+            "p",
+            "Every condition was run again on the same seeds with a longer horizon, and its critical window "
+            "found again; a window that moves with the horizon depends on when the runs stop, not only on "
+            "when the brand responds.",
+        ),
+        ("ul", items),
+    ]
 
 
 NOT_RECOVERED_FLAG = 0.2  # a condition with more runs than this share unrecovered at the horizon is flagged
@@ -596,6 +724,7 @@ def report_blocks(exp: ExperimentFolder) -> tuple[str, list[tuple]]:
             ),
         ]
         blocks += [("p", s) for s in sentences]
+    blocks += _horizon_blocks(exp)
     figures = _figure_paths(exp)
     if figures:
         blocks.append(("h2", "Figures"))

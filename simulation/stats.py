@@ -38,7 +38,7 @@ def t_interval(x, level: float = LEVEL) -> tuple[float, float]:
     return float(x.mean() - half), float(x.mean() + half)
 
 
-def wilson_interval(successes: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+def wilson_interval(successes: float, n: int, level: float = LEVEL) -> tuple[float, float]:
     """Wilson score interval of a proportion (stays within [0, 1], sound for small n)."""
     if n == 0:
         return math.nan, math.nan
@@ -46,24 +46,86 @@ def wilson_interval(successes: int, n: int, level: float = LEVEL) -> tuple[float
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+    return max(0.0, centre - half), min(1.0, centre + half)  # exactly 0 (1) when none (all): no rounding residue
 
 
-def describe_values(x, binary: bool = False) -> dict:
-    """n, mean, median, 5-95% and a 95% interval of the mean (Wilson for 0/1 outcomes, else t)."""
+DESCRIBED_QUANTILES = (5, 25, 75, 95)
+BOOTSTRAP_RESAMPLES = 1000
+
+
+def describe_values(x, binary: bool = False, seed: int = 0) -> dict:
+    """n, mean, median and quantiles, a 95% interval of the mean and its bootstrap counterpart.
+
+    The interval is Wilson's for 0/1 outcomes and Student's t otherwise (`half_width`: half its
+    width); `boot_low`/`boot_high` is the percentile bootstrap of the mean (fixed seed), which
+    does not assume the mean normal: split outcomes (many runs without a buzz, a few
+    firestorms) are where the two differ.
+    """
     x = finite(x)
     if not len(x):
-        return dict(n=0, mean=math.nan, median=math.nan, q05=math.nan, q95=math.nan, ci_low=math.nan, ci_high=math.nan)
+        keys = ["mean", "median", *(f"q{q:02d}" for q in DESCRIBED_QUANTILES), "ci_low", "ci_high", "half_width"]
+        return dict(n=0, **dict.fromkeys(keys + ["boot_low", "boot_high"], math.nan))
     lo, hi = wilson_interval(int(x.sum()), len(x)) if binary else t_interval(x)
+    blo, bhi = bootstrap_mean_interval(x, seed=seed)
     return dict(
         n=len(x),
         mean=float(x.mean()),
         median=float(np.median(x)),
-        q05=float(np.percentile(x, 5)),
-        q95=float(np.percentile(x, 95)),
+        **{f"q{q:02d}": float(np.percentile(x, q)) for q in DESCRIBED_QUANTILES},
         ci_low=lo,
         ci_high=hi,
+        half_width=(hi - lo) / 2,
+        boot_low=blo,
+        boot_high=bhi,
     )
+
+
+def bootstrap_mean_interval(
+    x, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0, level: float = LEVEL
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (NaN with fewer than two values; NaNs ignored)."""
+    x = finite(x)
+    if len(x) < 2:
+        return math.nan, math.nan
+    means = x[bootstrap_indices(len(x), resamples, seed)].mean(axis=1)
+    lo, hi = np.percentile(means, [50 - 50 * level, 50 + 50 * level])
+    return float(lo), float(hi)
+
+
+def superiority(a, b, better: str, level: float = LEVEL) -> tuple[float, float, float]:
+    """P(A does better than B in the same replication), ties counting half, with a 95% interval.
+
+    `a` and `b` are paired (replication i of each); `better` is the registry's direction
+    ("lower" or "higher"). The interval is Wilson's on the score (1 win, 1/2 tie, 0 loss):
+    scores in [0, 1] with a given mean have at most the variance of 0/1 outcomes with that mean,
+    so it is conservative.
+    """
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    ok = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[ok], b[ok]
+    if not len(a):
+        return math.nan, math.nan, math.nan
+    wins = (a < b) if better == "lower" else (a > b)
+    score = float(wins.sum() + 0.5 * (a == b).sum())
+    lo, hi = wilson_interval(score, len(a), level)
+    return score / len(a), lo, hi
+
+
+def replications_needed(sd: float, delta: float, level: float = LEVEL) -> float:
+    """Paired replications for the interval of a mean difference to be at most +/- delta wide.
+
+    From the observed standard deviation of the paired differences: the smallest n with
+    t(n - 1) sd / sqrt(n) <= delta (NaN when sd or delta is not a positive number).
+    """
+    if not (np.isfinite(sd) and np.isfinite(delta)) or delta <= 0 or sd < 0:
+        return math.nan
+    if sd == 0:
+        return 2.0
+    z = _st.norm.ppf(0.5 + level / 2)
+    n = max(2, math.ceil((z * sd / delta) ** 2))
+    while _st.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n) > delta:  # t is wider than z: a few steps up
+        n += 1
+    return float(n)
 
 
 def bootstrap_indices(n: int, resamples: int, seed: int) -> np.ndarray:

@@ -1,7 +1,8 @@
 r"""The report's tables as files a paper can use: `tables/NAME.csv` and `tables/NAME.tex`.
 
 A table is a caption, a header and rows of cells; a cell is a text, or a (value, interval) pair
-that the CSV gives as numbers in three columns (`metric`, `metric, 95% low`, `metric, 95% high`)
+that the CSV gives as numbers in three columns (`metric`, `metric, 95% low`, `metric, 95% high`;
+a heading such as "median [25–75%]" names another interval)
 and LaTeX prints as "value [low, high]". The LaTeX is a booktabs `table` environment (`\usepackage{booktabs}`),
 written here by hand: pandas' `to_latex` needs jinja2, and the escaping and layout are a few lines.
 """
@@ -65,7 +66,10 @@ def to_csv_text(header: list[str], rows: list[list]) -> str:
     pairs = [any(isinstance(row[i], tuple) for row in rows) for i in range(len(header))]
     head = []
     for name, pair in zip(header, pairs):
-        head += [name, f"{name}, 95% low", f"{name}, 95% high"] if pair else [name]
+        # a heading may name its interval: "median [25–75%]" gives median, median, 25–75% low, ... high
+        named = re.fullmatch(r"(.+) \[(.+)\]", name)
+        base, kind = (named.group(1), named.group(2)) if named else (name, "95%")
+        head += [base, f"{base}, {kind} low", f"{base}, {kind} high"] if pair else [name]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(head)

@@ -94,3 +94,40 @@ def key_label(key: str, clock: str | None = None, currency: str = "currency") ->
     unit = next((r["unit"] for r in describe() if r["key"] == key), "-")
     unit = {"h": "hours", "currency": currency, "-": "no unit"}.get(unit, unit)
     return f"{key} ({unit})"
+
+
+def _known(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def window_text(row, unit: str = "h") -> str:
+    """A critical window (a row of critical_window.csv) in a few words, on two lines."""
+    status = str(row.get("status", ""))
+    if status == "found":
+        if int(row.get("ci_open", 0) or 0) and _known(row.get("ci_low")):
+            ci = f"\n(CI {hours_text(row['ci_low'])} {unit} to beyond the swept delays)"
+        else:
+            ci = interval_text(row.get("ci_low"), row.get("ci_high"), unit, label="CI", to="–")
+            ci = f"\n({ci})" if ci else ""
+        return f"critical window ≈ {hours_text(row['critical_delay_h'])} {unit}{ci}"
+    if status == "beyond_range":
+        return "critical window beyond the swept delays\n(gain stays above half)"
+    if status == "no_gain":
+        return "no critical window:\nan immediate response gains nothing"
+    return f"critical window: {status}"
+
+
+def horizon_text(row) -> str:
+    """How a critical window moved in the horizon check (a row of horizon_check.csv), in one line."""
+
+    def at(suffix: str) -> str:
+        r = {k[: -len(suffix)] if suffix and k.endswith(suffix) else k: v for k, v in dict(row).items()}
+        return window_text(r).replace("critical window ", "").replace("\n", " ")
+
+    days, long = float(row["days"]), float(row["days_long"])
+    text = f"at {hours_text(days)} days {at('')}; at {hours_text(long)} days {at('_long')}"
+    if _known(row.get("shift_h")):
+        text += f": moved {fmt(row['shift_h'], sign=True)} h"
+    if int(row.get("capped", 0) or 0):
+        text += f" (the longer horizon is the {hours_text(long)}-day limit, not twice {hours_text(days)} days)"
+    return text

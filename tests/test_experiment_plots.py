@@ -396,17 +396,17 @@ def test_fmt(value, kwargs, text):
 
 def test_compare_figures(compare):
     folder, paths = compare
-    _check_files(folder, paths, OVER_TIME)  # no delay swept: no timing; no grid: no heatmap
+    _check_files(folder, paths, OVER_TIME + ["distribution"])  # no delay swept: no timing; no grid: no heatmap
 
 
 def test_sweep_figures(sweep):
     folder, paths = sweep
-    _check_files(folder, paths, OVER_TIME + ["response_timing"])
+    _check_files(folder, paths, OVER_TIME + ["distribution", "response_timing"])
 
 
 def test_grid_figures(grid):
     folder, paths = grid
-    _check_files(folder, paths, OVER_TIME + ["response_timing", "heatmap_final_reputation"])
+    _check_files(folder, paths, OVER_TIME + ["distribution", "response_timing", "heatmap_final_reputation"])
 
 
 def test_over_time_labels_legend_and_first_actions(compare):
@@ -541,7 +541,7 @@ def test_report_html_is_self_contained_and_escaped(compare):
     _, html_path = write_report(folder)
     page = html_path.read_text()
     pngs = list((folder / "figures").glob("*.png"))
-    assert page.count("data:image/png;base64,") == len(pngs) == 3
+    assert page.count("data:image/png;base64,") == len(pngs) == 4
     assert 'src="figures/' not in page and "<link" not in page and "<script" not in page
     assert "apology &lt;b&gt;sorry&lt;/b&gt; &amp; co" in page
     assert "<b>sorry" not in page
@@ -557,7 +557,7 @@ def test_report_critical_window_sentence(sweep):
         "(95% CI 7.2 to 15.8 h; 99% of the bootstrap resamples have a window); an immediate response improves "
         "the final reputation by +0.140 relative to ignoring" in md
     )
-    assert html_path.read_text().count("data:image/png;base64,") == 4
+    assert html_path.read_text().count("data:image/png;base64,") == 5
 
 
 def test_report_shows_the_figures_there_are(tmp_path):

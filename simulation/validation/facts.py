@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..parameters import AnalysisParams
 from ..plots import OKABE_ITO, STANCE_COLOURS
 from ..stance import Stance
 from ..stats import mean_se, wilson_interval
@@ -30,6 +31,8 @@ from .common import (
     timed,
 )
 
+FIRESTORM_REACH = AnalysisParams().firestorm_reach  # a viral complaint: the reports' firestorm
+
 
 @lru_cache(maxsize=4)
 def base_rate_runs(reps: int, workers: int | None = None) -> tuple:
@@ -43,7 +46,7 @@ def fact_base_rate(
     out: Path | None = None,
     quick: bool = False,
     workers: int | None = None,
-    threshold: float = 0.01,
+    threshold: float = FIRESTORM_REACH,
     expected: tuple[float, float] = (0.01, 0.10),
 ) -> Check:
     """Fact 1: most complaints die out, a few explode.
@@ -122,7 +125,7 @@ def fact_attention_decay(
     out: Path | None = None,
     quick: bool = False,
     workers: int | None = None,
-    threshold: float = 0.01,
+    threshold: float = FIRESTORM_REACH,
     fit_h: float = 24.0,
     expected_h: tuple[float, float] = (1.0, 24.0),
     tail_from_h: float = 48.0,
