@@ -7,8 +7,8 @@
 Case figures: each shipped case is run as a user would (`python run.py run CASE`: its own seed and
 replications) and its posts and reputation figures are copied to docs/figures/cases/. Timing: the
 README's sweep of the Porsche case is run (`python run.py sweep ...`, the command below) and its
-response-timing figure and critical_window.csv are copied to docs/figures/, where the README's
-sentence about the critical window is generated from (python -m simulation.docs).
+response-timing figure, critical_window.csv and horizon_check.csv are copied to docs/figures/,
+where the README's sentence about the critical window is generated from (python -m simulation.docs).
 """
 
 import shutil
@@ -32,8 +32,11 @@ TIMING = [
     "quick_fix",
     "--set",
     "brand.anchor=complaint",
+    "--set",
+    "simulation.days=180",
     "--replications",
     "20",
+    "--horizon-check",
 ]
 
 
@@ -58,7 +61,8 @@ def timing() -> None:
             sys.exit("error: the Porsche sweep failed")
         shutil.copy(folder / "figures" / "response_timing.png", FIGURES / "porsche_response_timing.png")
         shutil.copy(folder / "critical_window.csv", FIGURES / "porsche_critical_window.csv")
-    print(f"wrote {FIGURES / 'porsche_response_timing.png'} and porsche_critical_window.csv")
+        shutil.copy(folder / "horizon_check.csv", FIGURES / "porsche_horizon_check.csv")
+    print(f"wrote {FIGURES / 'porsche_response_timing.png'}, porsche_critical_window.csv and porsche_horizon_check.csv")
 
 
 if __name__ == "__main__":

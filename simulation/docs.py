@@ -177,8 +177,23 @@ def porsche_window() -> str:
     return (
         f"Every extra day of silence costs: the remedy wins back less, and past about {hours_text(crit)} hours "
         f"({hours_text(crit / 24)} days; {ci}) it wins back less than half of what an immediate remedy does "
-        f"({metric}; {share}). The brand in the real case answered at day 60.\n"
+        f"({metric}; {share}). The brand in the real case answered at day 60.{porsche_horizon()}\n"
     )
+
+
+PORSCHE_HORIZON = ROOT / "docs" / "figures" / "porsche_horizon_check.csv"
+
+
+def porsche_horizon() -> str:
+    """The README's sentence on how the Porsche window moved in the horizon check ('' if not measured)."""
+    import pandas as pd
+
+    from .text import horizon_text
+
+    if not PORSCHE_HORIZON.is_file():
+        return ""
+    row = pd.read_csv(PORSCHE_HORIZON).iloc[0]
+    return f" The same runs at twice the horizon (`--horizon-check`): {horizon_text(row)}."
 
 
 def metrics_table() -> str:

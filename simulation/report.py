@@ -364,8 +364,10 @@ def _design_blocks(exp: ExperimentFolder) -> list[tuple]:
         "and differences are paired replication by replication."
     )
     items.append(
-        "Intervals: 95% t-intervals of the mean over runs; paired differences are the "
-        f"condition minus the baseline ({exp.baseline}) with the same other keys."
+        "Intervals: 95% t-intervals of the mean over runs (Wilson intervals for chances), and a "
+        "percentile bootstrap of the mean where outcomes are split; paired differences are the "
+        f"condition minus the baseline ({exp.baseline}) with the same other keys, and contrasts "
+        "compare every pair of strategies replication by replication."
     )
     return [("h2", "Design"), ("ul", items)]
 
@@ -466,6 +468,8 @@ def _results_blocks(exp: ExperimentFolder) -> list[tuple]:
     crisis_metrics = [(m, h, share) for m, h, share in metrics if m != "crisis" and len(exp.stat(m, "crisis"))]
     if crisis_metrics and same_runs(exp, "crisis"):
         blocks.append(("p", "Every run had a crisis: the damage given a crisis is the damage above."))
+    elif crisis_metrics and not exp.stat(crisis_metrics[0][0], "crisis")["n"].any():
+        blocks.append(("p", "No run had a crisis: there is no damage given a crisis to report."))
     elif crisis_metrics:
         cstats = {m: exp.stat(m, "crisis").set_index("condition") for m, _, _ in crisis_metrics}
         first = cstats[crisis_metrics[0][0]]

@@ -69,7 +69,7 @@ def to_csv_text(header: list[str], rows: list[list]) -> str:
         # a heading may name its interval: "median [25–75%]" gives median, median, 25–75% low, ... high
         named = re.fullmatch(r"(.+) \[(.+)\]", name)
         base, kind = (named.group(1), named.group(2)) if named else (name, "95%")
-        head += [base, f"{base}, {kind} low", f"{base}, {kind} high"] if pair else [name]
+        head += [base, f"{base}, {kind} low", f"{base}, {kind} high"] if pair else [base]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(head)

@@ -68,3 +68,16 @@ def test_no_file_refers_to_the_teams_private_notes():
         text = path.read_text(encoding="utf-8", errors="ignore")
         found += [f"{name}:{i}" for i, line in enumerate(text.splitlines(), 1) if private.search(line)]
     assert not found, found
+
+
+def test_the_readme_timing_command_is_the_one_its_figure_comes_from():
+    import importlib.util
+    import re
+    import shlex
+
+    spec = importlib.util.spec_from_file_location("make_figures", ROOT / "docs" / "make_figures.py")
+    make_figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_figures)
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"```bash\n(python run\.py sweep porsche_991 [^`]*?)\n```", readme).group(1)
+    assert shlex.split(block.replace("\\\n", " "))[2:] == make_figures.TIMING

@@ -188,3 +188,21 @@ def test_report_flags_losses_cut_short_by_the_horizon(sweep):
     assert text.count("%)") == len(flagged)
     days = float(re.search(r"a horizon of at least ([\d.,]+) days", text).group(1).replace(",", ""))
     assert days > 2 and days >= 3.3 * 720 / 24  # about log2(10) drift half-lives (720 h)
+
+
+def test_over_time_figures_draw_each_run_thinly_when_series_are_kept(sweep, compare):
+    from simulation.experiment_folder import ExperimentFolder
+    from simulation.experiment_plots import over_time_figures
+
+    def thin(fig):
+        return [
+            line for ax in fig.axes for line in ax.get_lines() if line.get_linewidth() < 0.5 and len(line.get_xdata())
+        ]
+
+    conditions = pd.read_csv(sweep / "summary.csv").condition.nunique()
+    for name, fig in over_time_figures(ExperimentFolder.load(sweep)).items():
+        assert len(thin(fig)) == conditions * REPS, name  # one line per run
+        legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        assert "thin: each run" in legend
+    for fig in over_time_figures(ExperimentFolder.load(compare)).values():  # --series none: no runs to draw
+        assert not thin(fig)
