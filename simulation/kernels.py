@@ -251,17 +251,48 @@ def stifle(informed, stance, grievance, count_buf, stifle_prob, base):
                 stance[p] = Stance.CALMED
 
 
+POISSON_FROM_ZERO = 30.0  # below this mean the inverse transform walks up from 0 (exp(-mean) is safe)
+
+
 @njit(cache=True, inline="always")
 def _poisson(mean, u):
-    # The Poisson(mean) value whose CDF first exceeds u (inverse transform).
-    p = math.exp(-mean)
-    cdf = p
-    j = 0
-    while u >= cdf and j < 200:
-        j += 1
-        p = p * mean / j
+    # The Poisson(mean) value whose CDF first exceeds u (inverse transform), exact for any mean.
+    # Small means walk up from 0. Larger ones start at the mode m, where the pmf is computed in logs
+    # (exp(-mean) underflows above 745), with F(m) summed down from the mode until the terms vanish
+    # (about 10 sqrt(mean) of them), then walk from m towards u: a few sqrt(mean) steps either way.
+    if not mean > 0.0:
+        return 0
+    if mean < POISSON_FROM_ZERO:
+        p = math.exp(-mean)
+        cdf = p
+        j = 0
+        while u >= cdf and p > 0.0:
+            j += 1
+            p = p * mean / j
+            cdf = cdf + p
+        return j
+    m = int(mean)
+    pm = math.exp(m * math.log(mean) - mean - math.lgamma(m + 1.0))
+    cdf = pm
+    p = pm
+    k = m
+    while k > 0 and p > cdf * 1e-18:
+        p = p * k / mean
+        k -= 1
         cdf = cdf + p
-    return j
+    p = pm
+    k = m
+    if u < cdf:  # at or below the mode: remove pmf(k) while the CDF below k still exceeds u
+        while k > 0 and u < cdf - p:
+            cdf = cdf - p
+            p = p * k / mean
+            k -= 1
+        return k
+    while u >= cdf and p > 0.0:
+        k += 1
+        p = p * mean / k
+        cdf = cdf + p
+    return k
 
 
 @njit(cache=True, inline="always")

@@ -258,13 +258,11 @@ class CounterStream:
         return int(self.generator(step, draw, index).binomial(n, p))
 
     def poisson(self, step: int, mean: float, draw: Draw, index: int = 0) -> int:
-        """A Poisson(mean) count for one decision (inverse transform up to a mean of 500, as `binomial`)."""
+        """A Poisson(mean) count for one decision: the inverse transform of one uniform (exact for any mean)."""
         from .kernels import poisson_quantile
 
-        if mean <= 500:
-            u = self.uniform(step, np.zeros(1, np.int64), draw, index)
-            return int(poisson_quantile(np.array([mean], np.float64), u)[0])
-        return int(self.generator(step, draw, index).poisson(mean))
+        u = self.uniform(step, np.zeros(1, np.int64), draw, index)
+        return int(poisson_quantile(np.array([mean], np.float64), u)[0])
 
     def generator(self, step: int, draw: Draw, index: int = 0) -> np.random.Generator:
         """A sequential generator for draws of a variable-size set at this (step, decision, index)."""
