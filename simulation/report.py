@@ -628,12 +628,20 @@ def _recovery_blocks(exp: ExperimentFolder) -> list[tuple]:
     halvings = math.log2(1 / RECOVERY_TOLERANCE)  # from the largest drop back to the tolerance
     peak = exp.stat("time_to_peak_h").set_index("condition")["mean"]
     needed = max(float(peak.get(c, 0.0)) for c in short["condition"]) + halvings * drift
-    names = "; ".join(f"{exp.label(int(c))} ({1 - m:.0%})" for c, m in zip(short["condition"], short["mean"]))
+    if len(short) == len(rec):
+        lo, hi = 1 - short["mean"].max(), 1 - short["mean"].min()
+        share = f"{lo:.0%}" if round(lo, 2) == round(hi, 2) else f"{lo:.0%}–{hi:.0%}"
+        where = f"in every condition {share} of the runs had not recovered by the horizon"
+    else:
+        names = "; ".join(f"{exp.label(int(c))} ({1 - m:.0%})" for c, m in zip(short["condition"], short["mean"]))
+        where = (
+            f"in these conditions more than {NOT_RECOVERED_FLAG:.0%} of the runs had not recovered by the horizon "
+            f"({names})"
+        )
     return [
         (
             "p",
-            f"Warning: in these conditions more than {NOT_RECOVERED_FLAG:.0%} of the runs had not recovered by the "
-            f"horizon, so their reputation losses and recovery times are cut short: {names}. Opinions drift back "
+            f"Warning: {where}, so their reputation losses and recovery times are cut short. Opinions drift back "
             f"with a half-life of {hours_text(drift)} h, and recovery to within {RECOVERY_TOLERANCE:.0%} of the "
             f"largest drop takes about {halvings:.1f} half-lives after the peak: a horizon of at least "
             f"{hours_text(needed / 24)} days (simulation.days) would let the losses complete.",
