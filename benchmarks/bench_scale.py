@@ -39,10 +39,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from previous import PREVIOUS, code_root, env_for, previous_tree  # noqa: E402
+
+sys.path.insert(0, str(code_root()))  # this version, or the previous one in a worker timing it
 
 # -- the SIR rule shared by every method ------------------------------------------------------------
 # Per step: each infected node transmits to each susceptible neighbour with probability P, then every
@@ -146,6 +149,47 @@ def sir_floor(
         state[hit[state[hit] == S]] = I
         inf = np.flatnonzero(state == I)
         state[inf[rng.random(len(inf)) < r]] = R
+    return state
+
+
+@njit(cache=True)
+def sir_floor_numba(indptr, indices, p, r, steps, initial, seed):
+    """The same rule as one fused numba loop over the CSR rows: the stronger floor.
+
+    One pass over the infected per step, touching each of their edges once; draws from numba's
+    own generator (seeded), so its numbers differ from the numpy floor's, not its distribution.
+    """
+    np.random.seed(seed)
+    state = np.zeros(len(indptr) - 1, np.int8)
+    infected = np.empty(len(state), np.int64)
+    nxt = np.empty(len(state), np.int64)
+    m = 0
+    for v in initial:
+        if state[v] != I:
+            state[v] = I
+            infected[m] = v
+            m += 1
+    for _ in range(steps):
+        if m == 0:
+            break
+        k = 0
+        for j in range(m):
+            u = infected[j]
+            for e in range(indptr[u], indptr[u + 1]):
+                w = indices[e]
+                if state[w] == S and np.random.random() < p:
+                    state[w] = I
+                    nxt[k] = w
+                    k += 1
+        total = 0
+        for j in range(m + k):  # everyone infected, this step's new ones included, may recover
+            u = infected[j] if j < m else nxt[j - m]
+            if np.random.random() < r:
+                state[u] = R
+            else:  # survivors compacted in place: index total <= j is already read
+                infected[total] = u
+                total += 1
+        m = total
     return state
 
 
@@ -287,7 +331,7 @@ def worker(case: dict) -> dict:
     method, repeats = case["method"], case["repeats"]
     out: dict = {"setup_s": [], "run_s": [], "cpu_s": [], "final_size": [], "notes": ""}
     base = _rss_mb()
-    if method in ("model_sir", "floor", "floor_matvec", "ndlib", "eon", "mesa"):
+    if method in ("model_sir", "floor", "floor_numba", "floor_matvec", "ndlib", "eon", "mesa"):
         if method == "model_sir":
             import simulation  # noqa: F401  (imports counted in the baseline)
         if method == "ndlib":
@@ -322,6 +366,14 @@ def worker(case: dict) -> dict:
                 init = _initial(n, seed)
                 t1 = time.perf_counter()
                 size = float(np.count_nonzero(sir_floor(indptr, indices, P_TRANSMIT, R_RECOVER, STEPS, init, rng)) / n)
+            elif method == "floor_numba":
+                init = _initial(n, seed)
+                if rep == 0:  # compile (or load the cache) outside the timing
+                    sir_floor_numba(indptr, indices, P_TRANSMIT, R_RECOVER, 1, init, seed)
+                t1 = time.perf_counter()
+                size = float(
+                    np.count_nonzero(sir_floor_numba(indptr, indices, P_TRANSMIT, R_RECOVER, STEPS, init, seed)) / n
+                )
             elif method == "floor_matvec":
                 rng = np.random.default_rng(seed)
                 init = _initial(n, seed)
@@ -425,11 +477,11 @@ def worker(case: dict) -> dict:
 # -- the parent -----------------------------------------------------------------------------------------
 
 
-def run_case(case: dict, timeout: float | None) -> dict:
-    """Run a case in a fresh interpreter; returns the worker's dict, or {'error': ...}."""
+def run_case(case: dict, timeout: float | None, tree: Path = ROOT) -> dict:
+    """Run a case in a fresh interpreter, importing buzzsim from `tree`; the worker's dict, or {'error': ...}."""
     payload = json.dumps({k: v for k, v in case.items() if k != "scenario"})
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", payload]
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = env_for(tree)
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
@@ -494,6 +546,7 @@ def machine_info() -> dict:
 COLUMNS = [
     "case",
     "method",
+    "version",
     "graph",
     "nodes",
     "directed_edges",
@@ -506,6 +559,8 @@ COLUMNS = [
     "ns_per_edge_step",
     "ns_per_agent_step",
     "ratio_to_floor",
+    "ratio_to_numba_floor",
+    "ratio_to_previous",
     "peak_rss_mb",
     "base_rss_mb",
     "final_size",
@@ -515,6 +570,7 @@ COLUMNS = [
 METHOD_LABEL = {
     "model_sir": "(1) buzzsim SIR reduction",
     "floor": "(2) floor: numpy CSR edge gather",
+    "floor_numba": "(2c) floor: fused numba loop",
     "floor_matvec": "(2b) numpy + scipy.sparse matvec",
     "ndlib": "(3) NDlib SIRModel",
     "eon": "(3) EoN fast_SIR",
@@ -525,9 +581,18 @@ METHOD_LABEL = {
 }
 
 
-def row_from(case: dict, res: dict) -> dict:
+MODEL_METHODS = ("model_sir", "default", "full")  # the cases timed on the previous version too
+
+
+def row_from(case: dict, res: dict, version: str = "this") -> dict:
     row = {c: "" for c in COLUMNS}
-    row.update(case=case["case"], method=METHOD_LABEL[case["method"]], graph=case["graph"], repeats=case["repeats"])
+    row.update(
+        case=case["case"],
+        method=METHOD_LABEL[case["method"]],
+        version=version,
+        graph=case["graph"],
+        repeats=case["repeats"],
+    )
     if "error" in res:
         row.update(nodes=case.get("n", ""), notes=res["error"], steps=case.get("steps", ""))
         return row
@@ -564,7 +629,7 @@ def fmt(v, col: str) -> str:
             return f"{v:.3f}" if v < 10 else f"{v:.1f}"
         if col in ("ns_per_edge_step", "ns_per_agent_step"):
             return f"{v:.1f}" if v < 1000 else f"{v:,.0f}"
-        if col == "ratio_to_floor":
+        if col.startswith("ratio_to"):
             return f"{v:.2f}"
         if col in ("peak_rss_mb", "base_rss_mb"):
             return f"{v:.0f}"
@@ -577,6 +642,7 @@ def print_table(rows: list[dict]) -> str:
     cols = [
         "case",
         "method",
+        "version",
         "nodes",
         "wall_s",
         "cpu_s",
@@ -584,6 +650,8 @@ def print_table(rows: list[dict]) -> str:
         "ns_per_edge_step",
         "ns_per_agent_step",
         "ratio_to_floor",
+        "ratio_to_numba_floor",
+        "ratio_to_previous",
         "peak_rss_mb",
         "final_size",
         "notes",
@@ -592,6 +660,8 @@ def print_table(rows: list[dict]) -> str:
         "ns_per_edge_step": "ns/edge-step",
         "ns_per_agent_step": "ns/agent-step",
         "ratio_to_floor": "x floor",
+        "ratio_to_numba_floor": "x numba floor",
+        "ratio_to_previous": "x previous",
         "peak_rss_mb": "peak MB",
         "final_size": "final size",
         "wall_s": "wall s",
@@ -616,10 +686,10 @@ def print_table(rows: list[dict]) -> str:
 
 def targets(rows: list[dict], sizes: list[int]) -> list[dict]:
     """PASS/MISS per target (only those the run measured)."""
-    by = {(r["case"], r["method"]): r for r in rows}
+    by = {(r["case"], r["method"], r["version"]): r for r in rows}
 
-    def get(case, method, col="wall_s"):
-        r = by.get((case, METHOD_LABEL[method]))
+    def get(case, method, col="wall_s", version="this"):
+        r = by.get((case, METHOD_LABEL[method], version))
         return r[col] if r and r[col] != "" else None
 
     out = []
@@ -679,6 +749,37 @@ def targets(rows: list[dict], sizes: list[int]) -> list[dict]:
     d = get("default", "default")
     if d:
         add("default scenario run < 0.3 s (median)", round(d, 3), d < 0.3, f"{d:.3f} s")
+    # issue 15: against the previous version, timed in the same run, and the two floors
+    prev = get("default", "default", version="previous")
+    if d and prev:
+        add(
+            "default scenario run <= 1/8 of the previous version",
+            round(prev / d, 2),
+            d <= prev / 8,
+            f"{d:.4f} s vs {prev:.4f} s = {prev / d:.2f}x faster",
+        )
+    prev = get("1M burning", "full", version="previous")
+    if burn and prev:
+        add(
+            "1M burning <= 1/2 of the previous version",
+            round(prev / burn, 2),
+            burn <= prev / 2,
+            f"{burn:.1f} s vs {prev:.1f} s = {prev / burn:.2f}x faster",
+        )
+    if burn:
+        mem = get("1M burning", "full", "peak_rss_mb")
+        add("1M burning <= 500 MB peak", round(mem), mem <= 500, f"{mem:.0f} MB peak (VmHWM)")
+    for n in sizes:
+        case = f"BA {n:,}"
+        model, floor, fused = get(case, "model_sir"), get(case, "floor"), get(case, "floor_numba")
+        if n >= 100_000 and model and floor and fused:
+            add(
+                f"SIR reduction within 2x the numpy floor and 3x the numba floor, {case}",
+                round(model / fused, 2),
+                model <= 2 * floor and model <= 3 * fused,
+                f"{model:.3f} s: {model / floor:.1f}x numpy floor ({floor:.3f} s), "
+                f"{model / fused:.1f}x numba floor ({fused:.3f} s)",
+            )
     g = get("network 1M", "network")
     if g:
         add("network generation at 1M < 10 s", round(g, 2), g < 10, f"{g:.2f} s")
@@ -697,6 +798,7 @@ def plan_cases(sizes: list[int], quick: bool, graph_dir: Path) -> list[dict]:
         label = "barabasi_albert m=3" if spec != "facebook" else "facebook_combined"
         common = {"case": case, "graph": label, "graph_file": str(path), "n": net.n, "steps": STEPS}
         cases.append({**common, "method": "floor", "repeats": 3 if big else 5})
+        cases.append({**common, "method": "floor_numba", "repeats": 3 if big else 5})
         cases.append({**common, "method": "floor_matvec", "repeats": 3 if big else 5})
         cases.append({**common, "method": "model_sir", "repeats": 3 if big else 5})
         if n <= 100_000:
@@ -744,6 +846,12 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="10,000 nodes and facebook only (smoke test)")
     ap.add_argument("--sizes", default="10000,100000,1000000", help="BA sizes, comma separated")
     ap.add_argument("--out", default=str(RESULTS), help="folder for scale.csv and scale.json")
+    ap.add_argument(
+        "--no-previous",
+        dest="previous",
+        action="store_false",
+        help=f"skip the previous version ({PREVIOUS}), timed otherwise on the model cases in the same run",
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -774,18 +882,29 @@ def main(argv=None) -> int:
         flush=True,
     )
     rows = []
+    tree = previous_tree() if args.previous else None
+    if tree is not None:
+        print(f"model cases are timed on this version and, right after, on the previous one ({PREVIOUS})")
     with tempfile.TemporaryDirectory(prefix="buzzsim-bench-") as tmp:
         cases = plan_cases(sizes, args.quick, Path(tmp))
         for case in cases:
-            print(f"  {case['case']:<12} {METHOD_LABEL[case['method']]:<36}", end=" ", flush=True)
-            res = run_case(case, case.get("timeout"))
-            row = row_from(case, res)
-            rows.append(row)
-            print(res.get("error") or f"{row['wall_s']:.3f} s  (process {res['process_s']:.1f} s)", flush=True)
-    floors = {r["case"]: r["wall_s"] for r in rows if r["method"] == METHOD_LABEL["floor"] and r["wall_s"] != ""}
+            versions = [("this", ROOT)] + ([("previous", tree)] if tree and case["method"] in MODEL_METHODS else [])
+            for version, where in versions:
+                name = METHOD_LABEL[case["method"]] + (f" ({PREVIOUS})" if version == "previous" else "")
+                print(f"  {case['case']:<12} {name:<46}", end=" ", flush=True)
+                res = run_case(case, case.get("timeout"), where)
+                row = row_from(case, res, version)
+                rows.append(row)
+                print(res.get("error") or f"{row['wall_s']:.3f} s  (process {res['process_s']:.1f} s)", flush=True)
+    for col, method in (("ratio_to_floor", "floor"), ("ratio_to_numba_floor", "floor_numba")):
+        floors = {r["case"]: r["wall_s"] for r in rows if r["method"] == METHOD_LABEL[method] and r["wall_s"] != ""}
+        for r in rows:
+            if r["case"] in floors and r["wall_s"] != "":
+                r[col] = r["wall_s"] / floors[r["case"]]
+    earlier = {(r["case"], r["method"]): r["wall_s"] for r in rows if r["version"] == "previous" and r["wall_s"] != ""}
     for r in rows:
-        if r["case"] in floors and r["wall_s"] != "":
-            r["ratio_to_floor"] = r["wall_s"] / floors[r["case"]]
+        if r["version"] == "this" and r["wall_s"] != "" and earlier.get((r["case"], r["method"])):
+            r["ratio_to_previous"] = r["wall_s"] / earlier[(r["case"], r["method"])]
 
     print()
     table = print_table(rows)

@@ -31,7 +31,7 @@ from .parameters import Scenario, SimulationParams
 from .results import write_meta
 from .runner import run_replication, seed_label
 from .scenario import ScenarioError, load_scenario, strategy_overrides, to_dict, to_toml, with_changes
-from .stats import bootstrap_indices, describe_values, t_interval
+from .stats import bootstrap_indices, describe_columns, t_interval
 from .strategies import CUSTOM, PRESETS, describe_strategy, strategy_names
 
 QUANTILE_SERIES = ("reputation", "reputation_customers", "posts_negative_per_h", "angry", "churned", "search_stock")
@@ -330,26 +330,36 @@ def aggregate(summary: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """
     rows = []
     base = baseline_of(plan)
+    names = list(METRICS)
+    binary = [METRICS[m].binary for m in names]
     by_cond = {c: g.set_index("replication").sort_index() for c, g in summary.groupby("condition")}
     for ci, changes in enumerate(plan.conditions):
         g = by_cond[ci]
         b = by_cond.get(base[ci]) if base[ci] is not None and base[ci] != ci else None
-        for metric in METRICS:
+        described = {}
+        for scope in SCOPES:
+            sel = g if scope == "all" else g[g[scope] == 1]
+            stats = dict(zip(names, describe_columns(sel[names].to_numpy(float), binary, plan.seed)))
+            diffs = None
+            if b is not None:  # paired by replication: the same seed in both conditions
+                reps = sel.index.intersection(b.index)
+                diffs = sel.loc[reps, names].to_numpy(float) - b.loc[reps, names].to_numpy(float)
+            described[scope] = (stats, diffs)
+        for j, metric in enumerate(names):
             for scope in SCOPES:
                 if scope == metric:
                     continue
-                sel = g if scope == "all" else g[g[scope] == 1]
+                stats, diffs = described[scope]
                 row = {
                     "condition": ci,
                     "label": Plan.label(changes),
                     **changes,
                     "metric": metric,
                     "scope": scope,
-                    **describe_values(sel[metric].to_numpy(float), binary=METRICS[metric].binary, seed=plan.seed),
+                    **stats[metric],
                 }
-                if b is not None:
-                    reps = sel.index.intersection(b.index)
-                    d = sel.loc[reps, metric].to_numpy(float) - b.loc[reps, metric].to_numpy(float)
+                if diffs is not None:
+                    d = diffs[:, j]
                     d = d[~np.isnan(d)]
                     row["diff_mean"] = float(d.mean()) if len(d) else math.nan
                     row["diff_low"], row["diff_high"] = t_interval(d)

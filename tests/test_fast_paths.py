@@ -279,3 +279,17 @@ def test_compiled_inverse_transforms_match_the_distributions():
         k = binomial_quantile(np.full(len(u), n), p, u)
         assert np.all(stats.binom.cdf(k, n, p) > u - 1e-12) and np.all(k <= n)
         assert abs(k.mean() - n * p) < 4 * math.sqrt(n * p * (1 - p) / len(u))
+
+
+@pytest.mark.parametrize("p,r", [(0.1, 0.1), (0.05, 0.2)], ids=["burning", "moderate"])
+def test_fused_numba_floor_is_the_same_rule(ba_2000, p, r):
+    """The benchmarks' second floor (one fused numba loop) runs the numpy floor's rule: same mean final size."""
+    from benchmarks.bench_scale import sir_floor_numba
+
+    fused = []
+    for seed in range(SEEDS):
+        init = np.random.default_rng([seed, 7]).choice(ba_2000.n, 10, replace=False)
+        state = sir_floor_numba(ba_2000.indptr, ba_2000.indices, p, r, STEPS, init, seed)
+        fused.append(np.count_nonzero(state) / ba_2000.n)
+    fused, f = np.array(fused), floor_sizes(ba_2000, p, r)
+    assert abs(fused.mean() - f.mean()) < tolerance(fused, f)

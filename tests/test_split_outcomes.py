@@ -238,3 +238,16 @@ def test_report_splits_outcomes_when_some_runs_are_no_firestorm(scenario_path, t
     outcomes = pd.read_csv(tmp_path / "none" / "tables" / "outcomes.csv")
     assert (outcomes["firestorms"] == 0).all() and (outcomes["firestorms (%)"] == 0).all()
     assert outcomes["mean given a firestorm"].isna().all()  # n/a: no firestorm to average over
+
+
+def test_describing_columns_together_gives_each_columns_numbers():
+    from simulation.stats import describe_columns, describe_values
+
+    rng = np.random.default_rng(3)
+    x = np.column_stack([rng.normal(size=12), rng.integers(0, 2, 12), rng.exponential(size=12), rng.normal(size=12)])
+    x[[2, 5], 3] = np.nan  # a column with missing values takes the one-column path
+    binary = [False, True, False, False]
+    for j, got in enumerate(describe_columns(x, binary, seed=9)):
+        want = describe_values(x[:, j], binary=binary[j], seed=9)
+        assert got.keys() == want.keys() and got == pytest.approx(want, nan_ok=True), j
+    assert describe_columns(x[:1], binary, seed=9)[0]["n"] == 1  # one run: no interval
