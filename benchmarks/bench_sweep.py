@@ -51,7 +51,10 @@ def time_sweep(kind: str, workers: int, replications: int) -> tuple[float, int, 
     from simulation import load_scenario
     from simulation.experiments import run_experiment, sweep_plan
 
+    from simulation.runner import run_replication
+
     base = load_scenario("default")
+    run_replication(load_scenario("default", {"simulation.days": 1}), 1, 0)  # compiled kernels cached: not timed
     if kind == "timing":
         plan = sweep_plan(base, ["quick_fix"], {"brand.delay_hours": DELAYS}, replications, seed=1)
     else:

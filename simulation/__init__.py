@@ -9,9 +9,30 @@ Python API::
     res.summary      # one row per replication: the per-run metrics
 """
 
-from .model import BuzzModel
-from .parameters import Scenario
-from .runner import Results, run, run_once
-from .scenario import ScenarioError, load_scenario, to_toml
+from importlib import import_module
 
-__all__ = ["BuzzModel", "Scenario", "Results", "run", "run_once", "ScenarioError", "load_scenario", "to_toml"]
+# The package's names, each from its module, imported on first use (PEP 562): a command that only
+# reads scenarios starts without importing Mesa, numba's kernels or matplotlib.
+_HOME = {
+    "BuzzModel": "model",
+    "Scenario": "parameters",
+    "Results": "runner",
+    "run": "runner",
+    "run_once": "runner",
+    "ScenarioError": "scenario",
+    "load_scenario": "scenario",
+    "to_toml": "scenario",
+}
+__all__ = list(_HOME)
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        value = getattr(import_module(f".{_HOME[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -309,6 +309,26 @@ def _binomial(n, p, ratio, u):
 
 
 @njit(cache=True)
+def search_finds(n, p, find_prob, count_base, who_base, found_base):
+    """Who looks the brand up this step and finds the story (the searchers' three draws in one call).
+
+    The number of searches is a Binomial(n, p) inverse transform of uniform 0 under `count_base`;
+    search j is by consumer floor(n u_j) (uniform j under `who_base`, with repeats) and finds the
+    story when uniform j under `found_base` is below `find_prob`. Returns the finders, in search
+    order. Exact while n p is at most 500 (the caller draws larger counts otherwise).
+    """
+    ratio = p / (1.0 - p) if p < 1.0 else np.inf
+    count = _binomial(n, p, ratio, uniform(count_base, 0))
+    found = np.empty(count, np.int64)
+    m = 0
+    for j in range(count):
+        if uniform(found_base, j) < find_prob:
+            found[m] = np.int64(uniform(who_base, j) * n)
+            m += 1
+    return found[:m]
+
+
+@njit(cache=True)
 def post_and_see(
     ids,
     stance,

@@ -30,6 +30,7 @@ import mesa
 import numpy as np
 from mesa.time import Priority, Schedule
 
+from . import kernels
 from .amplifiers import Amplifier
 from .brand import Brand
 from .metrics import Recorder, run_metrics
@@ -308,11 +309,15 @@ class BuzzModel(mesa.Model):
         self.search_stock *= half_life_factor(s.half_life_h, self.dt)
         if s.search_rate_per_h <= 0 or self.search_stock <= 0:
             return
-        count = self.search.binomial(k, n, rate_to_prob(s.search_rate_per_h, self.dt), SEARCHERS)
-        ids = self.search.indices(k, count, n, SEARCHERS, 1)
-        found = ids[
-            self.search.uniform(k, np.arange(count), SEARCHERS, 2) < -math.expm1(-s.findability * self.search_stock / n)
-        ]
+        p = rate_to_prob(s.search_rate_per_h, self.dt)
+        find_prob = -math.expm1(-s.findability * self.search_stock / n)
+        if n * p <= 500:  # the three draws in one compiled call (the same numbers as the three below)
+            bases = [self.search.base(k, SEARCHERS, i) for i in range(3)]
+            found = kernels.search_finds(n, p, find_prob, *bases)
+        else:
+            count = self.search.binomial(k, n, p, SEARCHERS)
+            ids = self.search.indices(k, count, n, SEARCHERS, 1)
+            found = ids[self.search.uniform(k, np.arange(count), SEARCHERS, 2) < find_prob]
         if len(found) and self.newest_story >= 0:
             # A find is about the newest story and pulls with its novelty.
             uniq, c = group_count(found, n)

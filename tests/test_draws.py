@@ -81,3 +81,21 @@ def test_no_decision_is_drawn_twice_for_a_consumer_in_a_step(case):
         assert all(ids is not None for _, ids in group), f"{names} drawn twice at {coord} by a compiled loop"
         seen = np.concatenate([np.unique(ids) for _, ids in group])
         assert len(seen) == len(np.unique(seen)), f"{names} drawn twice for the same id at {coord}"
+
+
+def test_fused_search_draws_equal_the_three_separate_draws():
+    """The searchers' compiled call gives the finders that the count, who and found draws give one by one."""
+    import math
+
+    from simulation import kernels
+    from simulation.model import SEARCHERS
+
+    stream = CounterStream(987654321, SEARCHERS.purpose)
+    n, p = 5000, 0.004
+    for step in range(40):
+        find_prob = -math.expm1(-0.3 * step / 10)
+        count = stream.binomial(step, n, p, SEARCHERS)
+        ids = stream.indices(step, count, n, SEARCHERS, 1)
+        want = ids[stream.uniform(step, np.arange(count), SEARCHERS, 2) < find_prob]
+        got = kernels.search_finds(n, p, find_prob, *(stream.base(step, SEARCHERS, i) for i in range(3)))
+        assert np.array_equal(got, want), step
