@@ -50,7 +50,6 @@ def time_sweep(kind: str, workers: int, replications: int) -> tuple[float, int, 
 
     from simulation import load_scenario
     from simulation.experiments import run_experiment, sweep_plan
-
     from simulation.runner import run_replication
 
     base = load_scenario("default")
