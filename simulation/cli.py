@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,29 @@ DEFAULT_SCENARIO = SCENARIO_DIR / "default.toml"
 EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (the usage is one `--help` away)."""
+
+    def error(self, message: str):
+        print(f"error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _integer(minimum: int):
+    """An argparse type: an integer of at least `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below {minimum}; allowed: an integer >= {minimum}")
+        return value
+
+    return parse
+
+
 def _scenario_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="scenario file, or the name of one in scenarios/")
     p.add_argument("--strategy", help="brand strategy (overrides brand.strategy)")
@@ -45,20 +69,32 @@ def _scenario_args(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override a scenario key (dotted, TOML value), repeatable",
     )
-    p.add_argument("--seed", type=int, help="root seed (overrides seed)")
+    p.add_argument("--seed", type=_integer(0), help="root seed (overrides seed)")
     p.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<timestamp>)")
+    _allow_large(p)
+
+
+def _allow_large(p: argparse.ArgumentParser) -> None:
+    from .limits import MAX_CONDITIONS, MAX_STEPS, MAX_VALUES
+
+    p.add_argument(
+        "--allow-large",
+        action="store_true",
+        help=f"lift the size limits: {MAX_STEPS:,} steps per run, {MAX_VALUES:,} values per --vary, "
+        f"{MAX_CONDITIONS:,} conditions",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="run.py",
         description="buzzsim: bad buzz and a brand's response. Without a command, runs scenarios/default.toml.",
     )
     sub = p.add_subparsers(dest="command")
     r = sub.add_parser("run", help="run a scenario (R replications) into a results folder")
     _scenario_args(r)
-    r.add_argument("--replications", type=int, help="number of replications (overrides replications)")
+    r.add_argument("--replications", type=_integer(1), help="number of replications (overrides replications)")
     r.add_argument("--no-figures", action="store_true", help="skip the figures (the CSVs and meta.json only)")
     lst = sub.add_parser("list", help="scenarios and strategies, one line each")
     lst.add_argument("scenario", nargs="?", help="also list this scenario's own strategies ([strategies.NAME])")
@@ -109,8 +145,8 @@ def parser() -> argparse.ArgumentParser:
                 "the critical window moves",
             )
         e.add_argument("--baseline", default="ignore", help="strategy the others are compared with (default ignore)")
-        e.add_argument("--replications", type=int, default=None, help="replications per condition")
-        e.add_argument("--seed", type=int, help="root seed (overrides seed)")
+        e.add_argument("--replications", type=_integer(2), default=None, help="replications per condition (>= 2)")
+        e.add_argument("--seed", type=_integer(0), help="root seed (overrides seed)")
         e.add_argument(
             "--set",
             dest="sets",
@@ -119,9 +155,12 @@ def parser() -> argparse.ArgumentParser:
             metavar="KEY=VALUE",
             help="override a scenario key for every condition",
         )
-        e.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
+        e.add_argument(
+            "--workers", type=_integer(1), default=os.cpu_count() or 1, help="processes (default: all cores)"
+        )
         e.add_argument("--dask", metavar="ADDRESS", help="a Dask scheduler address, or 'local' to start one")
         e.add_argument("--out", type=Path, help="experiment folder (default results/<scenario>/<timestamp>-<kind>)")
+        _allow_large(e)
         e.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted experiment in DIR")
         e.add_argument("--no-figures", action="store_true", help="skip figures and report")
         e.add_argument(
@@ -147,7 +186,7 @@ def parser() -> argparse.ArgumentParser:
         help="folder for the figures and checks.csv/json (default results/validation/<timestamp>-check-model)",
     )
     c.add_argument("--quick", action="store_true", help="fewer replications (a smoke run; less conclusive)")
-    c.add_argument("--workers", type=int, default=None, help="processes (default: up to 2)")
+    c.add_argument("--workers", type=_integer(1), default=None, help="processes (default: up to 2)")
     c.add_argument(
         "--update-docs",
         action="store_true",
@@ -193,10 +232,12 @@ def print_network_notes(rep: dict) -> None:
 def cmd_run(args) -> int:
     """`run`: R replications of a scenario into a results folder."""
     from . import plots
+    from .limits import check_steps
     from .results import atomic_folder, default_folder, file_sha256, write_csv, write_meta, write_text
     from .runner import run, snapshot
 
     sc = load_from_args(args)
+    check_steps(sc.steps, args.scenario, args.allow_large)
     out = args.out or default_folder("", sc.name)
     t0 = time.perf_counter()
     with atomic_folder(out) as tmp:
@@ -296,7 +337,7 @@ def cmd_experiment(args) -> int:
     from .results import default_folder
 
     if args.resume:
-        plan, folder = Plan.from_folder(args.resume), args.resume
+        plan, folder = Plan.from_folder(args.resume, args.allow_large), args.resume
     else:
         if not args.scenario:
             raise ScenarioError(args.command, "scenario", "give a scenario file or name (or --resume DIR)")
@@ -305,16 +346,24 @@ def cmd_experiment(args) -> int:
             overrides["seed"] = args.seed
         base = load_scenario(find_scenario(args.scenario), overrides)
         strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
-        reps = args.replications or max(base.replications, 20)
-        if reps < 2:
-            raise ScenarioError("--replications", "replications", "an experiment needs at least 2 replications")
+        if not strategies:
+            raise ScenarioError("--strategies", repr(args.strategies), "no strategy named; write A,B,...")
+        reps = args.replications if args.replications is not None else max(base.replications, 20)
         command = reproduce_command(args.argv)
         if args.command == "compare":
             plan = compare_plan(
-                base, strategies, reps, base.seed, args.baseline, command, series=args.series, resolve=args.resolve
+                base,
+                strategies,
+                reps,
+                base.seed,
+                args.baseline,
+                command,
+                series=args.series,
+                resolve=args.resolve,
+                allow_large=args.allow_large,
             )
         else:
-            vary = parse_vary(args.vary)
+            vary = parse_vary(args.vary, args.allow_large)
             if not vary:
                 raise ScenarioError("--vary", "vary", "sweep needs at least one --vary KEY=V1,V2,...")
             plan = sweep_plan(
@@ -330,6 +379,7 @@ def cmd_experiment(args) -> int:
                 window_key=args.window_key,
                 resolve=args.resolve,
                 horizon_check=args.horizon_check,
+                allow_large=args.allow_large,
             )
         folder = args.out or default_folder(args.command, base.name)
     hold = parse_assignments(args.slices, source="--slice")
@@ -360,6 +410,10 @@ def cmd_experiment(args) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    if out["failed"] and out["failed"] >= runs:
+        first = str(out["summary"]["error"].iloc[0])
+        print(f"error: every run failed ({first}); the errors are in {folder / 'summary.csv'}", file=sys.stderr)
+        return 1
     if out["failed"]:
         print(f"note: {out['failed']} run(s) failed; see the error column of summary.csv")
     for _, w in out["windows"].iterrows():
@@ -483,6 +537,10 @@ def cmd_keys(args) -> int:
     return 0
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; bad input ends with one line on stderr and exit status 2."""
     argv = sys.argv[1:] if argv is None else argv
@@ -503,6 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser().print_help()
         return EXIT_BAD_INPUT
+    signal.signal(signal.SIGTERM, _terminate)  # `kill` ends like Ctrl-C: workers shut down, the resume line
     try:
         return commands[args.command](args)
     except (ScenarioError, NetworkError, FileExistsError, ExportError) as exc:

@@ -97,11 +97,9 @@ def contrasts(summary: pd.DataFrame, plan, resolve: float | None = None) -> pd.D
                 }
                 if name == main:
                     base = members.get(plan.baseline)
-                    default = (
-                        DEFAULT_RESOLVE_SHARE * abs(float(np.nanmean(wide[name][base].to_numpy(float))))
-                        if base is not None
-                        else math.nan
-                    )
+                    base_runs = wide[name][base].to_numpy(float) if base is not None else np.array([])
+                    base_runs = base_runs[np.isfinite(base_runs)]
+                    default = DEFAULT_RESOLVE_SHARE * abs(float(base_runs.mean())) if len(base_runs) else math.nan
                     delta = resolve if resolve is not None else default
                     row.update(resolve=delta, replications_needed=replications_needed(sd, delta))
                 rows.append(row)

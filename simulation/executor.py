@@ -24,10 +24,34 @@ import signal
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterable, Iterator
 
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
 
 def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the main process, which shuts them down cleanly."""
+    """Workers leave Ctrl-C to the main process, which shuts them down cleanly, and die with it.
+
+    A parent killed with -9 cannot shut its pool down: on Linux each worker asks the kernel for
+    SIGKILL when its parent dies (prctl PR_SET_PDEATHSIG), so no worker outlives it.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+
+
+def die_with_parent() -> None:
+    """Ask the kernel to kill this process when its parent dies (Linux; elsewhere nothing)."""
+    import ctypes
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the request: go now
+        os._exit(1)
 
 
 class Executor:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .results import write_csv, write_text
+from .results import make_folder, write_csv, write_text
 from .strategies import PRESETS
 
 SCENARIO_TOML = "scenario.toml"
@@ -71,6 +71,8 @@ class FolderError(ValueError):
 def create(folder: Path, plan: dict, scenario_toml: str) -> None:
     """Start an experiment folder: the base scenario and the plan (refuses a non-empty folder)."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise FileExistsError(f"{folder}: --out is a file, not a folder; choose a new folder")
     if folder.exists() and any(folder.iterdir()):
         raise FileExistsError(
             f"{folder}: --out exists and is not empty; choose a new folder, or --resume {folder} to finish it"
@@ -78,7 +80,7 @@ def create(folder: Path, plan: dict, scenario_toml: str) -> None:
     missing = [k for k in PLAN_KEYS if k not in plan]
     if missing:
         raise ValueError(f"plan lacks {missing}")
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     write_text(folder / SCENARIO_TOML, scenario_toml)
     write_text(folder / EXPERIMENT_JSON, json.dumps(plan, indent=2, default=str) + "\n")
 

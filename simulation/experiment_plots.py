@@ -405,7 +405,7 @@ def distribution_figure(exp: ExperimentFolder, hold: dict | None = None) -> Figu
     those of the over-time figures (`chosen_conditions`); None without summary.csv.
     """
     summary, metric = exp.summary, exp.main_metric
-    if summary is None or metric not in summary or metric not in METRICS:
+    if summary is None or metric not in summary or metric not in METRICS or not summary[metric].notna().any():
         return None
     ids, note = chosen_conditions(exp, hold)
     labels = {c: (_short_label(exp, c) if note else _full_label(exp, c)) for c in ids}

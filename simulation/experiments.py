@@ -26,6 +26,7 @@ from . import experiment_folder
 from .contrasts import contrasts
 from .executor import Executor
 from .experiment_folder import DELAY_KEY, STRATEGY_KEY, RunStore
+from .limits import MAX_CONDITIONS, MAX_VALUES, check_count, check_steps
 from .metrics import METRICS, WINDOW_METRIC
 from .parameters import Scenario, SimulationParams
 from .results import write_meta
@@ -60,7 +61,7 @@ def key_applies(key: str, strategy: str) -> bool:
 # -- the plan -----------------------------------------------------------------------------------
 
 
-def parse_values(text: str, key: str) -> list:
+def parse_values(text: str, key: str, allow_large: bool = False) -> list:
     """`0,1,3` or a range `0:168:12` (start:stop:step, stop included) as a list of values."""
     from .scenario import parse_value
 
@@ -69,8 +70,12 @@ def parse_values(text: str, key: str) -> list:
             start, stop, step = (float(x) for x in text.split(":"))
         except ValueError:
             raise ScenarioError("--vary", key, f"range {text!r} must be start:stop:step numbers") from None
+        if not all(math.isfinite(x) for x in (start, stop, step)):
+            raise ScenarioError("--vary", key, f"range {text!r} must be finite numbers")
         if step <= 0 or stop < start:
             raise ScenarioError("--vary", key, f"range {text!r} needs step > 0 and stop >= start")
+        count = math.floor((stop - start) / step + 0.5) + 1  # counted before the values are made
+        check_count(count, MAX_VALUES, "--vary", key, "values", allow_large)
         values = list(np.round(np.arange(start, stop + step / 2, step), 10))
         return [
             int(v) if float(v).is_integer() and all(float(x).is_integer() for x in (start, step)) else float(v)
@@ -82,14 +87,14 @@ def parse_values(text: str, key: str) -> list:
     return values
 
 
-def parse_vary(items: Iterable[str]) -> dict[str, list]:
+def parse_vary(items: Iterable[str], allow_large: bool = False) -> dict[str, list]:
     """`--vary KEY=V1,V2` options as {key: values}."""
     out = {}
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise ScenarioError("--vary", item, "expected KEY=V1,V2,... or KEY=start:stop:step")
-        out[key.strip()] = parse_values(text, key.strip())
+        out[key.strip()] = parse_values(text, key.strip(), allow_large)
     return out
 
 
@@ -111,6 +116,7 @@ class Plan:
     window_key: str = DELAY_KEY  # the swept time the critical window is found along
     resolve: float | None = None  # the difference to resolve on window_metric (None: 10% of the baseline's mean)
     horizon_check: bool = False  # rerun at twice the horizon and report how the window moves
+    allow_large: bool = False  # lift the resource limits (`simulation.limits`); not part of the plan
 
     def __post_init__(self):
         if self.series not in SERIES_CHOICES:
@@ -125,6 +131,12 @@ class Plan:
                     name,
                     f"unknown strategy; allowed: {', '.join(known)}",
                 )
+        if STRATEGY_KEY in self.vary:
+            raise ScenarioError("--vary", STRATEGY_KEY, "strategies are compared with --strategies A,B, not varied")
+        combos = len(self.strategies) * math.prod(len(v) for v in self.vary.values())
+        check_count(
+            combos, MAX_CONDITIONS, "--vary", ", ".join(self.vary) or "--strategies", "conditions", self.allow_large
+        )
         for key in self.vary:
             if not any(key_applies(key, s) for s in self.strategies):
                 owner = key.split(".")[1] if key.startswith("strategies.") else CUSTOM
@@ -140,8 +152,11 @@ class Plan:
                 if c not in seen:
                     seen.append(c)
             self.conditions = seen
-        for c in self.conditions:  # every condition must make a valid scenario
-            self.scenario_for(c)
+        timing = {"simulation.days", "simulation.dt_hours"} & set(self.vary)
+        for c in self.conditions:  # every condition must make a valid scenario, of a size allowed
+            sc = self.scenario_for(c)
+            if timing or c is self.conditions[0]:
+                check_steps(sc.steps, "--vary" if timing else "--set", self.allow_large)
         metric = METRICS.get(self.window_metric)
         if metric is None or not metric.better:
             directed = ", ".join(m.name for m in METRICS.values() if m.better)
@@ -177,7 +192,7 @@ class Plan:
         """The base scenario with one condition's changes (a preset replaces a custom schedule)."""
         extra = strategy_overrides(changes[STRATEGY_KEY])
         set_ = {k: v for k, v in changes.items() if v is not None}
-        return with_changes(self.base, {**extra, **set_}, source="experiment")
+        return with_changes(self.base, {**extra, **set_}, source=f"--vary (condition {self.label(changes)})")
 
     def description(self, strategy: str) -> str:
         """A strategy in words: its schedule in the base scenario (a preset's generically when its timing is swept)."""
@@ -221,7 +236,7 @@ class Plan:
         }
 
     @classmethod
-    def from_folder(cls, folder: Path) -> Plan:
+    def from_folder(cls, folder: Path, allow_large: bool = False) -> Plan:
         """The plan of an existing experiment folder (to resume it)."""
         d = experiment_folder.read_plan(folder)
         base = load_scenario(Path(folder) / experiment_folder.SCENARIO_TOML)
@@ -240,6 +255,7 @@ class Plan:
             window_key=d.get("window_key", DELAY_KEY),
             resolve=d.get("resolve"),
             horizon_check=bool(d.get("horizon_check", False)),
+            allow_large=allow_large,
         )
 
     def at_horizon(self, days: float) -> Plan:
@@ -630,9 +646,22 @@ def compare_plan(
     command: str = "",
     series: str = "all",
     resolve: float | None = None,
+    allow_large: bool = False,
 ) -> Plan:
     """A comparison of strategies."""
-    return Plan("compare", base, strategies, {}, replications, seed, baseline, command, series=series, resolve=resolve)
+    return Plan(
+        "compare",
+        base,
+        strategies,
+        {},
+        replications,
+        seed,
+        baseline,
+        command,
+        series=series,
+        resolve=resolve,
+        allow_large=allow_large,
+    )
 
 
 def sweep_plan(
@@ -648,6 +677,7 @@ def sweep_plan(
     window_key: str = DELAY_KEY,
     resolve: float | None = None,
     horizon_check: bool = False,
+    allow_large: bool = False,
 ) -> Plan:
     """A sweep: strategies times every combination of the varied keys' values."""
     return Plan(
@@ -664,6 +694,7 @@ def sweep_plan(
         window_key=window_key,
         resolve=resolve,
         horizon_check=horizon_check,
+        allow_large=allow_large,
     )
 
 

@@ -879,6 +879,8 @@ def read_edge_list(
     if not (isinstance(header, bool) or header in HEADER_CHOICES):
         raise NetworkError(f"network.header must be true, false or auto (got {header!r})")
     path = Path(path)
+    if path.exists() and not path.is_file():  # a device, a FIFO or a folder: reading would hang or never end
+        raise NetworkError(f"network.path: {str(path)!r} is not a regular file (an edge list is a text file)")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

@@ -61,15 +61,43 @@ def check_destination(path: Path) -> None:
         raise FileExistsError(f"{path}: --out exists and is not empty; choose a new folder")
 
 
+def make_folder(path: Path) -> None:
+    """Create a folder (and its parents), or refuse in one line naming --out."""
+    from .scenario import ScenarioError
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioError("--out", str(path), f"cannot be created ({exc.strerror or exc})") from None
+
+
+PARTIAL = ".{name}.partial-{pid}"  # a run's folder while it is written
+
+
+def remove_stale_partials(parent: Path) -> None:
+    """Remove the partial folders that processes no longer alive left behind (killed with -9, say)."""
+    for path in parent.glob(".*.partial-*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # alive, someone else's
+            pass
+
+
 @contextlib.contextmanager
 def atomic_folder(dest: Path):
     """Yield a temporary folder that becomes `dest` only if the block completes."""
     dest = Path(dest)
     check_destination(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.parent / f".{dest.name}.partial-{os.getpid()}"
+    make_folder(dest.parent)
+    remove_stale_partials(dest.parent)
+    tmp = dest.parent / PARTIAL.format(name=dest.name, pid=os.getpid())
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    make_folder(tmp)
     try:
         yield tmp
     except BaseException:

@@ -51,7 +51,7 @@ def read_toml(path: str | Path) -> dict:
     """Parse a TOML file, turning every failure into a ScenarioError naming the file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is not TOML
     except FileNotFoundError:
         raise ScenarioError(str(path), "", "file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -208,8 +208,12 @@ def fields_of(cls) -> tuple:
 
 
 def _check_consistency(sc: Scenario, raw: dict, source: str) -> None:
-    """Rules that involve more than one key."""
+    """Rules that involve more than one key (and the scenario's name, which becomes a folder)."""
     b, n = sc.brand, sc.network
+    if not sc.name or "/" in sc.name or "\\" in sc.name or sc.name.startswith(".") or "\0" in sc.name:
+        raise ScenarioError(
+            source, "name", f"{sc.name!r} names a results folder: no path separator, no leading dot, not empty"
+        )
     for name, strategy in sc.strategies.items():
         if name in STRATEGY_NAMES:
             raise ScenarioError(
@@ -236,6 +240,12 @@ def _check_consistency(sc: Scenario, raw: dict, source: str) -> None:
         )
     if n.kind == "file" and not n.path:
         raise ScenarioError(source, "network.path", "network.kind = file needs a path to an edge list")
+    if n.kind != "file" and n.directed:
+        raise ScenarioError(
+            source, "network.directed", f"is for edge-list files only; a {n.kind} network is undirected"
+        )
+    if n.kind == "erdos_renyi" and n.mean_degree > sc.population.size - 1:
+        raise ScenarioError(source, "network.mean_degree", f"must be <= population.size - 1 ({sc.population.size - 1})")
     if n.kind in ("barabasi_albert", "holme_kim") and n.m >= sc.population.size:
         raise ScenarioError(source, "network.m", f"must be < population.size ({sc.population.size})")
     if n.kind == "watts_strogatz" and (n.k % 2 or n.k >= sc.population.size):
@@ -338,6 +348,7 @@ def _with_node_table(sc: Scenario, name: str, base_dir: Path | None) -> Scenario
 def load_scenario(
     source: str | Path | Mapping,
     overrides: Mapping[str, Any] | Iterable[str] | None = None,
+    label: str = "scenario dict",
 ) -> Scenario:
     """A validated Scenario from a TOML file (path or bare name) or a dict, with dotted overrides.
 
@@ -345,8 +356,8 @@ def load_scenario(
     A file network's path is stored resolved (relative to the project root when inside it), so the
     resolved scenario reproduces the run from anywhere.
     """
-    if isinstance(source, Mapping):
-        raw, name, base_dir = copy.deepcopy(dict(source)), "scenario dict", None
+    if isinstance(source, Mapping):  # `label` names it in messages (the option it came from)
+        raw, name, base_dir = copy.deepcopy(dict(source)), label, None
     else:
         path = find_scenario(source)
         raw, name, base_dir = read_toml(path), str(path), path.resolve().parent
@@ -391,8 +402,8 @@ def to_toml(sc: Scenario) -> str:
 
 
 def with_changes(sc: Scenario, changes: Mapping[str, Any], source: str = "experiment") -> Scenario:
-    """A scenario with dotted keys changed, validated again (used by sweeps)."""
-    return load_scenario(apply_overrides(to_dict(sc), dict(changes), source))
+    """A scenario with dotted keys changed, validated again (used by sweeps); messages name `source`."""
+    return load_scenario(apply_overrides(to_dict(sc), dict(changes), source), label=source)
 
 
 __all__ = [

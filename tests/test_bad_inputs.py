@@ -1,0 +1,203 @@
+"""Bad input, fed to every command: one line on stderr naming the option or key, exit 2, no traceback, no folder.
+
+A table of cases of each kind (values out of range, combinations that cannot run, command-line
+numbers, unbounded requests, files that are not what they claim); later commands join it.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from simulation import load_scenario
+from simulation.scenario import to_toml
+from tests.conftest import ROOT, small
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sc") / "s.toml"
+    path.write_text(to_toml(load_scenario(small(**{"simulation.days": 1, "population.size": 200}))))
+    return path
+
+
+SWEEP = ["sweep", "{s}", "--vary", "brand.delay_hours=0,6", "--replications", "2"]
+COMPARE = ["compare", "{s}", "--strategies", "ignore,quick_fix", "--replications", "2"]
+CASES = {
+    # command-line numbers
+    "replications 0": (SWEEP[:-1] + ["0"], "--replications"),
+    "replications -3": (COMPARE[:-1] + ["-3"], "--replications"),
+    "run replications 0": (["run", "{s}", "--replications", "0"], "--replications"),
+    "workers 0": (COMPARE + ["--workers", "0"], "--workers"),
+    "workers -1": (SWEEP + ["--workers", "-1"], "--workers"),
+    "strategies comma": (["compare", "{s}", "--strategies", ",", "--replications", "2"], "--strategies"),
+    "seed negative": (["run", "{s}", "--seed", "-1"], "seed"),
+    # the plan
+    "vary brand.strategy": (
+        ["sweep", "{s}", "--vary", "brand.strategy=delay,lawyers", "--strategies", "quick_fix", "--replications", "2"],
+        "--strategies",
+    ),
+    "vary range too long": (["sweep", "{s}", "--vary", "brand.delay_hours=0:1e9:1", "--replications", "2"], "--vary"),
+    "vary bad value": (["sweep", "{s}", "--vary", "spread.visibility=0.2,7", "--replications", "2"], "--vary"),
+    # scenario values and combinations
+    "dt tiny": (["run", "{s}", "--set", "simulation.dt_hours=1e-6"], "steps"),
+    "name with a path": (["run", "{s}", "--set", "name=../../x"], "name"),
+    "name absolute": (["run", "{s}", "--set", "name=/tmp/x"], "name"),
+    "name hidden": (["run", "{s}", "--set", "name=.x"], "name"),
+    "directed generated": (["run", "{s}", "--set", "network.directed=true"], "network.directed"),
+    "erdos renyi degree": (
+        ["run", "{s}", "--set", "network.kind=erdos_renyi", "--set", "network.mean_degree=500"],
+        "network.mean_degree",
+    ),
+    "m above size": (["run", "{s}", "--set", "network.m=5000"], "network.m"),
+    # files
+    "network /dev/zero": (["run", "{s}", "--set", "network.kind=file", "--set", "network.path=/dev/zero"], "/dev/zero"),
+    "out under /proc": (["run", "{s}", "--out", "/proc/buzzsim-x"], "--out"),
+}
+
+
+def _argv(case, scenario, tmp_path):
+    argv = [a.replace("{s}", str(scenario)) for a in case]
+    if "--out" not in argv and argv[0] in ("run", "compare", "sweep"):
+        argv += ["--out", str(tmp_path / "out")]
+    return argv
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_gets_one_line_and_no_folder(name, scenario, tmp_path):
+    case, expected = CASES[name]
+    argv = _argv(case, scenario, tmp_path)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    err = proc.stderr.strip()
+    assert proc.returncode == 2, (name, proc.returncode, err[-500:])
+    assert "Traceback" not in err and len(err.splitlines()) == 1, (name, err[-500:])
+    assert expected in err, (name, err)
+    assert not (tmp_path / "out").exists(), name
+    assert not list((tmp_path).glob("results")), name
+
+
+def test_an_existing_file_as_the_experiment_folder_is_refused(scenario, tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("a file")
+    argv = [a.replace("{s}", str(scenario)) for a in COMPARE] + ["--out", str(target)]
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *argv], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    err = proc.stderr.strip()
+    assert proc.returncode == 2 and len(err.splitlines()) == 1 and "--out" in err, err
+    assert target.read_text() == "a file"
+
+
+def _children(pid: int) -> set[int]:
+    """Every descendant of a process (from /proc)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    out, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        kids = {c for c, pp in parents.items() if pp == p}
+        out |= kids
+        todo += list(kids)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and the parent-death signal are Linux's")
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
+def test_no_process_outlives_a_killed_two_worker_sweep(scenario, tmp_path, sig):
+    import signal
+    import time
+
+    out = tmp_path / "exp"
+    argv = ["sweep", str(scenario), "--vary", "brand.delay_hours=0,6,12", "--replications", "400", "--workers", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), *argv, "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 90
+    while time.time() < deadline and not (out / "runs").is_dir() or not any((out / "runs").rglob("*.json")):
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.2)
+    workers = _children(proc.pid)
+    assert len(workers) >= 2  # the two workers (and multiprocessing's resource tracker)
+    proc.send_signal(getattr(signal, sig))
+    proc.wait(timeout=60)
+    deadline = time.time() + 20
+    while time.time() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.2)
+    assert not [p for p in workers if _alive(p)]
+    if sig == "SIGTERM":  # like Ctrl-C: the resume line, exit status 130
+        assert proc.returncode == 130 and "resume with" in proc.stderr.read()
+
+
+def test_the_readme_states_the_limits_the_code_has():
+    from simulation.limits import MAX_CONDITIONS, MAX_STEPS, MAX_VALUES
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"{MAX_STEPS:,} steps per run, {MAX_VALUES:,} values per `--vary`, {MAX_CONDITIONS:,} conditions" in readme
+
+
+def test_allow_large_lifts_a_limit():
+    from simulation.experiments import parse_values
+    from simulation.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match="10,001 values exceed the limit of 10,000; --allow-large"):
+        parse_values("0:10000:1", "brand.delay_hours")
+    assert len(parse_values("0:10000:1", "brand.delay_hours", allow_large=True)) == 10_001
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_read_as_intended(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + b'name = "bom"\r\n[population]\r\nsize = 300\r\n')
+    sc = load_scenario(path)
+    assert sc.name == "bom" and sc.population.size == 300
+
+
+def test_a_dead_processs_partial_folder_is_removed_by_the_next_run(tmp_path):
+    from simulation.results import atomic_folder
+
+    stale = tmp_path / ".old.partial-999999999"  # no such process
+    stale.mkdir()
+    (stale / "timeseries.csv").write_text("half written")
+    mine = tmp_path / f".live.partial-{os.getppid()}"  # a live process's: kept
+    mine.mkdir()
+    with atomic_folder(tmp_path / "new") as tmp:
+        (tmp / "x").write_text("done")
+    assert not stale.exists() and mine.exists() and (tmp_path / "new" / "x").read_text() == "done"
+
+
+def test_an_experiment_where_every_run_fails_does_not_exit_0(scenario, tmp_path, monkeypatch, capsys):
+    from simulation import experiments
+    from simulation.cli import main
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(experiments, "run_replication", broken)
+    argv = [a.replace("{s}", str(scenario)) for a in COMPARE] + ["--workers", "1", "--out", str(tmp_path / "e")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: every run failed (RuntimeError: boom)")
