@@ -495,7 +495,7 @@ def _layout(n_nodes: int, edges: np.ndarray, seed: int) -> np.ndarray:
     g = nx.Graph()
     g.add_nodes_from(range(n_nodes))
     g.add_edges_from(map(tuple, edges.tolist()))
-    xy = nx.spring_layout(g, seed=seed)
+    xy = nx.spring_layout(g, seed=seed % 2**32)  # its generator takes 32-bit seeds; scenario seeds are any int >= 0
     return np.array([xy[i] for i in range(n_nodes)])
 
 

@@ -201,3 +201,11 @@ def test_an_experiment_where_every_run_fails_does_not_exit_0(scenario, tmp_path,
     assert main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("error: every run failed (RuntimeError: boom)")
+
+
+def test_a_seed_beyond_32_bits_runs_with_its_figures(scenario, tmp_path):
+    from simulation.cli import main
+
+    out = tmp_path / "big-seed"
+    assert main(["run", str(scenario), "--seed", str(2**32), "--out", str(out)]) == 0
+    assert (out / "figures" / "neighbourhood.png").is_file()
