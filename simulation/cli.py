@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .actions import ACTIONS
+from .experiment_folder import FolderError
 from .metrics import METRICS, WINDOW_METRIC
 from .network import NetworkError
 from .parameters import Scenario, describe
@@ -331,6 +332,50 @@ def reproduce_command(argv: list[str]) -> str:
     return shlex.join(["python", "run.py", *words])
 
 
+def _check_resume_arguments(args, plan) -> None:
+    """Arguments given with --resume must be the plan's own: a resume never silently changes an experiment."""
+    from .experiments import parse_vary
+
+    defaults = parser()._subparsers._group_actions[0].choices[args.command]  # this command's parser
+    default = {a.dest: a.default for a in defaults._actions}
+
+    def given(name: str) -> bool:
+        return getattr(args, name, None) != default.get(name)
+
+    checks = [
+        ("--replications", given("replications"), args.replications, plan.replications),
+        ("--seed", given("seed"), args.seed, plan.seed),
+        ("--baseline", given("baseline"), args.baseline, plan.baseline),
+        ("--series", given("series"), args.series, plan.series),
+        ("--resolve", given("resolve"), args.resolve, plan.resolve),
+    ]
+    if given("strategies"):
+        names = [x.strip() for x in args.strategies.split(",") if x.strip()]
+        names = names if plan.baseline in names else [plan.baseline, *names]
+        checks.append(("--strategies", True, ",".join(names), ",".join(plan.strategies)))
+    if args.command == "sweep":
+        checks += [
+            ("--vary", bool(args.vary), parse_vary(args.vary, True) if args.vary else None, plan.vary),
+            ("--window-metric", given("window_metric"), args.window_metric, plan.window_metric),
+            ("--window-key", given("window_key"), args.window_key, plan.window_key),
+            ("--horizon-check", given("horizon_check"), args.horizon_check, plan.horizon_check),
+        ]
+    if args.scenario or args.sets:
+        if not args.scenario:
+            raise ScenarioError("--resume", str(args.resume), "--set without the scenario: leave --set out to resume")
+        overrides = parse_assignments(args.sets)
+        if args.seed is not None:
+            overrides["seed"] = args.seed
+        typed = to_toml(load_scenario(find_scenario(args.scenario), overrides))
+        checks.append(("the scenario (with --set)", True, typed, to_toml(plan.base)))
+    for option, was_given, value, planned in checks:
+        if was_given and value != planned:
+            shown = "differs" if option.startswith("the scenario") else f"is {value!r}, the experiment's {planned!r}"
+            raise ScenarioError(
+                "--resume", str(args.resume), f"{option} {shown}; leave it out, or start a new experiment"
+            )
+
+
 def cmd_experiment(args) -> int:
     """`compare` and `sweep`: run (or resume) an experiment, then its figures and report."""
     from .experiments import Plan, compare_plan, parse_vary, run_experiment, sweep_plan
@@ -338,6 +383,7 @@ def cmd_experiment(args) -> int:
 
     if args.resume:
         plan, folder = Plan.from_folder(args.resume, args.allow_large), args.resume
+        _check_resume_arguments(args, plan)
     else:
         if not args.scenario:
             raise ScenarioError(args.command, "scenario", "give a scenario file or name (or --resume DIR)")
@@ -564,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)  # `kill` ends like Ctrl-C: workers shut down, the resume line
     try:
         return commands[args.command](args)
-    except (ScenarioError, NetworkError, FileExistsError, ExportError) as exc:
+    except (ScenarioError, NetworkError, FileExistsError, ExportError, FolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # output piped into `head` and the like

@@ -19,6 +19,7 @@ An experiment (a compare or a sweep, `simulation.experiments`) writes into one f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -85,6 +86,35 @@ def create(folder: Path, plan: dict, scenario_toml: str) -> None:
     write_text(folder / EXPERIMENT_JSON, json.dumps(plan, indent=2, default=str) + "\n")
 
 
+LOCK = ".lock"  # the process working on a folder: its PID
+
+
+@contextlib.contextmanager
+def locked(folder: Path):
+    """Hold the folder's lock for the block: a second process working on it is refused in one line."""
+    path = Path(folder) / LOCK
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            try:
+                pid = int(path.read_text().strip() or 0)
+                os.kill(pid, 0)
+            except (ValueError, OSError):  # a dead process's lock: taken over
+                path.unlink(missing_ok=True)
+                continue
+            raise FileExistsError(f"{folder}: another process (PID {pid}) is working on this folder") from None
+    else:
+        raise FileExistsError(f"{folder}: cannot take the folder's lock ({path})")
+    with os.fdopen(fd, "w") as f:
+        f.write(f"{os.getpid()}\n")
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def read_plan(folder: Path) -> dict:
     """The plan of an experiment folder (experiment.json)."""
     path = Path(folder) / EXPERIMENT_JSON
@@ -119,6 +149,46 @@ class RunStore:
     def done(self) -> set[tuple[int, int]]:
         """(condition, replication) of every finished run."""
         return {(int(p.parent.name[1:]), int(p.stem[1:])) for p in self.root.glob("c*/r*.json")}
+
+    def verify(self, lengths: list[int], replications: int, metrics: list[str]) -> list[str]:
+        """Check every stored run before a resume trusts it; remove the bad ones (to be run again).
+
+        A run file is trusted when its record parses, names its own condition and replication,
+        has every metric and an error text, and, when it succeeded and its series are kept, its
+        series load with the condition's number of rows (`lengths[condition]`). Guards against
+        accidents (an interrupted write, a file copied, edited or emptied by hand), not forgery.
+        Returns one description per run removed.
+        """
+        bad = []
+        for path in sorted(self.root.glob("c*/r*.json")):
+            c, r = int(path.parent.name[1:]), int(path.stem[1:])
+            why = ""
+            try:
+                rec = json.loads(path.read_text(encoding="utf-8"))
+                if not (isinstance(rec, dict) and rec.get("condition") == c and rec.get("replication") == r):
+                    why = "names another run"
+                elif not (0 <= c < len(lengths) and 0 <= r < replications):
+                    why = "is not a run of this plan"
+                elif not isinstance(rec.get("metrics"), dict) or set(metrics) - set(rec["metrics"]):
+                    why = "lacks metrics"
+                elif not isinstance(rec.get("error"), str):
+                    why = "lacks its error field"
+            except (OSError, ValueError):
+                why = "is not readable JSON"
+            npz = path.with_suffix(".npz")
+            if not why and npz.exists():
+                try:
+                    with np.load(npz, allow_pickle=False) as z:
+                        rows = len(z["reputation"])
+                    if rows != lengths[c]:
+                        why = f"has {rows} rows of series, not {lengths[c]}"
+                except Exception:  # any unreadable archive is redone
+                    why = "has unreadable series"
+            if why:
+                bad.append(f"{path.parent.name}/{path.stem} {why}")
+                path.unlink(missing_ok=True)
+                npz.unlink(missing_ok=True)
+        return bad
 
     def write(self, result: dict) -> None:
         """Store one finished run (its `.npz` series first, then the `.json` that marks it done)."""

@@ -153,8 +153,10 @@ class Plan:
                     seen.append(c)
             self.conditions = seen
         timing = {"simulation.days", "simulation.dt_hours"} & set(self.vary)
+        self.rows = []  # each condition's rows of series (steps + 1): what a resume checks its runs against
         for c in self.conditions:  # every condition must make a valid scenario, of a size allowed
             sc = self.scenario_for(c)
+            self.rows.append(sc.steps + 1)
             if timing or c is self.conditions[0]:
                 check_steps(sc.steps, "--vary" if timing else "--set", self.allow_large)
         metric = METRICS.get(self.window_metric)
@@ -230,16 +232,38 @@ class Plan:
             "window_key": self.window_key,
             "resolve": self.resolve,
             "horizon_check": self.horizon_check,
+            "network_sha256": self.network_sha256(),
             "dt_hours": self.base.simulation.dt_hours,
             "days": self.base.simulation.days,
             "currency": self.base.population.currency,
         }
 
+    def network_sha256(self) -> str:
+        """The edge-list file's hash ('' for a generated network): a resume checks it has not changed."""
+        if self.base.network.kind != "file":
+            return ""
+        from .results import file_sha256
+        from .scenario import resolve_network_path
+
+        return file_sha256(resolve_network_path(self.base, None))
+
     @classmethod
     def from_folder(cls, folder: Path, allow_large: bool = False) -> Plan:
-        """The plan of an existing experiment folder (to resume it)."""
+        """The plan of an existing experiment folder (to resume it), refused if its network file changed."""
         d = experiment_folder.read_plan(folder)
         base = load_scenario(Path(folder) / experiment_folder.SCENARIO_TOML)
+        plan = cls._from_json(d, base, allow_large)
+        if d.get("network_sha256") and plan.network_sha256() != d["network_sha256"]:
+            raise ScenarioError(
+                "--resume",
+                str(folder),
+                f"the edge list {base.network.path} changed since the experiment started (its sha256 differs): "
+                "the runs left would be on another graph",
+            )
+        return plan
+
+    @classmethod
+    def _from_json(cls, d: dict, base: Scenario, allow_large: bool) -> Plan:
         return cls(
             kind=d["kind"],
             base=base,
@@ -561,8 +585,18 @@ def run_experiment(
     t0 = time.perf_counter()
     if not resume:
         experiment_folder.create(folder, plan.to_json(), to_toml(plan.base))
-    failed = execute(plan, folder, workers=workers, dask=dask, progress=progress)
+    with experiment_folder.locked(folder):
+        return _run_locked(plan, folder, workers, dask, resume, progress, t0)
+
+
+def _run_locked(plan: Plan, folder: Path, workers: int, dask: str | None, resume: bool, progress: bool, t0) -> dict:
     store = RunStore(folder)
+    if resume:  # nothing stored is trusted unchecked: a bad run file is removed and run again
+        bad = store.verify(plan.rows, plan.replications, list(METRICS))
+        if bad:
+            shown = "; ".join(bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+            print(f"resume: {len(bad)} run file(s) not trusted, run again: {shown}")
+    failed = execute(plan, folder, workers=workers, dask=dask, progress=progress)
     summary = collect_summary(plan, store)
     windows = critical_windows(summary, plan, plan.window_metric, plan.window_key)
     experiment_folder.write_tables(

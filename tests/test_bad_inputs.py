@@ -209,3 +209,106 @@ def test_a_seed_beyond_32_bits_runs_with_its_figures(scenario, tmp_path):
     out = tmp_path / "big-seed"
     assert main(["run", str(scenario), "--seed", str(2**32), "--out", str(out)]) == 0
     assert (out / "figures" / "neighbourhood.png").is_file()
+
+
+# -- a resume trusts nothing it has not checked ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def finished(scenario, tmp_path_factory):
+    """A finished small sweep, and its argv (to run it again elsewhere)."""
+    from simulation.cli import main
+
+    out = tmp_path_factory.mktemp("exp") / "done"
+    argv = [a.replace("{s}", str(scenario)) for a in SWEEP] + ["--replications", "3", "--workers", "1"]
+    assert main([*argv, "--no-figures", "--out", str(out)]) == 0
+    return out, argv
+
+
+def test_a_resume_redoes_exactly_the_tampered_runs(finished, tmp_path, capsys):
+    import shutil
+
+    from simulation.cli import main
+
+    done, argv = finished
+    folder = tmp_path / "tampered"
+    shutil.copytree(done, folder)
+    runs = folder / "runs"
+    (runs / "c0001" / "r00000.json").write_text('{"condition": 1, "replic')  # an interrupted write
+    (runs / "c0002" / "r00001.npz").write_bytes(b"garbage")  # series overwritten
+    shutil.copy(runs / "c0000" / "r00002.json", runs / "c0002" / "r00002.json")  # copied under another run
+    (runs / "c0001" / "r00002.json").unlink()  # deleted
+    (runs / "c0001" / "r00002.npz").unlink()
+    capsys.readouterr()
+    assert main(["sweep", "--resume", str(folder), "--workers", "1", "--no-figures"]) == 0
+    said = capsys.readouterr().out
+    assert "resume: 3 run file(s) not trusted, run again" in said
+    for bad in (
+        "c0001/r00000 is not readable JSON",
+        "c0002/r00001 has unreadable series",
+        "c0002/r00002 names another run",
+    ):
+        assert bad in said
+    for name in ("summary.csv", "aggregate.csv", "contrasts.csv", "timeseries_quantiles.csv"):
+        assert (folder / name).read_bytes() == (done / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--replications", "5"], "--replications is 5, the experiment's 3"),
+        (["--strategies", "ignore,delay"], "--strategies is 'ignore,delay', the experiment's 'ignore,quick_fix'"),
+        (["--vary", "brand.delay_hours=0,12"], "--vary is"),
+        (["--seed", "99"], "--seed is 99"),
+    ],
+)
+def test_a_resume_with_other_arguments_is_refused(finished, capsys, extra, message):
+    from simulation.cli import main
+
+    done, _ = finished
+    before = {p: p.stat().st_mtime_ns for p in done.rglob("*") if p.is_file()}
+    assert main(["sweep", "--resume", str(done), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
+    assert before == {p: p.stat().st_mtime_ns for p in done.rglob("*") if p.is_file()}  # nothing rewritten
+
+
+def test_a_resume_with_the_same_arguments_goes_on(finished, capsys):
+    from simulation.cli import main
+
+    done, argv = finished
+    assert main([*argv, "--resume", str(done), "--no-figures"]) == 0
+
+
+def test_a_folder_another_live_process_works_on_is_refused(finished, capsys):
+    from simulation.cli import main
+
+    done, _ = finished
+    lock = done / ".lock"
+    lock.write_text(f"{os.getpid()}\n")  # this test's process: alive
+    try:
+        assert main(["sweep", "--resume", str(done), "--no-figures"]) == 2
+        assert f"another process (PID {os.getpid()}) is working on this folder" in capsys.readouterr().err
+        lock.write_text("999999999\n")  # a dead process's lock is taken over
+        assert main(["sweep", "--resume", str(done), "--no-figures"]) == 0
+        assert not lock.exists()
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def test_a_resume_over_an_edited_network_file_is_refused(tmp_path, capsys):
+    from simulation.cli import main
+
+    edges = tmp_path / "edges.txt"
+    edges.write_text("".join(f"{i} {(i + 1) % 30}\n{i} {(i + 7) % 30}\n" for i in range(30)))
+    raw = small(**{"simulation.days": 1, "network.kind": "file", "network.path": str(edges)})
+    raw["population"].pop("size", None)
+    path = tmp_path / "file.toml"
+    path.write_text(to_toml(load_scenario(raw)))
+    out = tmp_path / "exp"
+    argv = ["compare", str(path), "--strategies", "ignore,quick_fix", "--replications", "2", "--workers", "1"]
+    assert main([*argv, "--no-figures", "--out", str(out)]) == 0
+    with open(edges, "a") as f:
+        f.write("3 17\n")
+    assert main(["compare", "--resume", str(out)]) == 2
+    assert "changed since the experiment started" in capsys.readouterr().err
