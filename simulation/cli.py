@@ -428,6 +428,12 @@ def cmd_experiment(args) -> int:
                 allow_large=args.allow_large,
             )
         folder = args.out or default_folder(args.command, base.name)
+    if args.dask:
+        from .executor import check_dask
+
+        problem = check_dask(args.dask)
+        if problem:
+            raise ScenarioError("--dask", args.dask, f"{problem}; give a scheduler's address or 'local'")
     hold = parse_assignments(args.slices, source="--slice")
     for key, value in hold.items():  # checked before running: a slice that cannot be drawn is refused now
         if key not in plan.vary or not any(str(value) == str(v) or value == v for v in plan.vary[key]):

@@ -54,6 +54,24 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+DASK_TIMEOUT_S = 10  # how long the command line waits for a Dask scheduler before refusing
+
+
+def check_dask(address: str, timeout: float = DASK_TIMEOUT_S) -> str:
+    """Why a Dask scheduler cannot be used ('' if it can): checked before an experiment writes anything."""
+    if address == "local":
+        return ""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        return "dask.distributed is not installed (pip install 'dask[distributed]')"
+    try:
+        Client(address, timeout=timeout).close()
+    except Exception as exc:  # OSError, TimeoutError, ValueError on a malformed address, ...
+        return f"cannot reach the scheduler within {timeout:g} s ({exc.__class__.__name__})"
+    return ""
+
+
 class Executor:
     """Runs `fn(*task)` for many tasks: serially, on spawned processes, or on a Dask cluster."""
 

@@ -994,11 +994,10 @@ def _parse_slowly(raw: bytes, path: Path) -> tuple[np.ndarray, np.ndarray]:
         if not body or body.startswith("%"):
             continue
         fields = [f for f in _SPLIT.split(body) if f]
-        if len(fields) < 2:
-            shown = _shown(line)
+        if len(fields) < 2:  # the line itself is not quoted: a message never echoes a file's content
             raise NetworkError(
                 f"network.path: edge-list file {str(path)!r} line {lineno}: expected two node "
-                f"labels separated by whitespace or a comma (got {shown!r})"
+                f"labels separated by whitespace or a comma (found {len(fields)} field)"
             )
         first.append(fields[0])
         second.append(fields[1])

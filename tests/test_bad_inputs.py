@@ -54,6 +54,7 @@ CASES = {
     # files
     "network /dev/zero": (["run", "{s}", "--set", "network.kind=file", "--set", "network.path=/dev/zero"], "/dev/zero"),
     "out under /proc": (["run", "{s}", "--out", "/proc/buzzsim-x"], "--out"),
+    "dask unreachable": (COMPARE + ["--dask", "tcp://127.0.0.1:1"], "--dask: tcp://127.0.0.1:1: cannot reach"),
 }
 
 
@@ -312,3 +313,13 @@ def test_a_resume_over_an_edited_network_file_is_refused(tmp_path, capsys):
         f.write("3 17\n")
     assert main(["compare", "--resume", str(out)]) == 2
     assert "changed since the experiment started" in capsys.readouterr().err
+
+
+def test_a_message_never_echoes_a_files_content(tmp_path):
+    from simulation.scenario import ScenarioError
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password=hunter2\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(small(**{"network.kind": "file", "network.path": str(secret)}))
+    assert "line 1: expected two node labels" in str(err.value) and "hunter2" not in str(err.value)
