@@ -76,13 +76,13 @@ def _scenario_args(p: argparse.ArgumentParser) -> None:
 
 
 def _allow_large(p: argparse.ArgumentParser) -> None:
-    from .limits import MAX_CONDITIONS, MAX_STEPS, MAX_VALUES
+    from .limits import MAX_CONDITIONS, MAX_EDGES, MAX_STEPS, MAX_VALUES
 
     p.add_argument(
         "--allow-large",
         action="store_true",
         help=f"lift the size limits: {MAX_STEPS:,} steps per run, {MAX_VALUES:,} values per --vary, "
-        f"{MAX_CONDITIONS:,} conditions",
+        f"{MAX_CONDITIONS:,} conditions, {MAX_EDGES:,} network edges",
     )
 
 
@@ -233,12 +233,13 @@ def print_network_notes(rep: dict) -> None:
 def cmd_run(args) -> int:
     """`run`: R replications of a scenario into a results folder."""
     from . import plots
-    from .limits import check_steps
+    from .limits import check_network, check_steps
     from .results import atomic_folder, default_folder, file_sha256, write_csv, write_meta, write_text
     from .runner import run, snapshot
 
     sc = load_from_args(args)
     check_steps(sc.steps, args.scenario, args.allow_large)
+    check_network(sc, args.scenario, args.allow_large)
     out = args.out or default_folder("", sc.name)
     t0 = time.perf_counter()
     with atomic_folder(out) as tmp:

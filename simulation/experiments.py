@@ -26,7 +26,7 @@ from . import experiment_folder
 from .contrasts import contrasts
 from .executor import Executor
 from .experiment_folder import DELAY_KEY, STRATEGY_KEY, RunStore
-from .limits import MAX_CONDITIONS, MAX_VALUES, check_count, check_steps
+from .limits import MAX_CONDITIONS, MAX_VALUES, check_count, check_network, check_steps
 from .metrics import METRICS, WINDOW_METRIC
 from .parameters import Scenario, SimulationParams
 from .results import write_meta
@@ -159,6 +159,7 @@ class Plan:
             self.rows.append(sc.steps + 1)
             if timing or c is self.conditions[0]:
                 check_steps(sc.steps, "--vary" if timing else "--set", self.allow_large)
+            check_network(sc, "--vary" if self.vary else "--set", self.allow_large)
         metric = METRICS.get(self.window_metric)
         if metric is None or not metric.better:
             directed = ", ".join(m.name for m in METRICS.values() if m.better)

@@ -51,6 +51,10 @@ CASES = {
         "network.mean_degree",
     ),
     "m above size": (["run", "{s}", "--set", "network.m=5000"], "network.m"),
+    "network too large": (
+        ["run", "{s}", "--set", "population.size=1000000", "--set", "network.m=5000"],
+        "directed edges, over the limit",
+    ),
     # files
     "network /dev/zero": (["run", "{s}", "--set", "network.kind=file", "--set", "network.path=/dev/zero"], "/dev/zero"),
     "out under /proc": (["run", "{s}", "--out", "/proc/buzzsim-x"], "--out"),
