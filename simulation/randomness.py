@@ -63,6 +63,21 @@ def _mix_scalar(z: int) -> int:
 
 
 @njit(cache=True, inline="always")
+def _mix(z: np.uint64) -> np.uint64:
+    z ^= z >> _S30
+    z *= _M1
+    z ^= z >> _S27
+    z *= _M2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True)
+def _decision_base(key: np.uint64, step: np.int64, slot: np.int64) -> np.uint64:
+    """`_mix_scalar(key ^ _mix_scalar((step << SLOT_BITS) + slot + 1))` compiled (uint64 wraps as the mask does)."""
+    return _mix(key ^ _mix((np.uint64(step) << np.uint64(SLOT_BITS)) + np.uint64(slot) + np.uint64(1)))
+
+
+@njit(cache=True, inline="always")
 def uniform(base: np.uint64, i: np.int64) -> float:
     """The counter-based uniform of item i under a draw's `base` (SplitMix64 of i*gamma + base).
 
@@ -225,6 +240,7 @@ class CounterStream:
 
     def __init__(self, key: int, purpose: Purpose):
         self.key, self.purpose = key & _MASK, purpose
+        self._key64 = np.uint64(self.key)
 
     def base(self, step: int, draw: Draw, index: int = 0, ids=None) -> np.uint64:
         """The hash offset of one decision at one step: compiled loops draw with it (`uniform`)."""
@@ -233,7 +249,7 @@ class CounterStream:
         slot = draw.at(index)
         if DRAWS.record is not None:
             DRAWS.record.append((self.key, step, slot, draw.name, None if ids is None else np.array(ids)))
-        return np.uint64(_mix_scalar(self.key ^ _mix_scalar((step << SLOT_BITS) + slot + 1)))
+        return np.uint64(_decision_base(self._key64, step, slot))  # numba hands back a Python int
 
     def uniform(self, step: int, ids: np.ndarray, draw: Draw, index: int = 0) -> np.ndarray:
         """One U[0,1) per id, the same whenever (key, step, decision, index, id) is the same."""
