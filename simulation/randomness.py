@@ -254,6 +254,8 @@ class CounterStream:
     def uniform(self, step: int, ids: np.ndarray, draw: Draw, index: int = 0) -> np.ndarray:
         """One U[0,1) per id, the same whenever (key, step, decision, index, id) is the same."""
         ids = np.asarray(ids, np.int64)
+        if not len(ids):  # nothing to draw: no hash, no compiled call
+            return np.empty(0)
         return _uniforms(self.base(step, draw, index, ids), ids)
 
     def indices(self, step: int, count: int, n: int, draw: Draw, index: int = 0) -> np.ndarray:
