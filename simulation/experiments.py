@@ -94,6 +94,8 @@ def parse_vary(items: Iterable[str], allow_large: bool = False) -> dict[str, lis
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise ScenarioError("--vary", item, "expected KEY=V1,V2,... or KEY=start:stop:step")
+        if key.strip() in out:
+            raise ScenarioError("--vary", key.strip(), "given twice; give all its values once: KEY=V1,V2,...")
         out[key.strip()] = parse_values(text, key.strip(), allow_large)
     return out
 

@@ -57,19 +57,19 @@ NETWORKS = {
 }
 FIGURE_CAPTIONS = {
     "over_time_reputation": "Reputation of the brand (mean opinion of all consumers) over time: per "
-    "condition the median over runs (line) and the 25–75% band; dashed "
-    "vertical lines mark each condition's median time of the brand's first action.",
-    "over_time_posts": "Negative posts per hour over time: median over runs and 25–75% band per "
-    "condition; dashed lines: median time of the brand's first action.",
-    "over_time_churn": "Churned customers (cumulative) over time: median over runs and 25–75% band "
-    "per condition; dashed lines: median time of the brand's first action.",
+    "condition the median over runs (line), the 25–75% band and, when the per-run series are kept, each "
+    "run as a thin line; dashed vertical lines mark each condition's median time of the brand's first action.",
+    "over_time_posts": "Negative posts per hour over time: median over runs, 25–75% band and single runs "
+    "(thin) per condition; dashed lines: median time of the brand's first action.",
+    "over_time_churn": "Churned customers (cumulative) over time: median over runs, 25–75% band and "
+    "single runs (thin) per condition; dashed lines: median time of the brand's first action.",
     "distribution": "Distribution of the experiment's main metric over runs, per condition (empirical "
-    "cumulative distribution: the share of runs at or below each value); a step at zero is the runs where "
-    "nothing happened.",
-    "response_timing": "Final reputation, revenue lost and peak negative posts against the response "
-    "delay: per strategy the mean over runs and its 95% interval; the baseline "
-    "as a dashed horizontal line with its interval; the critical window, where "
-    "found, on the reputation panel.",
+    "cumulative distribution: the share of runs at or below each value); a step at zero, where there is "
+    "one, is the runs in which nothing happened.",
+    "response_timing": "The critical window's metric (by default the customers' reputation loss), revenue "
+    "lost and peak negative posts against the response delay: per strategy the mean over runs and its 95% "
+    "interval; the baseline as a dashed horizontal line with its interval; the critical window, where "
+    "found, on the first panel.",
     "heatmap_final_reputation": "Mean final reputation over the grid of the two swept keys, one "
     "panel per strategy (the baseline excluded), on one colour scale.",
 }
@@ -442,12 +442,10 @@ def _results_blocks(exp: ExperimentFolder) -> list[tuple]:
                 row.append("n/a")
                 continue
             r = s.loc[c]
-            row.append(
-                (
-                    fmt(_pct(share, r["diff_mean"]), sign=True),
-                    _interval(_pct(share, r["diff_low"]), _pct(share, r["diff_high"]), sign=True),
-                )
-            )
+            lo, hi = _pct(share, r["diff_low"]), _pct(share, r["diff_high"])
+            if share:  # a difference of two shares lies within ±100 percentage points
+                lo, hi = (min(max(v, -100.0), 100.0) if pd.notna(v) else v for v in (lo, hi))
+            row.append((fmt(_pct(share, r["diff_mean"]), sign=True), _interval(lo, hi, sign=True)))
         rows.append(row)
     if rows:
         dheader = ["condition"] + [
@@ -458,7 +456,8 @@ def _results_blocks(exp: ExperimentFolder) -> list[tuple]:
             (
                 "table",
                 f"Paired difference from the baseline ({exp.baseline}) "
-                "[95% interval]; positive = more than under the baseline",
+                "[95% interval; intervals of percentage points clipped to ±100]; positive = more than under the "
+                "baseline",
                 dheader,
                 rows,
                 "differences",
@@ -601,6 +600,14 @@ def _horizon_blocks(exp: ExperimentFolder) -> list[tuple]:
         others = [k for k in exp.vary if k in r and k != str(r["key"])]
         name = ", ".join([str(r["strategy"])] + [f"{k}={value_text(r[k])}" for k in others])
         items.append(f"{name}: {horizon_text(r)}.")
+    short = _unrecovered(exp)
+    longest = float(h["days_long"].max())
+    if len(short) and _needed_horizon(exp, short)[2] / 24 > longest:
+        needed = _needed_horizon(exp, short)[2] / 24
+        items.append(
+            f"The longer horizon ({hours_text(longest)} days) is still shorter than the {hours_text(needed)} days "
+            "the losses need to complete (the warning above): a window that moved may move again at a longer one."
+        )
     return [
         ("h2", "Horizon check"),
         (
@@ -616,18 +623,27 @@ def _horizon_blocks(exp: ExperimentFolder) -> list[tuple]:
 NOT_RECOVERED_FLAG = 0.2  # a condition with more runs than this share unrecovered at the horizon is flagged
 
 
-def _recovery_blocks(exp: ExperimentFolder) -> list[tuple]:
-    """A warning when the loss measures are cut short: many runs not recovered by the horizon."""
+def _unrecovered(exp: ExperimentFolder) -> pd.DataFrame:
+    """The aggregate rows of `recovered` for conditions with more than NOT_RECOVERED_FLAG of runs unrecovered."""
     rec = exp.stat("recovered")
-    if not len(rec):
-        return []
-    short = rec[1 - rec["mean"] > NOT_RECOVERED_FLAG]
-    if not len(short):
-        return []
+    return rec[1 - rec["mean"] > NOT_RECOVERED_FLAG] if len(rec) else rec
+
+
+def _needed_horizon(exp: ExperimentFolder, short: pd.DataFrame) -> tuple[float, float, float]:
+    """(drift half-life h, half-lives to recover, hours needed) for the losses of `short`'s conditions to complete."""
     drift = float(exp.scenario_table().get("spread", {}).get("drift_half_life_h", 720.0))
     halvings = math.log2(1 / RECOVERY_TOLERANCE)  # from the largest drop back to the tolerance
     peak = exp.stat("time_to_peak_h").set_index("condition")["mean"]
-    needed = max(float(peak.get(c, 0.0)) for c in short["condition"]) + halvings * drift
+    return drift, halvings, max(float(peak.get(c, 0.0)) for c in short["condition"]) + halvings * drift
+
+
+def _recovery_blocks(exp: ExperimentFolder) -> list[tuple]:
+    """A warning when the loss measures are cut short: many runs not recovered by the horizon."""
+    rec = exp.stat("recovered")
+    short = _unrecovered(exp)
+    if not len(short):
+        return []
+    drift, halvings, needed = _needed_horizon(exp, short)
     if len(short) == len(rec):
         lo, hi = 1 - short["mean"].max(), 1 - short["mean"].min()
         share = f"{lo:.0%}" if round(lo, 2) == round(hi, 2) else f"{lo:.0%}–{hi:.0%}"
@@ -677,10 +693,16 @@ def critical_sentences(exp: ExperimentFolder) -> list[str]:
             else:
                 ci = interval_text(row.get("ci_low"), row.get("ci_high"))
                 ci = f" ({ci}{share})" if ci else ""
+            lower = METRICS[name].better == "lower" if name in METRICS else False
+            effect = (
+                f"reduces the {metric} by {fmt(abs(float(row.get('immediate_gain'))))}{unit}"
+                if lower
+                else f"improves the {metric} by {gain}"
+            )
             out.append(
                 f"{s}: the critical window for the {metric} is about "
                 f"{hours_text(row['critical_delay_h'])} h {clock}{ci}; an immediate "
-                f"response improves the {metric} by {gain} relative to ignoring (in its better direction)."
+                f"response {effect} relative to ignoring."
             )
         elif status == "beyond_range":
             top = max((float(v) for v in exp.vary.get(DELAY_KEY, [])), default=float("nan"))
@@ -718,7 +740,8 @@ def report_blocks(exp: ExperimentFolder) -> tuple[str, list[tuple]]:
     """(title, blocks) of the report."""
     kind = {"compare": "strategy comparison", "sweep": "response sweep"}.get(exp.kind, exp.kind)
     title = f"Bad-buzz experiment: {kind}, scenario {exp.scenario}"
-    blocks: list[tuple] = [("h1", title), ("h2", "Question"), ("p", QUESTION)]
+    question = QUESTION if exp.kind == "sweep" else "How does the brand's strategy change the damage?"
+    blocks: list[tuple] = [("h1", title), ("h2", "Question"), ("p", question)]
     blocks += _methods_blocks(exp)
     blocks += _scenario_blocks(exp)
     blocks += _parameter_blocks(exp)

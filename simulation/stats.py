@@ -46,7 +46,9 @@ def wilson_interval(successes: float, n: int, level: float = LEVEL) -> tuple[flo
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)  # exactly 0 (1) when none (all): no rounding residue
+    lo = 0.0 if successes <= 0 else max(0.0, centre - half)  # exactly 0 (1) when none (all): no rounding residue
+    hi = 1.0 if successes >= n else min(1.0, centre + half)
+    return lo, hi
 
 
 DESCRIBED_QUANTILES = (5, 25, 75, 95)

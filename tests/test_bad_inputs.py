@@ -39,6 +39,10 @@ CASES = {
         "--strategies",
     ),
     "vary range too long": (["sweep", "{s}", "--vary", "brand.delay_hours=0:1e9:1", "--replications", "2"], "--vary"),
+    "vary key twice": (
+        ["sweep", "{s}", "--vary", "brand.delay_hours=0,12", "--vary", "brand.delay_hours=3", "--replications", "2"],
+        "--vary: brand.delay_hours: given twice",
+    ),
     "vary bad value": (["sweep", "{s}", "--vary", "spread.visibility=0.2,7", "--replications", "2"], "--vary"),
     # scenario values and combinations
     "dt tiny": (["run", "{s}", "--set", "simulation.dt_hours=1e-6"], "steps"),

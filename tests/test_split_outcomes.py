@@ -68,6 +68,11 @@ def test_probability_of_a_firestorm_and_damage_given_one_by_hand():
     assert every["ci_low"] < 0
 
 
+def test_wilson_bounds_are_exact_at_none_and_all():
+    for n in (1, 6, 7, 1000):
+        assert wilson_interval(0, n)[0] == 0.0 and wilson_interval(n, n)[1] == 1.0
+
+
 def test_superiority_counts_ties_half():
     a, b = [1, 2, 3, 4], [2, 2, 1, 5]  # lower better: wins at 0 and 3, a tie at 1, a loss at 2
     p, lo, hi = superiority(a, b, "lower")
