@@ -369,7 +369,8 @@ def aggregate(summary: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
     One row per condition, metric and scope (`SCOPES`: all runs, the runs with a crisis, the
     firestorms), with the paired difference against the baseline strategy's condition (same
-    replication, same seed).
+    replication, same seed). The interval of a metric that cannot be negative is clipped at 0
+    (the same coverage: the mean cannot be below 0 either).
     """
     rows = []
     base = baseline_of(plan)
@@ -401,6 +402,9 @@ def aggregate(summary: pd.DataFrame, plan: Plan) -> pd.DataFrame:
                     "scope": scope,
                     **stats[metric],
                 }
+                if METRICS[metric].nonnegative and row["ci_low"] < 0:  # the mean cannot be below 0 either
+                    row["ci_low"] = 0.0
+                    row["half_width"] = (row["ci_high"] - row["ci_low"]) / 2
                 if diffs is not None:
                     d = diffs[:, j]
                     d = d[~np.isnan(d)]

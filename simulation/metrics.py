@@ -34,6 +34,32 @@ SERIES = STANCE_NAMES + (
     "r_eff",
 )
 SERIES_COLUMNS = ("step", "hours") + SERIES + ("brand_action",)
+NONNEGATIVE = {  # metrics that cannot be negative, whose intervals of the mean are clipped at 0
+    "max_drop",
+    "reputation_loss_h",
+    "customer_reputation_loss_h",
+    "recovery_h",
+    "angry_consumer_h",
+    "reach",
+    "reach_network",
+    "reach_story",
+    "reach_search",
+    "reach_brand",
+    "reach_complaint",
+    "peak_posts",
+    "time_to_peak_h",
+    "total_posts",
+    "churned",
+    "advocates",
+    "response_cost",
+    "revenue_lost",
+    "actions_not_fired",
+    "complainants_advocate",
+    "complainants_angry",
+    "complaints_per_angry_median",
+    "complaints_per_angry_p99",
+    "positive_after_remedy",
+}
 WINDOW_METRIC = "customer_reputation_loss_h"  # the damage a critical window is measured on, by default
 RECOVERY_TOLERANCE = 0.1  # recovered: the reputation's deficit back under this share of its largest drop
 
@@ -54,6 +80,11 @@ class Metric:
     definition: str
     binary: bool = False
     percent: bool = False
+
+    @property
+    def nonnegative(self) -> bool:
+        """Whether the metric cannot be below 0 (its intervals are clipped there: the mean cannot be either)."""
+        return self.name in NONNEGATIVE
 
     def heading(self, currency: str = "currency") -> str:
         """A column heading with the unit, e.g. 'reach (% of consumers)'."""

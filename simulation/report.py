@@ -420,7 +420,14 @@ def _results_blocks(exp: ExperimentFolder) -> list[tuple]:
     header = ["condition", "runs"] + [h for _, h, _ in metrics]
     rows = _mean_rows(exp, ids, metrics, stats, n_stat, "n/a")
     blocks.append(
-        ("table", "Mean over all runs [95% interval; intervals of percentages clipped to 0–100]", header, rows, "means")
+        (
+            "table",
+            "Mean over all runs [95% interval; intervals of percentages clipped to 0–100, of quantities that cannot be "
+            "negative at 0]",
+            header,
+            rows,
+            "means",
+        )
     )
     blocks.append(
         (

@@ -64,8 +64,8 @@ def test_probability_of_a_firestorm_and_damage_given_one_by_hand():
     assert every["median"] == 0.5 and every["q75"] == pytest.approx(np.percentile(loss, 75))
     assert every["mean"] == pytest.approx(12.3) and every["boot_low"] < 12.3 < every["boot_high"]
     assert every["half_width"] == pytest.approx((every["ci_high"] - every["ci_low"]) / 2)
-    assert every["boot_low"] >= 0  # the bootstrap stays within the data; the t interval does not
-    assert every["ci_low"] < 0
+    assert every["boot_low"] >= 0  # the bootstrap stays within the data
+    assert every["ci_low"] == 0.0  # the t interval reaches below 0: clipped, a loss cannot be negative
 
 
 def test_wilson_bounds_are_exact_at_none_and_all():
@@ -256,3 +256,23 @@ def test_describing_columns_together_gives_each_columns_numbers():
         want = describe_values(x[:, j], binary=binary[j], seed=9)
         assert got.keys() == want.keys() and got == pytest.approx(want, nan_ok=True), j
     assert describe_columns(x[:1], binary, seed=9)[0]["n"] == 1  # one run: no interval
+
+
+def test_intervals_of_quantities_that_cannot_be_negative_stop_at_zero():
+    from simulation.metrics import NONNEGATIVE
+
+    assert NONNEGATIVE <= set(METRICS) and "final_reputation" not in NONNEGATIVE
+    plan = compare_plan(load_scenario(small(**TINY)), ["quick_fix"], 6, seed=1)
+    skewed = [0.0, 0.0, 0.0, 0.0, 0.0, 60.0]  # mean 10, t interval from about -15.7
+    summary = made_up_summary(
+        plan,
+        {
+            "churned": {"ignore": skewed, "quick_fix": skewed},
+            "final_reputation": {"ignore": [x - 30 for x in skewed], "quick_fix": skewed},
+        },
+    )
+    agg = aggregate(summary, plan).set_index(["condition", "metric", "scope"])
+    churned = agg.loc[(0, "churned", "all")]
+    assert churned["ci_low"] == 0.0 and churned["ci_high"] == pytest.approx(10 + 25.7, abs=0.1)
+    assert churned["half_width"] == pytest.approx(churned["ci_high"] / 2)
+    assert agg.loc[(0, "final_reputation", "all"), "ci_low"] < -30  # may be negative: not clipped
