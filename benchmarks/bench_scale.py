@@ -750,22 +750,18 @@ def targets(rows: list[dict], sizes: list[int]) -> list[dict]:
     if d:
         add("default scenario run < 0.3 s (median)", round(d, 3), d < 0.3, f"{d:.3f} s")
     # issue 15: against the previous version, timed in the same run, and the two floors
-    prev = get("default", "default", version="previous")
-    if d and prev:
-        add(
-            "default scenario run <= 1/8 of the previous version",
-            round(prev / d, 2),
-            d <= prev / 8,
-            f"{d:.4f} s vs {prev:.4f} s = {prev / d:.2f}x faster",
-        )
-    prev = get("1M burning", "full", version="previous")
-    if burn and prev:
-        add(
-            "1M burning <= 1/2 of the previous version",
-            round(prev / burn, 2),
-            burn <= prev / 2,
-            f"{burn:.1f} s vs {prev:.1f} s = {prev / burn:.2f}x faster",
-        )
+    for name, case, method, now, share in (
+        ("default scenario run", "default", "default", d, 8),
+        ("1M burning", "1M burning", "full", burn, 2),
+    ):
+        prev = get(case, method, version="previous")
+        if now and prev:
+            add(
+                f"{name} <= 1/{share} of the previous version",
+                round(prev / now, 2),
+                now <= prev / share,
+                f"{now:.4f} s vs {prev:.4f} s = {prev / now:.2f}x faster",
+            )
     if burn:
         mem = get("1M burning", "full", "peak_rss_mb")
         add("1M burning <= 500 MB peak", round(mem), mem <= 500, f"{mem:.0f} MB peak (VmHWM)")

@@ -337,8 +337,7 @@ def _check_resume_arguments(args, plan) -> None:
     """Arguments given with --resume must be the plan's own: a resume never silently changes an experiment."""
     from .experiments import parse_vary
 
-    defaults = parser()._subparsers._group_actions[0].choices[args.command]  # this command's parser
-    default = {a.dest: a.default for a in defaults._actions}
+    default = vars(parser().parse_args([args.command]))  # this command's defaults (its scenario is optional)
 
     def given(name: str) -> bool:
         return getattr(args, name, None) != default.get(name)

@@ -218,6 +218,35 @@ class FigureError(ValueError):
     """A figure option that does not fit the experiment: one line naming it and what is allowed."""
 
 
+def condition_legend(exp: ExperimentFolder, ids: list[int], note: str) -> tuple[dict, dict, str]:
+    """Legend labels (wrapped), styles and the wrapped note of the conditions drawn in a figure.
+
+    With a note (a chosen few of many conditions) the note says what is held and the labels say
+    only what differs.
+    """
+    labels = {c: (_short_label(exp, c) if note else _full_label(exp, c)) for c in ids}
+    labels = {
+        c: "\n".join(textwrap.fill(line, OVER_TIME_LEGEND_WIDTH) for line in text.split("\n"))
+        for c, text in labels.items()
+    }
+    colour = styles(ids, next((c for c in ids if exp.strategy_of(c) == exp.baseline), None))
+    note = "\n".join(textwrap.fill(part, 52) for part in note.split("\n")) if note else ""
+    return labels, colour, note
+
+
+def legend_beside(ax, note: str, **kwargs) -> None:
+    """The legend to the right of the axes, the note as its title."""
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        borderaxespad=0,
+        frameon=False,
+        title=note or None,
+        alignment="left",
+        **kwargs,
+    )
+
+
 def over_time_figures(exp: ExperimentFolder, hold: dict | None = None) -> dict[str, Figure]:
     """Stem -> Figure for the three over-time figures (empty without timeseries_quantiles.csv).
 
@@ -228,16 +257,8 @@ def over_time_figures(exp: ExperimentFolder, hold: dict | None = None) -> dict[s
         return {}
     ids, note = chosen_conditions(exp, hold)
     ids = [c for c in ids if c in set(q["condition"].astype(int))]
-    labels = {c: _full_label(exp, c) for c in ids}
-    if note:  # a chosen few: the note says what is held, the labels say only what differs
-        labels = {c: _short_label(exp, c) for c in ids}
-    labels = {
-        c: "\n".join(textwrap.fill(line, OVER_TIME_LEGEND_WIDTH) for line in text.split("\n"))
-        for c, text in labels.items()
-    }
-    colour = styles(ids, next((c for c in ids if exp.strategy_of(c) == exp.baseline), None))
+    labels, colour, note = condition_legend(exp, ids, note)
     first_action = exp.first_action_h()
-    note = "\n".join(textwrap.fill(part, 52) for part in note.split("\n")) if note else ""
     out = {}
     for series, stem, title, ylabel in OVER_TIME:
         rows = q[q["series"] == series]
@@ -334,15 +355,7 @@ def over_time_figures(exp: ExperimentFolder, hold: dict | None = None) -> dict[s
                 )
             if series == "reputation":
                 handles.append(Line2D([], [], color="0.45", linestyle=":", linewidth=1.0, label="starting reputation"))
-            ax.legend(
-                handles=handles,
-                loc="upper left",
-                bbox_to_anchor=(1.01, 1.0),
-                borderaxespad=0,
-                frameon=False,
-                title=note or None,
-                alignment="left",
-            )
+            legend_beside(ax, note, handles=handles)
         out[stem] = fig
     return out
 
@@ -408,14 +421,8 @@ def distribution_figure(exp: ExperimentFolder, hold: dict | None = None) -> Figu
     if summary is None or metric not in summary or metric not in METRICS or not summary[metric].notna().any():
         return None
     ids, note = chosen_conditions(exp, hold)
-    labels = {c: (_short_label(exp, c) if note else _full_label(exp, c)) for c in ids}
-    labels = {
-        c: "\n".join(textwrap.fill(line, OVER_TIME_LEGEND_WIDTH) for line in text.split("\n"))
-        for c, text in labels.items()
-    }
-    colour = styles(ids, next((c for c in ids if exp.strategy_of(c) == exp.baseline), None))
+    labels, colour, note = condition_legend(exp, ids, note)
     m = METRICS[metric]
-    note = "\n".join(textwrap.fill(part, 52) for part in note.split("\n")) if note else ""
     with _style():
         fig = _new_figure((7.2, 3.9))
         ax = fig.add_subplot()
@@ -446,14 +453,7 @@ def distribution_figure(exp: ExperimentFolder, hold: dict | None = None) -> Figu
                 fontsize=8,
                 color="0.35",
             )
-        ax.legend(
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
-            borderaxespad=0,
-            frameon=False,
-            title=note or None,
-            alignment="left",
-        )
+        legend_beside(ax, note)
     return fig
 
 

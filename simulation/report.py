@@ -609,8 +609,8 @@ def _horizon_blocks(exp: ExperimentFolder) -> list[tuple]:
         items.append(f"{name}: {horizon_text(r)}.")
     short = _unrecovered(exp)
     longest = float(h["days_long"].max())
-    if len(short) and _needed_horizon(exp, short)[2] / 24 > longest:
-        needed = _needed_horizon(exp, short)[2] / 24
+    needed = _needed_horizon(exp, short)[2] / 24 if len(short) else 0.0
+    if needed > longest:
         items.append(
             f"The longer horizon ({hours_text(longest)} days) is still shorter than the {hours_text(needed)} days "
             "the losses need to complete (the warning above): a window that moved may move again at a longer one."
