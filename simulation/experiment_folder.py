@@ -5,9 +5,9 @@ An experiment (a compare or a sweep, `simulation.experiments`) writes into one f
 - `scenario.toml`: the resolved base scenario; `experiment.json`: the plan (kind, strategies,
   swept keys, conditions with their changes, seeds, replications, clock, command, horizon, step,
   currency), written before any run;
-- `runs/c<condition>/r<replication>.json` (metrics and error) and `.npz` (the stored series), one
-  pair per finished run, written atomically as it finishes (the `.json` last: it marks the run
-  done), so that an interrupted experiment resumes;
+- `runs/`: the finished runs, one file pair per batch of a condition's replications, written
+  atomically as the batch finishes, with a manifest of their hashes (:class:`RunStore`), so that an
+  interrupted experiment resumes and a resume trusts only what it has checked;
 - the tables assembled from `runs/`: `summary.csv`, `aggregate.csv`, `timeseries_quantiles.csv`,
   `critical_window.csv`, `timeseries.parquet` (every series of every run, `simulation.series_table`);
   `meta.json`;
@@ -138,87 +138,173 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
 
 
 class RunStore:
-    """`runs/c<condition>/r<replication>.json|.npz`: one finished run each, written atomically."""
+    """`runs/`: the finished runs of an experiment, packed one batch of a condition's replications per file pair.
+
+    - `c<condition>/b<first replication>.json`: the batch's records (replication, metrics, error) and
+      the SHA-256 of its series file; `.npz` beside it: the series, keyed `r<replication>.<series>`.
+      The `.npz` is written first, then the `.json`, which marks the batch done.
+    - `manifest.tsv`: one line per batch written (file, SHA-256 of its `.json`, replications),
+      appended after the `.json`. A resume trusts a batch only when its files hash as the manifest
+      and the record say (`verify`).
+    - `series_dropped`: present once the series were removed (`--series none`, after the quantiles).
+
+    Packing the replications of a condition keeps a study of 10^5 conditions to 10^5 file pairs
+    rather than one pair per run; the records are per run, so every table is the same however the
+    runs were batched.
+    """
+
+    MANIFEST = "manifest.tsv"
+    DROPPED = "series_dropped"
 
     def __init__(self, folder: Path):
         self.root = Path(folder) / RUNS_DIR
 
-    def _stem(self, condition: int, replication: int) -> Path:
-        return self.root / f"c{condition:04d}" / f"r{replication:05d}"
+    def _stem(self, condition: int, first: int) -> Path:
+        return self.root / f"c{condition:04d}" / f"b{first:05d}"
+
+    @staticmethod
+    def _where(path: Path) -> str:
+        return f"{path.parent.name}/{path.stem}"
+
+    @property
+    def series_dropped(self) -> bool:
+        """Whether the runs' series were removed (their metrics stay)."""
+        return (self.root / self.DROPPED).exists()
+
+    def _manifest(self) -> dict[str, tuple[str, list[int]]]:
+        """Each batch file -> (SHA-256 of its .json, replications); the last line wins, torn lines are ignored."""
+        out = {}
+        path = self.root / self.MANIFEST
+        if not path.is_file():
+            return out
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            parts = line.split("\t")
+            if len(parts) == 3 and len(parts[1]) == 64:
+                try:
+                    out[parts[0]] = (parts[1], [int(r) for r in parts[2].split(",") if r])
+                except ValueError:
+                    continue
+        return out
 
     def done(self) -> set[tuple[int, int]]:
-        """(condition, replication) of every finished run."""
-        return {(int(p.parent.name[1:]), int(p.stem[1:])) for p in self.root.glob("c*/r*.json")}
+        """(condition, replication) of every finished run (from the batch files present)."""
+        out = set()
+        for name, (_, reps) in self._manifest().items():
+            path = self.root / name
+            if path.is_file():
+                c = int(path.parent.name[1:])
+                out.update((c, r) for r in reps)
+        return out
 
     def verify(self, lengths: list[int], replications: int, metrics: list[str]) -> list[str]:
-        """Check every stored run before a resume trusts it; remove the bad ones (to be run again).
+        """Check every stored batch before a resume trusts it; remove the bad ones (to be run again).
 
-        A run file is trusted when its record parses, names its own condition and replication,
-        has every metric and an error text, and, when it succeeded and its series are kept, its
-        series load with the condition's number of rows (`lengths[condition]`). Guards against
-        accidents (an interrupted write, a file copied, edited or emptied by hand), not forgery.
-        Returns one description per run removed.
+        A batch is trusted when its `.json` hashes as the manifest says, names its own condition and
+        first replication, holds replications of the plan with every metric and an error text, and,
+        when its series are kept, its `.npz` hashes as the record says and every series has the
+        condition's number of rows (`lengths[condition]`). A batch in the manifest whose file is gone
+        is reported (its runs are run again). Guards against accidents (an interrupted write, a
+        file copied, edited, emptied or deleted by hand), not forgery. Returns one line per batch.
         """
-        bad = []
-        for path in sorted(self.root.glob("c*/r*.json")):
-            c, r = int(path.parent.name[1:]), int(path.stem[1:])
+        from .results import file_sha256
+
+        manifest, bad, keep = self._manifest(), [], {}
+        dropped = self.series_dropped
+        for name in sorted(set(manifest) - {str(p.relative_to(self.root)) for p in self.root.glob("c*/b*.json")}):
+            bad.append(f"{Path(name).parent.name}/{Path(name).stem} was deleted")
+        for path in sorted(self.root.glob("c*/b*.json")):
+            name = str(path.relative_to(self.root))
+            c, first = int(path.parent.name[1:]), int(path.stem[1:])
+            npz = path.with_suffix(".npz")
             why = ""
             try:
                 rec = json.loads(path.read_text(encoding="utf-8"))
-                if not (isinstance(rec, dict) and rec.get("condition") == c and rec.get("replication") == r):
+                reps = [r.get("replication") for r in rec.get("records", [])] if isinstance(rec, dict) else []
+                if name not in manifest:
+                    why = "is not in the manifest"
+                elif file_sha256(path) != manifest[name][0]:
+                    why = "changed since it was written"
+                elif rec.get("condition") != c or not reps or reps[0] != first:
                     why = "names another run"
-                elif not (0 <= c < len(lengths) and 0 <= r < replications):
+                elif not (0 <= c < len(lengths)) or not all(isinstance(r, int) and 0 <= r < replications for r in reps):
                     why = "is not a run of this plan"
-                elif not isinstance(rec.get("metrics"), dict) or set(metrics) - set(rec["metrics"]):
+                elif any(
+                    not isinstance(r.get("metrics"), dict) or set(metrics) - set(r["metrics"]) for r in rec["records"]
+                ):
                     why = "lacks metrics"
-                elif not isinstance(rec.get("error"), str):
+                elif any(not isinstance(r.get("error"), str) for r in rec["records"]):
                     why = "lacks its error field"
-            except (OSError, ValueError):
-                why = "is not readable JSON"
-            npz = path.with_suffix(".npz")
-            if not why and npz.exists():
-                try:
-                    with np.load(npz, allow_pickle=False) as z:
-                        rows = len(z["reputation"])
-                    if rows != lengths[c]:
-                        why = f"has {rows} rows of series, not {lengths[c]}"
-                except Exception:  # any unreadable archive is redone
-                    why = "has unreadable series"
+                elif rec.get("series_sha256") and not dropped:
+                    if not npz.is_file() or file_sha256(npz) != rec["series_sha256"]:
+                        why = "has missing or changed series"
+                    else:
+                        with np.load(npz, allow_pickle=False) as z:
+                            if any(len(z[k]) != lengths[c] for k in z.files):
+                                why = f"has series of other than {lengths[c]} rows"
+            except (OSError, ValueError, TypeError, AttributeError, KeyError):
+                why = "is not readable"
             if why:
-                bad.append(f"{path.parent.name}/{path.stem} {why}")
+                bad.append(f"{self._where(path)} {why}")
                 path.unlink(missing_ok=True)
                 npz.unlink(missing_ok=True)
+            else:
+                keep[name] = manifest[name]
+        if bad:  # the manifest keeps the trusted batches only
+            lines = "".join(f"{n}\t{h}\t{','.join(map(str, r))}\n" for n, (h, r) in keep.items())
+            write_text(self.root / self.MANIFEST, lines)
         return bad
 
-    def write(self, result: dict) -> None:
-        """Store one finished run (its `.npz` series first, then the `.json` that marks it done)."""
-        stem = self._stem(result["condition"], result["replication"])
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        if result.get("series") is not None:
-            tmp = stem.with_name(stem.name + ".tmp.npz")
-            np.savez(tmp, **result["series"])
-            os.replace(tmp, stem.with_suffix(".npz"))
-        record = {k: result[k] for k in ("condition", "replication", "metrics", "error")}
-        if result.get("traceback"):
-            record["traceback"] = result["traceback"]
-        write_text(stem.with_suffix(".json"), json.dumps(record, default=float) + "\n")
+    def write(self, results: list[dict]) -> None:
+        """Store one finished batch of a condition's runs (`.npz` first, then the `.json`, then the manifest line)."""
+        from .results import file_sha256
 
-    def metrics(self, condition: int, replication: int) -> dict:
-        """The stored record of one run: metrics and error."""
-        return json.loads(self._stem(condition, replication).with_suffix(".json").read_text())
+        c, first = results[0]["condition"], results[0]["replication"]
+        stem = self._stem(c, first)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {
+            f"r{res['replication']:05d}.{k}": v
+            for res in results
+            if res.get("series") is not None
+            for k, v in res["series"].items()
+        }
+        digest = ""
+        if arrays:
+            tmp = stem.with_name(stem.name + ".tmp.npz")
+            np.savez(tmp, **arrays)
+            os.replace(tmp, stem.with_suffix(".npz"))
+            digest = file_sha256(stem.with_suffix(".npz"))
+        fields = ("replication", "metrics", "error", "traceback")
+        records = [{k: res[k] for k in fields if res.get(k) is not None} for res in results]
+        record = {"condition": c, "records": records, "series_sha256": digest}
+        write_text(stem.with_suffix(".json"), json.dumps(record, default=float) + "\n")
+        reps = ",".join(str(res["replication"]) for res in results)
+        line = f"{stem.with_suffix('.json').relative_to(self.root)}\t{file_sha256(stem.with_suffix('.json'))}\t{reps}\n"
+        with open(self.root / self.MANIFEST, "a", encoding="utf-8") as f:
+            f.write(line)
+
+    def records(self, condition: int) -> dict[int, dict]:
+        """The stored records (metrics, error) of one condition's runs, by replication."""
+        out = {}
+        for path in sorted((self.root / f"c{condition:04d}").glob("b*.json")):
+            for rec in json.loads(path.read_text(encoding="utf-8"))["records"]:
+                out[rec["replication"]] = rec
+        return out
+
+    def series(self, condition: int) -> dict[int, dict[str, np.ndarray]]:
+        """The stored series of one condition's runs, by replication (failed runs have none)."""
+        out: dict[int, dict[str, np.ndarray]] = {}
+        for path in sorted((self.root / f"c{condition:04d}").glob("b*.npz")):
+            with np.load(path, allow_pickle=False) as z:
+                for key in z.files:
+                    run, name = key.split(".", 1)
+                    out.setdefault(int(run[1:]), {})[name] = z[key]
+        return dict(sorted(out.items()))
 
     def drop_series(self) -> None:
         """Remove every run's stored series (their metrics stay: `--series none`)."""
-        for path in self.root.glob("c*/r*.npz"):
+        (self.root / self.DROPPED).touch()
+        for path in self.root.glob("c*/b*.npz"):
             path.unlink()
-
-    def series(self, condition: int, replication: int) -> dict[str, np.ndarray] | None:
-        """The stored series of one run (None if it failed)."""
-        path = self._stem(condition, replication).with_suffix(".npz")
-        if not path.exists():
-            return None
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:

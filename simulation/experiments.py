@@ -12,6 +12,7 @@ they are byte-identical for any number of workers and any executor.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import time
 import traceback
@@ -147,13 +148,12 @@ class Plan:
                 )
         if not self.conditions:
             combos = itertools.product(self.strategies, *self.vary.values())
-            seen = []
+            seen: dict[str, dict] = {}  # keyed by the condition's JSON: de-duplication in linear time
             for s, *values in combos:
                 # a key that does not change this strategy's runs is left unset: run once for all its values
                 c = {STRATEGY_KEY: s, **{k: (v if key_applies(k, s) else None) for k, v in zip(self.vary, values)}}
-                if c not in seen:
-                    seen.append(c)
-            self.conditions = seen
+                seen.setdefault(json.dumps(c, sort_keys=True, default=str), c)
+            self.conditions = list(seen.values())
         timing = {"simulation.days", "simulation.dt_hours"} & set(self.vary)
         self.rows = []  # each condition's rows of series (steps + 1): what a resume checks its runs against
         for c in self.conditions:  # every condition must make a valid scenario, of a size allowed
@@ -320,6 +320,30 @@ def run_task(scenario_dict: dict, condition: int, replication: int, seed: int, k
     return out
 
 
+def run_batch(scenario_dict: dict, condition: int, replications: list[int], seed: int, keep: str = "all") -> list[dict]:
+    """Several replications of one condition in one task: `run_task` for each, in order.
+
+    A batch is the unit the executor ships and `runs/` stores; each run in it is exactly the run
+    it would be alone (its draws depend on the root seed and its replication only), so outputs do
+    not depend on how runs were batched.
+    """
+    return [run_task(scenario_dict, condition, r, seed, keep) for r in replications]
+
+
+MAX_BATCH = 50  # replications per task at most: bounds a task's result (its series) in memory
+
+
+def batches(todo: dict[int, list[int]], workers: int) -> list[tuple[int, list[int]]]:
+    """Split each condition's missing replications into batches: few enough tasks, enough to share out.
+
+    About 8 tasks per worker (so that workers stay busy to the end), never more replications per
+    batch than MAX_BATCH or than a condition has.
+    """
+    runs = sum(len(r) for r in todo.values())
+    size = max(1, min(MAX_BATCH, math.ceil(runs / (8 * max(1, workers)))))
+    return [(c, reps[i : i + size]) for c, reps in todo.items() for i in range(0, len(reps), size)]
+
+
 def execute(plan: Plan, folder: Path, workers: int = 1, dask: str | None = None, progress: bool = True) -> int:
     """Run every (condition, replication) not yet in `folder/runs`; returns the number of failed runs."""
     from tqdm.auto import tqdm
@@ -327,23 +351,21 @@ def execute(plan: Plan, folder: Path, workers: int = 1, dask: str | None = None,
     store = RunStore(folder)
     store.root.mkdir(parents=True, exist_ok=True)
     done = store.done()
-    scen = [to_dict(plan.scenario_for(c)) for c in plan.conditions]
-    todo = [
-        (scen[ci], ci, r, plan.seed, plan.series)
-        for ci in range(len(plan.conditions))
-        for r in range(plan.replications)
-        if (ci, r) not in done
-    ]
+    missing = {ci: [r for r in range(plan.replications) if (ci, r) not in done] for ci in range(len(plan.conditions))}
+    missing = {ci: reps for ci, reps in missing.items() if reps}
+    left = sum(map(len, missing.values()))
+    scen = {ci: to_dict(plan.scenario_for(plan.conditions[ci])) for ci in missing}
+    todo = [(scen[ci], ci, reps, plan.seed, plan.series) for ci, reps in batches(missing, workers)]
     total = len(plan.conditions) * plan.replications
     failed = 0
     with (
-        tqdm(total=total, initial=total - len(todo), unit="run", desc=plan.base.name, disable=not progress) as bar,
+        tqdm(total=total, initial=total - left, unit="run", desc=plan.base.name, disable=not progress) as bar,
         Executor(workers, dask) as ex,
     ):
-        for _, result in ex.imap_unordered(run_task, todo):
-            store.write(result)
-            failed += bool(result["error"])
-            bar.update(1)
+        for _, results in ex.imap_unordered(run_batch, todo):
+            store.write(results)
+            failed += sum(bool(r["error"]) for r in results)
+            bar.update(len(results))
     return failed
 
 
@@ -527,8 +549,7 @@ def quantile_rows(plan: Plan, store: RunStore) -> pd.DataFrame:
     dt = plan.base.simulation.dt_hours
     frames = []
     for ci, changes in enumerate(plan.conditions):
-        runs = [store.series(ci, r) for r in range(plan.replications)]
-        runs = [s for s in runs if s is not None]
+        runs = list(store.series(ci).values())
         if not runs:
             continue
         steps = len(runs[0]["reputation"])
@@ -556,8 +577,9 @@ def collect_summary(plan: Plan, store: RunStore) -> pd.DataFrame:
     """summary.csv: one row per run, in (condition, replication) order."""
     rows = []
     for ci, changes in enumerate(plan.conditions):
+        records = store.records(ci)
         for r in range(plan.replications):
-            rec = store.metrics(ci, r)
+            rec = records[r]
             rows.append(
                 {
                     "condition": ci,
@@ -612,7 +634,8 @@ def _run_locked(plan: Plan, folder: Path, workers: int, dask: str | None, resume
             experiment_folder.SUMMARY_CSV: summary,
             experiment_folder.AGGREGATE_CSV: aggregate(summary, plan),
             experiment_folder.CONTRASTS_CSV: contrasts(summary, plan, plan.resolve),
-            experiment_folder.QUANTILES_CSV: quantile_rows(plan, store),
+            # once the series are dropped, the quantiles written with them stay as they are
+            experiment_folder.QUANTILES_CSV: None if store.series_dropped else quantile_rows(plan, store),
             experiment_folder.CRITICAL_CSV: windows,
         },
     )
@@ -742,6 +765,7 @@ def sweep_plan(
 __all__ = [
     "Plan",
     "RunStore",
+    "run_batch",
     "run_experiment",
     "compare_plan",
     "sweep_plan",

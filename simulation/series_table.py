@@ -41,10 +41,7 @@ def write_series_parquet(plan, store, path: Path) -> Path | None:
     try:
         for ci, changes in enumerate(plan.conditions):
             frames = []
-            for r in range(plan.replications):
-                series = store.series(ci, r)
-                if series is None:
-                    continue
+            for r, series in store.series(ci).items():
                 steps = len(series["reputation"])
                 actions = series.pop("brand_action", np.full(steps, "", dtype=str))
                 frames.append(

@@ -134,7 +134,7 @@ def test_killed_sweep_resumes_to_the_same_files(tmp_path):
     proc.wait()
     finished = len(store.done())
     assert 0 < finished < 6 * 6, finished
-    kept = {p: p.read_bytes() for p in store.root.glob("c*/r*.json")}
+    kept = {p: p.read_bytes() for p in store.root.glob("c*/b*.json")}
     run_experiment(Plan.from_folder(killed), killed, workers=2, resume=True, progress=False)
     for p, data in kept.items():  # finished runs were not redone
         assert p.read_bytes() == data
@@ -150,7 +150,7 @@ def test_a_failing_run_is_recorded_and_others_go_on(tmp_path):
     assert result["error"].startswith("ScenarioError") and math.isnan(result["metrics"]["reach"])
     plan = compare_plan(tiny(), ["quick_fix"], 2, seed=1)
     store = RunStore(tmp_path)
-    store.write(result)  # pretend condition 0, replication 0 failed
+    store.write([result])  # pretend condition 0, replication 0 failed
     run_experiment(plan, tmp_path, progress=False, resume=True)
     s = pd.read_csv(tmp_path / "summary.csv", keep_default_na=False)
     assert s.error.iloc[0].startswith("ScenarioError") and (s.error.iloc[1:] == "").all()
@@ -180,3 +180,52 @@ def test_sweep_finds_a_critical_window_and_writes_quantiles(tmp_path):
     assert len(r) == (1 + 3) * (48 + 1)
     meta = json.loads((tmp_path / "meta.json").read_text())
     assert meta["conditions"] == 4 and meta["replications"] == 4
+
+
+def test_batched_and_one_by_one_runs_give_identical_files(tmp_path):
+    from simulation import experiments
+
+    plan = sweep(4)
+    run_experiment(plan, tmp_path / "batched", workers=1, progress=False)
+    assert len(list((tmp_path / "batched" / "runs").glob("c*/b*.json"))) < 4 * len(plan.conditions)
+    one = experiments.MAX_BATCH
+    try:
+        experiments.MAX_BATCH = 1  # one run per task and per file
+        run_experiment(sweep(4), tmp_path / "single", workers=1, progress=False)
+    finally:
+        experiments.MAX_BATCH = one
+    assert len(list((tmp_path / "single" / "runs").glob("c*/b*.json"))) == 4 * len(plan.conditions)
+    for f in CSVS + ("critical_window.csv", "contrasts.csv"):
+        assert (tmp_path / "batched" / f).read_bytes() == (tmp_path / "single" / f).read_bytes(), f
+
+
+def test_a_resume_redoes_exactly_the_tampered_batches(tmp_path, capsys):
+    import shutil
+
+    whole, folder = tmp_path / "whole", tmp_path / "tampered"
+    run_experiment(sweep(4), whole, workers=1, progress=False)
+    shutil.copytree(whole, folder)
+    runs = folder / "runs"
+    assert sorted(p.name for p in (runs / "c0001").glob("b*.json")) == ["b00000.json", "b00002.json"]
+    (runs / "c0001" / "b00000.json").write_text('{"condition": 1, "reco')  # an interrupted write
+    (runs / "c0002" / "b00002.npz").write_bytes(b"garbage")  # series overwritten
+    shutil.copy(runs / "c0000" / "b00002.json", runs / "c0002" / "b00000.json")  # copied over another batch
+    edited = json.loads((runs / "c0003" / "b00000.json").read_text())
+    edited["records"][0]["metrics"]["reach"] = 0.5  # still valid JSON, edited by hand
+    (runs / "c0003" / "b00000.json").write_text(json.dumps(edited))
+    (runs / "c0001" / "b00002.json").unlink()  # deleted
+    capsys.readouterr()
+    run_experiment(Plan.from_folder(folder), folder, workers=2, resume=True, progress=False)
+    said = capsys.readouterr().out
+    assert "resume: 5 run file(s) not trusted, run again" in said
+    for bad in (
+        "c0001/b00000 is not readable",
+        "c0002/b00002 has missing or changed series",
+        "c0002/b00000 changed since it was written",
+        "c0003/b00000 changed since it was written",
+        "c0001/b00002 was deleted",
+    ):
+        assert bad in said, bad
+    for f in CSVS + ("critical_window.csv", "contrasts.csv"):
+        assert (folder / f).read_bytes() == (whole / f).read_bytes(), f
+    assert (folder / "timeseries.parquet").read_bytes() == (whole / "timeseries.parquet").read_bytes()

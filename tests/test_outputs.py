@@ -160,7 +160,7 @@ def test_export_converts_both_ways(sweep, tmp_path):
 
 def test_series_none_keeps_metrics_and_quantiles_only(compare):
     assert not (compare / "timeseries.parquet").exists()
-    assert not list((compare / "runs").glob("c*/r*.npz")) and list((compare / "runs").glob("c*/r*.json"))
+    assert not list((compare / "runs").glob("c*/b*.npz")) and list((compare / "runs").glob("c*/b*.json"))
     assert len(pd.read_csv(compare / "timeseries_quantiles.csv"))
 
 
