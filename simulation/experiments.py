@@ -40,7 +40,7 @@ QUANTILE_SERIES = ("reputation", "reputation_customers", "posts_negative_per_h",
 RECORDED_SERIES = ("reputation", "reputation_customers", "posts_negative", "angry", "churned", "search_stock")
 QUANTILES = (5, 25, 50, 75, 95)
 BRAND_TIMING_KEYS = {"brand.delay_hours", "brand.anchor"}
-SERIES_CHOICES = ("all", "none")
+SERIES_CHOICES = ("all", "none", "metrics")  # metrics: no series stored at all (sensitivity studies)
 MAX_DAYS = next(f.metadata["hi"] for f in fields(SimulationParams) if f.name == "days")
 SCOPES = ("all", "crisis", "firestorm")  # aggregate.csv's subsets of runs: all, those with the 0/1 metric = 1
 
@@ -120,6 +120,7 @@ class Plan:
     resolve: float | None = None  # the difference to resolve on window_metric (None: 10% of the baseline's mean)
     horizon_check: bool = False  # rerun at twice the horizon and report how the window moves
     allow_large: bool = False  # lift the resource limits (`simulation.limits`); not part of the plan
+    check_each: bool = True  # build every condition's scenario to validate it (a study that checked its ranges: False)
 
     def __post_init__(self):
         if self.series not in SERIES_CHOICES:
@@ -136,7 +137,7 @@ class Plan:
                 )
         if STRATEGY_KEY in self.vary:
             raise ScenarioError("--vary", STRATEGY_KEY, "strategies are compared with --strategies A,B, not varied")
-        combos = len(self.strategies) * math.prod(len(v) for v in self.vary.values())
+        combos = len(self.conditions) or len(self.strategies) * math.prod(len(v) for v in self.vary.values())
         check_count(
             combos, MAX_CONDITIONS, "--vary", ", ".join(self.vary) or "--strategies", "conditions", self.allow_large
         )
@@ -156,12 +157,14 @@ class Plan:
             self.conditions = list(seen.values())
         timing = {"simulation.days", "simulation.dt_hours"} & set(self.vary)
         self.rows = []  # each condition's rows of series (steps + 1): what a resume checks its runs against
-        for c in self.conditions:  # every condition must make a valid scenario, of a size allowed
-            sc = self.scenario_for(c)
+        for c in self.conditions if self.check_each else self.conditions[:1]:
+            sc = self.scenario_for(c)  # every condition must make a valid scenario, of a size allowed
             self.rows.append(sc.steps + 1)
             if timing or c is self.conditions[0]:
                 check_steps(sc.steps, "--vary" if timing else "--set", self.allow_large)
             check_network(sc, "--vary" if self.vary else "--set", self.allow_large)
+        if not self.check_each:  # the study varies no time key: every condition has the base's steps
+            self.rows *= len(self.conditions)
         metric = METRICS.get(self.window_metric)
         if metric is None or not metric.better:
             directed = ", ".join(m.name for m in METRICS.values() if m.better)
@@ -193,11 +196,15 @@ class Plan:
         """The condition keys: the strategy, then the swept keys."""
         return [STRATEGY_KEY] + list(self.vary)
 
+    @staticmethod
+    def changes_for(condition: dict) -> dict:
+        """The keys a condition sets on the base: its strategy's (a preset replaces a schedule), then its own."""
+        extra = strategy_overrides(condition[STRATEGY_KEY])
+        return {**extra, **{k: v for k, v in condition.items() if v is not None}}
+
     def scenario_for(self, changes: dict) -> Scenario:
-        """The base scenario with one condition's changes (a preset replaces a custom schedule)."""
-        extra = strategy_overrides(changes[STRATEGY_KEY])
-        set_ = {k: v for k, v in changes.items() if v is not None}
-        return with_changes(self.base, {**extra, **set_}, source=f"--vary (condition {self.label(changes)})")
+        """The base scenario with one condition's changes."""
+        return with_changes(self.base, self.changes_for(changes), source=f"--vary (condition {self.label(changes)})")
 
     def description(self, strategy: str) -> str:
         """A strategy in words: its schedule in the base scenario (a preset's generically when its timing is swept)."""
@@ -294,16 +301,29 @@ class Plan:
 # -- one run ------------------------------------------------------------------------------------
 
 
-def run_task(scenario_dict: dict, condition: int, replication: int, seed: int, keep: str = "all") -> dict:
+def run_task(
+    scenario: dict | Scenario,
+    condition: int,
+    replication: int,
+    seed: int,
+    keep: str = "all",
+    changes: dict | None = None,
+) -> dict:
     """One run, in whatever process: its metrics and its stored series, or its error.
 
-    `keep` = "all": every recorded series and the brand's actions (for timeseries.parquet); "none": the
-    series of the quantiles only (timeseries_quantiles.csv).
+    `scenario` (a scenario or its dict) with `changes` set on it is the run's scenario. `keep` = "all":
+    every recorded series and the brand's actions (for timeseries.parquet); "none": the series of the
+    quantiles only (timeseries_quantiles.csv); "metrics": no series.
     """
     out = {"condition": condition, "replication": replication}
     try:
-        sc = load_scenario(scenario_dict)
+        sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        if changes:
+            sc = with_changes(sc, changes, source=f"condition {condition}")
         rep = run_replication(sc, seed, replication, series=None if keep == "all" else RECORDED_SERIES)
+        if keep == "metrics":
+            out.update(metrics=rep.metrics, series=None, error="")
+            return out
         names = rep.series if keep == "all" else QUANTILE_SERIES
         series = {name: np.asarray(rep.series[name], np.float64) for name in names if name in rep.series}
         series["posts_negative_per_h"] = rep.series["posts_negative"] / rep.dt
@@ -320,14 +340,22 @@ def run_task(scenario_dict: dict, condition: int, replication: int, seed: int, k
     return out
 
 
-def run_batch(scenario_dict: dict, condition: int, replications: list[int], seed: int, keep: str = "all") -> list[dict]:
+def run_batch(
+    base: dict, changes: dict, condition: int, replications: list[int], seed: int, keep: str = "all"
+) -> list[dict]:
     """Several replications of one condition in one task: `run_task` for each, in order.
 
-    A batch is the unit the executor ships and `runs/` stores; each run in it is exactly the run
-    it would be alone (its draws depend on the root seed and its replication only), so outputs do
-    not depend on how runs were batched.
+    A task carries the base scenario and the condition's changes (the scenario is built in the
+    worker, so that planning 10^5 conditions costs no scenario each). A batch is the unit the
+    executor ships and `runs/` stores; each run in it is exactly the run it would be alone (its
+    draws depend on the root seed and its replication only), so outputs do not depend on how runs
+    were batched.
     """
-    return [run_task(scenario_dict, condition, r, seed, keep) for r in replications]
+    try:
+        sc = with_changes(load_scenario(base), changes, source=f"condition {condition}")
+    except Exception:  # recorded run by run, with the error
+        return [run_task(base, condition, r, seed, keep, changes) for r in replications]
+    return [run_task(sc, condition, r, seed, keep) for r in replications]
 
 
 MAX_BATCH = 50  # replications per task at most: bounds a task's result (its series) in memory
@@ -354,8 +382,11 @@ def execute(plan: Plan, folder: Path, workers: int = 1, dask: str | None = None,
     missing = {ci: [r for r in range(plan.replications) if (ci, r) not in done] for ci in range(len(plan.conditions))}
     missing = {ci: reps for ci, reps in missing.items() if reps}
     left = sum(map(len, missing.values()))
-    scen = {ci: to_dict(plan.scenario_for(plan.conditions[ci])) for ci in missing}
-    todo = [(scen[ci], ci, reps, plan.seed, plan.series) for ci, reps in batches(missing, workers)]
+    base = to_dict(plan.base)
+    todo = [
+        (base, plan.changes_for(plan.conditions[ci]), ci, reps, plan.seed, plan.series)
+        for ci, reps in batches(missing, workers)
+    ]
     total = len(plan.conditions) * plan.replications
     failed = 0
     with (
