@@ -23,6 +23,7 @@ from .scenario import (
     ScenarioError,
     find_scenario,
     load_scenario,
+    override_origins,
     parse_assignments,
     read_toml,
     strategy_overrides,
@@ -209,16 +210,27 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def overrides_from_args(args) -> tuple[dict, dict]:
+    """The scenario keys the options set (--set, --strategy, --seed, --replications), and the option each came from.
+
+    The second dict names each key's option as a message shows it (`--set spread.visibility=7`), so that
+    a bad value given on the command line is blamed on the option, not on the scenario file.
+    """
+    overrides, origins = parse_assignments(args.sets), override_origins(args.sets)
+    if getattr(args, "strategy", None):
+        overrides.update(strategy_overrides(args.strategy))
+        origins.update(dict.fromkeys(strategy_overrides(args.strategy), f"--strategy {args.strategy}"))
+    for option in ("seed", "replications"):
+        if getattr(args, option, None) is not None:
+            overrides[option] = getattr(args, option)
+            origins[option] = f"--{option} {overrides[option]}"
+    return overrides, origins
+
+
 def load_from_args(args) -> Scenario:
     """The scenario named on the command line, with --set, --strategy, --seed, --replications."""
-    overrides = parse_assignments(args.sets)
-    if args.strategy:
-        overrides.update(strategy_overrides(args.strategy))
-    if args.seed is not None:
-        overrides["seed"] = args.seed
-    if getattr(args, "replications", None) is not None:
-        overrides["replications"] = args.replications
-    return load_scenario(find_scenario(args.scenario), overrides)
+    overrides, origins = overrides_from_args(args)
+    return load_scenario(find_scenario(args.scenario), overrides, origins=origins)
 
 
 def print_network_notes(rep: dict) -> None:
@@ -363,10 +375,8 @@ def _check_resume_arguments(args, plan) -> None:
     if args.scenario or args.sets:
         if not args.scenario:
             raise ScenarioError("--resume", str(args.resume), "--set without the scenario: leave --set out to resume")
-        overrides = parse_assignments(args.sets)
-        if args.seed is not None:
-            overrides["seed"] = args.seed
-        typed = to_toml(load_scenario(find_scenario(args.scenario), overrides))
+        overrides, origins = overrides_from_args(argparse.Namespace(sets=args.sets, seed=args.seed))
+        typed = to_toml(load_scenario(find_scenario(args.scenario), overrides, origins=origins))
         checks.append(("the scenario (with --set)", True, typed, to_toml(plan.base)))
     for option, was_given, value, planned in checks:
         if was_given and value != planned:
@@ -387,10 +397,8 @@ def cmd_experiment(args) -> int:
     else:
         if not args.scenario:
             raise ScenarioError(args.command, "scenario", "give a scenario file or name (or --resume DIR)")
-        overrides = parse_assignments(args.sets)
-        if args.seed is not None:
-            overrides["seed"] = args.seed
-        base = load_scenario(find_scenario(args.scenario), overrides)
+        overrides, origins = overrides_from_args(argparse.Namespace(sets=args.sets, seed=args.seed))
+        base = load_scenario(find_scenario(args.scenario), overrides, origins=origins)
         strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
         if not strategies:
             raise ScenarioError("--strategies", repr(args.strategies), "no strategy named; write A,B,...")

@@ -345,16 +345,41 @@ def _with_node_table(sc: Scenario, name: str, base_dir: Path | None) -> Scenario
     return dataclasses.replace(sc, network=dataclasses.replace(n, nodes_path=_shown_path(path)))
 
 
+def override_origins(items: Iterable[str], source: str = "--set") -> dict[str, str]:
+    """Where each `KEY=VALUE` of an option came from, as messages name it: `{"a.b": "--set a.b=1"}`."""
+    return {item.partition("=")[0].strip(): f"{source} {item.strip()}" for item in items}
+
+
+def _blame(exc: ScenarioError, name: str, overrides: Mapping[str, Any], origins: Mapping[str, str]) -> ScenarioError:
+    """The error named after the override that set its key (the file's own values keep the file's name).
+
+    A key is the override's when they are the same key or one lies inside the other (`--set
+    brand.schedule=[...]` is blamed for `brand.schedule.0.action`). An error from elsewhere (another
+    source, or a rule about a key no override set) is returned as it is.
+    """
+    if exc.source != name or not exc.key:
+        return exc
+    for key in overrides:
+        if exc.key == key or exc.key.startswith(key + ".") or key.startswith(exc.key + "."):
+            origin = origins.get(key) or f"override {key}={overrides[key]!r}"
+            return ScenarioError(origin, exc.key, exc.message)
+    return exc
+
+
 def load_scenario(
     source: str | Path | Mapping,
     overrides: Mapping[str, Any] | Iterable[str] | None = None,
     label: str = "scenario dict",
+    origins: Mapping[str, str] | None = None,
 ) -> Scenario:
     """A validated Scenario from a TOML file (path or bare name) or a dict, with dotted overrides.
 
     Raises ScenarioError with a one-line message naming the source, the key and what is allowed.
-    A file network's path is stored resolved (relative to the project root when inside it), so the
-    resolved scenario reproduces the run from anywhere.
+    A problem with an overridden key names the override instead of the file: `origins` says how
+    (`{"spread.visibility": "--set spread.visibility=7"}`, see `override_origins`; overrides given as
+    `KEY=VALUE` strings are named `--set KEY=VALUE`; others `override KEY=VALUE`). A file network's
+    path is stored resolved (relative to the project root when inside it), so the resolved scenario
+    reproduces the run from anywhere.
     """
     if isinstance(source, Mapping):  # `label` names it in messages (the option it came from)
         raw, name, base_dir = copy.deepcopy(dict(source)), label, None
@@ -362,10 +387,18 @@ def load_scenario(
         path = find_scenario(source)
         raw, name, base_dir = read_toml(path), str(path), path.resolve().parent
         raw.setdefault("name", path.stem)
-    if overrides:
-        if not isinstance(overrides, Mapping):
-            overrides = parse_assignments(overrides)
-        raw = apply_overrides(raw, overrides)
+    overrides = overrides or {}
+    if not isinstance(overrides, Mapping):
+        overrides, origins = parse_assignments(overrides), override_origins(overrides)
+    raw = apply_overrides(raw, overrides)
+    try:
+        return _validated(raw, name, base_dir)
+    except ScenarioError as exc:
+        raise _blame(exc, name, overrides, origins or {}) from None
+
+
+def _validated(raw: dict, name: str, base_dir: Path | None) -> Scenario:
+    """The Scenario of a raw table (overrides applied): every key, every rule, the data files."""
     raw.setdefault("actions", {})
     if not isinstance(raw["actions"], dict):
         raise ScenarioError(name, "actions", "expected a table of [actions.<name>] tables")

@@ -44,6 +44,20 @@ CASES = {
         "--vary: brand.delay_hours: given twice",
     ),
     "vary bad value": (["sweep", "{s}", "--vary", "spread.visibility=0.2,7", "--replications", "2"], "--vary"),
+    # a value given on the command line names the option, not the file
+    "set out of range": (
+        ["run", "{s}", "--set", "spread.visibility=7"],
+        "error: --set spread.visibility=7: spread.visibility: value 7.0 out of range; allowed: number in [0, 1]",
+    ),
+    "set out of range, compare": (COMPARE + ["--set", "spread.visibility=7"], "error: --set spread.visibility=7: "),
+    "set unknown key": (["run", "{s}", "--set", "bogus.key=1"], "error: --set bogus.key=1: bogus: unknown key"),
+    "set wrong type": (
+        ["run", "{s}", "--set", "population.size=abc"],
+        "error: --set population.size=abc: population.size: expected integer",
+    ),
+    "set no =": (["run", "{s}", "--set", "population.size"], "--set: population.size: expected KEY=VALUE"),
+    "set no key": (["run", "{s}", "--set", "=3"], "--set: =3: expected KEY=VALUE"),
+    "strategy unknown": (["run", "{s}", "--strategy", "pray"], "error: --strategy pray: brand.strategy: unknown"),
     # scenario values and combinations
     "dt tiny": (["run", "{s}", "--set", "simulation.dt_hours=1e-6"], "steps"),
     "name with a path": (["run", "{s}", "--set", "name=../../x"], "name"),
@@ -160,6 +174,21 @@ def test_no_process_outlives_a_killed_two_worker_sweep(scenario, tmp_path, sig):
     assert not [p for p in workers if _alive(p)]
     if sig == "SIGTERM":  # like Ctrl-C: the resume line, exit status 130
         assert proc.returncode == 130 and "resume with" in proc.stderr.read()
+
+
+def test_a_files_own_bad_value_still_names_the_file(tmp_path):
+    from simulation.scenario import ScenarioError
+
+    path = tmp_path / "own.toml"
+    path.write_text(
+        to_toml(load_scenario(small(**{"spread.visibility": 0.5}))).replace("visibility = 0.5", "visibility = 7")
+    )
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path, ["brand.delay_hours=3"])
+    assert str(err.value).startswith(f"{path}: spread.visibility: value 7")
+    with pytest.raises(ScenarioError) as err:  # an API override: named as one
+        load_scenario(small(), {"spread.visibility": 7})
+    assert str(err.value).startswith("override spread.visibility=7: spread.visibility: value 7")
 
 
 def test_the_readme_states_the_limits_the_code_has():
