@@ -26,6 +26,9 @@ def param(
     choices: tuple | None = None,
     allowed: str | None = None,
     source: str = ASSUMPTION,
+    plausible: tuple[float, float] | None = None,
+    plausible_log: bool = False,
+    plausible_why: str = "",
 ) -> Any:
     """A documented, validated parameter (a dataclass field with its metadata).
 
@@ -40,8 +43,15 @@ def param(
         allowed: The allowed values in words, when the scenario's other keys decide them (checked
             with the keys they depend on, in `simulation.scenario`).
         source: Where the default comes from, or "assumption".
+        plausible: The range a sensitivity study explores by default (`run.py sensitivity --params
+            assumptions`): the values a real case could plausibly have, within the allowed range.
+            Given for the behavioural parameters whose values are assumed, not measured.
+        plausible_log: Whether that range is sampled on a log scale (rates, half-lives).
+        plausible_why: The reason for the plausible range, in a few words.
     """
     meta = dict(doc=doc, unit=unit, lo=lo, hi=hi, lo_open=lo_open, choices=choices, allowed=allowed, source=source)
+    if plausible is not None:
+        meta.update(plausible=tuple(plausible), plausible_log=plausible_log, plausible_why=plausible_why)
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
