@@ -563,16 +563,22 @@ def cmd_list(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    """`validate`: check scenario files; exit 0 if all are valid, 1 otherwise."""
-    bad = 0
+    """`validate`: check scenario files; exit 0 if all are valid, 1 otherwise.
+
+    Each file gets a line on stdout (`ok` or `invalid` and why); when any is invalid, one line on
+    stderr says how many and why the first is, so a script sees the failure where errors go.
+    """
+    bad = []
     for name in args.scenarios:
         path = find_scenario(name)
         try:
             load_scenario(path)
             print(f"ok      {path}")
         except (ScenarioError, NetworkError) as exc:
-            bad += 1
+            bad.append(exc)
             print(f"invalid {exc}")
+    if bad:
+        print(f"error: {len(bad)} of {len(args.scenarios)} scenario file(s) invalid; first: {bad[0]}", file=sys.stderr)
     return 1 if bad else 0
 
 

@@ -942,6 +942,8 @@ def read_edge_list(
             "header": decision,
         },
     )
+    if not net.report["edges"]:  # every line a self-loop: no one reads anyone
+        raise NetworkError(f"network.path: edge-list file {str(path)!r} has no edges besides self-loops")
     return dataclasses.replace(net, labels=labels)
 
 

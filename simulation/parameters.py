@@ -43,6 +43,11 @@ class SimulationParams:
     )
 
 
+# Fewer consumers than this cannot make a buzz worth the name (nor a network of its own): refused,
+# for a generated population and for a network file's node count alike.
+MIN_POPULATION = 10
+
+
 @dataclass(frozen=True)
 class PopulationParams:
     """The consumers: size, opinions, customers, activity."""
@@ -51,7 +56,7 @@ class PopulationParams:
         2000,
         "Number of consumers. For a network file, its node count (must match if given).",
         unit="consumers",
-        lo=2,
+        lo=MIN_POPULATION,
         hi=10_000_000,
     )
     prior_reputation: float = param(0.3, "Mean opinion of the brand at the start (each consumer's prior).", lo=-1, hi=1)

@@ -20,6 +20,7 @@ import tomli_w
 from .actions import ACTION_NAMES
 from .parameters import (
     LIST_ITEMS,
+    MIN_POPULATION,
     NAMED_ITEMS,
     SECTIONS,
     ActionsParams,
@@ -305,6 +306,13 @@ def _with_file_network(sc: Scenario, raw: dict, name: str, base_dir: Path | None
         net = cached_edge_list(str(path), n.directed, n.edge_meaning, n.header)
     except NetworkError as exc:
         raise ScenarioError(name, "network.path", str(exc).removeprefix("network.path: ")) from None
+    if net.n < MIN_POPULATION:
+        raise ScenarioError(
+            name,
+            "network.path",
+            f"the network file {path.name} has {net.n} consumer(s); allowed: at least {MIN_POPULATION} "
+            f"(population.size >= {MIN_POPULATION})",
+        )
     given = raw.get("population", {}).get("size")
     if given is not None and given != net.n:
         raise ScenarioError(
@@ -386,6 +394,10 @@ def load_scenario(
     else:
         path = find_scenario(source)
         raw, name, base_dir = read_toml(path), str(path), path.resolve().parent
+        if not raw:
+            raise ScenarioError(
+                name, "", 'has no keys (an empty file); a scenario of the defaults needs at least name = "..."'
+            )
         raw.setdefault("name", path.stem)
     overrides = overrides or {}
     if not isinstance(overrides, Mapping):

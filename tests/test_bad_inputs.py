@@ -22,6 +22,28 @@ def scenario(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """A folder of inputs that are not what a command expects ({f} in the table)."""
+    f = tmp_path_factory.mktemp("bad")
+    (f / "empty.toml").write_text("")
+    (f / "binary.toml").write_bytes(b"\xff\xfe\x00\x01" * 64)
+    (f / "syntax.toml").write_text('name = "x"\n[population\n')
+    (f / "twice.toml").write_text('name = "x"\n[population]\nsize = 300\nsize = 400\n')
+    (f / "unknown_section.toml").write_text('name = "x"\n[bogus]\na = 1\n')
+    (f / "wrong_type.toml").write_text('name = "x"\n[population]\nsize = "big"\n')
+    (f / "a_folder.toml").mkdir()
+    (f / "not_results").mkdir()
+    (f / "edges2.txt").write_text("0 1\n")
+    (f / "edges3.txt").write_text("0 1\n1 2\n")
+    (f / "loop.txt").write_text("5 5\n")
+    (f / "loops.txt").write_text("".join(f"{i} {i}\n" for i in range(12)))  # 12 consumers, self-loops only
+    (f / "bad_columns.csv").write_text("label,colour\n0,red\n")
+    for name, edges in (("two", "edges2.txt"), ("one_loop", "loop.txt"), ("loops", "loops.txt")):
+        (f / f"{name}.toml").write_text(f'name = "{name}"\n[network]\nkind = "file"\npath = "{edges}"\n')
+    return f
+
+
 SWEEP = ["sweep", "{s}", "--vary", "brand.delay_hours=0,6", "--replications", "2"]
 COMPARE = ["compare", "{s}", "--strategies", "ignore,quick_fix", "--replications", "2"]
 CASES = {
@@ -77,20 +99,88 @@ CASES = {
     "network /dev/zero": (["run", "{s}", "--set", "network.kind=file", "--set", "network.path=/dev/zero"], "/dev/zero"),
     "out under /proc": (["run", "{s}", "--out", "/proc/buzzsim-x"], "--out"),
     "dask unreachable": (COMPARE + ["--dask", "tcp://127.0.0.1:1"], "--dask: tcp://127.0.0.1:1: cannot reach"),
+    # scenario files that are not scenarios (validate exits 1: its help says so)
+    "validate missing": (["validate", "{f}/missing.toml"], "missing.toml: file not found", 1),
+    "validate a folder": (["validate", "{f}/a_folder.toml"], "a_folder.toml: cannot read file (IsADirectoryError)", 1),
+    "validate binary": (["validate", "{f}/binary.toml"], "binary.toml: cannot read file (UnicodeDecodeError)", 1),
+    "validate empty": (["validate", "{f}/empty.toml"], "empty.toml: has no keys", 1),
+    "validate unknown section": (["validate", "{f}/unknown_section.toml"], "bogus: unknown key; allowed here", 1),
+    "validate wrong type": (["validate", "{f}/wrong_type.toml"], "population.size: expected integer", 1),
+    "validate TOML syntax": (["validate", "{f}/syntax.toml"], "syntax.toml: malformed TOML: Expected ']'", 1),
+    "validate key twice": (["validate", "{f}/twice.toml"], "twice.toml: malformed TOML: Cannot overwrite", 1),
+    "validate one bad of two": (["validate", "{s}", "{f}/empty.toml"], "1 of 2 scenario file(s) invalid", 1),
+    "validate 2-node network": (["validate", "{f}/two.toml"], "network.path: the network file edges2.txt has 2", 1),
+    "run empty file": (["run", "{f}/empty.toml"], "empty.toml: has no keys"),
+    "run missing file": (["run", "{f}/missing.toml"], "missing.toml: file not found"),
+    "run key twice": (["run", "{f}/twice.toml"], "malformed TOML: Cannot overwrite a value"),
+    "run wrong type": (["run", "{f}/wrong_type.toml"], "wrong_type.toml: population.size: expected integer"),
+    "compare unknown section": (["compare", "{f}/unknown_section.toml", "--replications", "2"], "bogus: unknown key"),
+    # networks and node tables
+    "population below 10": (["run", "{s}", "--set", "population.size=5"], "population.size: value 5 out of range"),
+    "edge list of 2 nodes": (["run", "{f}/two.toml"], "edges2.txt has 2 consumer(s); allowed: at least 10"),
+    "edge list of 3 nodes": (
+        ["run", "{f}/two.toml", "--set", "network.path={f}/edges3.txt"],
+        "--set network.path={f}/edges3.txt: network.path: the network file edges3.txt has 3 consumer(s)",
+    ),
+    "edge list, a self-loop only": (["run", "{f}/one_loop.toml"], "has no edges besides self-loops"),
+    "edge list, self-loops only": (["sweep", "{f}/loops.toml", "--vary", "brand.delay_hours=0,6"], "self-loops"),
+    "node table missing": (
+        ["run", "{s}", "--set", "network.nodes_path={f}/missing.csv"],
+        "network.nodes_path: node table '{f}/missing.csv': file not found",
+    ),
+    "node table wrong columns": (
+        ["run", "{s}", "--set", "network.nodes_path={f}/bad_columns.csv"],
+        "line 1: unknown column 'colour'; allowed: label, customer, follows_brand, activity",
+    ),
+    "node table a folder": (["run", "{s}", "--set", "network.nodes_path={f}/not_results"], "network.nodes_path"),
+    # command-line words
+    "seed abc": (["run", "{s}", "--seed", "abc"], "argument --seed: 'abc' is not an integer"),
+    "compare seed abc": (COMPARE + ["--seed", "abc"], "argument --seed: 'abc' is not an integer"),
+    "compare replications 1": (COMPARE[:-1] + ["1"], "argument --replications: 1 is below 2"),
+    "compare baseline unknown": (COMPARE + ["--baseline", "pray"], "--baseline: pray: unknown strategy"),
+    "compare no scenario": (["compare", "--replications", "2"], "compare: scenario: give a scenario file"),
+    "compare resume missing folder": (["compare", "--resume", "{f}/nowhere"], "nowhere: not an experiment folder"),
+    "vary empty values": (["sweep", "{s}", "--vary", "brand.delay_hours=", "--replications", "2"], "no values given"),
+    "vary step 0": (["sweep", "{s}", "--vary", "brand.delay_hours=0:10:0"], "range '0:10:0' needs step > 0"),
+    "vary stop below start": (["sweep", "{s}", "--vary", "brand.delay_hours=5:1:1"], "range '5:1:1' needs step > 0"),
+    "vary no =": (["sweep", "{s}", "--vary", "brand.delay_hours"], "--vary: brand.delay_hours: expected KEY=V1,V2"),
+    "vary unknown key": (["sweep", "{s}", "--vary", "bogus.key=1,2"], "bogus: unknown key"),
+    "sweep without vary": (["sweep", "{s}", "--replications", "2"], "sweep needs at least one --vary"),
+    "window metric unknown": (SWEEP + ["--window-metric", "luck"], "--window-metric: luck: not a metric"),
+    "slice unknown": (SWEEP + ["--slice", "spread.visibility=1"], "--slice: spread.visibility=1: not a swept key"),
+    "resolve negative": (SWEEP + ["--resolve", "-1"], "--resolve: -1.0: must be a positive number"),
+    "resolve nan": (SWEEP + ["--resolve", "nan"], "--resolve: nan: must be a positive number"),
+    "series unknown": (SWEEP + ["--series", "some"], "argument --series: invalid choice: 'some'"),
+    "export bad format": (["export", "{f}/not_results", "--format", "xml"], "argument --format: invalid choice"),
+    "export not a results folder": (["export", "{f}/not_results", "--format", "csv"], "not a results folder"),
+    "export missing folder": (["export", "{f}/nowhere", "--format", "csv"], "nowhere: not a folder"),
+    "export a file": (["export", "{f}/empty.toml", "--format", "parquet"], "empty.toml: not a folder"),
+    "check-model workers 0": (["check-model", "--workers", "0"], "argument --workers: 0 is below 1"),
+    "check-model unknown check": (["check-model", "--only", "42"], "--only: unknown check 42; allowed: 1, 2"),
+    "check-model out a file": (["check-model", "--only", "1", "--out", "{f}/binary.toml"], "--out exists"),
+    "check-model quick docs": (["check-model", "--quick", "--update-docs"], "--update-docs: records a full run only"),
+    "check-model replications": (["check-model", "--replications", "0"], "unrecognized arguments: --replications"),
+    "list unknown scenario": (["list", "nosuch"], "nosuch.toml: file not found"),
+    "list binary": (["list", "{f}/binary.toml"], "cannot read file (UnicodeDecodeError)"),
+    "list two scenarios": (["list", "{s}", "{s}"], "unrecognized arguments"),
+    "keys an argument": (["keys", "extra"], "unrecognized arguments: extra"),
+    "keys unknown option": (["keys", "--bogus"], "unrecognized arguments: --bogus"),
+    "unknown command": (["simulate"], "argument command: invalid choice: 'simulate'"),
 }
 
 
-def _argv(case, scenario, tmp_path):
-    argv = [a.replace("{s}", str(scenario)) for a in case]
-    if "--out" not in argv and argv[0] in ("run", "compare", "sweep"):
+def _argv(case, scenario, tmp_path, files=None):
+    argv = [a.replace("{s}", str(scenario)).replace("{f}", str(files)) for a in case]
+    if "--out" not in argv and argv[0] in ("run", "compare", "sweep") and "--resume" not in argv:
         argv += ["--out", str(tmp_path / "out")]
     return argv
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_bad_input_gets_one_line_and_no_folder(name, scenario, tmp_path):
-    case, expected = CASES[name]
-    argv = _argv(case, scenario, tmp_path)
+def test_bad_input_gets_one_line_and_no_folder(name, scenario, files, tmp_path):
+    case, expected, *status = CASES[name]
+    argv = _argv(case, scenario, tmp_path, files)
+    expected = expected.replace("{f}", str(files))
     proc = subprocess.run(
         [sys.executable, str(ROOT / "run.py"), *argv],
         capture_output=True,
@@ -100,11 +190,21 @@ def test_bad_input_gets_one_line_and_no_folder(name, scenario, tmp_path):
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
     err = proc.stderr.strip()
-    assert proc.returncode == 2, (name, proc.returncode, err[-500:])
+    assert proc.returncode == (status[0] if status else 2), (name, proc.returncode, err[-500:])
     assert "Traceback" not in err and len(err.splitlines()) == 1, (name, err[-500:])
     assert expected in err, (name, err)
     assert not (tmp_path / "out").exists(), name
     assert not list((tmp_path).glob("results")), name
+    assert not (files / "nowhere").exists() and not list(files.glob(".*partial*")), name
+
+
+def test_a_file_networks_scenario_toml_runs_again(tmp_path):
+    """The resolved scenario of a file network (its size taken from the file) loads as it was written."""
+    (tmp_path / "ten.txt").write_text("".join(f"{i} {(i + 1) % 10}\n" for i in range(10)))
+    (tmp_path / "ten.toml").write_text('name = "ten"\n[network]\nkind = "file"\npath = "ten.txt"\n')
+    sc = load_scenario(tmp_path / "ten.toml")
+    (tmp_path / "resolved.toml").write_text(to_toml(sc))
+    assert sc.population.size == 10 and load_scenario(tmp_path / "resolved.toml") == sc
 
 
 def test_an_existing_file_as_the_experiment_folder_is_refused(scenario, tmp_path):

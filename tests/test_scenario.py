@@ -88,7 +88,7 @@ def test_every_documented_key_has_unit_default_allowed_and_meaning():
     "text, key, fragment",
     [
         ("[population]\nsize = 'many'\n", "population.size", "expected integer"),
-        ("[population]\nsize = 1\n", "population.size", "out of range; allowed: integer in [2, 1e+07]"),
+        ("[population]\nsize = 1\n", "population.size", "out of range; allowed: integer in [10, 1e+07]"),
         ("[population]\nsizes = 50\n", "population.sizes", "unknown key; allowed here: size,"),
         ("[brand]\nstrategy = 'pray'\n", "brand.strategy", "unknown value 'pray'; allowed: ignore, quick_fix"),
         ("[brand]\nstrategy = 'custom'\n", "brand.schedule", "strategy = custom needs a non-empty schedule"),
@@ -144,11 +144,11 @@ def test_empty_and_malformed_network_files(tmp_path):
 
 
 def test_file_network_size_comes_from_the_file(tmp_path):
-    (tmp_path / "net.txt").write_text("a b\nb c\nc a\nc d\n")
+    (tmp_path / "net.txt").write_text("a b\nb c\nc a\nc d\n" + "".join(f"d e{i}\n" for i in range(8)))
     path = write(tmp_path, "[network]\nkind = 'file'\npath = 'net.txt'\n")
-    assert load_scenario(path).population.size == 4
+    assert load_scenario(path).population.size == 12
     path = write(tmp_path, "[network]\nkind = 'file'\npath = 'net.txt'\n[population]\nsize = 50\n", "t.toml")
-    with pytest.raises(ScenarioError, match="population.size: is 50 but the network file net.txt has 4"):
+    with pytest.raises(ScenarioError, match="population.size: is 50 but the network file net.txt has 12"):
         load_scenario(path)
 
 

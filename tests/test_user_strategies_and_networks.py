@@ -186,8 +186,12 @@ def test_header_is_decided_and_can_be_forced(tmp_path):
     assert read_edge_list(strings, directed=False).n == 3  # string labels: the first line is a link
 
 
+# Five more consumers on a chain from erin: a scenario's network needs at least 10 (MIN_POPULATION).
+CHAIN = "erin,fay\nfay,gus\ngus,hal\nhal,ivy\nivy,jon\n"
+
+
 def file_scenario(tmp_path, **changes) -> dict:
-    write(tmp_path, "edges.csv", EDGES)
+    write(tmp_path, "edges.csv", EDGES + CHAIN)
     raw = small(**{"simulation.days": 1, "network.kind": "file", "network.path": str(tmp_path / "edges.csv")})
     del raw["population"]
     raw["complaint"] = {"placement": "node", "node": "carol"}
