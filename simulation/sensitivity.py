@@ -461,11 +461,14 @@ def robustness_rows(study: Study, values: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+TIE = "tie"  # the winner of a point where several options are equally best
+
+
 def winners(study: Study, values: dict, metric: str) -> pd.Series:
-    """The best option at each point on `metric` (the first of tied options; NaN where a run failed)."""
+    """The best option at each point on `metric` (TIE where several are equally best; NaN where a run failed)."""
     means = option_means(study, values, metric)
     signed = means if METRICS[metric].better == "higher" else -means
-    out = signed.idxmax(axis=1)
+    out = signed.idxmax(axis=1).where(signed.eq(signed.max(axis=1), axis=0).sum(axis=1) == 1, TIE)
     return out.where(np.isfinite(means.to_numpy()).all(axis=1))
 
 
@@ -494,6 +497,9 @@ def box_rows(study: Study, points: pd.DataFrame, values: dict) -> tuple[pd.DataF
         win = winners(study, values, metric)
         ok = win.notna().to_numpy()
         counts = win[ok].value_counts()
+        if len(counts) < 2:
+            continue
+        counts = counts.drop(TIE, errors="ignore")
         if len(counts) < 2:
             continue
         leader = counts.index[0]
