@@ -81,8 +81,17 @@ class RemedyEffect(ActionEffect):
         lo=-1,
         hi=1,
         source="Herhausen et al. 2019: remedy quality beats speed",
+        plausible=(0.5, 1.0),
+        plausible_why="a fix removes most of a reader's anger; how much is not measured",
     )
-    opinion_shift: float = param(0.3, "Reader's opinion moves this fraction toward +1.", lo=-1, hi=1)
+    opinion_shift: float = param(
+        0.3,
+        "Reader's opinion moves this fraction toward +1.",
+        lo=-1,
+        hi=1,
+        plausible=(0.1, 0.5),
+        plausible_why="assumed",
+    )
     share_prob: float = param(0.15, "Chance a CALMED or ADVOCATE reader passes the answer on.", lo=0, hi=1)
     cost: float = param(2000.0, "Cost of the remedy (refund, replacement).", unit="currency", lo=0)
     advocate_prob: float = param(
@@ -124,7 +133,14 @@ class HoldingReplyEffect(ActionEffect):
 class ApologyEffect(ActionEffect):
     """Parameters of `apology`."""
 
-    calm: float = param(0.35, "Fraction of a reader's anger removed.", lo=-1, hi=1)
+    calm: float = param(
+        0.35,
+        "Fraction of a reader's anger removed.",
+        lo=-1,
+        hi=1,
+        plausible=(0.15, 0.6),
+        plausible_why="an apology calms, less than a fix; by how much is not measured",
+    )
     opinion_shift: float = param(0.08, "Reader's opinion moves this fraction toward +1.", lo=-1, hi=1)
     share_prob: float = param(0.08, "Chance a CALMED or ADVOCATE reader passes the answer on.", lo=0, hi=1)
     cost: float = param(200.0, "Cost of the apology.", unit="currency", lo=0)
@@ -188,6 +204,9 @@ class LegalEffect(ActionEffect):
         lo=0,
         hi=1,
         source="Streisand: 6 downloads to 420,000 visitors in a month once the suit was known",
+        plausible=(0.01, 0.1),
+        plausible_log=True,
+        plausible_why="news of a legal threat reaches 1-10% of consumers; not measured",
     )
     news_weight: float = param(
         3.0, "The legal news counts as this many negative posts for its readers.", unit="posts", lo=0

@@ -211,6 +211,8 @@ class SpreadParams:
         lo=0,
         hi=1,
         source="organic reach of posts is a minority of followers; assumed",
+        plausible=(0.1, 0.5),
+        plausible_why="a post's organic reach in followers' feeds differs by platform and ranking: a tenth to a half",
     )
     anger_dose: float = param(
         0.45,
@@ -219,6 +221,9 @@ class SpreadParams:
         lo=0,
         source="calibrated with the attention defaults: 5% of 400 single random complaints reach >1% of "
         "20,000 consumers (3% went viral in Herhausen et al. 2019)",
+        plausible=(0.2, 0.9),
+        plausible_log=True,
+        plausible_why="not measured for complaints: half to twice the default",
     )
     contagion_exponent: float = param(
         1.5,
@@ -226,8 +231,17 @@ class SpreadParams:
         lo=1,
         hi=4,
         source="complex contagion (Centola & Macy 2007); exponent assumed",
+        plausible=(1.0, 2.5),
+        plausible_why="from simple contagion (1) to strong reinforcement; its size is not measured",
     )
-    customer_susceptibility: float = param(2.0, "Multiplier of anger_dose for customers (it is their money).", lo=0)
+    customer_susceptibility: float = param(
+        2.0,
+        "Multiplier of anger_dose for customers (it is their money).",
+        lo=0,
+        plausible=(1.0, 4.0),
+        plausible_log=True,
+        plausible_why="customers at least as easily angered as others; the factor is not measured",
+    )
     calmed_susceptibility: float = param(
         1.0,
         "Multiplier of anger_dose for CALMED readers, on top of the fatigue of attention.vented_susceptibility "
@@ -235,7 +249,9 @@ class SpreadParams:
         "rumour and SIR reductions).",
         lo=0,
     )
-    initial_anger: float = param(0.7, "Anger of a reader who turns ANGRY.", lo=0, hi=1)
+    initial_anger: float = param(
+        0.7, "Anger of a reader who turns ANGRY.", lo=0, hi=1, plausible=(0.4, 1.0), plausible_why="assumed"
+    )
     anger_half_life_h: float = param(
         3.0,
         "Half-life of anger (attention).",
@@ -243,6 +259,9 @@ class SpreadParams:
         lo=0,
         lo_open=True,
         source="link half-lives 2.8 h Twitter, 3.2 h Facebook (bitly 2011)",
+        plausible=(1.0, 12.0),
+        plausible_log=True,
+        plausible_why="online attention half-lives of a few hours",
     )
     calm_threshold: float = param(0.1, "ANGRY (or ADVOCATE) below this arousal becomes CALMED.", lo=0, hi=1)
     stop_rate_per_h: float = param(
@@ -263,15 +282,41 @@ class SpreadParams:
         lo=0,
         hi=1,
         source="Maki & Thompson 1973",
+        plausible=(0.02, 0.3),
+        plausible_log=True,
+        plausible_why="rumour models leave the stifling strength free",
     )
-    negative_impact: float = param(0.05, "Opinion moves this fraction toward -1 per negative post read.", lo=0, hi=1)
-    positive_impact: float = param(0.03, "Opinion moves this fraction toward +1 per positive post read.", lo=0, hi=1)
+    negative_impact: float = param(
+        0.05,
+        "Opinion moves this fraction toward -1 per negative post read.",
+        lo=0,
+        hi=1,
+        plausible=(0.02, 0.1),
+        plausible_log=True,
+        plausible_why="half to twice the default",
+    )
+    positive_impact: float = param(
+        0.03,
+        "Opinion moves this fraction toward +1 per positive post read.",
+        lo=0,
+        hi=1,
+        plausible=(0.01, 0.06),
+        plausible_log=True,
+        plausible_why="half to twice the default; at most about the negative impact",
+    )
     anger_boost: float = param(
         0.1, "Anger of an ANGRY reader moves this fraction toward 1 per negative post.", lo=0, hi=1
     )
     soothe: float = param(0.1, "Anger falls by this fraction per positive post read.", lo=0, hi=1)
     drift_half_life_h: float = param(
-        720.0, "Half-life of an opinion's distance to its prior (forgetting).", unit="h", lo=0, lo_open=True
+        720.0,
+        "Half-life of an opinion's distance to its prior (forgetting).",
+        unit="h",
+        lo=0,
+        lo_open=True,
+        plausible=(240.0, 2160.0),
+        plausible_log=True,
+        plausible_why="opinions forgotten over weeks to months",
     )
     expected_reply_h: float = param(
         1.0,
@@ -282,7 +327,11 @@ class SpreadParams:
         "(an industry survey; no primary source given)",
     )
     silence_multiplier: float = param(
-        1.5, "Weight of negative posts while the brand is silent past expected_reply_h.", lo=1
+        1.5,
+        "Weight of negative posts while the brand is silent past expected_reply_h.",
+        lo=1,
+        plausible=(1.0, 2.5),
+        plausible_why="from no penalty of silence to a strong one",
     )
     advocate_half_life_h: float = param(
         24.0,
@@ -309,6 +358,9 @@ class AttentionParams:
         source="assumption, set so that buzzes are over within days (Lamba, Malik & Pfeffer 2015: 80 "
         "Twitter firestorms, each over within days); novelty decays with a story's age whatever the "
         "network (Wu & Huberman 2007)",
+        plausible=(4.0, 36.0),
+        plausible_log=True,
+        plausible_why="a story's pull halves within hours to a day and a half",
     )
     novelty_exponent: float = param(
         0.4,
@@ -326,6 +378,9 @@ class AttentionParams:
         lo=0,
         lo_open=True,
         source="assumption: exposure is forgotten over days",
+        plausible=(12.0, 168.0),
+        plausible_log=True,
+        plausible_why="past exposure forgotten within a day to a week",
     )
     vented_susceptibility: float = param(
         0.3,
@@ -334,6 +389,8 @@ class AttentionParams:
         lo=0,
         hi=1,
         source="assumption (it was 0.3 for CALMED readers before fatigue compounded)",
+        plausible=(0.1, 0.6),
+        plausible_why="assumed fatigue after an episode of anger",
     )
 
 
@@ -349,14 +406,30 @@ class SearchParams:
         lo_open=True,
         source="assumption: findable content fades over weeks (3 weeks)",
     )
-    search_rate_per_h: float = param(0.0005, "Rate at which a consumer looks the brand up.", unit="1/h", lo=0)
+    search_rate_per_h: float = param(
+        0.0005,
+        "Rate at which a consumer looks the brand up.",
+        unit="1/h",
+        lo=0,
+        plausible=(0.0001, 0.002),
+        plausible_log=True,
+        plausible_why="a consumer looks a brand up every few weeks to every year",
+    )
     findability: float = param(
         1.0,
         "Chance one search finds the story: 1 - exp(-findability * stock / N).",
         lo=0,
         source="assumption: a buzz of about one post per consumer is found half the time",
     )
-    found_impact: float = param(0.1, "Opinion moves this fraction toward -1 when a search finds the story.", lo=0, hi=1)
+    found_impact: float = param(
+        0.1,
+        "Opinion moves this fraction toward -1 when a search finds the story.",
+        lo=0,
+        hi=1,
+        plausible=(0.03, 0.2),
+        plausible_log=True,
+        plausible_why="half to twice the default, about",
+    )
 
 
 @dataclass(frozen=True)
@@ -369,6 +442,9 @@ class ChurnParams:
         unit="1/h",
         lo=0,
         source="calibrated to TARP: 46% loyalty if not resolved (Tripathy et al. 2010)",
+        plausible=(0.001, 0.01),
+        plausible_log=True,
+        plausible_why="a fully disappointed customer leaves within days to weeks",
     )
     exponent: float = param(
         2.0, "Hazard = max_rate * (drop/2)^exponent, drop = prior - opinion if positive.", lo=0.5, hi=5
@@ -578,3 +654,15 @@ def describe(cls=Scenario, prefix: str = "") -> list[dict]:
         if named is not None:
             rows += describe(named, key + ".NAME.")
     return rows
+
+
+def field_of(key: str, cls=Scenario):
+    """The schema field of a dotted scenario key (`spread.visibility`, `actions.legal.cost`), or None."""
+    head, _, rest = key.partition(".")
+    for f in fields(cls):
+        if f.name != head:
+            continue
+        if is_section(f):
+            return field_of(rest, f.default_factory) if rest else None
+        return None if rest else f
+    return None
