@@ -467,7 +467,7 @@ TIE = "tie"  # the winner of a point where several options are equally best
 def winners(study: Study, values: dict, metric: str) -> pd.Series:
     """The best option at each point on `metric` (TIE where several are equally best; NaN where a run failed)."""
     means = option_means(study, values, metric)
-    signed = means if METRICS[metric].better == "higher" else -means
+    signed = (means if METRICS[metric].better == "higher" else -means).fillna(-np.inf)
     out = signed.idxmax(axis=1).where(signed.eq(signed.max(axis=1), axis=0).sum(axis=1) == 1, TIE)
     return out.where(np.isfinite(means.to_numpy()).all(axis=1))
 
