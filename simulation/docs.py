@@ -44,10 +44,14 @@ def parameters_table() -> str:
     """Every scenario key: unit, default, allowed values, meaning and source."""
     from .parameters import describe
 
-    lines = ["| key | unit | default | allowed | meaning | source |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| key | unit | default | allowed | meaning | source | plausible range (sensitivity) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in describe():
         lines.append(
-            f"| `{r['key']}` | {r['unit']} | {_cell(r['default'])} | {r['allowed']} | {r['meaning']} | {r['source']} |"
+            f"| `{r['key']}` | {r['unit']} | {_cell(r['default'])} | {r['allowed']} | {r['meaning']} | {r['source']} "
+            f"| {r['plausible'] or '-'} |"
         )
     return "\n".join(lines) + "\n"
 

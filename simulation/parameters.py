@@ -628,8 +628,16 @@ LIST_ITEMS = {"amplifiers": AmplifierParams, "brand.schedule": ActionSpec, "stra
 NAMED_ITEMS = {"strategies": StrategyParams}  # tables of tables keyed by a name of the user's
 
 
+def plausible_text(meta) -> str:
+    """A parameter's plausible range in words ('0.1 to 0.5, log scale: why'), '' if it has none."""
+    if "plausible" not in meta:
+        return ""
+    lo, hi = meta["plausible"]
+    return f"{lo:g} to {hi:g}{', log scale' if meta['plausible_log'] else ''}: {meta['plausible_why']}"
+
+
 def describe(cls=Scenario, prefix: str = "") -> list[dict]:
-    """Every parameter as a row: key, unit, default, allowed, meaning, source."""
+    """Every parameter as a row: key, unit, default, allowed, meaning, source, plausible range (for sensitivity)."""
     rows = []
     for f in fields(cls):
         key = f"{prefix}{f.name}"
@@ -645,6 +653,7 @@ def describe(cls=Scenario, prefix: str = "") -> list[dict]:
                 allowed=allowed_text(f),
                 meaning=m["doc"],
                 source=m["source"],
+                plausible=plausible_text(m),
             )
         )
         item = LIST_ITEMS.get(key)

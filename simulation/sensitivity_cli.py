@@ -1,0 +1,218 @@
+"""`python run.py sensitivity`: its options and the command (a study of `simulation.sensitivity`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .scenario import ScenarioError, find_scenario, load_scenario
+from .sensitivity import ASSUMPTIONS, DEFAULT_METRICS, METHODS
+
+DEFAULT_N = 10  # Morris trajectories; a Sobol' study needs a power of two (given with --n)
+DEFAULT_REPLICATIONS = 5
+RESUMED = ("method", "n", "replications", "seed", "strategies", "baseline", "metrics", "timing")
+
+
+def add_parser(sub, integer, allow_large) -> None:
+    """The `sensitivity` command's options (`integer` and `allow_large` are the command line's own helpers)."""
+    s = sub.add_parser(
+        "sensitivity",
+        help="which parameters drive the damage and the value of a response (Morris or Sobol'), "
+        "and which conclusions survive",
+    )
+    s.add_argument("scenario", nargs="?", help="scenario file or name (not needed with --resume)")
+    s.add_argument("--method", choices=METHODS, default="morris", help="morris (screening, default) or sobol")
+    s.add_argument(
+        "--param",
+        dest="params_given",
+        action="append",
+        default=[],
+        metavar="KEY=LO:HI[:log]",
+        help="a parameter and its range, repeatable (adds to or overrides --params)",
+    )
+    s.add_argument(
+        "--params",
+        choices=(ASSUMPTIONS,),
+        help="'assumptions': the assumed behavioural parameters over their plausible ranges (python run.py keys)",
+    )
+    s.add_argument(
+        "--n",
+        type=integer(1),
+        default=DEFAULT_N,
+        help=f"Morris trajectories (default {DEFAULT_N}) or Sobol' base samples (a power of two)",
+    )
+    s.add_argument(
+        "--replications",
+        type=integer(2),
+        default=DEFAULT_REPLICATIONS,
+        help=f"paired replications per point and option (default {DEFAULT_REPLICATIONS})",
+    )
+    s.add_argument("--strategies", help="comma-separated strategies (default: the scenario's own)")
+    s.add_argument("--baseline", default="ignore", help="strategy the others are compared with (default ignore)")
+    s.add_argument("--metrics", default=",".join(DEFAULT_METRICS), help="comma-separated metrics analysed")
+    s.add_argument(
+        "--timing", metavar="D1,D2", help="two delays (h): also the value of responding at D1 rather than at D2"
+    )
+    s.add_argument("--seed", type=integer(0), help="root seed (overrides seed; also seeds the sample)")
+    s.add_argument(
+        "--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a scenario key"
+    )
+    import os
+
+    s.add_argument("--workers", type=integer(1), default=os.cpu_count() or 1, help="processes (default: all cores)")
+    s.add_argument("--dask", metavar="ADDRESS", help="a Dask scheduler address, or 'local' to start one")
+    s.add_argument("--out", type=Path, help="study folder (default results/<scenario>/<timestamp>-sensitivity)")
+    allow_large(s)
+    s.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted study in DIR")
+    s.add_argument("--no-figures", action="store_true", help="skip figures and report")
+
+
+def _names(text: str | None, option: str) -> list[str]:
+    names = [x.strip() for x in (text or "").split(",") if x.strip()]
+    if text is not None and not names:
+        raise ScenarioError(option, repr(text), "nothing named; write A,B,...")
+    return names
+
+
+def _timing(text: str | None) -> list[float]:
+    if text is None:
+        return []
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise ScenarioError("--timing", text, "expected two delays in hours, D1,D2") from None
+
+
+def study_from_args(args, base):
+    """The study the options describe, checked (one line naming the option if not)."""
+    from .sensitivity import Study, resolve_factors
+
+    strategies = _names(args.strategies, "--strategies") or [base.brand.strategy]
+    return Study(
+        method=args.method,
+        factors=resolve_factors(args.params_given, args.params == ASSUMPTIONS),
+        n=args.n,
+        replications=args.replications,
+        seed=base.seed,
+        strategies=list(dict.fromkeys([args.baseline] + strategies)),
+        baseline=args.baseline,
+        metrics=_names(args.metrics, "--metrics"),
+        timing=_timing(args.timing),
+    )
+
+
+def _check_resume(args, parser, study) -> None:
+    """Options given with --resume must say what the study already is."""
+    defaults = parser.parse_args(["sensitivity"])
+    given = {k for k in RESUMED if getattr(args, k, None) != getattr(defaults, k, None)}
+    where = str(args.resume)
+    if args.params_given or args.params or args.sets or args.scenario:
+        raise ScenarioError("--resume", where, "the study's scenario and parameters are its own: leave them out")
+    mine = {
+        "method": study.method,
+        "n": study.n,
+        "replications": study.replications,
+        "seed": study.seed,
+        "baseline": study.baseline,
+    }
+    for k in given & set(mine):
+        if getattr(args, k) != mine[k]:
+            raise ScenarioError("--resume", where, f"--{k} is {getattr(args, k)!r}, the study's {mine[k]!r}")
+    strategies = set(_names(args.strategies, "--strategies")) | {study.baseline}
+    if "strategies" in given and strategies != set(study.strategies):
+        raise ScenarioError("--resume", where, f"--strategies differ from the study's {','.join(study.strategies)}")
+    if "metrics" in given and _names(args.metrics, "--metrics") != study.metrics:
+        raise ScenarioError("--resume", where, f"--metrics differ from the study's {','.join(study.metrics)}")
+    if "timing" in given and _timing(args.timing) != study.timing:
+        raise ScenarioError("--resume", where, "--timing differs from the study's")
+
+
+def cmd_sensitivity(args) -> int:
+    """Run (or resume) a sensitivity study, then its figures and report."""
+    from . import cli
+    from .experiment_folder import SCENARIO_TOML
+    from .results import default_folder
+    from .sensitivity import read_study, run_study
+
+    if args.resume:
+        study = read_study(args.resume)
+        _check_resume(args, cli.parser(), study)
+        base, folder = load_scenario(Path(args.resume) / SCENARIO_TOML), args.resume
+    else:
+        if not args.scenario:
+            raise ScenarioError("sensitivity", "scenario", "give a scenario file or name (or --resume DIR)")
+        overrides, origins = cli.overrides_from_args(argparse.Namespace(sets=args.sets, seed=args.seed))
+        base = load_scenario(find_scenario(args.scenario), overrides, origins=origins)
+        study = study_from_args(args, base)
+        folder = args.out or default_folder("sensitivity", base.name)
+    study.check(base, args.allow_large)
+    if args.dask:
+        from .executor import check_dask
+
+        problem = check_dask(args.dask)
+        if problem:
+            raise ScenarioError("--dask", args.dask, f"{problem}; give a scheduler's address or 'local'")
+    if not (args.dask and args.dask != "local"):
+        from .limits import check_memory
+
+        check_memory(base, args.scenario or str(args.resume), args.workers, args.allow_large)
+    points, options = len(study.points()), len(study.options())
+    runs = points * options * study.replications
+    print(
+        f"sensitivity ({study.method}): {len(study.factors)} parameters, {points} points x {options} options x "
+        f"{study.replications} replications = {runs} runs "
+        f"({'Dask ' + args.dask if args.dask else str(args.workers) + ' worker(s)'})"
+    )
+    try:
+        out = run_study(
+            study,
+            base,
+            folder,
+            workers=args.workers,
+            dask=args.dask,
+            resume=bool(args.resume),
+            command=cli.reproduce_command(args.argv) if not args.resume else "",
+            allow_large=args.allow_large,
+        )
+        if not args.no_figures:
+            from .sensitivity_report import all_figures, write_report
+
+            all_figures(folder)
+            write_report(folder)
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: finished runs are kept; resume with: python run.py sensitivity --resume {folder}",
+            file=sys.stderr,
+        )
+        return cli.EXIT_INTERRUPTED
+    if out["failed"] and out["failed"] >= runs:
+        first = str(out["summary"]["error"].iloc[0])
+        print(f"error: every run failed ({first}); the errors are in {folder / 'summary.csv'}", file=sys.stderr)
+        return 1
+    if out["failed"]:
+        print(f"note: {out['failed']} run(s) failed; their points' indices are not computed (see sensitivity.csv)")
+    if out["note"]:
+        print(f"note: {out['note']}")
+    for line in summary_lines(study, out):
+        print(line)
+    print(f"results: {folder}")
+    return 0
+
+
+def summary_lines(study, out) -> list[str]:
+    """What the command prints at the end: each metric's most frequent best option, each effect's top driver."""
+    from .sensitivity import RANK_INDEX
+    from .sensitivity_report import key_targets
+
+    lines = []
+    rob = out["robustness.csv"]
+    for metric, r in rob.groupby("metric", sort=False) if len(rob) else []:
+        lead = r.sort_values("win_share", ascending=False).iloc[0]
+        lines.append(f"{metric}: {lead.option} best at {lead.win_share:.0%} of the points")
+    sens, main = out["sensitivity.csv"], RANK_INDEX[study.method]
+    for target in key_targets(study)[:4]:
+        r = sens[(sens.target == target) & (sens.metric == study.metrics[0])].sort_values(main, ascending=False)
+        if len(r) and r[main].notna().any():
+            lines.append(f"{target} on {study.metrics[0]}: driven most by {r.parameter.iloc[0]}")
+    return lines
