@@ -229,3 +229,33 @@ def test_a_resume_redoes_exactly_the_tampered_batches(tmp_path, capsys):
     for f in CSVS + ("critical_window.csv", "contrasts.csv"):
         assert (folder / f).read_bytes() == (whole / f).read_bytes(), f
     assert (folder / "timeseries.parquet").read_bytes() == (whole / "timeseries.parquet").read_bytes()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux's")
+def test_no_dask_worker_outlives_a_killed_local_cluster_sweep(tmp_path):
+    from tests.test_bad_inputs import _alive, _children
+
+    scenario = tmp_path / "s.toml"
+    from simulation.scenario import to_toml
+
+    scenario.write_text(to_toml(load_scenario(small(**{"simulation.days": 1, "population.size": 200}))))
+    out = tmp_path / "exp"
+    argv = ["sweep", str(scenario), "--vary", "brand.delay_hours=0,6,12", "--replications", "400"]
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), *argv, "--dask", "local", "--workers", "2", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and not any((out / "runs").rglob("*.json")):
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.2)
+    workers = _children(proc.pid)
+    assert len(workers) >= 2  # the local cluster's two worker processes
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    deadline = time.time() + 30
+    while time.time() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.2)
+    assert not [p for p in workers if _alive(p)]
