@@ -83,7 +83,8 @@ def _allow_large(p: argparse.ArgumentParser) -> None:
         "--allow-large",
         action="store_true",
         help=f"lift the size limits: {MAX_STEPS:,} steps per run, {MAX_VALUES:,} values per --vary, "
-        f"{MAX_CONDITIONS:,} conditions, {MAX_EDGES:,} network edges",
+        f"{MAX_CONDITIONS:,} conditions, {MAX_EDGES:,} network edges, and the memory a run needs (times the "
+        "worker processes) against the memory available",
     )
 
 
@@ -188,6 +189,7 @@ def parser() -> argparse.ArgumentParser:
         help="folder for the figures and checks.csv/json (default results/validation/<timestamp>-check-model)",
     )
     c.add_argument("--quick", action="store_true", help="fewer replications (a smoke run; less conclusive)")
+    _allow_large(c)
     c.add_argument("--workers", type=_integer(1), default=None, help="processes (default: up to 2)")
     c.add_argument(
         "--update-docs",
@@ -245,13 +247,14 @@ def print_network_notes(rep: dict) -> None:
 def cmd_run(args) -> int:
     """`run`: R replications of a scenario into a results folder."""
     from . import plots
-    from .limits import check_network, check_steps
+    from .limits import check_memory, check_network, check_steps
     from .results import atomic_folder, default_folder, file_sha256, write_csv, write_meta, write_text
     from .runner import run, snapshot
 
     sc = load_from_args(args)
     check_steps(sc.steps, args.scenario, args.allow_large)
     check_network(sc, args.scenario, args.allow_large)
+    check_memory(sc, args.scenario, 1, args.allow_large, replications_held=sc.replications)  # one process
     out = args.out or default_folder("", sc.name)
     t0 = time.perf_counter()
     with atomic_folder(out) as tmp:
@@ -386,6 +389,26 @@ def _check_resume_arguments(args, plan) -> None:
             )
 
 
+MEMORY_KEYS = ("population.size", "simulation.days", "simulation.dt_hours", "network.")  # what a run's size follows
+
+
+def _check_experiment_memory(plan, args) -> None:
+    """Refuse an experiment whose worker processes together need more memory than is available.
+
+    The largest condition counts (each condition's scenario when a swept key changes a run's size,
+    else the base's); a remote Dask cluster's memory is its workers', not this machine's: not checked.
+    """
+    from .limits import check_memory
+
+    if args.dask and args.dask != "local":
+        return
+    sized = [k for k in plan.vary if k.startswith(MEMORY_KEYS)]
+    scenarios = [plan.scenario_for(c) for c in plan.conditions] if sized else [plan.base]
+    source = "--vary" if sized else (args.scenario or str(args.resume))
+    for sc in scenarios:
+        check_memory(sc, source, min(args.workers, len(plan.conditions) * plan.replications), args.allow_large)
+
+
 def cmd_experiment(args) -> int:
     """`compare` and `sweep`: run (or resume) an experiment, then its figures and report."""
     from .experiments import Plan, compare_plan, parse_vary, run_experiment, sweep_plan
@@ -447,6 +470,7 @@ def cmd_experiment(args) -> int:
         if key not in plan.vary or not any(str(value) == str(v) or value == v for v in plan.vary[key]):
             allowed = ", ".join(f"{k}={'|'.join(map(str, v))}" for k, v in plan.vary.items()) or "nothing is swept"
             raise ScenarioError("--slice", f"{key}={value}", f"not a swept key and value; allowed: {allowed}")
+    _check_experiment_memory(plan, args)
     runs = len(plan.conditions) * plan.replications
     if plan.base.network.kind == "file":
         from .experiments import file_network
@@ -506,6 +530,12 @@ def cmd_check_model(args) -> int:
         raise ScenarioError("--only", "", f"unknown check {', '.join(unknown)}; allowed: {', '.join(keys)}")
     if args.update_docs and (only or args.quick):
         raise ScenarioError("--update-docs", "", "records a full run only: drop --quick and --only")
+    if not args.allow_large:  # the largest of the shipped scenarios the checks run, on each worker
+        from .limits import check_memory
+        from .validation.common import VALIDATION_DIR, default_workers
+
+        for path in sorted(SCENARIO_DIR.glob("*.toml")) + sorted(VALIDATION_DIR.glob("*.toml")):
+            check_memory(load_scenario(path), str(path), args.workers or default_workers())
     out = args.out or default_folder("check-model", "validation")
     t0 = time.perf_counter()
     with atomic_folder(out) as tmp:

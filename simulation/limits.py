@@ -7,6 +7,8 @@ the machine's memory. Each limit is a number here; `--allow-large` on any comman
 
 from __future__ import annotations
 
+import os
+
 from .scenario import ScenarioError
 
 MAX_STEPS = 1_000_000  # steps per run: a year at 0.01 h is 878,400
@@ -56,3 +58,109 @@ def check_count(count: int, limit: int, source: str, key: str, what: str, allow_
     """Refuse `count` things (values, conditions) above `limit`."""
     if count > limit and not allow_large:
         raise ScenarioError(source, key, f"{count:,} {what} exceed the limit of {limit:,}; {ALLOW}")
+
+
+# -- memory: what one run holds, times the runs held at once -------------------------------------------
+
+BYTES_PER_CONSUMER = 120  # the ~25 per-consumer arrays of `population.Population` (float64, int64, flags)
+BYTES_PER_EDGE = 24  # int32 CSR indices kept, and the int64 edge ends and sort keys while the network is built
+BYTES_PER_VALUE = 8  # a recorded series value (float64), per step and series
+
+
+def available_memory() -> int | None:
+    """The machine's available memory in bytes (Linux MemAvailable, else free pages), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _edges(sc) -> int:
+    """The directed edges of the scenario's network: a file's as read (cached), a generated one's expected."""
+    if sc.network.kind != "file":
+        return expected_edges(sc)
+    from .network import cached_edge_list
+    from .scenario import resolve_network_path
+
+    n = sc.network
+    return int(cached_edge_list(str(resolve_network_path(sc, None)), n.directed, n.edge_meaning, n.header).indices.size)
+
+
+def estimate_memory(sc, replications_held: int = 1) -> dict[str, int]:
+    """The bytes one run of `sc` needs, by what drives them, within about a factor of 2.
+
+    Args:
+        sc: The scenario.
+        replications_held: Runs whose series are kept in memory together (`run` holds all its
+            replications' series until it writes them; an experiment's worker one at a time).
+
+    Returns:
+        `{"consumers": ..., "network": ..., "series": ...}` in bytes: the consumers' state arrays
+        (`population.size` x BYTES_PER_CONSUMER), the network's edges (BYTES_PER_EDGE each) and the
+        recorded series (steps x series x 8 bytes, twice: the arrays and their table).
+    """
+    from .metrics import SERIES
+
+    return {
+        "consumers": sc.population.size * BYTES_PER_CONSUMER,
+        "network": _edges(sc) * BYTES_PER_EDGE,
+        "series": 2 * (sc.steps + 1) * len(SERIES) * BYTES_PER_VALUE * max(1, replications_held),
+    }
+
+
+DRIVERS = {  # the scenario keys that drive each part of the estimate
+    "consumers": ("population.size",),
+    "series": ("simulation.days", "simulation.dt_hours"),
+}
+
+
+def _network_keys(sc) -> tuple[str, ...]:
+    kind = sc.network.kind
+    degree = {"barabasi_albert": "network.m", "holme_kim": "network.m", "watts_strogatz": "network.k"}
+    return ("network.path",) if kind == "file" else ("population.size", degree.get(kind, "network.mean_degree"))
+
+
+def check_memory(
+    sc, where: str, processes: int = 1, allow_large: bool = False, replications_held: int = 1, available=None
+) -> None:
+    """Refuse runs that together need more memory than the machine has available (unknown: not checked).
+
+    Args:
+        sc: The scenario (the largest of an experiment's).
+        where: What the message names (the scenario file, or the option the scenario came from).
+        processes: Runs at once (an experiment's worker processes).
+        allow_large: `--allow-large`: skip the check.
+        replications_held: See `estimate_memory`.
+        available: The bytes available (default: `available_memory()`).
+    """
+    if allow_large:
+        return
+    available = available_memory() if available is None else available
+    if not available:
+        return
+    parts = estimate_memory(sc, replications_held)
+    need = sum(parts.values()) * max(1, processes)
+    if need <= available:
+        return
+    keys = []
+    for part, size in sorted(parts.items(), key=lambda kv: -kv[1]):
+        if size >= 0.25 * sum(parts.values()):
+            keys += [k for k in (_network_keys(sc) if part == "network" else DRIVERS[part]) if k not in keys]
+    if replications_held > 1 and parts["series"] >= 0.25 * sum(parts.values()):
+        keys.append("replications")
+    gib = 2**30
+    raise ScenarioError(
+        where,
+        ", ".join(keys),
+        f"a run needs about {sum(parts.values()) / gib:.2f} GiB (consumers {parts['consumers'] / gib:.2f}, network "
+        f"{parts['network'] / gib:.2f}, series {parts['series'] / gib:.2f}) x {processes} process(es) = "
+        f"{need / gib:.2f} GiB, more than the {available / gib:.2f} GiB available; make them smaller, use fewer "
+        f"--workers, or {ALLOW}",
+    )

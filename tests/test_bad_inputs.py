@@ -292,10 +292,42 @@ def test_a_files_own_bad_value_still_names_the_file(tmp_path):
 
 
 def test_the_readme_states_the_limits_the_code_has():
-    from simulation.limits import MAX_CONDITIONS, MAX_STEPS, MAX_VALUES
+    from simulation.limits import MAX_CONDITIONS, MAX_EDGES, MAX_STEPS, MAX_VALUES
+    from simulation.parameters import MIN_POPULATION
 
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert f"{MAX_STEPS:,} steps per run, {MAX_VALUES:,} values per `--vary`, {MAX_CONDITIONS:,} conditions" in readme
+    assert f"{MAX_EDGES:,} directed edges of a generated network" in readme
+    assert "`estimate_memory`" in readme and f"at least {MIN_POPULATION} consumers" in readme
+
+
+def test_a_run_needing_more_memory_than_available_is_refused_unless_allow_large(
+    scenario, tmp_path, monkeypatch, capsys
+):
+    from simulation import limits
+    from simulation.cli import main
+
+    monkeypatch.setattr(limits, "available_memory", lambda: 2**10)  # a machine with 1 KiB to spare
+    out = tmp_path / "big"
+    assert main(["run", str(scenario), "--out", str(out), "--no-figures"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"error: {scenario}: population.size" in err, err
+    assert "x 1 process(es)" in err and "--allow-large lifts the limit" in err and not out.exists()
+    argv = [a.replace("{s}", str(scenario)) for a in COMPARE] + ["--workers", "2", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "population.size" in err and "x 2 process(es)" in err and not out.exists(), err
+    assert main(["run", str(scenario), "--out", str(out), "--no-figures", "--allow-large"]) == 0
+
+
+def test_the_memory_estimate_grows_with_what_drives_it(scenario):
+    from simulation.limits import estimate_memory
+    from simulation.scenario import with_changes
+
+    sc = load_scenario(scenario)
+    one, big = estimate_memory(sc), estimate_memory(with_changes(sc, {"population.size": 2000}))
+    assert big["consumers"] == 10 * one["consumers"] and 8 * one["network"] < big["network"] < 12 * one["network"]
+    assert estimate_memory(sc, replications_held=4)["series"] == 4 * one["series"]
 
 
 def test_allow_large_lifts_a_limit():
