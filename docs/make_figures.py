@@ -3,12 +3,16 @@
     python docs/make_figures.py            # everything (about 4 minutes on 2 cores)
     python docs/make_figures.py cases      # the case figures only
     python docs/make_figures.py timing     # the README's response-timing figure only
+    python docs/make_figures.py sensitivity  # the README's Morris screening of the default scenario
 
 Case figures: each shipped case is run as a user would (`python run.py run CASE`: its own seed and
 replications) and its posts and reputation figures are copied to docs/figures/cases/. Timing: the
 README's sweep of the Porsche case is run (`python run.py sweep ...`, the command below) and its
 response-timing figure, critical_window.csv and horizon_check.csv are copied to docs/figures/,
 where the README's sentence about the critical window is generated from (python -m simulation.docs).
+Sensitivity: the README's Morris screening of the default scenario's assumptions is run (the
+command below) and its figures and tables are copied to docs/figures/default_sensitivity_*, where
+the README's paragraph on it is generated from.
 """
 
 import shutil
@@ -39,6 +43,19 @@ TIMING = [
     "--horizon-check",
 ]
 
+SENSITIVITY = [
+    "sensitivity",
+    "default",
+    "--params",
+    "assumptions",
+    "--strategies",
+    "quick_fix",
+    "--n",
+    "10",
+    "--replications",
+    "5",
+]
+
 
 def cases() -> None:
     """Run each case as shipped and keep its posts and reputation figures."""
@@ -65,10 +82,25 @@ def timing() -> None:
     print(f"wrote {FIGURES / 'porsche_response_timing.png'}, porsche_critical_window.csv and porsche_horizon_check.csv")
 
 
+def sensitivity() -> None:
+    """Run the README's Morris screening of the default scenario and keep its figures and tables."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "sensitivity"
+        if main([*SENSITIVITY, "--out", str(folder)]):
+            sys.exit("error: the sensitivity study failed")
+        shutil.copy(folder / "figures" / "indices_quick_fix_ignore.png", FIGURES / "default_sensitivity_indices.png")
+        shutil.copy(folder / "figures" / "wins.png", FIGURES / "default_sensitivity_wins.png")
+        for name in ("sensitivity", "robustness", "noise", "boxes", "samples"):
+            if (folder / f"{name}.csv").is_file():
+                shutil.copy(folder / f"{name}.csv", FIGURES / f"default_sensitivity_{name}.csv")
+        shutil.copy(folder / "sensitivity.json", FIGURES / "default_sensitivity.json")
+    print(f"wrote {FIGURES}/default_sensitivity_*")
+
+
 if __name__ == "__main__":
-    what = sys.argv[1:] or ["cases", "timing"]
+    what = sys.argv[1:] or ["cases", "timing", "sensitivity"]
     for name in what:
-        {"cases": cases, "timing": timing}[name]()
+        {"cases": cases, "timing": timing, "sensitivity": sensitivity}[name]()
     from simulation.docs import update
 
     for path in update():

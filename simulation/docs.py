@@ -200,6 +200,55 @@ def porsche_horizon() -> str:
     return f" The same runs at twice the horizon (`--horizon-check`): {horizon_text(row)}."
 
 
+SENSITIVITY_STEM = ROOT / "docs" / "figures" / "default_sensitivity"
+
+
+def default_sensitivity() -> str:
+    """The README's paragraph on the Morris screening of the default scenario (from its tables)."""
+    import json
+
+    import pandas as pd
+
+    from .metrics import METRICS
+    from .text import fmt
+
+    study_path = SENSITIVITY_STEM.with_suffix(".json")
+    if not study_path.is_file():
+        return "*Not measured yet: run `python docs/make_figures.py sensitivity`.*\n"
+    study = json.loads(study_path.read_text())
+    sens = pd.read_csv(f"{SENSITIVITY_STEM}_sensitivity.csv", keep_default_na=False, na_values=[""])
+    rob = pd.read_csv(f"{SENSITIVITY_STEM}_robustness.csv")
+    noise = pd.read_csv(f"{SENSITIVITY_STEM}_noise.csv", keep_default_na=False, na_values=[""])
+    points = len(pd.read_csv(f"{SENSITIVITY_STEM}_samples.csv"))
+    other = [s for s in study["strategies"] if s != study["baseline"]][0]
+    target = f"{other} - {study['baseline']}"
+    metric = study["metrics"][0]
+    label = METRICS[metric].label
+    runs = points * len(study["strategies"]) * study["replications"]
+    text = (
+        f"Morris screening of the {len(study['factors'])} assumed parameters over their plausible ranges "
+        f"({study['n']} trajectories, {points} points, {study['replications']} paired replications of "
+        f"{' and '.join(study['strategies'])} at each: {runs:,} runs). "
+    )
+    wins = []
+    for m, r in rob.groupby("metric", sort=False):
+        mine = r.set_index("option")
+        share, worst = mine.loc[other, "win_share"], fmt(mine.loc[other, "worst_regret"])
+        wins.append(f"{METRICS[m].label}: {share:.0%} (worst regret {worst})")
+    text += f"{other} beats {study['baseline']} at this share of the points, per metric: " + "; ".join(wins) + ". "
+    r = sens[(sens.target == target) & (sens.metric == metric)].sort_values("mu_star", ascending=False)
+    top = [f"`{p.parameter}` (mu* {fmt(p.mu_star)} ± {fmt(p.mu_star_conf)})" for p in r.head(3).itertuples()]
+    text += f"What {other} saves on the {label} (against {study['baseline']}) depends most on " + ", ".join(top)
+    zero = r[r.mu_star == 0].parameter.tolist()
+    if zero:
+        text += f"; it does not depend at all on {', '.join(f'`{z}`' for z in zero)}"
+    n = noise[(noise.target == target) & (noise.metric == metric)]
+    if len(n):
+        share = n.noise_share_means.iloc[0]
+        text += f". Chance (the replications) is {share:.0%} of the variance of that saving across points"
+    return text + ".\n"
+
+
 def metrics_table() -> str:
     """Every per-run metric of the registry: unit, which direction is better, definition."""
     from .metrics import METRICS
@@ -219,6 +268,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "validation": validation_table,
     "validation_summary": validation_summary,
     "porsche_window": porsche_window,
+    "default_sensitivity": default_sensitivity,
 }
 
 
