@@ -291,19 +291,25 @@ DESIGN_KEYS = {"name", "description", "seed", "replications", "strategies"}  # i
 def changed_parameters(sc: dict) -> list[dict]:
     """Every parameter of a resolved scenario (scenario.toml) that differs from its default.
 
-    Rows of `simulation.parameters.describe` (key, unit, default, meaning, source) with the value; list entries
-    (amplifiers, brand.schedule) are compared with their table's defaults, key by key.
+    Rows of `simulation.parameters.describe` (key, unit, default, meaning, source) with the value. A list
+    entry (an amplifier, a brand.schedule action) is itself a change: its first key (the amplifier's name,
+    the action) is always shown, so the entry is seen, and its other keys only where they differ from the
+    entry's defaults (an added amplifier at its defaults is one row, not ten).
     """
     from .parameters import describe
 
-    rows, known = [], {r["key"]: r for r in describe()}
+    rows, known, first = [], {}, set()
+    for r in describe():
+        known[r["key"]] = r
+        if "[]." in r["key"] and not any(f.rsplit(".", 1)[0] == r["key"].rsplit(".", 1)[0] for f in first):
+            first.add(r["key"])  # the entry's identifying key: the first of its table
     flat = _flatten(sc)
     for key, value in flat.items():
         if key.split(".")[0] in DESIGN_KEYS:
             continue
-        entry = re.search(r"\.\d+\.", key) is not None  # a list entry's keys are all shown: it is not a default
-        row = known.get(re.sub(r"\.\d+\.", "[].", key))
-        if row is None or (not entry and row["default"] == value) or (isinstance(value, list) and not value):
+        generic = re.sub(r"\.\d+\.", "[].", key)
+        row = known.get(generic)
+        if row is None or (row["default"] == value and generic not in first) or (isinstance(value, list) and not value):
             continue
         rows.append({**row, "key": key, "value": value})
     return rows
