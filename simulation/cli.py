@@ -207,6 +207,9 @@ def parser() -> argparse.ArgumentParser:
     x = sub.add_parser("export", help="write a results folder's tables as CSV or as Parquet, beside the originals")
     x.add_argument("folder", type=Path, help="a run or experiment folder")
     x.add_argument("--format", required=True, choices=("csv", "parquet"), help="the format to write")
+    from .sensitivity_cli import add_parser as add_sensitivity
+
+    add_sensitivity(sub, _integer, _allow_large)
     k = sub.add_parser("keys", help="every scenario key: unit, default, allowed values, meaning")
     k.add_argument("--markdown", action="store_true", help="as the Markdown table of scenarios/README.md")
     return p
@@ -637,6 +640,13 @@ def _terminate(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def cmd_sensitivity(args) -> int:
+    """`sensitivity`: a study of `simulation.sensitivity` (its options and runner: `simulation.sensitivity_cli`)."""
+    from .sensitivity_cli import cmd_sensitivity as run
+
+    return run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; bad input ends with one line on stderr and exit status 2."""
     argv = sys.argv[1:] if argv is None else argv
@@ -653,6 +663,7 @@ def main(argv: list[str] | None = None) -> int:
         "sweep": cmd_experiment,
         "check-model": cmd_check_model,
         "export": cmd_export,
+        "sensitivity": cmd_sensitivity,
     }
     if args.command is None:
         parser().print_help()

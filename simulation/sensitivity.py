@@ -261,7 +261,13 @@ class Study:
         """
         from .experiments import Plan
         from .limits import MAX_CONDITIONS, check_count
+        from .strategies import strategy_names
 
+        known = strategy_names(base)
+        for name in self.strategies:
+            if name not in known:
+                option = "--baseline" if name == self.baseline else "--strategies"
+                raise ScenarioError(option, name, f"unknown strategy; allowed: {', '.join(known)}")
         check_count(
             len(self.points()) * len(self.options()), MAX_CONDITIONS, "--n", str(self.n), "conditions", allow_large
         )
@@ -430,7 +436,8 @@ def robustness_rows(study: Study, values: dict) -> pd.DataFrame:
     """robustness.csv: per metric and option, the share of points where it is best, and its regret.
 
     The better direction comes from the metric registry; a tie shares the point equally between the
-    tied options; the regret at a point is how much worse the option is than the best there (in the
+    tied options (`tie_share`: the points where the option ties for best, as when no buzz starts and
+    no option changes anything); the regret at a point is how much worse the option is than the best there (in the
     metric's unit, >= 0). Points with a failed run are left out and counted.
     """
     rows = []
@@ -444,6 +451,7 @@ def robustness_rows(study: Study, values: dict) -> pd.DataFrame:
         signed = v if better == "higher" else -v
         best = signed.max(axis=1, keepdims=True)
         is_best = signed == best
+        tied = is_best & (is_best.sum(axis=1, keepdims=True) > 1)
         wins = (is_best / is_best.sum(axis=1, keepdims=True)).mean(axis=0) if len(v) else np.full(v.shape[1], np.nan)
         regret = best - signed
         for j, label in enumerate(means.columns):
@@ -452,6 +460,8 @@ def robustness_rows(study: Study, values: dict) -> pd.DataFrame:
                     metric=metric,
                     option=label,
                     win_share=float(wins[j]),
+                    best_alone_share=float((is_best[:, j] & ~tied[:, j]).mean()) if len(v) else math.nan,
+                    tie_share=float(tied[:, j].mean()) if len(v) else math.nan,
                     mean_regret=float(regret[:, j].mean()) if len(v) else math.nan,
                     worst_regret=float(regret[:, j].max()) if len(v) else math.nan,
                     points=int(ok.sum()),

@@ -89,9 +89,18 @@ def study_from_args(args, base):
     from .sensitivity import Study, resolve_factors
 
     strategies = _names(args.strategies, "--strategies") or [base.brand.strategy]
+    factors = resolve_factors(args.params_given, args.params == ASSUMPTIONS)
+    if args.params == ASSUMPTIONS:  # an action's parameters only where a compared strategy takes that action
+        used = used_actions(base, [args.baseline] + strategies)
+        given = {p.partition("=")[0].strip() for p in args.params_given}
+        unused = [f.key for f in factors if f.key.startswith("actions.") and f.key.split(".")[1] not in used]
+        unused = [k for k in unused if k not in given]
+        if unused:
+            print(f"--params assumptions: left out (no compared strategy takes their action): {', '.join(unused)}")
+        factors = [f for f in factors if f.key not in unused]
     return Study(
         method=args.method,
-        factors=resolve_factors(args.params_given, args.params == ASSUMPTIONS),
+        factors=factors,
         n=args.n,
         replications=args.replications,
         seed=base.seed,
@@ -100,6 +109,21 @@ def study_from_args(args, base):
         metrics=_names(args.metrics, "--metrics"),
         timing=_timing(args.timing),
     )
+
+
+def used_actions(base, strategies: list[str]) -> set[str]:
+    """The actions the named strategies take on this scenario (unknown names are left to the study's check)."""
+    from .brand import schedule_for
+    from .scenario import strategy_overrides, with_changes
+    from .strategies import strategy_names
+
+    known = strategy_names(base)
+    return {
+        a.action
+        for s in strategies
+        if s in known
+        for a in schedule_for(with_changes(base, strategy_overrides(s), source="--strategies"))
+    }
 
 
 def _check_resume(args, parser, study) -> None:

@@ -267,16 +267,19 @@ def survive_blocks(study: Study, tables: dict) -> list[tuple]:
         r = r.sort_values("win_share", ascending=False)
         lead = r.iloc[0]
         unit, scale = (" pp", 100.0) if METRICS[metric].percent else (" " + METRICS[metric].unit, 1.0)
-        text = (
-            f"On {_metric_label(metric)}, {lead.option} is the best option at {lead.win_share:.0%} of the "
-            f"{int(lead.points)} sample points"
-        )
+
+        def share(o) -> str:
+            tie = f", tied for best at {o.tie_share:.0%}" if o.tie_share > 0 else ""
+            never = "; never worse than another" if o.worst_regret == 0 else ""
+            return f"best alone at {o.best_alone_share:.0%} of the {int(o.points)} points{tie}{never}"
+
+        text = f"On {_metric_label(metric)}, {lead.option} is {share(lead)}"
         others = [
-            f"{o.option} {o.win_share:.0%} (mean regret {fmt(o.mean_regret * scale)}, "
+            f"{o.option}: {share(o)} (regret: mean {fmt(o.mean_regret * scale)}, "
             f"worst {fmt(o.worst_regret * scale)}{unit})"
             for o in r.iloc[1:].itertuples()
         ]
-        text += "; the others: " + ", ".join(others) + "." if others else "."
+        text += ("; " + "; ".join(others) + ".") if others else "."
         if lead.points_failed:
             text += f" {int(lead.points_failed)} point(s) with a failed run are left out."
         blocks.append(("p", text))

@@ -46,6 +46,8 @@ def files(tmp_path_factory):
 
 SWEEP = ["sweep", "{s}", "--vary", "brand.delay_hours=0,6", "--replications", "2"]
 COMPARE = ["compare", "{s}", "--strategies", "ignore,quick_fix", "--replications", "2"]
+SENS = ["sensitivity", "{s}", "--param", "spread.visibility=0.1:0.5", "--replications", "2"]
+PARAM2 = ["--param", "spread.anger_dose=0.2:0.9"]
 CASES = {
     # command-line numbers
     "replications 0": (SWEEP[:-1] + ["0"], "--replications"),
@@ -99,6 +101,22 @@ CASES = {
     "network /dev/zero": (["run", "{s}", "--set", "network.kind=file", "--set", "network.path=/dev/zero"], "/dev/zero"),
     "out under /proc": (["run", "{s}", "--out", "/proc/buzzsim-x"], "--out"),
     "dask unreachable": (COMPARE + ["--dask", "tcp://127.0.0.1:1"], "--dask: tcp://127.0.0.1:1: cannot reach"),
+    # sensitivity studies
+    "sensitivity range outside": (SENS[:2] + ["--param", "spread.visibility=0.2:1.5"], "leaves the allowed values"),
+    "sensitivity unknown key": (SENS[:2] + ["--param", "spread.nothing=0:1"], "--param: spread.nothing: unknown key"),
+    "sensitivity text key": (SENS[:2] + ["--param", "network.kind=0:1"], "network.kind: is not numeric"),
+    "sensitivity log from 0": (SENS[:2] + ["--param", "spread.anger_dose=0:1:log"], "a log scale needs LO > 0"),
+    "sensitivity no parameter": (SENS[:2], "no parameter to sample"),
+    "sensitivity n 1": (SENS + ["--n", "1"], "Morris needs at least 2 trajectories"),
+    "sobol n not a power of two": (SENS + PARAM2 + ["--method", "sobol", "--n", "12"], "power of two"),
+    "sobol one parameter": (SENS + ["--method", "sobol", "--n", "16"], "Sobol' indices need at least two"),
+    "sensitivity bad method": (SENS + ["--method", "fast"], "--method"),
+    "sensitivity timing one delay": (SENS + ["--strategies", "quick_fix", "--timing", "6"], "two different delays"),
+    "sensitivity timing of the baseline": (SENS + ["--strategies", "ignore", "--timing", "1,24"], "no response"),
+    "sensitivity unknown strategy": (SENS + ["--strategies", "pray"], "--strategies: pray: unknown strategy"),
+    "sensitivity unknown metric": (SENS + ["--metrics", "nope"], "--metrics: nope: unknown metric"),
+    "sensitivity range the scenario refuses": (SENS[:2] + ["--param", "network.m=1:400"], "network.m"),
+    "sensitivity resume of another folder": (["sensitivity", "--resume", "{f}"], "not a sensitivity folder"),
     # scenario files that are not scenarios (validate exits 1: its help says so)
     "validate missing": (["validate", "{f}/missing.toml"], "missing.toml: file not found", 1),
     "validate a folder": (["validate", "{f}/a_folder.toml"], "a_folder.toml: cannot read file (IsADirectoryError)", 1),
@@ -171,7 +189,7 @@ CASES = {
 
 def _argv(case, scenario, tmp_path, files=None):
     argv = [a.replace("{s}", str(scenario)).replace("{f}", str(files)) for a in case]
-    if "--out" not in argv and argv[0] in ("run", "compare", "sweep") and "--resume" not in argv:
+    if "--out" not in argv and argv[0] in ("run", "compare", "sweep", "sensitivity") and "--resume" not in argv:
         argv += ["--out", str(tmp_path / "out")]
     return argv
 
@@ -393,34 +411,6 @@ def finished(scenario, tmp_path_factory):
     argv = [a.replace("{s}", str(scenario)) for a in SWEEP] + ["--replications", "3", "--workers", "1"]
     assert main([*argv, "--no-figures", "--out", str(out)]) == 0
     return out, argv
-
-
-def test_a_resume_redoes_exactly_the_tampered_runs(finished, tmp_path, capsys):
-    import shutil
-
-    from simulation.cli import main
-
-    done, argv = finished
-    folder = tmp_path / "tampered"
-    shutil.copytree(done, folder)
-    runs = folder / "runs"
-    (runs / "c0001" / "r00000.json").write_text('{"condition": 1, "replic')  # an interrupted write
-    (runs / "c0002" / "r00001.npz").write_bytes(b"garbage")  # series overwritten
-    shutil.copy(runs / "c0000" / "r00002.json", runs / "c0002" / "r00002.json")  # copied under another run
-    (runs / "c0001" / "r00002.json").unlink()  # deleted
-    (runs / "c0001" / "r00002.npz").unlink()
-    capsys.readouterr()
-    assert main(["sweep", "--resume", str(folder), "--workers", "1", "--no-figures"]) == 0
-    said = capsys.readouterr().out
-    assert "resume: 3 run file(s) not trusted, run again" in said
-    for bad in (
-        "c0001/r00000 is not readable JSON",
-        "c0002/r00001 has unreadable series",
-        "c0002/r00002 names another run",
-    ):
-        assert bad in said
-    for name in ("summary.csv", "aggregate.csv", "contrasts.csv", "timeseries_quantiles.csv"):
-        assert (folder / name).read_bytes() == (done / name).read_bytes(), name
 
 
 @pytest.mark.parametrize(
