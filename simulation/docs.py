@@ -232,10 +232,16 @@ def default_sensitivity() -> str:
     )
     wins = []
     for m, r in rob.groupby("metric", sort=False):
-        mine = r.set_index("option")
-        share, worst = mine.loc[other, "win_share"], fmt(mine.loc[other, "worst_regret"])
-        wins.append(f"{METRICS[m].label}: {share:.0%} (worst regret {worst})")
-    text += f"{other} beats {study['baseline']} at this share of the points, per metric: " + "; ".join(wins) + ". "
+        o = r.set_index("option").loc[other]
+        never = ", never worse" if o.worst_regret == 0 else f", worse by up to {fmt(o.worst_regret)}"
+        wins.append(
+            f"on the {METRICS[m].label}, better at {o.best_alone_share:.0%} and tied at {o.tie_share:.0%}{never}"
+        )
+    text += (
+        f"Against {study['baseline']}, {other} does, "
+        + "; ".join(wins)
+        + " (a tie: the same value, as where the buzz dies out before the brand acts). "
+    )
     r = sens[(sens.target == target) & (sens.metric == metric)].sort_values("mu_star", ascending=False)
     top = [f"`{p.parameter}` (mu* {fmt(p.mu_star)} ± {fmt(p.mu_star_conf)})" for p in r.head(3).itertuples()]
     text += f"What {other} saves on the {label} (against {study['baseline']}) depends most on " + ", ".join(top)

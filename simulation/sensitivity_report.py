@@ -67,10 +67,10 @@ def key_targets(study: Study) -> list[str]:
     return effects + timing or [study.option_label(*study.options()[0])]
 
 
-def _panels(n: int, height_each: float):
+def _panels(n: int, height_each: float, width: float = 7.2):
     cols = 1 if n == 1 else 2
     rows = math.ceil(n / cols)
-    fig = _new_figure((7.2, max(2.6, height_each) * rows))
+    fig = _new_figure((width, max(2.6, height_each) * rows))
     return fig, [fig.add_subplot(rows, cols, i + 1) for i in range(n)]
 
 
@@ -84,15 +84,17 @@ def indices_figure(study: Study, sens: pd.DataFrame, target: str, stem: Path | N
 def _indices_figure(study: Study, sens: pd.DataFrame, target: str):
     rows = sens[sens.target == target]
     metrics = [m for m in study.metrics if m in set(rows.metric)]
-    fig, axes = _panels(len(metrics), 0.32 * len(study.factors) + 1.2)
+    # long parameter names beside two panels: a page's full width (10 in) from 8 parameters on
+    fig, axes = _panels(len(metrics), 0.3 * len(study.factors) + 1.2, 10.0 if len(study.factors) >= 8 else 7.2)
     main = RANK_INDEX[study.method]
     for ax, metric in zip(axes, metrics):
         r = rows[rows.metric == metric].sort_values(main, na_position="first")
         y = np.arange(len(r))
+        value, conf = r[main].to_numpy(float), r[f"{main}_conf"].to_numpy(float)
         ax.barh(
             y,
-            r[main],
-            xerr=r[f"{main}_conf"],
+            value,
+            xerr=[np.minimum(conf, np.clip(value, 0, None)), conf],  # an index is not below 0: the bar clipped there
             color=OKABE_ITO["blue"],
             ecolor="black",
             capsize=2,
@@ -101,7 +103,7 @@ def _indices_figure(study: Study, sens: pd.DataFrame, target: str):
         if study.method == "sobol":
             ax.errorbar(r.S1, y, xerr=r.S1_conf, fmt="o", color=OKABE_ITO["orange"], ms=4, capsize=2, label="S1")
         ax.set_yticks(y, r.parameter, fontsize=7.5)
-        ax.set_title(_wrapped(_metric_label(metric), 44), fontsize=9)
+        ax.set_title(_wrapped(_metric_label(metric), 36), fontsize=9)
         unit = METRICS[metric].unit if metric in METRICS else ""
         ax.set_xlabel(f"mu* ({unit})" if study.method == "morris" else "Sobol' index (share of variance)")
         ax.grid(axis="y", visible=False)
