@@ -220,8 +220,8 @@ class Plan:
             + [f"{k}={v}" for k, v in changes.items() if k != STRATEGY_KEY and v is not None]
         )
 
-    def to_json(self) -> dict:
-        """The plan as written to experiment.json (see `simulation.experiment_folder`)."""
+    def to_json(self, conditions: bool = True) -> dict:
+        """The plan as written to experiment.json (`simulation.experiment_folder`); `conditions=False`: without them."""
         return {
             "kind": self.kind,
             "scenario": self.base.name,
@@ -235,7 +235,9 @@ class Plan:
             "keys": self.keys,
             "conditions": [
                 {"condition": i, "label": self.label(c), "changes": c} for i, c in enumerate(self.conditions)
-            ],
+            ]
+            if conditions
+            else [],
             "command": self.command,
             "series": self.series,
             "window_metric": self.window_metric,

@@ -580,6 +580,13 @@ def read_study(folder: Path) -> Study:
     return Study.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
+def conditions_sha256(conditions: list[dict]) -> str:
+    """The SHA-256 of a study's conditions (what a resume checks its sample against)."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(conditions, default=str).encode()).hexdigest()
+
+
 def plan_of(study: Study, base: Scenario, command: str = "", allow_large: bool = False):
     """The experiment that runs the study: every (point, option) a condition, metrics only, paired seeds."""
     from .experiments import Plan
@@ -631,15 +638,16 @@ def run_study(
     folder = Path(folder)
     t0 = time.perf_counter()
     plan = plan_of(study, base, command, allow_large)
+    digest = conditions_sha256(plan.conditions)
     if not resume:
-        experiment_folder.create(folder, plan.to_json(), to_toml(base))
+        # the conditions are the sample (samples.csv) times the options: experiment.json keeps their hash only
+        # (10^5 conditions written out would take a hundred megabytes)
+        experiment_folder.create(folder, {**plan.to_json(conditions=False), "conditions_sha256": digest}, to_toml(base))
         write_study(folder, study)
-    else:
-        stored = [c["changes"] for c in experiment_folder.read_plan(folder)["conditions"]]
-        if json.dumps(stored, default=str) != json.dumps(plan.conditions, default=str):
-            raise ScenarioError(
-                "--resume", str(folder), "its sample differs from the one its study draws (another version?)"
-            )
+    elif experiment_folder.read_plan(folder).get("conditions_sha256") != digest:
+        raise ScenarioError(
+            "--resume", str(folder), "its sample differs from the one its study draws (another version?)"
+        )
     with experiment_folder.locked(folder):
         store = experiment_folder.RunStore(folder)
         if resume:

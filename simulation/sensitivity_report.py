@@ -67,6 +67,15 @@ def key_targets(study: Study) -> list[str]:
     return effects + timing or [study.option_label(*study.options()[0])]
 
 
+def _log_ticks(axis) -> None:
+    """Ticks of a log axis at 1, 2 and 5 times powers of ten, written plainly (0.02, 0.05), none between."""
+    from matplotlib import ticker
+
+    axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(ticker.NullFormatter())
+
+
 def _panels(n: int, height_each: float, width: float = 7.2):
     cols = 1 if n == 1 else 2
     rows = math.ceil(n / cols)
@@ -141,6 +150,7 @@ def _effect_figure(study: Study, sens: pd.DataFrame, points: pd.DataFrame, value
         )
         if scale.get(top):
             ax.set_xscale("log")
+            _log_ticks(ax.xaxis)
         ax.axhline(0, color="black", lw=0.6)
         ax.set_xlabel(top)
         ax.set_title(_wrapped(("difference in " if " - " in target else "") + _metric_label(metric), 44), fontsize=9)
@@ -197,8 +207,12 @@ def _wins_figure(study: Study, sens: pd.DataFrame, points: pd.DataFrame, values:
             shown.add(label)
         ax.set_xlabel(a)
         ax.set_ylabel(b)
-        ax.set_xscale("log" if scale.get(a) else "linear")
-        ax.set_yscale("log" if scale.get(b) else "linear")
+        if scale.get(a):
+            ax.set_xscale("log")
+            _log_ticks(ax.xaxis)
+        if scale.get(b):
+            ax.set_yscale("log")
+            _log_ticks(ax.yaxis)
         ax.set_title(_wrapped(f"best on {_metric_label(metric)}: " + ", ".join(shares), 50), fontsize=8.5)
     handles = [Line2D([], [], marker="o", ls="", color=colours[x], label=x) for x in labels if x in shown]
     fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)), title="best option")
