@@ -69,6 +69,7 @@ class Factor:
     hi: float
     log: bool = False
     integer: bool = False
+    boolean: bool = False
     why: str = ""
 
     @property
@@ -79,6 +80,8 @@ class Factor:
     def values(self, x: np.ndarray) -> np.ndarray:
         """Parameter values from sampled coordinates."""
         v = 10.0**x if self.log else np.asarray(x, float)
+        if self.boolean:  # the lower half of [0, 1] is false, the upper true
+            return v >= 0.5
         return np.round(v).astype(int) if self.integer else v
 
 
@@ -94,7 +97,7 @@ def assumption_factors() -> list[Factor]:
         f = field_of(row["key"])
         if f is not None and "plausible" in f.metadata:
             lo, hi = f.metadata["plausible"]
-            out.append(Factor(row["key"], lo, hi, f.metadata["plausible_log"], False, f.metadata["plausible_why"]))
+            out.append(Factor(row["key"], lo, hi, log=f.metadata["plausible_log"], why=f.metadata["plausible_why"]))
     return out
 
 
@@ -117,7 +120,7 @@ def parse_param(text: str, allow_integer_bool: bool = True) -> Factor:
     if kind == "bool":
         if spec.strip() not in ("", "0:1", "false:true"):
             raise ScenarioError("--param", key, "a true/false key is sampled as false:true (give KEY= or KEY=0:1)")
-        return Factor(key, 0, 1, integer=True, why="--param (true/false)")
+        return Factor(key, 0, 1, boolean=True, why="--param (true/false)")
     if len(parts) not in (2, 3) or (len(parts) == 3 and not log):
         raise ScenarioError("--param", key, f"expected LO:HI or LO:HI:log, got {spec!r}")
     try:
@@ -136,7 +139,7 @@ def parse_param(text: str, allow_integer_bool: bool = True) -> Factor:
             m["hi"] is not None and v > m["hi"]
         ):
             raise ScenarioError("--param", key, f"range {lo:g}:{hi:g} leaves the allowed values ({allowed_text(f)})")
-    return Factor(key, lo, hi, log, kind == "int", "--param")
+    return Factor(key, lo, hi, log=log, integer=kind == "int", why="--param")
 
 
 def resolve_factors(params: list[str], use_assumptions: bool) -> list[Factor]:

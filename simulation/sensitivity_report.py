@@ -93,8 +93,8 @@ def indices_figure(study: Study, sens: pd.DataFrame, target: str, stem: Path | N
 def _indices_figure(study: Study, sens: pd.DataFrame, target: str):
     rows = sens[sens.target == target]
     metrics = [m for m in study.metrics if m in set(rows.metric)]
-    # long parameter names beside two panels: a page's full width (10 in) from 8 parameters on
-    fig, axes = _panels(len(metrics), 0.3 * len(study.factors) + 1.2, 10.0 if len(study.factors) >= 8 else 7.2)
+    # long parameter names beside two panels: a landscape page's width (10 in)
+    fig, axes = _panels(len(metrics), 0.3 * len(study.factors) + 1.2, 10.0 if len(metrics) > 1 else 7.2)
     main = RANK_INDEX[study.method]
     for ax, metric in zip(axes, metrics):
         r = rows[rows.metric == metric].sort_values(main, na_position="first")
@@ -119,7 +119,8 @@ def _indices_figure(study: Study, sens: pd.DataFrame, target: str):
         ax.set_axisbelow(True)
         if np.all(~np.isfinite(r[main])):
             ax.text(0.5, 0.5, "not computed", transform=ax.transAxes, ha="center")
-    axes[0].legend(loc="lower right", fontsize=7.5, title="95% bootstrap interval", title_fontsize=7.5)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, title="with its 95% bootstrap interval")
     fig.suptitle(f"What drives {target}" + ("" if study.method == "sobol" else " (Morris screening)"), fontsize=10)
     return fig
 
@@ -224,7 +225,7 @@ def load(folder: Path) -> tuple[Study, pd.DataFrame, pd.DataFrame, dict, dict[st
     """The study, its sample points, its runs, its targets and its tables, read from a folder."""
     folder = Path(folder)
     study = read_study(folder)
-    points = pd.read_csv(folder / SAMPLES_CSV).set_index("point")
+    points = pd.read_csv(folder / SAMPLES_CSV).set_index("point").astype(float)  # true/false as 0/1
     summary = pd.read_csv(folder / SUMMARY_CSV, keep_default_na=False, na_values=[""])
     values = targets(study, summary, len(points))
     tables = {}
@@ -356,7 +357,7 @@ def report_blocks(folder: Path) -> tuple[str, list[tuple]]:
     method = "Morris screening" if study.method == "morris" else "Sobol' indices"
     title = f"Sensitivity study: {method}, scenario {plan['scenario']}"
     options = ", ".join(study.option_label(s, d) for s, d in study.options())
-    failed = int((summary.error.fillna("") != "").sum())
+    failed = int(summary.error.notna().sum())  # an empty error (read as NaN) is a run that succeeded
     design = (
         f"{len(points)} sample points ({'trajectories' if study.method == 'morris' else 'base samples'}: {study.n}) of "
         f"{len(study.factors)} parameters; at each point {len(study.options())} option(s) "

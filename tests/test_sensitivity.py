@@ -55,6 +55,8 @@ def test_a_log_factor_is_sampled_on_a_log_scale_and_integers_rounded():
     f = Factor("k", 1.0, 100.0, log=True)
     assert f.bounds == [0.0, 2.0] and f.values(np.array([0.0, 1.0, 2.0])) == pytest.approx([1.0, 10.0, 100.0])
     assert Factor("m", 1, 5, integer=True).values(np.array([1.4, 4.6])).tolist() == [1, 5]
+    flag = parse_param("spread.repeat_exposure=")
+    assert flag.boolean and flag.values(np.array([0.0, 1 / 3, 2 / 3, 1.0])).tolist() == [False, False, True, True]
 
 
 def test_robustness_by_hand():
@@ -201,3 +203,25 @@ def test_the_plausible_ranges_hold_their_defaults_within_the_allowed_values():
         assert f.lo < f.hi and f.lo <= default <= f.hi and f.why, f.key
         assert (m["lo"] is None or f.lo >= m["lo"]) and (m["hi"] is None or f.hi <= m["hi"]), f.key
         assert not f.log or f.lo > 0, f.key
+
+
+def test_the_study_figures_and_report_are_drawn_without_overlapping_text(tmp_path):
+    from simulation import sensitivity_report as sr
+    from tests.test_figure_text import overlapping_texts
+
+    s = study(timing=[1.0, 24.0], strategies=["quick_fix", "apology"])
+    run_study(s, tiny(), tmp_path / "s", progress=False)
+    _, points, _, values, tables = sr.load(tmp_path / "s")
+    sens = tables["sensitivity.csv"]
+    figures = [sr.wins_figure(s, sens, points, values, None)]
+    for target in sr.key_targets(s):
+        figures += [sr.indices_figure(s, sens, target, None), sr.effect_figure(s, sens, points, values, target, None)]
+    for fig in figures:
+        assert not overlapping_texts(fig), overlapping_texts(fig)
+    assert len(sr.all_figures(tmp_path / "s")) == 2 * len(figures)  # PNG and PDF each
+    md, page = sr.write_report(tmp_path / "s")
+    text = md.read_text()
+    for heading in ("## Which conclusions survive", "## What drives the damage", "## Design", "## Figures"):
+        assert heading in text
+    assert "quick_fix at 1 h: 1 h" not in text and "apology: 1 h - 24 h" in text
+    assert page.read_text().count("<img") == len(figures)
