@@ -69,8 +69,11 @@ class FolderError(ValueError):
     """A folder that is not a (complete) experiment folder: one line naming it and what is missing."""
 
 
-def create(folder: Path, plan: dict, scenario_toml: str) -> None:
-    """Start an experiment folder: the base scenario and the plan (refuses a non-empty folder)."""
+def create(folder: Path, plan: dict, scenario_toml: str, extra: dict[str, str] | None = None) -> None:
+    """Start an experiment folder: the base scenario, the plan and `extra` files (refuses a non-empty folder).
+
+    Their hashes are kept (FINGERPRINT) so that a resume can tell they were not changed.
+    """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise FileExistsError(f"{folder}: --out is a file, not a folder; choose a new folder")
@@ -84,6 +87,37 @@ def create(folder: Path, plan: dict, scenario_toml: str) -> None:
     make_folder(folder)
     write_text(folder / SCENARIO_TOML, scenario_toml)
     write_text(folder / EXPERIMENT_JSON, json.dumps(plan, indent=2, default=str) + "\n")
+    for name, text in (extra or {}).items():
+        write_text(folder / name, text)
+    names = [EXPERIMENT_JSON, SCENARIO_TOML, *(extra or {})]
+    write_text(folder / FINGERPRINT, json.dumps(_fingerprint(folder, names), indent=2) + "\n")
+
+
+FINGERPRINT = ".fingerprint.json"  # the SHA-256 of the plan and of the scenario, as the experiment started
+
+
+def _fingerprint(folder: Path, names) -> dict[str, str]:
+    from .results import file_sha256
+
+    return {name: file_sha256(Path(folder) / name) if (Path(folder) / name).is_file() else "" for name in names}
+
+
+def check_unchanged(folder: Path) -> None:
+    """Refuse to resume a folder whose plan or scenario changed since the experiment started (one line)."""
+    path = Path(folder) / FINGERPRINT
+    if not path.is_file():
+        raise FolderError(f"{folder}: no {FINGERPRINT}: not started by this version of buzzsim; start a new experiment")
+    try:
+        started = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        raise FolderError(f"{path}: unreadable; the folder cannot be checked before a resume") from None
+    now = _fingerprint(folder, started)
+    changed = [name for name in now if started.get(name) != now[name]]
+    if changed:
+        raise FolderError(
+            f"{folder}: {' and '.join(changed)} changed since the experiment started; the runs left would not be "
+            "those planned: start a new experiment"
+        )
 
 
 LOCK = ".lock"  # the process working on a folder: its PID

@@ -263,6 +263,7 @@ class Plan:
     def from_folder(cls, folder: Path, allow_large: bool = False) -> Plan:
         """The plan of an existing experiment folder (to resume it), refused if its network file changed."""
         d = experiment_folder.read_plan(folder)
+        experiment_folder.check_unchanged(folder)
         base = load_scenario(Path(folder) / experiment_folder.SCENARIO_TOML)
         plan = cls._from_json(d, base, allow_large)
         if d.get("network_sha256") and plan.network_sha256() != d["network_sha256"]:

@@ -565,12 +565,9 @@ def analyse(study: Study, summary: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_study(folder: Path, study: Study) -> None:
-    """sensitivity.json and samples.csv, written when the study starts (before any run)."""
-    from .results import write_csv, write_text
-
-    write_text(Path(folder) / STUDY_JSON, json.dumps(study.to_json(), indent=2) + "\n")
-    write_csv(study.points().reset_index(), Path(folder) / SAMPLES_CSV)
+def study_text(study: Study) -> str:
+    """sensitivity.json's text: the study."""
+    return json.dumps(study.to_json(), indent=2) + "\n"
 
 
 def read_study(folder: Path) -> Study:
@@ -645,12 +642,15 @@ def run_study(
     if not resume:
         # the conditions are the sample (samples.csv) times the options: experiment.json keeps their hash only
         # (10^5 conditions written out would take a hundred megabytes)
-        experiment_folder.create(folder, {**plan.to_json(conditions=False), "conditions_sha256": digest}, to_toml(base))
-        write_study(folder, study)
-    elif experiment_folder.read_plan(folder).get("conditions_sha256") != digest:
-        raise ScenarioError(
-            "--resume", str(folder), "its sample differs from the one its study draws (another version?)"
-        )
+        plan_json = {**plan.to_json(conditions=False), "conditions_sha256": digest}
+        experiment_folder.create(folder, plan_json, to_toml(base), {STUDY_JSON: study_text(study)})
+        write_csv(study.points().reset_index(), folder / SAMPLES_CSV)
+    else:
+        experiment_folder.check_unchanged(folder)  # the plan, scenario and study as they were written
+        if experiment_folder.read_plan(folder).get("conditions_sha256") != digest:
+            raise ScenarioError(
+                "--resume", str(folder), "its sample differs from the one its study draws (another version?)"
+            )
     with experiment_folder.locked(folder):
         store = experiment_folder.RunStore(folder)
         if resume:

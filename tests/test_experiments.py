@@ -259,3 +259,14 @@ def test_no_dask_worker_outlives_a_killed_local_cluster_sweep(tmp_path):
     while time.time() < deadline and any(_alive(p) for p in workers):
         time.sleep(0.2)
     assert not [p for p in workers if _alive(p)]
+
+
+@pytest.mark.parametrize("name", ["scenario.toml", "experiment.json"])
+def test_a_resume_of_a_folder_whose_plan_or_scenario_was_edited_is_refused(tmp_path, name):
+    from simulation.experiment_folder import FolderError
+
+    run_experiment(sweep(2), tmp_path / "x", progress=False)
+    path = tmp_path / "x" / name
+    path.write_text(path.read_text().replace("300", "301", 1) + "\n")
+    with pytest.raises(FolderError, match=f"{name} changed since the experiment started"):
+        Plan.from_folder(tmp_path / "x")
