@@ -210,6 +210,23 @@ def parser() -> argparse.ArgumentParser:
     from .sensitivity_cli import add_parser as add_sensitivity
 
     add_sensitivity(sub, _integer, _allow_large)
+    im = sub.add_parser(
+        "import-mentions",
+        help="turn a social-listening export (CSV) into observed counts per bin (hours, negative, positive, neutral)",
+    )
+    im.add_argument("file", type=Path, help="the export: one row per mention, or one row per bin with counts")
+    im.add_argument("--out", type=Path, required=True, help="the observed file to write (e.g. observed.csv)")
+    im.add_argument("--time-col", metavar="NAME", help="the time column (default: timestamp, time, date, ...)")
+    im.add_argument("--sentiment-col", metavar="NAME", help="the sentiment column (without it: all negative)")
+    im.add_argument(
+        "--negative", default="negative,neg,-1", metavar="VALUES", help="negative labels (default %(default)s)"
+    )
+    im.add_argument(
+        "--positive", default="positive,pos,1", metavar="VALUES", help="positive labels (default %(default)s)"
+    )
+    im.add_argument("--count-col", metavar="NAME", help="a column of counts (one row per bin)")
+    im.add_argument("--bin", default="1h", help="bin width: 15min, 1h, 6h, 1d, ... at most 7d (default %(default)s)")
+    im.add_argument("--tz", metavar="ZONE", help="IANA zone of timestamps without a UTC offset (e.g. Europe/Paris)")
     k = sub.add_parser("keys", help="every scenario key: unit, default, allowed values, meaning")
     k.add_argument("--markdown", action="store_true", help="as the Markdown table of scenarios/README.md")
     return p
@@ -636,6 +653,29 @@ def cmd_keys(args) -> int:
     return 0
 
 
+def cmd_import_mentions(args) -> int:
+    """`import-mentions`: a listening export into the observed format (`simulation.mentions`)."""
+    from .mentions import check_out, import_mentions, summary, write_observed
+
+    out = check_out(args.out, args.file)
+    observed = import_mentions(
+        args.file,
+        time_col=args.time_col,
+        sentiment_col=args.sentiment_col,
+        negative=args.negative,
+        positive=args.positive,
+        count_col=args.count_col,
+        bin=args.bin,
+        tz=args.tz,
+    )
+    write_observed(observed, out)
+    for note in observed.notes:
+        print(f"note: {note}")
+    print(summary(observed, str(args.file)))
+    print(f"wrote {out}")
+    return 0
+
+
 def _terminate(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -664,6 +704,7 @@ def main(argv: list[str] | None = None) -> int:
         "check-model": cmd_check_model,
         "export": cmd_export,
         "sensitivity": cmd_sensitivity,
+        "import-mentions": cmd_import_mentions,
     }
     if args.command is None:
         parser().print_help()

@@ -39,6 +39,14 @@ def files(tmp_path_factory):
     (f / "loop.txt").write_text("5 5\n")
     (f / "loops.txt").write_text("".join(f"{i} {i}\n" for i in range(12)))  # 12 consumers, self-loops only
     (f / "bad_columns.csv").write_text("label,colour\n0,red\n")
+    (f / "empty.csv").write_text("")
+    (f / "header_only.csv").write_text("date,sentiment\n")
+    (f / "bad_time.csv").write_text("date,sentiment\n2024-03-01T10:00Z,negative\nyesterday,negative\n")
+    (f / "no_negative.csv").write_text("date,s\n2024-03-01T10:00Z,positive\n2024-03-01T11:00Z,meh\n")
+    (f / "dup_bins.csv").write_text("time,negative\n2024-03-01T10:00Z,1\n2024-03-01T10:00Z,2\n")
+    (f / "mixed_tz.csv").write_text("date\n2024-03-01T10:00+01:00\n2024-03-01 11:00\n")
+    (f / "naive.csv").write_text("date\n2024-03-01 11:00\n")
+    (f / "negative_count.csv").write_text("hours,negative\n0,3\n1,-2\n")
     for name, edges in (("two", "edges2.txt"), ("one_loop", "loop.txt"), ("loops", "loops.txt")):
         (f / f"{name}.toml").write_text(f'name = "{name}"\n[network]\nkind = "file"\npath = "{edges}"\n')
     return f
@@ -184,6 +192,73 @@ CASES = {
     "keys an argument": (["keys", "extra"], "unrecognized arguments: extra"),
     "keys unknown option": (["keys", "--bogus"], "unrecognized arguments: --bogus"),
     "unknown command": (["simulate"], "argument command: invalid choice: 'simulate'"),
+    # listening exports (import-mentions; --out out is the test's own folder, which must not appear)
+    "mentions unparseable timestamp": (
+        ["import-mentions", "{f}/bad_time.csv", "--out", "out"],
+        "bad_time.csv: line 3: date 'yesterday' is not a timestamp",
+    ),
+    "mentions no negative": (
+        ["import-mentions", "{f}/no_negative.csv", "--sentiment-col", "s", "--out", "out"],
+        "no_negative.csv: no negative mentions",
+    ),
+    "mentions duplicate bins": (
+        ["import-mentions", "{f}/dup_bins.csv", "--out", "out"],
+        "dup_bins.csv: line 3: time '2024-03-01T10:00Z': a duplicate bin",
+    ),
+    "mentions unknown column": (
+        ["import-mentions", "{f}/no_negative.csv", "--sentiment-col", "tone", "--out", "out"],
+        "--sentiment-col tone: unknown column; columns present: date, s",
+    ),
+    "mentions empty file": (
+        ["import-mentions", "{f}/empty.csv", "--out", "out"],
+        "empty.csv: is empty; expected a header line",
+    ),
+    "mentions header only": (
+        ["import-mentions", "{f}/header_only.csv", "--out", "out"],
+        "header_only.csv: has a header (date, sentiment) but no rows",
+    ),
+    "mentions bad bin": (
+        ["import-mentions", "{f}/bad_time.csv", "--bin", "2w", "--out", "out"],
+        "--bin: '2w' is not a bin width; allowed:",
+    ),
+    "mentions bin 0": (
+        ["import-mentions", "{f}/bad_time.csv", "--bin", "0min", "--out", "out"],
+        "--bin: '0min' is 0 minutes; allowed:",
+    ),
+    "mentions unknown tz": (
+        ["import-mentions", "{f}/naive.csv", "--tz", "Mars/Olympus", "--out", "out"],
+        "--tz: 'Mars/Olympus' is not a known time zone",
+    ),
+    "mentions naive without tz": (
+        ["import-mentions", "{f}/naive.csv", "--out", "out"],
+        "naive.csv: line 2: date '2024-03-01 11:00' has no UTC offset; give --tz",
+    ),
+    "mentions mixed offsets": (
+        ["import-mentions", "{f}/mixed_tz.csv", "--tz", "UTC", "--out", "out"],
+        "mixed_tz.csv: line 3: date '2024-03-01 11:00' has no UTC",
+    ),
+    "mentions negative count": (
+        ["import-mentions", "{f}/negative_count.csv", "--out", "out"],
+        "negative_count.csv: line 3: negative '-2' is not a count",
+    ),
+    "mentions missing file": (["import-mentions", "{f}/missing.csv", "--out", "out"], "missing.csv: file not found"),
+    "mentions binary file": (
+        ["import-mentions", "{f}/binary.toml", "--out", "out"],
+        "binary.toml: is binary, not a CSV text file",
+    ),
+    "mentions a folder": (
+        ["import-mentions", "{f}/not_results", "--out", "out"],
+        "not_results: is a folder; give a CSV file",
+    ),
+    "mentions out a folder": (
+        ["import-mentions", "{f}/bad_time.csv", "--out", "{f}/not_results"],
+        "--out: {f}/not_results: is a folder; give a file name",
+    ),
+    "mentions out unwritable": (
+        ["import-mentions", "{f}/naive.csv", "--tz", "UTC", "--out", "/proc/buzzsim-x/observed.csv"],
+        "--out: /proc/buzzsim-x/observed.csv: cannot be written",
+    ),
+    "mentions without out": (["import-mentions", "{f}/naive.csv"], "the following arguments are required: --out"),
 }
 
 
