@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import time
+from importlib import import_module
 from pathlib import Path
 
 from .actions import ACTIONS
@@ -34,6 +35,9 @@ from .strategies import PRESETS, STRATEGY_NAMES, describe_strategy
 from .text import clock_text, horizon_text, window_text
 
 DEFAULT_SCENARIO = SCENARIO_DIR / "default.toml"
+# Commands that live in modules of their own: each has COMMAND (its name), add_parser(sub, integer,
+# allow_large) adding its options, and run(args) -> exit status.
+COMMAND_MODULES = ("sensitivity_cli", "mentions_cli")
 EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
 
 
@@ -207,26 +211,8 @@ def parser() -> argparse.ArgumentParser:
     x = sub.add_parser("export", help="write a results folder's tables as CSV or as Parquet, beside the originals")
     x.add_argument("folder", type=Path, help="a run or experiment folder")
     x.add_argument("--format", required=True, choices=("csv", "parquet"), help="the format to write")
-    from .sensitivity_cli import add_parser as add_sensitivity
-
-    add_sensitivity(sub, _integer, _allow_large)
-    im = sub.add_parser(
-        "import-mentions",
-        help="turn a social-listening export (CSV) into observed counts per bin (hours, negative, positive, neutral)",
-    )
-    im.add_argument("file", type=Path, help="the export: one row per mention, or one row per bin with counts")
-    im.add_argument("--out", type=Path, required=True, help="the observed file to write (e.g. observed.csv)")
-    im.add_argument("--time-col", metavar="NAME", help="the time column (default: timestamp, time, date, ...)")
-    im.add_argument("--sentiment-col", metavar="NAME", help="the sentiment column (without it: all negative)")
-    im.add_argument(
-        "--negative", default="negative,neg,-1", metavar="VALUES", help="negative labels (default %(default)s)"
-    )
-    im.add_argument(
-        "--positive", default="positive,pos,1", metavar="VALUES", help="positive labels (default %(default)s)"
-    )
-    im.add_argument("--count-col", metavar="NAME", help="a column of counts (one row per bin)")
-    im.add_argument("--bin", default="1h", help="bin width: 15min, 1h, 6h, 1d, ... at most 7d (default %(default)s)")
-    im.add_argument("--tz", metavar="ZONE", help="IANA zone of timestamps without a UTC offset (e.g. Europe/Paris)")
+    for name in COMMAND_MODULES:
+        import_module(f".{name}", __package__).add_parser(sub, _integer, _allow_large)
     k = sub.add_parser("keys", help="every scenario key: unit, default, allowed values, meaning")
     k.add_argument("--markdown", action="store_true", help="as the Markdown table of scenarios/README.md")
     return p
@@ -653,38 +639,8 @@ def cmd_keys(args) -> int:
     return 0
 
 
-def cmd_import_mentions(args) -> int:
-    """`import-mentions`: a listening export into the observed format (`simulation.mentions`)."""
-    from .mentions import check_out, import_mentions, summary, write_observed
-
-    out = check_out(args.out, args.file)
-    observed = import_mentions(
-        args.file,
-        time_col=args.time_col,
-        sentiment_col=args.sentiment_col,
-        negative=args.negative,
-        positive=args.positive,
-        count_col=args.count_col,
-        bin=args.bin,
-        tz=args.tz,
-    )
-    write_observed(observed, out)
-    for note in observed.notes:
-        print(f"note: {note}")
-    print(summary(observed, str(args.file)))
-    print(f"wrote {out}")
-    return 0
-
-
 def _terminate(signum, frame) -> None:
     raise KeyboardInterrupt
-
-
-def cmd_sensitivity(args) -> int:
-    """`sensitivity`: a study of `simulation.sensitivity` (its options and runner: `simulation.sensitivity_cli`)."""
-    from .sensitivity_cli import cmd_sensitivity as run
-
-    return run(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -703,9 +659,10 @@ def main(argv: list[str] | None = None) -> int:
         "sweep": cmd_experiment,
         "check-model": cmd_check_model,
         "export": cmd_export,
-        "sensitivity": cmd_sensitivity,
-        "import-mentions": cmd_import_mentions,
     }
+    for name in COMMAND_MODULES:
+        module = import_module(f".{name}", __package__)
+        commands[module.COMMAND] = module.run
     if args.command is None:
         parser().print_help()
         return EXIT_BAD_INPUT

@@ -11,6 +11,7 @@ from .sensitivity import ASSUMPTIONS, DEFAULT_METRICS, METHODS
 
 DEFAULT_N = 10  # Morris trajectories; a Sobol' study needs a power of two (given with --n)
 DEFAULT_REPLICATIONS = 5
+COMMAND = "sensitivity"
 RESUMED = ("method", "n", "replications", "seed", "strategies", "baseline", "metrics", "timing")
 
 
@@ -152,7 +153,7 @@ def _check_resume(args, parser, study) -> None:
         raise ScenarioError("--resume", where, "--timing differs from the study's")
 
 
-def cmd_sensitivity(args) -> int:
+def run(args) -> int:
     """Run (or resume) a sensitivity study, then its figures and report."""
     from . import cli
     from .experiment_folder import SCENARIO_TOML
