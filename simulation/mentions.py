@@ -561,6 +561,109 @@ def summary(observed: Observed, source: str) -> str:
     )
 
 
+# -- the observed format, read back (calibration and forecasts) ---------------------------------
+
+
+@dataclass
+class ObservedSeries:
+    """An observed file as calibration uses it: counts per bin from the first negative mention.
+
+    Attributes:
+        source: the file, for messages.
+        bin_hours: the bins' width in hours.
+        negative: negative mentions per bin, from the bin of the first negative mention (hour 0).
+        positive: positive mentions per bin (same bins), or None when the file has none.
+        skipped: bins before the first negative mention, left out (the buzz starts with a complaint).
+    """
+
+    source: str
+    bin_hours: float
+    negative: np.ndarray
+    positive: np.ndarray | None
+    skipped: int = 0
+
+    @property
+    def bins(self) -> int:
+        """How many bins the series has."""
+        return len(self.negative)
+
+    @property
+    def span_h(self) -> float:
+        """Hours the series covers (its bins' end)."""
+        return self.bins * self.bin_hours
+
+    def until(self, hours: float) -> ObservedSeries:
+        """The series cut at `hours` after the first complaint (whole bins only)."""
+        k = int(math.floor(hours / self.bin_hours + 1e-9))
+        pos = None if self.positive is None else self.positive[:k]
+        return ObservedSeries(self.source, self.bin_hours, self.negative[:k], pos, self.skipped)
+
+
+def read_observed(path: str | Path) -> ObservedSeries:
+    """Read an observed file (the format `import-mentions` writes), checked, aligned on the first complaint.
+
+    Columns `hours` and `negative` are required; `positive`, `neutral` and `bin_hours` are optional
+    (without `bin_hours`, the bins' width is the spacing of `hours`). Bins are consecutive, sorted
+    and listed once (empty ones as 0); counts are whole numbers. Bins before the first negative
+    mention are dropped: hour 0 is the bin of the first complaint, as in the model.
+
+    Raises:
+        MentionsError: one line naming the file (and line) and what is allowed.
+    """
+    source = str(path)
+    frame, lines = read_table(path)
+    hint = "; python run.py import-mentions writes this format from a listening export"
+    for name in (HOURS, "negative"):
+        if not any(c.lower() == name for c in frame.columns):
+            raise MentionsError(source, "", f"no {name!r} column; columns present: {', '.join(frame.columns)}{hint}")
+    col = {c.lower(): c for c in frame.columns}
+    hours = _hours_in_minutes(frame[col[HOURS]], HOURS, source, lines) / 60.0
+    for i in range(1, len(hours)):
+        if hours[i] <= hours[i - 1]:
+            what = "a duplicate bin" if hours[i] == hours[i - 1] else "not after the bin before it"
+            raise _fail_at(
+                source,
+                lines,
+                i,
+                f"hours {_shown(frame[col[HOURS]].iloc[i])}: {what} (line {lines[i - 1]}); bins are sorted by time "
+                "and listed once",
+            )
+    if "bin_hours" in col:
+        widths = pd.to_numeric(frame[col["bin_hours"]], errors="coerce").to_numpy(np.float64)
+        bad = np.flatnonzero(~np.isfinite(widths) | (widths <= 0) | (np.abs(widths - widths[0]) > 1e-9))
+        if bad.size:
+            i = int(bad[0])
+            raise _fail_at(
+                source,
+                lines,
+                i,
+                f"bin_hours {_shown(frame[col['bin_hours']].iloc[i])}: every bin has the same width > 0",
+            )
+        width = float(widths[0])
+    elif len(hours) > 1:
+        width = float(np.min(np.diff(hours)))
+    else:
+        raise MentionsError(source, "", f"one bin and no 'bin_hours' column: the bins' width is unknown{hint}")
+    gaps = np.flatnonzero(np.abs(np.diff(hours) - width) > 1e-6 * max(1.0, width))
+    if gaps.size:
+        i = int(gaps[0]) + 1
+        raise _fail_at(
+            source,
+            lines,
+            i,
+            f"hours {_shown(frame[col[HOURS]].iloc[i])}: not the next bin after {hours[i - 1]:g} "
+            f"(bins of {width:g} h); list every bin, empty ones as 0{hint}",
+        )
+    negative = _counts(frame[col["negative"]], "negative", source, lines)
+    positive = _counts(frame[col["positive"]], "positive", source, lines) if "positive" in col else None
+    if not negative.any():
+        raise MentionsError(source, "", "no negative mentions; a buzz to fit starts with a complaint")
+    first = int(np.flatnonzero(negative)[0])
+    if positive is not None:
+        positive = positive[first:]
+    return ObservedSeries(source, width, negative[first:], positive, first)
+
+
 __all__ = [
     "CLASSES",
     "DEFAULT_BIN",
@@ -569,8 +672,10 @@ __all__ = [
     "MentionsError",
     "OUTPUT_COLUMNS",
     "Observed",
+    "ObservedSeries",
     "check_out",
     "import_mentions",
     "parse_bin",
+    "read_observed",
     "write_observed",
 ]
