@@ -59,6 +59,8 @@ DEFAULT_BUDGET = 3000
 MIN_PARTICLES = 10
 QUANTILE = 0.5  # each generation's threshold: this weighted quantile of the previous one's distances
 INFORMED_SHARE = 0.8  # a 90% interval narrower than this share of the prior range: the data informed the key
+ALIGN_SLACK_H = 24.0  # runs go on past the data's span by this many hours at least (for the alignment) ...
+ALIGN_SLACK_SHARE = 0.5  # ... or by this share of the span, within the scenario's horizon
 MIN_ACCEPTANCE = 0.02  # the lowest acceptance rate a generation's batch size plans for
 MAX_BATCH_FACTOR = 20  # a batch holds at most this many times the particles
 PROPOSE_STREAM = 0xCA1B  # spawn keys, under the root seed, of the proposals' and the observation noise's streams
@@ -120,8 +122,6 @@ class Settings:
     def __post_init__(self):
         self.capture = tuple(float(v) for v in self.capture)
         self.names = [f.key for f in self.factors] + [CAPTURE]
-        if not self.factors:
-            raise ScenarioError("--fit", "(none)", "no parameter to fit: give --fit KEY=LO:HI[:log]")
         keys = [f.key for f in self.factors]
         twice = sorted({k for k in keys if keys.count(k) > 1})
         if twice:
@@ -174,21 +174,23 @@ def check_fit(settings: Settings, base, observed: ObservedSeries, source: str) -
 
     The bins must be a whole number of the scenario's steps and the data must fit in its horizon;
     every fitted key's range ends must give a scenario that loads (with the others at their values).
+    Runs are simulated for the data's span plus some slack (ALIGN_SLACK), within the horizon, so that
+    a simulated buzz whose first mention the tool sees late can still be aligned on it.
     """
-    dt = base.simulation.dt_hours
-    ratio = observed.bin_hours / dt
+    dt, bin_h = base.simulation.dt_hours, observed.bin_hours
+    ratio = bin_h / dt
     if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-6:
         raise ScenarioError(
-            "--data",
+            source,
             observed.source,
-            f"bins of {observed.bin_hours:g} h are not a whole number of the scenario's steps "
-            f"(simulation.dt_hours = {dt:g}); give --set simulation.dt_hours={_divisor(observed.bin_hours, dt):g} "
+            f"bins of {bin_h:g} h are not a whole number of the scenario's steps "
+            f"(simulation.dt_hours = {dt:g}); give --set simulation.dt_hours={_divisor(bin_h, dt):g} "
             "or import the data with a wider --bin",
         )
     horizon_h = base.simulation.days * 24
     if observed.span_h > horizon_h + 1e-9:
         raise ScenarioError(
-            "--data",
+            source,
             observed.source,
             f"{observed.bins} bins span {observed.span_h:g} h, beyond the scenario's horizon of {horizon_h:g} h; "
             f"give --set simulation.days={math.ceil(observed.span_h / 24)}",
@@ -196,7 +198,14 @@ def check_fit(settings: Settings, base, observed: ObservedSeries, source: str) -
     for f in settings.factors:
         for v in (f.lo, f.hi):
             with_changes(base, {f.key: int(round(v)) if f.integer else v}, source=f"--fit {f.key}={v:g}")
-    return {"steps_per_bin": int(round(ratio)), "bins": observed.bins, "days": observed.span_h / 24}
+    slack = math.ceil(max(ALIGN_SLACK_H, ALIGN_SLACK_SHARE * observed.span_h) / bin_h - 1e-9)
+    sim_bins = min(observed.bins + slack, int(math.floor(horizon_h / bin_h + 1e-9)))
+    return {
+        "steps_per_bin": int(round(ratio)),
+        "bins": observed.bins,
+        "sim_bins": sim_bins,
+        "days": sim_bins * bin_h / 24,
+    }
 
 
 def _divisor(bin_h: float, dt: float) -> float:
@@ -239,14 +248,50 @@ def observe(negative: np.ndarray, positive: np.ndarray, capture: float, rng: np.
     return rng.poisson(capture * negative).astype(np.float64), rng.poisson(capture * positive).astype(np.float64)
 
 
-def simulate(sc, seed: int, sim: int, capture: float, shape: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Simulation `sim` of a scenario, as the listening tool would count it: (negative, positive) per bin."""
+def aligned(negative: np.ndarray, positive: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Counts from the first bin with a negative mention, `bins` of them (zeros past the run's end), and that bin.
+
+    The same rule as the data's (`mentions.read_observed`): hour 0 is the first complaint the tool saw.
+    """
+    seen = np.flatnonzero(negative)
+    first = int(seen[0]) if len(seen) else len(negative)
+    out = []
+    for series in (negative, positive):
+        cut = series[first : first + bins]
+        out.append(np.concatenate([cut, np.zeros(bins - len(cut))]))
+    return out[0], out[1], first
+
+
+def simulate(sc, seed: int, sim: int, capture: float, shape: dict) -> tuple[np.ndarray, np.ndarray, int]:
+    """Simulation `sim` of a scenario as the listening tool would count it, aligned like the data.
+
+    Returns (negative, positive) counts per bin from the first bin the tool saw a complaint in, and
+    that bin's index in the run (its offset, in bins, from the model's hour 0).
+    """
     from .runner import run_replication
 
     rep = run_replication(sc, seed, sim, series=("posts_negative", "posts_positive"))
-    neg = binned(rep.series["posts_negative"], shape["steps_per_bin"], shape["bins"])
-    pos = binned(rep.series["posts_positive"], shape["steps_per_bin"], shape["bins"])
-    return observe(neg, pos, capture, observation_rng(seed, sim))
+    neg = binned(rep.series["posts_negative"], shape["steps_per_bin"], shape["sim_bins"])
+    pos = binned(rep.series["posts_positive"], shape["steps_per_bin"], shape["sim_bins"])
+    return aligned(*observe(neg, pos, capture, observation_rng(seed, sim)), shape["bins"])
+
+
+def synthetic_observed(
+    sc, changes: dict, capture: float, seed: int, sim: int, hours: float, bin_hours: float = 1.0
+) -> ObservedSeries:
+    """A synthetic buzz made by the model with known values, as the listening tool would count it.
+
+    Scenario `sc` with `changes`, simulation `sim` of root seed `seed`, counted with capture fraction
+    `capture` (the observation model) over `hours` from the first complaint seen: the data that a
+    parameter-recovery check fits.
+    """
+    bins = int(round(hours / bin_hours))
+    observed = ObservedSeries("synthetic", bin_hours, np.ones(bins, np.int64), None)
+    settings = Settings([], capture=(capture, 2 * capture), particles=MIN_PARTICLES, budget=2 * MIN_PARTICLES)
+    shape = check_fit(settings, sc, observed, "synthetic")
+    sc = with_changes(sc, {**changes, "simulation.days": shape["days"]}, source="synthetic")
+    neg, pos, _ = simulate(sc, seed, sim, capture, shape)
+    return ObservedSeries("synthetic", bin_hours, neg.astype(np.int64), pos.astype(np.int64))
 
 
 def simulate_batch(
@@ -259,11 +304,13 @@ def simulate_batch(
     for row, sim in zip(np.atleast_2d(values), sims):
         try:
             sc = with_changes(sc0, {**settings.changes(row[:-1]), "simulation.days": shape["days"]}, source="--fit")
-            neg, pos = simulate(sc, seed, int(sim), float(row[-1]), shape)
+            neg, pos, offset = simulate(sc, seed, int(sim), float(row[-1]), shape)
             d = distance(obs_log, neg, pos)
-            out.append({"sim": int(sim), "distance": d, "negative": neg, "positive": pos, "error": ""})
+            out.append(
+                {"sim": int(sim), "distance": d, "negative": neg, "positive": pos, "offset": offset, "error": ""}
+            )
         except Exception as exc:  # a failing simulation is rejected and reported, never fatal
-            out.append({"sim": int(sim), "distance": math.inf, "negative": None, "positive": None, "error": str(exc)})
+            out.append({"sim": int(sim), "distance": math.inf, "error": str(exc)})
     return out
 
 
@@ -279,6 +326,7 @@ class Generation:
     weights: np.ndarray  # normalised
     distances: np.ndarray
     sims: np.ndarray  # each particle's simulation number
+    offsets: np.ndarray  # each particle's first bin seen with a complaint, in bins from the model's hour 0
     negative: np.ndarray  # particles x bins: each particle's simulated counts, as observed
     positive: np.ndarray
     epsilon: float  # the threshold it was accepted under (inf for the prior sample)
@@ -496,30 +544,33 @@ def run_calibration(
     settings: Settings,
     base,
     observed: ObservedSeries,
-    folder: Path,
+    folder: Path | None,
     workers: int = 1,
     dask: str | None = None,
     resume: bool = False,
     progress: bool = True,
 ) -> dict:
-    """Run (or resume) a calibration into `folder`; returns its generations and diagnostics.
+    """Run (or resume) a calibration into `folder` (None: in memory only); returns its generations and diagnostics.
 
     Raises:
         ScenarioError: when every simulation of the prior sample failed (the first error named).
     """
+    import contextlib
+
     from tqdm.auto import tqdm
 
     from .executor import Executor
     from .experiment_folder import locked
 
-    folder = Path(folder)
     shape = check_fit(settings, base, observed, "--data")
-    if not resume:
-        create(folder, settings, base, observed)
-    store = Store(folder)
+    store = None
+    if folder is not None:
+        if not resume:
+            create(Path(folder), settings, base, observed)
+        store = Store(Path(folder))
     base_dict, settings_json, obs_log = to_dict(base), settings.to_json(), log_series(observed)
-    with locked(folder):
-        generations, removed = store.verified(settings, observed.bins) if resume else ([], [])
+    with locked(Path(folder)) if folder is not None else contextlib.nullcontext():
+        generations, removed = store.verified(settings, observed.bins) if resume and store else ([], [])
         if removed:
             print(f"resume: {len(removed)} generation file(s) not trusted, run again: {', '.join(removed)}")
         used = sum(g.simulations for g in generations)
@@ -541,7 +592,8 @@ def run_calibration(
                 if result["generation"] is None:
                     incomplete = result
                     break
-                store.write(result["generation"])
+                if store is not None:
+                    store.write(result["generation"])
                 generations.append(result["generation"])
         if not generations:
             first = errors[0] if errors else "no simulation could run"
@@ -595,6 +647,7 @@ def _generation(t, settings, previous, transition, eps, used, ex, bar, context) 
         weights=weights_of(chosen, previous, transition, settings.names),
         distances=np.array([results[i]["distance"] for i in keep]),
         sims=np.array([results[i]["sim"] for i in keep]),
+        offsets=np.array([results[i]["offset"] for i in keep], np.int64),
         negative=np.stack([results[i]["negative"] for i in keep]),
         positive=np.stack([results[i]["positive"] for i in keep]),
         epsilon=eps,

@@ -94,6 +94,8 @@ def settings_from_args(args, base, data_sha256: str):
     """The calibration's settings from the command line (checked: one line naming the option if not)."""
     from .calibrate import Settings, parse_capture, parse_fit
 
+    if not args.fits:
+        raise ScenarioError("--fit", "(none)", "no parameter to fit: give --fit KEY=LO:HI[:log], repeatable")
     return Settings(
         factors=[parse_fit(text) for text in args.fits],
         capture=parse_capture(args.capture) if args.capture else DEFAULT_CAPTURE,
