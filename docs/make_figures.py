@@ -4,6 +4,7 @@
     python docs/make_figures.py cases      # the case figures only
     python docs/make_figures.py timing     # the README's response-timing figure only
     python docs/make_figures.py sensitivity  # the README's Morris screening of the default scenario
+    python docs/make_figures.py calibration  # docs/calibration.md's fit of the shipped synthetic example
 
 Case figures: each shipped case is run as a user would (`python run.py run CASE`: its own seed and
 replications) and its posts and reputation figures are copied to docs/figures/cases/. Timing: the
@@ -13,6 +14,9 @@ where the README's sentence about the critical window is generated from (python 
 Sensitivity: the README's Morris screening of the default scenario's assumptions is run (the
 command below) and its figures and tables are copied to docs/figures/default_sensitivity_*, where
 the README's paragraph on it is generated from.
+Calibration: the shipped synthetic export is imported and fitted (the commands below), the
+calibrated scenario is run, and the fit's figures and tables are copied to docs/figures/calibration_*,
+where docs/calibration.md's numbers and the README's sentence are generated from.
 """
 
 import shutil
@@ -56,6 +60,21 @@ SENSITIVITY = [
     "5",
 ]
 
+EXAMPLE = ["import-mentions", "data/examples/synthetic_mentions.csv", "--sentiment-col", "sentiment"]
+CALIBRATION = [
+    "calibrate",
+    "default",
+    "--data",
+    "observed.csv",
+    "--fit",
+    "spread.anger_dose=0.1:1.5:log",
+    "--fit",
+    "attention.novelty_half_life_h=3:48:log",
+    "--budget",
+    "3000",
+]
+CALIBRATED_REPLICATIONS = 20
+
 
 def cases() -> None:
     """Run each case as shipped and keep its posts and reputation figures."""
@@ -97,10 +116,46 @@ def sensitivity() -> None:
     print(f"wrote {FIGURES}/default_sensitivity_*")
 
 
+def calibration() -> None:
+    """Fit the shipped synthetic example, run the calibrated scenario, keep the figures and tables."""
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        observed, folder, runs = tmp / "observed.csv", tmp / "calibration", tmp / "calibrated"
+        if main([*EXAMPLE, "--out", str(observed)]):
+            sys.exit("error: the example's import failed")
+        command = [str(observed) if a == "observed.csv" else a for a in CALIBRATION]
+        if main([*command, "--workers", "2", "--out", str(folder)]):
+            sys.exit("error: the calibration failed")
+        calibrated = ["run", str(folder / "calibrated.toml"), "--replications", str(CALIBRATED_REPLICATIONS)]
+        if main([*calibrated, "--no-figures", "--out", str(runs)]):
+            sys.exit("error: the calibrated scenario's run failed")
+        for stem in ("fit", "posterior"):
+            for ext in ("png", "pdf"):
+                shutil.copy(folder / "figures" / f"{stem}.{ext}", FIGURES / f"calibration_{stem}.{ext}")
+        shutil.copy(folder / "posterior_summary.csv", FIGURES / "calibration_posterior_summary.csv")
+        shutil.copy(folder / "diagnostics.json", FIGURES / "calibration_diagnostics.json")
+        # the calibrated scenario's scale: each run's busiest hour and its first day's negative posts
+        from simulation import load_scenario
+
+        sc = load_scenario(folder / "calibrated.toml")
+        ts = pd.read_csv(runs / "timeseries.csv")
+        ts["per_h"] = ts.posts_negative / sc.simulation.dt_hours
+        scale = pd.DataFrame(
+            {
+                "peak_posts_per_h": ts.groupby("replication").per_h.max(),
+                "first_day_posts": ts[(ts.hours > 0) & (ts.hours <= 24)].groupby("replication").posts_negative.sum(),
+            }
+        )
+        scale.assign(population=sc.population.size).to_csv(FIGURES / "calibration_scale.csv")
+    print(f"wrote {FIGURES}/calibration_*")
+
+
 if __name__ == "__main__":
-    what = sys.argv[1:] or ["cases", "timing", "sensitivity"]
+    what = sys.argv[1:] or ["cases", "timing", "sensitivity", "calibration"]
     for name in what:
-        {"cases": cases, "timing": timing, "sensitivity": sensitivity}[name]()
+        {"cases": cases, "timing": timing, "sensitivity": sensitivity, "calibration": calibration}[name]()
     from simulation.docs import update
 
     for path in update():

@@ -8,11 +8,13 @@ model's consumers stands for (the population is a sample of the market), so it m
 prior is log-uniform (`--capture LO:HI`, default 0.01:100); it is not a scenario key.
 
 **Data and distance.** The observed file (`mentions.read_observed`) gives counts per bin from the
-bin of the first negative mention; the model's run starts with the complaint at hour 0, so bin j
-of both covers hours [j b, (j + 1) b) after the first complaint. The distance between the observed
-and a simulated series is the root mean square, over bins, of log1p(observed) - log1p(simulated,
-after the observation model): over the negative series, and over the positive one as well where
-the data have positive mentions. Logs keep the quiet tail as informative as the peak.
+bin of the first negative mention. A simulation is seen through the observation model and aligned
+by the same rule: its bins start at the first bin in which the tool saw a negative mention (the
+model's complaint is at hour 0, but a tool that sees a share of posts may miss the first ones), so
+bin j of both is the j-th bin after the first complaint seen. The distance between the observed
+and a simulated series is the root mean square, over bins, of log1p(observed) - log1p(simulated):
+over the negative series, and over the positive one as well where the data have positive
+mentions. Logs keep the quiet tail as informative as the peak.
 
 **Algorithm.** ABC-SMC with an adaptive threshold (Beaumont et al. 2009, Biometrika 96:983;
 Del Moral, Doucet & Jasra 2012): generation 0 draws `particles` parameter sets from the prior;
@@ -445,21 +447,19 @@ class Store:
         manifest[path.name] = file_sha256(path)
         write_text(self.root / MANIFEST, json.dumps(manifest, indent=2) + "\n")
 
-    def verified(self, settings: Settings, bins: int) -> tuple[list[Generation], list[str]]:
+    def trusted(self, settings: Settings, bins: int) -> list[Generation]:
         """The complete generations whose files hash as written and have the settings' shape, in order.
 
-        The first one that does not (edited, truncated, deleted) ends the list: it and every later
-        one are removed, since each generation is drawn from the one before. Returns what was removed.
+        The first one that does not (edited, truncated, deleted) ends the list, since each generation
+        is drawn from the one before. Reads only.
         """
         from .results import file_sha256
 
-        manifest, out, removed = self._manifest(), [], []
-        for index in range(len(manifest) + 1):
+        manifest, out = self._manifest(), []
+        for index in range(len(manifest)):
             path = self.path(index)
-            if path.name not in manifest:
-                break
             try:
-                ok = path.is_file() and file_sha256(path) == manifest[path.name]
+                ok = path.name in manifest and path.is_file() and file_sha256(path) == manifest[path.name]
                 gen = Generation.load(path) if ok else None
                 ok = ok and gen.index == index and gen.theta.shape == (settings.particles, len(settings.names))
                 ok = ok and gen.negative.shape == (settings.particles, bins)
@@ -468,17 +468,25 @@ class Store:
             if not ok:
                 break
             out.append(gen)
-        stale = sorted(self.root.glob("g*.npz"))[len(out) :] if self.root.is_dir() else []
-        for path in stale:
-            removed.append(path.name)
-            path.unlink(missing_ok=True)
-        if removed or len(manifest) != len(out):
-            from .results import write_text
+        return out
 
-            kept = {self.path(g.index).name: manifest[self.path(g.index).name] for g in out}
+    def verified(self, settings: Settings, bins: int) -> tuple[list[Generation], list[str]]:
+        """For a resume: the trusted generations, and the names of the files removed after them.
+
+        Every generation file after the last trusted one is removed (and its manifest entry), to be
+        run again.
+        """
+        from .results import write_text
+
+        out, manifest = self.trusted(settings, bins), self._manifest()
+        kept = {self.path(g.index).name for g in out}
+        on_disk = {p.name for p in self.root.glob("g*.npz")} if self.root.is_dir() else set()
+        removed = sorted((on_disk | set(manifest)) - kept)
+        for name in removed:
+            (self.root / name).unlink(missing_ok=True)
+        if removed:
             self.root.mkdir(parents=True, exist_ok=True)
-            write_text(self.root / MANIFEST, json.dumps(kept, indent=2) + "\n")
-            removed += [name for name in manifest if name not in kept and name not in removed]
+            write_text(self.root / MANIFEST, json.dumps({n: manifest[n] for n in sorted(kept)}, indent=2) + "\n")
         return out, removed
 
 

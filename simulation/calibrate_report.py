@@ -47,7 +47,11 @@ def load(folder: Path) -> tuple[Settings, pd.DataFrame, Generation, list[Generat
     folder = Path(folder)
     settings = Settings.from_json((folder / SETTINGS_JSON).read_text(encoding="utf-8"))
     observed = pd.read_csv(folder / OBSERVED_CSV)
-    gens, _ = Store(folder).verified(settings, len(observed))
+    gens = Store(folder).trusted(settings, len(observed))
+    if not gens:
+        from .experiment_folder import FolderError
+
+        raise FolderError(f"{folder}: no complete generation to draw (or its files changed since they were written)")
     return settings, observed, gens[-1], gens
 
 
@@ -67,8 +71,9 @@ def fit_figure(observed: pd.DataFrame, final: Generation, title: str, stem: Path
         ax.plot(x, mid, color=colour, lw=1.6, label="posterior predictive, median")
         ax.plot(x, observed[name], "o", color=OKABE_ITO["black"], ms=2.8, label="observed")
         ax.set_ylabel(f"{what}\n{_per_bin(bin_h)}")
-        ax.set_ylim(bottom=0)
-        ax.legend(loc="upper right", frameon=False, fontsize=8)
+        top = max(float(np.max(hi, initial=0)), float(observed[name].max()), 1.0)
+        ax.set_ylim(0, top * 1.5)  # headroom: the legend sits above the data
+        ax.legend(loc="upper right", frameon=False, fontsize=8, ncols=3)
     axes[-1].set_xlabel(unit)
     axes[0].set_title(title)
     return _output(fig, stem)
