@@ -179,6 +179,10 @@ def check_fit(settings: Settings, base, observed: ObservedSeries, source: str) -
     Runs are simulated for the data's span plus some slack (ALIGN_SLACK), within the horizon, so that
     a simulated buzz whose first mention the tool sees late can still be aligned on it.
     """
+    if base.complaint.complainants < 1:
+        raise ScenarioError(
+            source, "complaint.complainants", "0: a fit starts from a complaint at hour 0; at least 1 complainant"
+        )
     dt, bin_h = base.simulation.dt_hours, observed.bin_hours
     ratio = bin_h / dt
     if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-6:

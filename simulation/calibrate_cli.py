@@ -23,6 +23,13 @@ def add_parser(sub, integer, allow_large) -> None:
     )
     c.add_argument("scenario", nargs="?", help="scenario file or name (not needed with --resume)")
     c.add_argument("--data", type=Path, help="observed counts per bin (python run.py import-mentions writes them)")
+    fit_options(c, integer)
+    c.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted calibration in DIR")
+    allow_large(c)
+
+
+def fit_options(c, integer) -> None:
+    """The options of a fit, shared by `calibrate` and `forecast`: keys and priors, budget, the run's settings."""
     c.add_argument(
         "--fit",
         dest="fits",
@@ -56,10 +63,8 @@ def add_parser(sub, integer, allow_large) -> None:
     w = c.add_mutually_exclusive_group()
     w.add_argument("--workers", type=integer(1), default=1, help="worker processes (default 1)")
     w.add_argument("--dask", metavar="ADDRESS", help="a Dask scheduler's address, or 'local'")
-    c.add_argument("--out", type=Path, help="calibration folder (default results/<scenario>/<timestamp>-calibrate)")
-    c.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted calibration in DIR")
+    c.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<timestamp>-<command>)")
     c.add_argument("--no-figures", action="store_true", help="the tables only")
-    allow_large(c)
 
 
 def _given(args, name: str) -> bool:

@@ -37,7 +37,7 @@ from .text import clock_text, horizon_text, window_text
 DEFAULT_SCENARIO = SCENARIO_DIR / "default.toml"
 # Commands that live in modules of their own: each has COMMAND (its name), add_parser(sub, integer,
 # allow_large) adding its options, and run(args) -> exit status.
-COMMAND_MODULES = ("sensitivity_cli", "mentions_cli", "calibrate_cli", "explore_cli")
+COMMAND_MODULES = ("sensitivity_cli", "mentions_cli", "calibrate_cli", "forecast_cli", "explore_cli")
 EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
 
 

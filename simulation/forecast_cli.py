@@ -1,0 +1,149 @@
+"""`python run.py forecast`: its options and the command (the forecast itself: `simulation.forecast`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .forecast import DEFAULT_DRAWS, DEFAULT_REPLICATIONS
+from .scenario import ScenarioError
+
+COMMAND = "forecast"
+
+
+def add_parser(sub, integer, allow_large) -> None:
+    """The `forecast` command's options (`integer` and `allow_large` are the command line's own helpers)."""
+    from .calibrate_cli import fit_options
+
+    f = sub.add_parser(
+        COMMAND,
+        help="from the first hours of a buzz, what each response (now, later, never) would do next",
+    )
+    f.add_argument("scenario", help="scenario file or name (its strategy is the one followed so far)")
+    f.add_argument("--data", type=Path, required=True, help="observed counts per bin (import-mentions writes them)")
+    f.add_argument("--until", type=float, required=True, metavar="H", help="hours of data observed so far (now)")
+    f.add_argument(
+        "--strategies",
+        required=True,
+        metavar="A,B@H,...",
+        help="the responses compared from now; a preset@H puts its decisive action H hours after now (quick_fix@0)",
+    )
+    f.add_argument("--posterior", type=Path, metavar="DIR", help="a calibrate folder fitted to these first hours")
+    f.add_argument("--draws", type=integer(2), default=DEFAULT_DRAWS, help=f"posterior draws (default {DEFAULT_DRAWS})")
+    f.add_argument(
+        "--replications",
+        type=integer(2),
+        default=DEFAULT_REPLICATIONS,
+        help=f"runs per draw (default {DEFAULT_REPLICATIONS})",
+    )
+    fit_options(f, integer)  # the calibration's, used when no --posterior is given
+    allow_large(f)
+
+
+def run(args) -> int:
+    """Calibrate on the first hours (or reuse a posterior), branch into each strategy, write the forecast."""
+    from . import cli
+    from .calibrate import posterior_frame, run_calibration
+    from .calibrate import write_outputs as write_calibration
+    from .calibrate_cli import settings_from_args
+    from .forecast import Forecast, check_until, parse_branches, posterior_from, run_forecast, write_outputs
+    from .mentions import read_observed
+    from .results import atomic_folder, default_folder, file_sha256
+
+    overrides, origins = cli.overrides_from_args(args)
+    base = cli.load_scenario(cli.find_scenario(args.scenario), overrides, origins=origins)
+    observed = check_until(args.until, read_observed(args.data), base)
+    branches = parse_branches(args.strategies, base)
+    if args.posterior is not None:
+        if args.fits:
+            raise ScenarioError("--fit", args.fits[0], "not with --posterior (its keys were fitted there)")
+        settings, posterior = posterior_from(args.posterior, base, args.until)
+        source = f"the calibration in {args.posterior}"
+    else:
+        settings, posterior = settings_from_args(args, base, file_sha256(args.data)), None
+        source = f"a calibration on the first {args.until:g} h, in calibration/"
+    from .calibrate import check_fit
+
+    check_fit(settings, base, observed, "--data")
+    if args.dask:
+        from .executor import check_dask
+
+        problem = check_dask(args.dask)
+        if problem:
+            raise ScenarioError("--dask", args.dask, f"{problem}; give a scheduler's address or 'local'")
+    if not (args.dask and args.dask != "local"):
+        from .limits import check_memory
+
+        check_memory(base, args.scenario, args.workers, args.allow_large)
+    forecast = Forecast(
+        until_h=args.until,
+        branches=branches,
+        draws=args.draws,
+        replications=args.replications,
+        seed=base.seed,
+        followed=base.brand.strategy,
+        posterior=str(args.posterior or "calibration"),
+    )
+    dest = args.out or default_folder("forecast", base.name)
+    print(
+        f"forecast {base.name} from the first {args.until:g} h of {args.data}: {len(branches)} strategies x "
+        f"{args.draws} draws x {args.replications} runs, after {base.brand.strategy} so far"
+    )
+    try:
+        with atomic_folder(dest) as folder:
+            if posterior is None:
+                cal = folder / "calibration"
+                result = run_calibration(settings, base, observed, cal, workers=args.workers, dask=args.dask)
+                meta = {"data": str(args.data), "strategy": base.brand.strategy, "skipped_bins": observed.skipped}
+                write_calibration(cal, settings, base, result, meta)
+                posterior = posterior_frame(settings, result["generations"][-1])
+            out = run_forecast(forecast, settings, posterior, base, observed, workers=args.workers, dask=args.dask)
+            meta = {
+                "data": str(args.data),
+                "posterior_source": source,
+                "reproduce": cli.reproduce_command(args.argv),
+            }
+            write_outputs(folder, forecast, base, observed, out, meta)
+            if not args.no_figures:
+                from .forecast_report import all_figures, write_report
+
+                all_figures(folder)
+                write_report(folder)
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written (run calibrate first to keep a long fit resumable)", file=sys.stderr)
+        return cli.EXIT_INTERRUPTED
+    for line in summary_lines(forecast, out):
+        print(line)
+    print(f"results: {dest}")
+    return 0
+
+
+def summary_lines(forecast, out) -> list[str]:
+    """What the command prints: each strategy's main damage and P(firestorm), and the lead pair's difference."""
+    from .forecast import FIRESTORM
+    from .forecast_report import key_pair, words
+    from .metrics import METRICS
+    from .text import fmt
+
+    main = forecast.metrics[0]
+    s = out["summary"]
+    lines = []
+    for label in forecast.labels:
+        r = s[(s.strategy == label) & (s.metric == main)].iloc[0]
+        f = s[(s.strategy == label) & (s.metric == FIRESTORM)].iloc[0]
+        lines.append(
+            f"{words(label)}: {METRICS[main].label} {fmt(r['mean'])} [{fmt(r.mean_low)}, {fmt(r.mean_high)}], "
+            f"P(firestorm) {f['mean']:.0%}"
+        )
+    pair = key_pair(forecast.labels)
+    if pair:
+        a, b = pair
+        d = out["differences"]
+        r = d[(d.strategy_a == b) & (d.strategy_b == a) & (d.metric == main)]
+        if len(r):
+            r = r.iloc[0]
+            lines.append(
+                f"{words(a)} minus {words(b)}: {fmt(-r.diff_mean)} [{fmt(-r.diff_high)}, {fmt(-r.diff_low)}], "
+                f"{words(a)} better in {1 - r.p_a_better:.0%} of paired runs"
+            )
+    return lines
