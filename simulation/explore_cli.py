@@ -50,10 +50,11 @@ def _free_port(host: str, port: int) -> int:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
             s.bind((host, port))
             return s.getsockname()[1]
+    except OverflowError:
+        raise ScenarioError("--port", str(port), "out of range; allowed: 0 to 65535 (0: a free one)") from None
     except OSError as exc:
-        raise ScenarioError(
-            "--port" if port else "--host", f"{host}:{port}", f"cannot serve there ({exc.strerror}); try --port 0"
-        ) from None
+        reason = exc.strerror or exc.__class__.__name__
+        raise ScenarioError("--port", f"{host}:{port}", f"cannot serve there ({reason}); try --port 0") from None
 
 
 def run(args) -> int:
