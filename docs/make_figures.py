@@ -5,6 +5,7 @@
     python docs/make_figures.py timing     # the README's response-timing figure only
     python docs/make_figures.py sensitivity  # the README's Morris screening of the default scenario
     python docs/make_figures.py calibration  # docs/calibration.md's fit of the shipped synthetic example
+    python docs/make_figures.py forecast     # the README's forecast of the shipped live buzz
 
 Case figures: each shipped case is run as a user would (`python run.py run CASE`: its own seed and
 replications) and its posts and reputation figures are copied to docs/figures/cases/. Timing: the
@@ -17,6 +18,8 @@ the README's paragraph on it is generated from.
 Calibration: the shipped synthetic export is imported and fitted (the commands below), the
 calibrated scenario is run, and the fit's figures and tables are copied to docs/figures/calibration_*,
 where docs/calibration.md's numbers and the README's sentence are generated from.
+Forecast: the shipped live buzz (synthetic) is imported and forecast (the commands below), and its
+figure and tables are copied to docs/figures/forecast_*, where the README's sentence comes from.
 """
 
 import shutil
@@ -74,6 +77,25 @@ CALIBRATION = [
     "3000",
 ]
 CALIBRATED_REPLICATIONS = 20
+LIVE = ["import-mentions", "data/examples/synthetic_live_buzz.csv", "--sentiment-col", "sentiment"]
+FORECAST = [
+    "forecast",
+    "default",
+    "--strategy",
+    "ignore",
+    "--data",
+    "live.csv",
+    "--until",
+    "12",
+    "--strategies",
+    "ignore,quick_fix@0,quick_fix@24",
+    "--fit",
+    "spread.anger_dose=0.1:1.5:log",
+    "--fit",
+    "attention.novelty_half_life_h=3:48:log",
+    "--budget",
+    "1500",
+]
 
 
 def cases() -> None:
@@ -152,10 +174,29 @@ def calibration() -> None:
     print(f"wrote {FIGURES}/calibration_*")
 
 
+def forecast() -> None:
+    """Forecast the shipped live buzz under three responses; keep the figure and the tables."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        live, folder = tmp / "live.csv", tmp / "forecast"
+        if main([*LIVE, "--out", str(live)]):
+            sys.exit("error: the live example's import failed")
+        command = [str(live) if a == "live.csv" else a for a in FORECAST]
+        if main([*command, "--workers", "2", "--out", str(folder)]):
+            sys.exit("error: the forecast failed")
+        for ext in ("png", "pdf"):
+            shutil.copy(folder / "figures" / f"forecast.{ext}", FIGURES / f"forecast.{ext}")
+        for name in ("forecast_summary", "differences", "uncertainty"):
+            shutil.copy(folder / f"{name}.csv", FIGURES / f"forecast_{name.removeprefix('forecast_')}.csv")
+        shutil.copy(folder / "forecast.json", FIGURES / "forecast.json")
+    print(f"wrote {FIGURES}/forecast*")
+
+
 if __name__ == "__main__":
-    what = sys.argv[1:] or ["cases", "timing", "sensitivity", "calibration"]
+    what = sys.argv[1:] or ["cases", "timing", "sensitivity", "calibration", "forecast"]
+    steps = {"cases": cases, "timing": timing, "sensitivity": sensitivity, "calibration": calibration}
     for name in what:
-        {"cases": cases, "timing": timing, "sensitivity": sensitivity, "calibration": calibration}[name]()
+        {**steps, "forecast": forecast}[name]()
     from simulation.docs import update
 
     for path in update():

@@ -389,6 +389,53 @@ def calibration_readme() -> str:
     return f"Fitted to the shipped synthetic example ({diag['simulations']:,} simulations): " + "; ".join(parts) + ".\n"
 
 
+FORECAST_STEM = ROOT / "docs" / "figures" / "forecast"
+
+
+def forecast_readme() -> str:
+    """The README's sentence on the forecast of the shipped live buzz (from its tables)."""
+    import json
+
+    import pandas as pd
+
+    from .forecast_report import key_pair, words
+    from .metrics import METRICS
+    from .text import fmt
+
+    if not Path(f"{FORECAST_STEM}.json").is_file():
+        return "*Not measured yet: run `python docs/make_figures.py forecast`.*\n"
+    settings = json.loads(Path(f"{FORECAST_STEM}.json").read_text())
+    summary = pd.read_csv(f"{FORECAST_STEM}_summary.csv")
+    diff = pd.read_csv(f"{FORECAST_STEM}_differences.csv")
+    unc = pd.read_csv(f"{FORECAST_STEM}_uncertainty.csv")
+    main = settings["metrics"][0]
+    label = METRICS[main].label
+    parts = []
+    for b in settings["branches"]:
+        r = summary[(summary.strategy == b) & (summary.metric == main)].iloc[0]
+        parts.append(f"{words(b)} {fmt(r['mean'])} (5–95% of runs: {fmt(r.q05)} to {fmt(r.q95)})")
+    text = (
+        f"From the first {settings['until_h']:g} hours of the shipped live buzz (synthetic), {settings['draws']} "
+        f"posterior draws × {settings['replications']} runs per response, the {label} is: " + "; ".join(parts) + "."
+    )
+    pair = key_pair(settings["branches"])
+    if pair:
+        a, b = pair
+        r = diff[(diff.strategy_a == b) & (diff.strategy_b == a) & (diff.metric == main)].iloc[0]
+        text += (
+            f" Responding with {words(a).removesuffix(' now')} now rather than in "
+            f"{b.partition('@')[2]} h changes it by {fmt(-r.diff_mean)} (95% CI {fmt(-r.diff_high)} to "
+            f"{fmt(-r.diff_low)}; better in {1 - r.p_a_better:.0%} of paired runs)."
+        )
+    u = unc[(unc.metric == main) & (unc.strategy == settings["branches"][0])]
+    if len(u) and pd.notna(u.share_parameters.iloc[0]):
+        text += (
+            f" Of the spread under {words(settings['branches'][0])}, {u.share_parameters.iloc[0]:.0%} comes from "
+            "the parameters (what more data can narrow) and the rest from chance."
+        )
+    return text + "\n"
+
+
 def metrics_table() -> str:
     """Every per-run metric of the registry: unit, which direction is better, definition."""
     from .metrics import METRICS
@@ -412,6 +459,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "calibration_recovery": calibration_recovery,
     "calibration_scale": calibration_scale,
     "calibration_readme": calibration_readme,
+    "forecast_readme": forecast_readme,
 }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import ticker
 
 from .experiment_folder import FIGURES_DIR
 from .experiment_plots import styles
@@ -78,23 +79,26 @@ def forecast_figure(data: dict, stem: Path | None):
     for ax, (name, ylabel) in zip(axes, PANELS):
         x = mid if name.startswith("posts") else edge
         first = next(iter(series.values()))[name]
-        lo, hi = np.quantile(first[:, : now_bin + 1], BAND, axis=0)
-        ax.fill_between(x[: now_bin + 1], lo, hi, color=OKABE_ITO["grey"], alpha=0.3, lw=0, label="runs so far, 5–95%")
+        lo, hi = np.quantile(first[:, :now_bin], BAND, axis=0)  # bins before now: the same in every branch
+        ax.fill_between(x[:now_bin], lo, hi, color=OKABE_ITO["grey"], alpha=0.3, lw=0, label="runs so far, 5–95%")
+        after = slice(now_bin - 1, None)  # from the last bin before now, so that the bands join the grey one
         medians = []
         for i, label in enumerate(labels):
-            values = series[label][name][:, now_bin:]
-            lo, med, hi = np.quantile(values, [BAND[0], 0.5, BAND[1]], axis=0)
-            ax.fill_between(x[now_bin:], lo, hi, color=colours[label][0], alpha=0.15, lw=0)
+            lo, med, hi = np.quantile(series[label][name][:, after], [BAND[0], 0.5, BAND[1]], axis=0)
+            ax.fill_between(x[after], lo, hi, color=colours[label][0], alpha=0.15, lw=0)
             medians.append((label, med, LINESTYLES[i % len(LINESTYLES)]))
         for label, med, style in medians:  # over every band, each in its own dash: branches overlap until they act
-            ax.plot(x[now_bin:], med, color=colours[label][0], ls=style, lw=1.7, label=f"{words(label)}: median, 5–95%")
+            ax.plot(x[after], med, color=colours[label][0], ls=style, lw=1.7, label=f"{words(label)}: median, 5–95%")
         if name.startswith("posts"):
             ax.plot(mid[: len(observed)], observed.negative, "o", color=OKABE_ITO["black"], ms=2.8, label="observed")
         ax.axvline(until / scale, color=OKABE_ITO["black"], ls="--", lw=0.9)
         ax.set_ylabel(ylabel.format(bin=_per_bin(bin_h)))
+    # counts from a handful to hundreds per bin: symmetric log, linear below one mention
+    axes[0].set_yscale("symlog", linthresh=1.0, linscale=0.5)
+    axes[0].yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     top = axes[0].get_ylim()[1]
-    axes[0].set_ylim(0, top * 1.45)  # headroom for the legend
-    axes[0].text(until / scale, top * 1.02, " now", fontsize=8, va="bottom", ha="left")
+    axes[0].set_ylim(0, top * 30)  # headroom (a decade and a half) for the legend
+    axes[0].text(until / scale, top * 1.5, " now", fontsize=8, va="bottom", ha="left")
     axes[0].legend(loc="upper right", frameon=False, fontsize=7.5, ncols=2)
     axes[1].set_xlabel(unit)
     axes[0].set_title(f"Forecast from the first {until:g} h: each response's runs after now")

@@ -301,5 +301,5 @@ def test_the_examples_are_remade_byte_for_byte(tmp_path, monkeypatch):
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "HERE", tmp_path)
     module.main()
-    for name in ("synthetic_mentions.csv", "synthetic_hourly_counts.csv"):
+    for name in ("synthetic_mentions.csv", "synthetic_hourly_counts.csv", "synthetic_live_buzz.csv"):
         assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), name

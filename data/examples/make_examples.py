@@ -15,6 +15,9 @@ time of 31 March 2024 (+01:00, then +02:00).
 - `synthetic_hourly_counts.csv`: the same mentions counted per UTC hour, as a per-bin export:
   `time` in Paris local time WITHOUT offset (import it with `--tz Europe/Paris`), and `Negative`,
   `Positive`, `Neutral`; hours without any mention are left out, as some tools do.
+- `synthetic_live_buzz.csv`: a buzz still going on, for forecasts: the first LIVE_HOURS hours of another
+  run of the default scenario (seed LIVE_SEED) in which the brand has not answered yet (strategy
+  `ignore`), seen by the same tool, one row per mention as in `synthetic_mentions.csv`.
 
 Every draw comes from numpy's SeedSequence(SEED): one child stream per purpose.
 """
@@ -30,24 +33,25 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 SCENARIO = HERE.parent.parent / "scenarios" / "default.toml"
 SIM_SEED, SEED = 3, 20240330
+LIVE_SEED, LIVE_HOURS = 5, 18  # the live buzz: its run's seed, and how many hours of it were seen so far
 CAPTURE = 0.3  # the share of posts a listening tool sees
 NEUTRAL_PER_NEGATIVE = 0.1
 START = pd.Timestamp("2024-03-30 12:00", tz="UTC")
 ZONE = ZoneInfo("Europe/Paris")
 
 
-def simulated_posts() -> pd.DataFrame:
+def simulated_posts(seed: int = SIM_SEED, strategy: str | None = None) -> pd.DataFrame:
     """Posts per hour of one run of the default scenario: `hours, posts_negative, posts_positive`."""
     from simulation import load_scenario, run
 
-    sc = load_scenario(SCENARIO)
-    res = run(sc, seed=SIM_SEED, replications=1)
+    sc = load_scenario(SCENARIO, {"brand.strategy": strategy} if strategy else None)
+    res = run(sc, seed=seed, replications=1)
     return res.timeseries[["hours", "posts_negative", "posts_positive"]].astype({"hours": float})
 
 
-def mentions(posts: pd.DataFrame) -> pd.DataFrame:
+def mentions(posts: pd.DataFrame, seed: int = SEED) -> pd.DataFrame:
     """Timestamped, labelled mentions: the kept posts and the added neutral mentions, in time order."""
-    capture, neutral, when = (np.random.default_rng(s) for s in np.random.SeedSequence(SEED).spawn(3))
+    capture, neutral, when = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
     neg = capture.binomial(posts.posts_negative.to_numpy(np.int64), CAPTURE)
     pos = capture.binomial(posts.posts_positive.to_numpy(np.int64), CAPTURE)
     neu = neutral.poisson(NEUTRAL_PER_NEGATIVE * neg)
@@ -96,9 +100,12 @@ def per_bin_export(frame: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     """Write both examples beside this script."""
     frame = mentions(simulated_posts())
+    live = simulated_posts(LIVE_SEED, "ignore")
+    live = mentions(live[live.hours <= LIVE_HOURS], SEED + 1)
     for name, table in (
         ("synthetic_mentions.csv", per_mention_export(frame)),
         ("synthetic_hourly_counts.csv", per_bin_export(frame)),
+        ("synthetic_live_buzz.csv", per_mention_export(live)),
     ):
         table.to_csv(HERE / name, index=False, lineterminator="\n")
         print(f"wrote {HERE / name} ({len(table)} rows)")
