@@ -18,7 +18,7 @@ from .randomness import STORY_READERS
 
 
 class Amplifier(mesa.Agent):
-    """One amplifier; its `step` is the check of step 1 (see `simulation.model`), its stories are timed events."""
+    """One amplifier: it may take the buzz up as a step begins (`simulation.model`); its stories are timed events."""
 
     def __init__(self, model, params: AmplifierParams, index: int, rand):
         super().__init__(model)
@@ -26,12 +26,16 @@ class Amplifier(mesa.Agent):
         self.triggered_h = math.nan
         self.published_h: list[float] = []
 
-    def step(self) -> None:
-        """Take the story up once the mention rate crosses the (possibly lowered) threshold."""
+    @property
+    def threshold(self) -> float:
+        """The mention rate (per hour) at which it takes the story up: its own, lowered by legal action."""
+        return self.params.threshold * self.model.amplifier_factor
+
+    def take_up(self) -> None:
+        """The mention rate crossed the threshold (checked by `kernels.advance`): publish after the latency."""
         m, p = self.model, self.params
-        if math.isnan(self.triggered_h) and m.mention_rate(p.window_h) >= p.threshold * m.amplifier_factor:
-            self.triggered_h = m.now_h
-            m.schedule_event(self.publish, at=(m.now_h + p.delay_h) / m.dt)
+        self.triggered_h = m.now_h
+        m.schedule_event(self.publish, at=(m.now_h + p.delay_h) / m.dt)
 
     def publish(self) -> None:
         """One story: random readers beyond the network read it as several negative posts."""

@@ -50,7 +50,7 @@ class ScheduledAction:
 
 
 class Brand(mesa.Agent):
-    """The brand as a Mesa agent: monitoring (step) and timed actions (events)."""
+    """The brand as a Mesa agent: monitoring (`monitor`, each step the loop hands over) and timed actions (events)."""
 
     def __init__(self, model, sc: Scenario, rand):
         super().__init__(model)
@@ -88,14 +88,15 @@ class Brand(mesa.Agent):
         waiting = [s for specs in self.waiting.values() for s in specs]
         return waiting + [a.spec for a in self.pending]
 
-    def step(self) -> None:
-        """Monitoring: detect the crisis when the mention rate crosses the threshold."""
-        m = self.model
-        if (
-            math.isnan(self.detected_h)
-            and m.mention_rate(self.params.detection_window_h) >= self.params.detection_threshold
-        ):
-            self.detected_h = m.now_h
+    def monitor(self, detected: bool) -> None:
+        """Monitoring at the end of a step: the crisis detected now (or not), then the watched consequences.
+
+        The step loop checks the detection rule (the mention rate over the detection window at or
+        above the threshold, `kernels.advance`) and hands over when it holds or when consequences of
+        past actions are watched.
+        """
+        if detected and math.isnan(self.detected_h):
+            self.detected_h = self.model.now_h
             self._arm("detection", self.detected_h)
         self.watchers = [w for w in self.watchers if w.step(self)]
 

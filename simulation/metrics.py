@@ -293,24 +293,24 @@ METRICS: dict[str, Metric] = {
 
 
 class Recorder:
-    """Per-step series of one run, in preallocated arrays."""
+    """Per-step series of one run, in one preallocated table (row k of `table` is the series' k-th value).
+
+    The step loop writes the rows of the recorded series (`kernels.record`: the first 13 of
+    SERIES, in order); `data` names each series' row of the table.
+    """
 
     def __init__(self, steps: int, dt: float):
         self.dt = dt
-        self.data = {name: np.zeros(steps + 1) for name in SERIES}
+        self.table = np.zeros((len(SERIES), steps + 1))
+        self.data = {name: self.table[i] for i, name in enumerate(SERIES)}
         self.actions = [""] * (steps + 1)
 
     def record(self, k: int, model) -> None:
-        """Record row k of the series from the model's current state."""
-        st = model.population.stats()
-        d = self.data
-        for i, name in enumerate(STANCE_NAMES):
-            d[name][k] = st["counts"][i]
-        d["posts_negative"][k] = model.step_posts[0]
-        d["posts_positive"][k] = model.step_posts[1]
-        d["search_stock"][k] = model.search_stock
-        for name in ("reputation", "reputation_aware", "reputation_customers", "share_negative", "churned"):
-            d[name][k] = st[name]
+        """Record row k of the series from the model's current state (`kernels.record_now`)."""
+        from . import kernels
+
+        pop = model.population
+        kernels.record_now(pop.consumers, pop.rules, k, self.table, model.now)
 
     def finish(self, model) -> None:
         """Fill the retrospective series from the cohorts of ANGRY episodes (at the end of a run)."""

@@ -1,25 +1,30 @@
 """BuzzModel: a complaint spreads through a consumer network while a brand responds.
 
-The Mesa model owns the clock (one Mesa time unit is one step of `dt` hours; the brand's actions
-and the amplifiers' stories are Mesa events at their exact, possibly fractional, times), the
-consumer population (arrays), the brand and the amplifiers (Mesa agents), and the search memory.
+The Mesa model owns the clock and the timed events: one Mesa time unit is one step of `dt` hours,
+and the brand's actions and the amplifiers' stories are Mesa events at their exact, possibly
+fractional, times. The consumers are arrays (`simulation.population`); the brand and the
+amplifiers are Mesa agents. The steps between two timed events run inside one compiled call
+(`kernels.advance`), which hands back to Python whenever Python has something to do.
 
 Order of a step (docs/ODD.md, section 3), each rule named where it lives:
-  1. amplifiers check the buzz and schedule their stories      `Amplifier.step`
+  1. amplifiers check the buzz; one that takes it up schedules
+     its story                                                  `kernels.advance`, `Amplifier.take_up`
   2. new complaints arrive; ANGRY consumers post complaints, ADVOCATEs post praise, readers of
-     brand answers pass them on                                 `Population.posters`, `take_sharers`
+     brand answers pass them on                                 `BuzzModel.start_complaints`,
+                                                                `kernels.post_and_see`, `take_sharers`
   3. followers see posts (feed visibility) and react, each post's
-     dose weighted by its story's pull                           `Population.reach`, `read_*`
+     dose weighted by its story's pull                           `kernels.read_complaints`,
+                                                                `read_positive`, `pass_answers`
   4. stifling (Maki-Thompson), constant-rate stopping (SIR),
-     anger fades, calming                                        `Population.stifle`, `stop`, `fade`
-  5. search memory grows, fades and is found by searchers       `BuzzModel._search`
+     anger fades, calming                                        `kernels.stifle`, `stop_and_fade`
+  5. search memory grows, fades and is found by searchers       `kernels.search`
   6. opinions drift back toward each consumer's prior, doses
-     are forgotten                                                `Population.drift_and_churn`
+     are forgotten                                                `kernels.drift_churn_stats`
   7. customers churn with a hazard growing as opinion falls     (the same compiled loop)
-  8. the brand monitors mentions and detects the crisis         `Brand.step`
+  8. the brand monitors mentions and detects the crisis         `kernels.advance`, `Brand.monitor`
 Timed events (brand actions, stories) fire at their exact times: one strictly between two steps
 fires before the later step's dynamics, one at a step's end time right after that step. Row k of
-the series is recorded after everything at time k (a low-priority event).
+the series is recorded after everything at time k.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ import math
 
 import mesa
 import numpy as np
-from mesa.time import Priority, Schedule
 
 from . import kernels
 from .amplifiers import Amplifier
@@ -36,25 +40,36 @@ from .brand import Brand
 from .metrics import Recorder, run_metrics
 from .network import Network, build_network, cached_edge_list
 from .parameters import Scenario
-from .population import Population, distinct, group_count
+from .population import Population, distinct
 from .randomness import (
+    ANGER_COMPLAINTS,
     ANGER_SEARCH,
     ANGER_STORY,
+    ANSWER_ANGER,
+    ANSWER_SHARE,
     ANSWERS,
     BACKGROUND,
+    CHURN,
+    DRAWS,
     POST_NEGATIVE,
     POST_POSITIVE,
     SEARCHERS,
     SEE_NEGATIVE,
     SEE_POSITIVE,
     SEE_SHARED,
+    STIFLE,
+    STOP,
     CounterStream,
     Draw,
     Purpose,
     Streams,
 )
-from .rates import half_life_factor, novelty, rate_to_prob
+from .rates import novelty
 from .stance import Route, Stance
+
+SEGMENT = 4096  # steps handed to one compiled call at most (bounds the stories' pulls computed ahead)
+LARGE_SEARCH_SEGMENT = 64  # fewer when the search counts are drawn in Python (more than 500 expected)
+AUDIT_ROWS = 1 << 20  # draws a compiled call can note while a run is audited
 
 
 def make_network(sc: Scenario, gen: np.random.Generator) -> Network:
@@ -86,6 +101,9 @@ class BuzzModel(mesa.Model):
     def __init__(self, scenario: Scenario, rng: int | np.random.SeedSequence = 0, network: Network | None = None):
         streams = Streams(rng)
         super().__init__(rng=streams.generator(Purpose.MESA))
+        # The compiled loop runs the steps: Mesa's own recurring step event is not used, and `step` is ours.
+        self._default_schedule.stop()
+        del self.step
         self.sc = sc = scenario
         self.dt = sc.simulation.dt_hours
         self.n_steps = sc.steps
@@ -94,14 +112,19 @@ class BuzzModel(mesa.Model):
         self.population = pop = Population(sc, self.network, init, streams.counter(Purpose.SPREAD))
         self.complaints = streams.counter(Purpose.COMPLAINTS)
         self.search = streams.counter(Purpose.SEARCH)
-        self.search_stock = 0.0
+        self.now = np.zeros(3)  # negative and positive posts since the last row, the findable stock
+        self.step_posts = self.now[: kernels.NOW_SEARCH_STOCK]
         self.amplifier_factor = 1.0
-        self.step_posts = [0.0, 0.0]  # negative, positive posts since the last row
         self.last_complaint_h = -math.inf
         self.answers: list = []
+        self.answer_effects = np.zeros((ANSWERS, 6))  # each answer's effect on its readers (kernels.A_*)
         self.story_births: list[float] = []  # each story's birth time (h), by story id
         self.story_labels: list[str] = []
         self.recorder = Recorder(self.n_steps, self.dt)
+        self.coins = self._coins(pop.rand)
+        self._audit = np.zeros((AUDIT_ROWS if DRAWS.record is not None else 0, 3), np.int64)
+        self._out = np.zeros(2, np.int64)
+        self._next = (1, kernels.PHASE_AMPLIFIERS)  # the step to run next, and where in it
         complainants = self._place_complainants(init)
         if len(complainants):
             pop.start_complaint(complainants, 0, self.new_story("complaint"))
@@ -112,7 +135,33 @@ class BuzzModel(mesa.Model):
         if len(complainants):
             self._complaint_at(0.0)
         self.recorder.record(0, self)
-        self.schedule_recurring(self._record, Schedule(interval=1.0, start=1.0), priority=Priority.LOW)
+
+    def _coins(self, spread: CounterStream) -> kernels.Coins:
+        """The keys of the streams drawn in compiled code, and the slots of their decisions."""
+        return kernels.Coins(
+            spread._key64,
+            self.search._key64,
+            self.complaints._key64,
+            *(
+                draw.slot
+                for draw in (
+                    POST_NEGATIVE,
+                    POST_POSITIVE,
+                    SEE_NEGATIVE,
+                    SEE_POSITIVE,
+                    SEE_SHARED,
+                    ANGER_COMPLAINTS,
+                    ANGER_SEARCH,
+                    ANSWER_ANGER,
+                    ANSWER_SHARE,
+                    STIFLE,
+                    STOP,
+                    CHURN,
+                    SEARCHERS,
+                    BACKGROUND,
+                )
+            ),
+        )
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -139,6 +188,15 @@ class BuzzModel(mesa.Model):
         """The model's time in hours (exact, between steps for events)."""
         return self.time * self.dt
 
+    @property
+    def search_stock(self) -> float:
+        """Findable negative content (posts' worth), fading with the search half-life."""
+        return float(self.now[kernels.NOW_SEARCH_STOCK])
+
+    @search_stock.setter
+    def search_stock(self, value: float) -> None:
+        self.now[kernels.NOW_SEARCH_STOCK] = value
+
     # -- stories: each trigger of the buzz, with its own clock --------------------------------
 
     def new_story(self, label: str) -> int:
@@ -147,14 +205,17 @@ class BuzzModel(mesa.Model):
         self.story_labels.append(label)
         return len(self.story_births) - 1
 
-    def pulls(self) -> np.ndarray:
-        """Each story's pull during this step.
+    def pulls(self, first: int | None = None, last: int | None = None) -> np.ndarray:
+        """Each story's pull during steps first..last (rows; default: this step alone, one row).
 
         Its novelty 2^(-(age / half-life)^exponent) at the step's middle (`rates.novelty`; a story
         born within the step pulls fully).
         """
         att = self.sc.attention
-        age = self.now_h - self.dt / 2 - np.asarray(self.story_births)
+        first = self.steps if first is None else first
+        last = first if last is None else last
+        ends = np.arange(first, last + 1) * self.dt - self.dt / 2
+        age = ends[:, None] - np.asarray(self.story_births, np.float64)[None, :]
         return novelty(age, att.novelty_half_life_h, att.novelty_exponent)
 
     @property
@@ -198,22 +259,25 @@ class BuzzModel(mesa.Model):
 
     def add_mentions(self, count: float, search_weight: float | None = None) -> None:
         """Negative posts (mentions) that the brand and amplifiers see and search engines index."""
-        self.step_posts[0] += count
-        self.search_stock += count if search_weight is None else search_weight
+        self.now[kernels.NOW_POSTS_NEGATIVE] += count
+        self.now[kernels.NOW_SEARCH_STOCK] += count if search_weight is None else search_weight
 
     def remove_findable(self, share: float) -> None:
         """Take down a share of the findable negative content (a legal takedown)."""
-        self.search_stock *= 1 - share
+        self.now[kernels.NOW_SEARCH_STOCK] *= 1 - share
 
     def lower_amplifier_thresholds(self, factor: float) -> None:
         """Amplifiers' thresholds are multiplied by `factor` (a legal action is news to them)."""
         self.amplifier_factor *= factor
 
+    def window_steps(self, window_h: float) -> int:
+        """The steps of a trailing window of `window_h` hours (at least one)."""
+        return max(1, int(round(window_h / self.dt)))
+
     def mention_rate(self, window_h: float) -> float:
-        """Negative mentions per hour over the trailing window, this step included."""
-        w = max(1, int(round(window_h / self.dt)))
-        past = self.recorder.data["posts_negative"][max(0, self.steps - w + 1) : self.steps]
-        return (past.sum() + self.step_posts[0]) / (w * self.dt)
+        """Negative mentions per hour over the trailing window, this step included (`kernels.mention_rate`)."""
+        posts = self.recorder.data["posts_negative"]
+        return kernels.mention_rate(posts, self.steps, self.now[0], self.window_steps(window_h), self.dt)
 
     def negative_weight(self) -> float:
         """The weight of a negative post's anger dose now.
@@ -227,7 +291,8 @@ class BuzzModel(mesa.Model):
         """The opinion impact of a negative post now.
 
         Opinion impact of a negative post now: heavier while the brand is silent past the expected reply time
-        after a complaint (silence reads as contempt or guilt), and weighted by the brand's actions.
+        after a complaint (silence reads as contempt or guilt), and weighted by the brand's actions. (The step
+        loop weighs followers' complaints by the same rule: `kernels.spread`.)
         """
         sp, b = self.sc.spread, self.brand
         silent = b.last_reply_h < self.last_complaint_h and self.now_h - self.last_complaint_h > sp.expected_reply_h
@@ -245,100 +310,164 @@ class BuzzModel(mesa.Model):
         if answer_id >= ANSWERS:  # seen-answer flags are 64 bits; later answers are not shown
             return answer_id
         self.answers.append((name, effect, supportive))
-        self.population.read_answer(self.steps, readers, answer_id, effect, supportive, self.newest_story)
+        row = self.answer_effects[answer_id]
+        row[:] = (effect.calm, effect.opinion_shift, effect.anger_prob, effect.share_prob, 0.0, 0.0)
+        row[kernels.A_LIFT] = float(bool(effect.lift_above_prior))
+        row[kernels.A_SUPPORTIVE] = float(bool(supportive))
+        self.population.read_answer(self.steps, readers, answer_id, row, self.newest_story)
         return answer_id
 
     def _complaint_at(self, t_h: float) -> None:
         self.last_complaint_h = t_h
         self.brand.on_complaint(t_h)
 
-    # -- the step ----------------------------------------------------------------------------
-
-    def step(self) -> None:
-        """One step of dt hours, in the order of the module docstring."""
-        k, pop, sp = self.steps, self.population, self.sc.spread
-        for amp in self.amplifiers:  # 1
-            amp.step()
-        self._background_complaints(k)  # 2
-        _, n_neg, readers, src = pop.post(k, Stance.ANGRY, sp.post_rate_per_h, POST_NEGATIVE, SEE_NEGATIVE)
-        _, n_pos, readers_p, _ = pop.post(k, Stance.ADVOCATE, sp.advocate_post_rate_per_h, POST_POSITIVE, SEE_POSITIVE)
-        sharers, which = pop.take_sharers()
-        self.add_mentions(int(n_neg.sum()))
-        self.step_posts[1] += int(n_pos.sum())
-        informed = np.zeros(0, np.int64)
-        if len(readers):  # 3
-            informed = pop.read_posts(
-                k, readers, src, self.pulls(), self.negative_weight(), self.negative_impact(sp.negative_impact)
-            )
-        if len(readers_p):
-            pop.read_positive(*group_count(readers_p, pop.n))
-        self._pass_answers(k, sharers, which)
-        pop.stifle(k, informed)  # 4
-        pop.stop(k)
-        pop.fade(k)
-        self._search(k)  # 5
-        pop.drift_and_churn(k)  # 6, 7
-        self.brand.step()  # 8
-
-    def _background_complaints(self, k: int) -> None:
-        """Everyday #fail: independent complaints arrive at a constant hourly rate."""
-        rate = self.sc.complaint.background_rate_per_h
-        if rate <= 0:
-            return
-        count = self.complaints.poisson(k, rate * self.dt, BACKGROUND)
-        if count:
-            ids = self.complaints.indices(k, count, self.network.n, BACKGROUND, 1)
-            self.population.start_complaint(ids, k, self.new_story("complaint"))
-            self._complaint_at(self.now_h)
-
-    def _pass_answers(self, k: int, sharers: np.ndarray, which: np.ndarray) -> None:
-        """Readers of a brand answer pass it on to their followers, like any post."""
-        for answer_id in np.unique(which):
-            name, effect, supportive = self.answers[answer_id]
-            who = sharers[which == answer_id]
-            if supportive:
-                self.step_posts[1] += len(who)
-            else:
-                self.add_mentions(len(who))
-            readers, _ = self.population.reach(k, who, self.sc.spread.visibility, SEE_SHARED, 3 * int(answer_id))
-            self.population.read_answer(k, readers, int(answer_id), effect, supportive, self.newest_story)
-
-    def _search(self, k: int) -> None:
-        """Search memory: the stock fades; searchers find it with a chance that saturates."""
-        s, n, pop = self.sc.search, self.network.n, self.population
-        self.search_stock *= half_life_factor(s.half_life_h, self.dt)
-        if s.search_rate_per_h <= 0 or self.search_stock <= 0:
-            return
-        p = rate_to_prob(s.search_rate_per_h, self.dt)
-        find_prob = -math.expm1(-s.findability * self.search_stock / n)
-        if n * p <= 500:  # the three draws in one compiled call (the same numbers as the three below)
-            bases = [self.search.base(k, SEARCHERS, i) for i in range(3)]
-            found = kernels.search_finds(n, p, find_prob, *bases)
-        else:
-            count = self.search.binomial(k, n, p, SEARCHERS)
-            ids = self.search.indices(k, count, n, SEARCHERS, 1)
-            found = ids[self.search.uniform(k, np.arange(count), SEARCHERS, 2) < find_prob]
-        if len(found) and self.newest_story >= 0:
-            # A find is about the newest story and pulls with its novelty.
-            uniq, c = group_count(found, n)
-            c = c.astype(float)
-            story = self.newest_story
-            pull = self.pulls()[story]
-            pop.read_negative(k, uniq, c, c * pull, story, Route.SEARCH, 1.0, s.found_impact, ANGER_SEARCH)
-
-    def _record(self) -> None:
-        k = int(round(self.time))
-        if k <= self.n_steps:
-            self.recorder.record(k, self)
-        self.step_posts = [0.0, 0.0]
+    def start_complaints(self, k: int, count: int) -> None:
+        """Everyday #fail: `count` background complaints arrive in step k (their number drawn in `kernels.advance`)."""
+        ids = self.complaints.indices(k, count, self.network.n, BACKGROUND, 1)
+        self.population.start_complaint(ids, k, self.new_story("complaint"))
+        self._complaint_at(self.now_h)
 
     # -- running -----------------------------------------------------------------------------
 
-    def run(self) -> BuzzModel:
-        """Run to the horizon."""
-        while self.steps < self.n_steps:
-            self.step()
+    def step(self) -> None:
+        """One step of dt hours (with the timed events before it and at its end time), and its row."""
+        self.run_to(self._next[0])
+
+    def run(self, until_quiet: bool = False) -> BuzzModel:
+        """Run to the horizon (with `until_quiet`, stop once nobody is ANGRY; see `run_to`)."""
+        self.run_to(self.n_steps, until_quiet)
         return self
+
+    def run_to(self, last: int, until_quiet: bool = False) -> None:
+        """Run the steps up to `last` (the horizon at most), each with its timed events and its row.
+
+        The steps run in compiled calls (`kernels.advance`); each hands back to Python for what
+        Python does: timed events (fired here at their times, through Mesa's event list), an
+        amplifier taking the buzz up, background complaints, the brand's monitoring. With
+        `until_quiet`, stop before a step once no consumer is ANGRY (for the reductions to rumour
+        and SIR models, where nothing can change once nobody spreads).
+        """
+        last = min(last, self.n_steps)
+        k, phase = self._next
+        angry = self.recorder.data["angry"]
+        if until_quiet and phase == kernels.PHASE_AMPLIFIERS and angry[k - 1] == 0:
+            return
+        pop, out = self.population, self._out
+        while k <= last:
+            if phase == kernels.PHASE_AMPLIFIERS:
+                self._fire_events(k, inclusive=False)
+            elif phase == kernels.PHASE_RECORD:
+                self._fire_events(k, inclusive=True)
+            self.steps, self.time = k, float(k)
+            next_event = self._next_event_time()
+            large = pop.rules.search_p * self.network.n > 500 and pop.rules.search_rate > 0
+            end = min(last, k + (LARGE_SEARCH_SEGMENT if large else SEGMENT) - 1)
+            if next_event < math.inf:
+                end = min(end, max(k, math.floor(next_event)))
+            counts = np.full(end - k + 1, -1, np.int64)
+            if large:
+                counts[:] = [
+                    self.search.binomial(j, self.network.n, pop.rules.search_p, SEARCHERS) for j in range(k, end + 1)
+                ]
+            k, phase = kernels.advance(
+                k,
+                phase,
+                end,
+                next_event,
+                until_quiet,
+                pop.consumers,
+                pop.links,
+                pop.rules,
+                self.coins,
+                self._audit,
+                self._brand_state(),
+                self._amplifier_state(),
+                self.recorder.table,
+                self.now,
+                self.pulls(k, end),
+                self.answer_effects,
+                counts,
+                out,
+            )
+            self._next = (k, phase)
+            reason = out[0]
+            if phase == kernels.PHASE_AMPLIFIERS and reason != kernels.AMPLIFIER:  # between steps: row k - 1 is done
+                self.steps, self.time = k - 1, float(k - 1)
+            else:
+                self.steps, self.time = k, float(k)
+            if reason == kernels.AMPLIFIER:
+                self.amplifiers[out[1]].take_up()
+            elif reason == kernels.COMPLAINT:
+                self.start_complaints(k, int(out[1]))
+            elif reason == kernels.BRAND:
+                self.brand.monitor(bool(out[1]))
+            elif reason == kernels.QUIET:
+                break
+        self._flush_audit()
+
+    def _brand_state(self) -> np.ndarray:
+        """What the step loop reads of the brand (`kernels.BRAND_*`)."""
+        b, p = self.brand, self.sc.brand
+        return np.array(
+            [
+                b.complaint_weight,
+                b.last_reply_h,
+                self.last_complaint_h,
+                0.0 if math.isnan(b.detected_h) else 1.0,
+                self.window_steps(p.detection_window_h),
+                p.detection_threshold,
+                1.0 if b.watchers else 0.0,
+            ]
+        )
+
+    def _amplifier_state(self) -> np.ndarray:
+        """What the step loop reads of the amplifiers: taken up yet, window (steps), threshold now."""
+        state = np.zeros((len(self.amplifiers), 3))
+        for a, amp in enumerate(self.amplifiers):
+            state[a] = (
+                0.0 if math.isnan(amp.triggered_h) else 1.0,
+                self.window_steps(amp.params.window_h),
+                amp.threshold,
+            )
+        return state
+
+    def _fire_events(self, k: int, inclusive: bool) -> None:
+        """Fire the timed events due before step k's time (or at it, with `inclusive`), in Mesa's order."""
+        events = self._event_list
+        while True:
+            try:
+                event = events.pop_event()
+            except IndexError:
+                return
+            if event.time < k or (inclusive and event.time == k):
+                self.time = event.time
+                event.execute()
+            else:
+                events.add_event(event)
+                return
+
+    def _next_event_time(self) -> float:
+        """The time of the next timed event (in steps), or infinity."""
+        try:
+            event = self._event_list.pop_event()
+        except IndexError:
+            return math.inf
+        self._event_list.add_event(event)
+        return float(event.time)
+
+    def _flush_audit(self) -> None:
+        """Hand the draws the compiled calls noted to the audit (`randomness.DRAWS.audit`)."""
+        audit = self._audit
+        if not len(audit) or DRAWS.record is None:
+            return
+        if audit[0, 1]:
+            raise RuntimeError(f"more than {AUDIT_ROWS - 1} draws to audit in one run")
+        keys = (self.coins.spread, self.coins.search, self.coins.complaints)
+        purposes = (Purpose.SPREAD, Purpose.SEARCH, Purpose.COMPLAINTS)
+        names = {(d.purpose, slot): d.name for d in DRAWS for slot in range(d.slot, d.slot + d.size)}
+        for stream, step, slot in audit[1 : audit[0, 0] + 1]:
+            DRAWS.record.append((int(keys[stream]), int(step), int(slot), names[(purposes[stream], int(slot))], None))
+        audit[0, 0] = 0
 
     def finish(self) -> BuzzModel:
         """Complete the retrospective series (`metrics.Recorder.finish`); metrics and timeseries call it."""

@@ -73,17 +73,25 @@ def run_replication(
     """
     model = BuzzModel(sc, rng=replication_seed(seed, replication))
     pop = model.population
-    if on_step is not None:
+    if on_step is not None:  # step by step, for snapshots
         on_step(model)
-    bar = tqdm(total=model.n_steps, desc=f"{sc.name} (steps)", unit="step", leave=False, disable=not progress)
-    with bar:
         while model.steps < model.n_steps:
             if until_quiet and not (pop.stance == Stance.ANGRY).any():
                 break
             model.step()
-            bar.update(1)
-            if on_step is not None:
-                on_step(model)
+            on_step(model)
+    elif progress:  # in chunks, to move the bar
+        bar = tqdm(total=model.n_steps, desc=f"{sc.name} (steps)", unit="step", leave=False)
+        with bar:
+            chunk = max(1, model.n_steps // 100)
+            while model.steps < model.n_steps:
+                done = model.steps
+                model.run_to(done + chunk, until_quiet)
+                bar.update(model.steps - done)
+                if model.steps == done or (until_quiet and model.steps < min(done + chunk, model.n_steps)):
+                    break
+    else:
+        model.run(until_quiet)
     k = model.steps
     data = model.finish().recorder.data
     names = tuple(data) if series is None else series
