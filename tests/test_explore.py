@@ -158,11 +158,14 @@ def test_several_bad_controls_each_get_their_message(scenario_file):
 def test_changed_control_starts_a_batch_and_cancels_the_running_one(tmp_path, pool):
     path = tmp_path / "slow.toml"
     path.write_text(tomli_w.dumps(SLOW))
+    deadline = time.monotonic() + 600  # a fresh checkout compiles the model's kernels once (cached after)
+    while not pool.idle() and time.monotonic() < deadline:
+        time.sleep(0.2)
     session = Session(Explorer(path), pool)
     session.explorer.set_text("replications", "2")
     session.update()
     first = session.batch
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300
     while first.progress == 0 and time.monotonic() < deadline:  # running on the worker
         first.wait_change(-1, 0.1)
     assert first.running and 0 < first.progress < 1
