@@ -1,14 +1,15 @@
 """The explorer in a real browser: headless Chromium loads the page, the strategy is changed, the figures
 update, and the screenshot is not blank.
 
-`.ci/run` installs Debian's Chromium when it is missing and fetches the page's scripts with npm. If
-either is missing all the same (no Debian mirror, no npm registry), this test is skipped with the
+`.ci/run` installs Debian's Chromium when it is missing, and the test fetches the page's scripts with npm
+(once). If either is missing all the same (no Debian mirror, no npm registry), this test is skipped with the
 reason: the page's logic, its server and its figures are still tested without a browser
 (tests/test_explore.py), so only the pixels are not. `python -m tests.test_explore_browser PNG` makes
 the README's screenshot (the default scenario, side by side) the same way.
 """
 
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,7 +45,10 @@ def browser_missing() -> str:
     from simulation.explore import assets
 
     if assets.missing():
-        return "the page's scripts are not cached (python -m simulation.explore.assets)"
+        try:  # once per machine: from the npm registry into Solara's cache (no internet needed beyond it)
+            assets.fetch()
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+            return f"the page's scripts could not be fetched ({exc}); python -m simulation.explore.assets"
     return ""
 
 
@@ -89,9 +93,12 @@ def explore_in_browser(scenario: Path, screenshot: Path, side_by_side: bool = Fa
     return out
 
 
-@pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "ok")
 def test_page_in_a_headless_browser(tmp_path):
     from tests.test_explore import SCENARIO
+
+    why = browser_missing()
+    if why:
+        pytest.skip(why)
 
     scenario = tmp_path / "explored.toml"
     scenario.write_text(tomli_w.dumps(SCENARIO))
