@@ -22,10 +22,12 @@ from .parameters import Scenario, describe
 from .scenario import (
     SCENARIO_DIR,
     ScenarioError,
+    blame,
     find_scenario,
     load_scenario,
     override_origins,
     parse_assignments,
+    parse_names,
     read_toml,
     strategy_overrides,
     to_toml,
@@ -64,6 +66,27 @@ def _integer(minimum: int):
     return parse
 
 
+def address(text: str) -> str:
+    """An argparse type: a Dask scheduler's address, or 'local' (not empty)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty; give a scheduler's address (tcp://HOST:PORT) or 'local'")
+    return text.strip()
+
+
+MAX_OUT_NAME = 200  # bytes of a name in an --out path: file systems take 255, and the partial folder adds ~20
+
+
+def out_folder(text: str) -> Path:
+    """An argparse type: a results folder to create (not empty; no name in it too long to create)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty; give a folder to create")
+    path = Path(text)
+    longest = max((len(os.fsencode(part)) for part in path.parts), default=0)
+    if longest > MAX_OUT_NAME:
+        raise argparse.ArgumentTypeError(f"a name in it has {longest} bytes; allowed: at most {MAX_OUT_NAME}")
+    return path
+
+
 def _scenario_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="scenario file, or the name of one in scenarios/")
     p.add_argument("--strategy", help="brand strategy (overrides brand.strategy)")
@@ -76,19 +99,19 @@ def _scenario_args(p: argparse.ArgumentParser) -> None:
         help="override a scenario key (dotted, TOML value), repeatable",
     )
     p.add_argument("--seed", type=_integer(0), help="root seed (overrides seed)")
-    p.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<timestamp>)")
+    p.add_argument("--out", type=out_folder, help="results folder (default results/<scenario>/<timestamp>)")
     _allow_large(p)
 
 
 def _allow_large(p: argparse.ArgumentParser) -> None:
-    from .limits import MAX_CONDITIONS, MAX_EDGES, MAX_STEPS, MAX_VALUES
+    from .limits import MAX_CONDITIONS, MAX_EDGES, MAX_RUNS, MAX_STEPS, MAX_VALUES, MAX_WORKERS
 
     p.add_argument(
         "--allow-large",
         action="store_true",
         help=f"lift the size limits: {MAX_STEPS:,} steps per run, {MAX_VALUES:,} values per --vary, "
-        f"{MAX_CONDITIONS:,} conditions, {MAX_EDGES:,} network edges, and the memory a run needs (times the "
-        "worker processes) against the memory available",
+        f"{MAX_CONDITIONS:,} conditions, {MAX_RUNS:,} runs, {MAX_WORKERS:,} workers, {MAX_EDGES:,} network edges, "
+        "and the memory a run needs (times the worker processes) against the memory available",
     )
 
 
@@ -165,8 +188,12 @@ def parser() -> argparse.ArgumentParser:
         e.add_argument(
             "--workers", type=_integer(1), default=os.cpu_count() or 1, help="processes (default: all cores)"
         )
-        e.add_argument("--dask", metavar="ADDRESS", help="a Dask scheduler address, or 'local' to start one")
-        e.add_argument("--out", type=Path, help="experiment folder (default results/<scenario>/<timestamp>-<kind>)")
+        e.add_argument(
+            "--dask", type=address, metavar="ADDRESS", help="a Dask scheduler address, or 'local' to start one"
+        )
+        e.add_argument(
+            "--out", type=out_folder, help="experiment folder (default results/<scenario>/<timestamp>-<kind>)"
+        )
         _allow_large(e)
         e.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted experiment in DIR")
         e.add_argument("--no-figures", action="store_true", help="skip figures and report")
@@ -189,7 +216,7 @@ def parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--out",
-        type=Path,
+        type=out_folder,
         help="folder for the figures and checks.csv/json (default results/validation/<timestamp>-check-model)",
     )
     c.add_argument("--quick", action="store_true", help="fewer replications (a smoke run; less conclusive)")
@@ -225,7 +252,7 @@ def overrides_from_args(args) -> tuple[dict, dict]:
     a bad value given on the command line is blamed on the option, not on the scenario file.
     """
     overrides, origins = parse_assignments(args.sets), override_origins(args.sets)
-    if getattr(args, "strategy", None):
+    if getattr(args, "strategy", None) is not None:
         overrides.update(strategy_overrides(args.strategy))
         origins.update(dict.fromkeys(strategy_overrides(args.strategy), f"--strategy {args.strategy}"))
     for option in ("seed", "replications"):
@@ -241,6 +268,26 @@ def load_from_args(args) -> Scenario:
     return load_scenario(find_scenario(args.scenario), overrides, origins=origins)
 
 
+def check_sizes(sc: Scenario, args, processes: int = 0, replications_held: int = 1) -> None:
+    """The resource limits (`simulation.limits`) of the scenario named on the command line, before anything runs.
+
+    Steps per run and the network's edges always; the memory of `processes` runs at once when
+    `processes` > 0. A limit that an option's value crosses names the option (`--set
+    simulation.dt_hours=1e-6`), else the scenario file.
+    """
+    from .limits import check_memory, check_network, check_steps
+
+    where = str(find_scenario(args.scenario))
+    overrides, origins = overrides_from_args(args)
+    try:
+        check_steps(sc.steps, where, args.allow_large)
+        check_network(sc, where, args.allow_large)
+        if processes:
+            check_memory(sc, where, processes, args.allow_large, replications_held=replications_held)
+    except ScenarioError as exc:
+        raise blame(exc, where, overrides, origins) from None
+
+
 def print_network_notes(rep: dict) -> None:
     """What a user should know about the network read: the header decision, what was dropped."""
     if "header" in rep:
@@ -253,14 +300,16 @@ def print_network_notes(rep: dict) -> None:
 def cmd_run(args) -> int:
     """`run`: R replications of a scenario into a results folder."""
     from . import plots
-    from .limits import check_memory, check_network, check_steps
+    from .limits import check_runs
     from .results import atomic_folder, default_folder, file_sha256, write_csv, write_meta, write_text
     from .runner import run, snapshot
 
     sc = load_from_args(args)
-    check_steps(sc.steps, args.scenario, args.allow_large)
-    check_network(sc, args.scenario, args.allow_large)
-    check_memory(sc, args.scenario, 1, args.allow_large, replications_held=sc.replications)  # one process
+    try:
+        check_runs(sc.replications, str(find_scenario(args.scenario)), "replications", args.allow_large)
+    except ScenarioError as exc:
+        raise blame(exc, exc.source, *overrides_from_args(args)) from None
+    check_sizes(sc, args, processes=1, replications_held=sc.replications)  # one process holds every series
     out = args.out or default_folder("", sc.name)
     t0 = time.perf_counter()
     with atomic_folder(out) as tmp:
@@ -408,29 +457,38 @@ def _check_experiment_memory(plan, args) -> None:
 
     if args.dask and args.dask != "local":
         return
-    sized = [k for k in plan.vary if k.startswith(MEMORY_KEYS)]
-    scenarios = [plan.scenario_for(c) for c in plan.conditions] if sized else [plan.base]
-    source = "--vary" if sized else (args.scenario or str(args.resume))
-    for sc in scenarios:
-        check_memory(sc, source, min(args.workers, len(plan.conditions) * plan.replications), args.allow_large)
+    processes = min(args.workers, len(plan.conditions) * plan.replications)
+    if any(k.startswith(MEMORY_KEYS) for k in plan.vary):
+        for c in plan.conditions:
+            check_memory(plan.scenario_for(c), "--vary", processes, args.allow_large)
+    elif args.resume:
+        check_memory(plan.base, str(args.resume), processes, args.allow_large)
+    else:
+        check_sizes(plan.base, args, processes=processes)
 
 
 def cmd_experiment(args) -> int:
     """`compare` and `sweep`: run (or resume) an experiment, then its figures and report."""
     from .experiments import Plan, compare_plan, parse_vary, run_experiment, sweep_plan
+    from .limits import check_workers
     from .results import default_folder
 
+    check_workers(args.workers, args.allow_large)
     if args.resume:
-        plan, folder = Plan.from_folder(args.resume, args.allow_large), args.resume
+        if args.out:
+            raise ScenarioError("--out", str(args.out), "a resume finishes the folder it is given: leave --out out")
+        plan, folder = Plan.from_folder(args.resume, args.allow_large, kind=args.command), args.resume
         _check_resume_arguments(args, plan)
     else:
         if not args.scenario:
             raise ScenarioError(args.command, "scenario", "give a scenario file or name (or --resume DIR)")
-        overrides, origins = overrides_from_args(argparse.Namespace(sets=args.sets, seed=args.seed))
+        scenario_args = argparse.Namespace(
+            scenario=args.scenario, sets=args.sets, seed=args.seed, allow_large=args.allow_large
+        )
+        overrides, origins = overrides_from_args(scenario_args)
         base = load_scenario(find_scenario(args.scenario), overrides, origins=origins)
-        strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
-        if not strategies:
-            raise ScenarioError("--strategies", repr(args.strategies), "no strategy named; write A,B,...")
+        check_sizes(base, scenario_args)
+        strategies = parse_names(args.strategies, "--strategies")
         reps = args.replications if args.replications is not None else max(base.replications, 20)
         command = reproduce_command(args.argv)
         if args.command == "compare":
@@ -536,6 +594,10 @@ def cmd_check_model(args) -> int:
         raise ScenarioError("--only", "", f"unknown check {', '.join(unknown)}; allowed: {', '.join(keys)}")
     if args.update_docs and (only or args.quick):
         raise ScenarioError("--update-docs", "", "records a full run only: drop --quick and --only")
+    if args.workers:
+        from .limits import check_workers
+
+        check_workers(args.workers, args.allow_large)
     if not args.allow_large:  # the largest of the shipped scenarios the checks run, on each worker
         from .limits import check_memory
         from .validation.common import VALIDATION_DIR, default_workers

@@ -19,6 +19,7 @@ put the results back in task order.
 from __future__ import annotations
 
 import itertools
+import logging
 import multiprocessing
 import signal
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -139,8 +140,12 @@ class Executor:
 
         if self._client is None:
             if self.dask == "local":
-                self._cluster = LocalCluster(
-                    n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
+                self._cluster = LocalCluster(  # no more workers than tasks: each is a process
+                    n_workers=min(self.workers, max(1, len(tasks))),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,  # a worker's notes on cancelled tasks (Ctrl-C) are not the user's
                 )
                 self._client = Client(self._cluster)
             else:

@@ -107,10 +107,9 @@ def check_unchanged(folder: Path) -> None:
     path = Path(folder) / FINGERPRINT
     if not path.is_file():
         raise FolderError(f"{folder}: no {FINGERPRINT}: not started by this version of buzzsim; start a new experiment")
-    try:
-        started = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        raise FolderError(f"{path}: unreadable; the folder cannot be checked before a resume") from None
+    started = read_json(path, "the hashes a resume checks")
+    if not all(isinstance(v, str) for v in started.values()):
+        raise FolderError(f"{path}: not the hashes a resume checks (edited?); start a new experiment")
     now = _fingerprint(folder, started)
     changed = [name for name in now if started.get(name) != now[name]]
     if changed:
@@ -149,6 +148,19 @@ def locked(folder: Path):
         path.unlink(missing_ok=True)
 
 
+def read_json(path: Path, what: str) -> dict:
+    """A JSON object an experiment folder holds (`what` names it), or FolderError in one line."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FolderError(f"{path}: missing; not a complete experiment folder") from None
+    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON (truncated, edited)
+        raise FolderError(f"{path}: not readable as JSON ({exc.__class__.__name__}); start a new experiment") from None
+    if not isinstance(data, dict):
+        raise FolderError(f"{path}: not {what} (a JSON object); start a new experiment")
+    return data
+
+
 def read_plan(folder: Path) -> dict:
     """The plan of an experiment folder (experiment.json)."""
     path = Path(folder) / EXPERIMENT_JSON
@@ -157,7 +169,7 @@ def read_plan(folder: Path) -> dict:
             f"{folder}: not an experiment folder (no {EXPERIMENT_JSON}); "
             "--resume takes the folder an interrupted compare or sweep wrote"
         )
-    plan = json.loads(path.read_text(encoding="utf-8"))
+    plan = read_json(path, "an experiment's plan")
     missing = [k for k in PLAN_KEYS if k not in plan]
     if missing:
         raise FolderError(f"{path}: missing {', '.join(missing)} (not written by this version of buzzsim)")
@@ -243,6 +255,8 @@ class RunStore:
         from .results import file_sha256
 
         manifest, bad, keep = self._manifest(), [], {}
+        if not manifest and not any(self.root.glob("c*/b*.json")):  # nothing recorded: every run is run
+            return [NOTHING_RECORDED]
         dropped = self.series_dropped
         for name in sorted(set(manifest) - {str(p.relative_to(self.root)) for p in self.root.glob("c*/b*.json")}):
             bad.append(f"{Path(name).parent.name}/{Path(name).stem} was deleted")
@@ -339,6 +353,19 @@ class RunStore:
         (self.root / self.DROPPED).touch()
         for path in self.root.glob("c*/b*.npz"):
             path.unlink()
+
+
+NOTHING_RECORDED = f"no finished run is recorded ({RUNS_DIR}/ or its {RunStore.MANIFEST} is missing or empty)"
+
+
+def resume_note(bad: list[str]) -> str:
+    """The line a resume prints about what it did not trust in `runs/` (`RunStore.verify`); '' if nothing."""
+    if bad == [NOTHING_RECORDED]:
+        return f"resume: {NOTHING_RECORDED}: every run is run"
+    if not bad:
+        return ""
+    shown = "; ".join(bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+    return f"resume: {len(bad)} run file(s) not trusted, run again: {shown}"
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:

@@ -27,7 +27,7 @@ from . import experiment_folder
 from .contrasts import contrasts
 from .executor import Executor
 from .experiment_folder import DELAY_KEY, STRATEGY_KEY, RunStore
-from .limits import MAX_CONDITIONS, MAX_VALUES, check_count, check_network, check_steps
+from .limits import MAX_CONDITIONS, MAX_VALUES, check_count, check_network, check_runs, check_steps
 from .metrics import METRICS, WINDOW_METRIC
 from .parameters import Scenario, SimulationParams
 from .results import write_meta
@@ -43,6 +43,12 @@ BRAND_TIMING_KEYS = {"brand.delay_hours", "brand.anchor"}
 SERIES_CHOICES = ("all", "none", "metrics")  # metrics: no series stored at all (sensitivity studies)
 MAX_DAYS = next(f.metadata["hi"] for f in fields(SimulationParams) if f.name == "days")
 SCOPES = ("all", "crisis", "firestorm")  # aggregate.csv's subsets of runs: all, those with the 0/1 metric = 1
+NOT_SWEPT = {  # keys that do not change a run: varying them would run the same condition under other names
+    "seed": "every condition runs on the experiment's seeds (--seed); replications are its draws",
+    "replications": "replications are the experiment's (--replications), the same for every condition",
+    "name": "a name does not change a run",
+    "description": "a description does not change a run",
+}
 
 
 def key_applies(key: str, strategy: str) -> bool:
@@ -125,6 +131,9 @@ class Plan:
     def __post_init__(self):
         if self.series not in SERIES_CHOICES:
             raise ScenarioError("--series", self.series, f"unknown value; allowed: {', '.join(SERIES_CHOICES)}")
+        twice = sorted({s for s in self.strategies if list(self.strategies).count(s) > 1})
+        if twice:
+            raise ScenarioError("--strategies", ",".join(self.strategies), f"{', '.join(twice)} named twice")
         if self.baseline not in self.strategies:
             self.strategies = [self.baseline] + list(self.strategies)
         known = strategy_names(self.base)
@@ -137,10 +146,14 @@ class Plan:
                 )
         if STRATEGY_KEY in self.vary:
             raise ScenarioError("--vary", STRATEGY_KEY, "strategies are compared with --strategies A,B, not varied")
+        for key in self.vary:
+            if key in NOT_SWEPT:
+                raise ScenarioError("--vary", key, f"cannot be swept: {NOT_SWEPT[key]}")
         combos = len(self.conditions) or len(self.strategies) * math.prod(len(v) for v in self.vary.values())
         check_count(
             combos, MAX_CONDITIONS, "--vary", ", ".join(self.vary) or "--strategies", "conditions", self.allow_large
         )
+        check_runs(combos * self.replications, "--replications", str(self.replications), self.allow_large)
         for key in self.vary:
             if not any(key_applies(key, s) for s in self.strategies):
                 owner = key.split(".")[1] if key.startswith("strategies.") else CUSTOM
@@ -260,9 +273,16 @@ class Plan:
         return file_sha256(resolve_network_path(self.base, None))
 
     @classmethod
-    def from_folder(cls, folder: Path, allow_large: bool = False) -> Plan:
-        """The plan of an existing experiment folder (to resume it), refused if its network file changed."""
+    def from_folder(cls, folder: Path, allow_large: bool = False, kind: str | None = None) -> Plan:
+        """The plan of an existing experiment folder (to resume it), refused if its network file changed.
+
+        `kind` ('compare' or 'sweep'): the command resuming it; a folder of another kind is refused.
+        """
         d = experiment_folder.read_plan(folder)
+        if kind and d["kind"] != kind:
+            raise ScenarioError(
+                "--resume", str(folder), f"is a {d['kind']} folder; resume it with: python run.py {d['kind']} --resume"
+            )
         experiment_folder.check_unchanged(folder)
         base = load_scenario(Path(folder) / experiment_folder.SCENARIO_TOML)
         plan = cls._from_json(d, base, allow_large)
@@ -655,10 +675,9 @@ def run_experiment(
 def _run_locked(plan: Plan, folder: Path, workers: int, dask: str | None, resume: bool, progress: bool, t0) -> dict:
     store = RunStore(folder)
     if resume:  # nothing stored is trusted unchecked: a bad run file is removed and run again
-        bad = store.verify(plan.rows, plan.replications, list(METRICS))
-        if bad:
-            shown = "; ".join(bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
-            print(f"resume: {len(bad)} run file(s) not trusted, run again: {shown}")
+        note = experiment_folder.resume_note(store.verify(plan.rows, plan.replications, list(METRICS)))
+        if note:
+            print(note)
     failed = execute(plan, folder, workers=workers, dask=dask, progress=progress)
     summary = collect_summary(plan, store)
     windows = critical_windows(summary, plan, plan.window_metric, plan.window_key)

@@ -15,6 +15,8 @@ MAX_STEPS = 1_000_000  # steps per run: a year at 0.01 h is 878,400
 MAX_VALUES = 10_000  # values of one --vary key
 MAX_CONDITIONS = 100_000  # conditions of one experiment (strategies x swept values)
 MAX_EDGES = 500_000_000  # directed edges of a generated network: about 4 GB of int64 indices
+MAX_RUNS = 10_000_000  # runs of one experiment or study (conditions x replications), or replications of `run`
+MAX_WORKERS = 1_024  # worker processes (--workers)
 ALLOW = "--allow-large lifts the limit"
 
 
@@ -25,6 +27,7 @@ def check_steps(steps: int, where: str, allow_large: bool = False) -> None:
             where,
             "simulation.dt_hours",
             f"{steps:,} steps per run (days x 24 / dt_hours) exceed the limit of {MAX_STEPS:,}; {ALLOW}",
+            ("simulation.days",),
         )
 
 
@@ -51,13 +54,24 @@ def check_network(sc, where: str, allow_large: bool = False) -> None:
             "population.size",
             f"with this network ({sc.network.kind}) it has about {edges:,} directed edges, over the limit of "
             f"{MAX_EDGES:,}; {ALLOW}",
+            ("network.kind", "network.m", "network.k", "network.mean_degree"),
         )
 
 
 def check_count(count: int, limit: int, source: str, key: str, what: str, allow_large: bool = False) -> None:
-    """Refuse `count` things (values, conditions) above `limit`."""
+    """Refuse `count` things (values, conditions, runs, workers) above `limit`."""
     if count > limit and not allow_large:
         raise ScenarioError(source, key, f"{count:,} {what} exceed the limit of {limit:,}; {ALLOW}")
+
+
+def check_runs(runs: int, source: str, key: str, allow_large: bool = False) -> None:
+    """Refuse more than MAX_RUNS runs (conditions x replications), counted before any list of them is made."""
+    check_count(runs, MAX_RUNS, source, key, "runs", allow_large)
+
+
+def check_workers(workers: int, allow_large: bool = False) -> None:
+    """Refuse more than MAX_WORKERS worker processes (--workers)."""
+    check_count(workers, MAX_WORKERS, "--workers", str(workers), "worker processes", allow_large)
 
 
 # -- memory: what one run holds, times the runs held at once -------------------------------------------
@@ -65,6 +79,7 @@ def check_count(count: int, limit: int, source: str, key: str, what: str, allow_
 BYTES_PER_CONSUMER = 120  # the ~25 per-consumer arrays of `population.Population` (float64, int64, flags)
 BYTES_PER_EDGE = 24  # int32 CSR indices kept, and the int64 edge ends and sort keys while the network is built
 BYTES_PER_VALUE = 8  # a recorded series value (float64), per step and series
+BYTES_PER_PROCESS = 256 * 2**20  # a worker process before its run: Python, numpy, numba's compiled kernels (~280 MiB)
 
 
 def available_memory() -> int | None:
@@ -102,13 +117,15 @@ def estimate_memory(sc, replications_held: int = 1) -> dict[str, int]:
             replications' series until it writes them; an experiment's worker one at a time).
 
     Returns:
-        `{"consumers": ..., "network": ..., "series": ...}` in bytes: the consumers' state arrays
+        `{"process": ..., "consumers": ..., "network": ..., "series": ...}` in bytes: the process
+        itself (BYTES_PER_PROCESS: the interpreter and its libraries), the consumers' state arrays
         (`population.size` x BYTES_PER_CONSUMER), the network's edges (BYTES_PER_EDGE each) and the
         recorded series (steps x series x 8 bytes, twice: the arrays and their table).
     """
     from .metrics import SERIES
 
     return {
+        "process": BYTES_PER_PROCESS,
         "consumers": sc.population.size * BYTES_PER_CONSUMER,
         "network": _edges(sc) * BYTES_PER_EDGE,
         "series": 2 * (sc.steps + 1) * len(SERIES) * BYTES_PER_VALUE * max(1, replications_held),
@@ -150,17 +167,22 @@ def check_memory(
     if need <= available:
         return
     keys = []
-    for part, size in sorted(parts.items(), key=lambda kv: -kv[1]):
-        if size >= 0.25 * sum(parts.values()):
+    model = {k: v for k, v in parts.items() if k != "process"}  # what the scenario's keys drive
+    for part, size in sorted(model.items(), key=lambda kv: -kv[1]):
+        if size >= 0.25 * sum(model.values()):
             keys += [k for k in (_network_keys(sc) if part == "network" else DRIVERS[part]) if k not in keys]
-    if replications_held > 1 and parts["series"] >= 0.25 * sum(parts.values()):
+    if replications_held > 1 and parts["series"] >= 0.25 * sum(model.values()):
         keys.append("replications")
+    if processes > 1 and parts["process"] >= 0.25 * sum(parts.values()):
+        keys.append("--workers")
     gib = 2**30
     raise ScenarioError(
         where,
         ", ".join(keys),
-        f"a run needs about {sum(parts.values()) / gib:.2f} GiB (consumers {parts['consumers'] / gib:.2f}, network "
+        f"a run needs about {sum(parts.values()) / gib:.2f} GiB (process {parts['process'] / gib:.2f}, consumers "
+        f"{parts['consumers'] / gib:.2f}, network "
         f"{parts['network'] / gib:.2f}, series {parts['series'] / gib:.2f}) x {processes} process(es) = "
         f"{need / gib:.2f} GiB, more than the {available / gib:.2f} GiB available; make them smaller, use fewer "
         f"--workers, or {ALLOW}",
+        tuple(keys),
     )

@@ -11,6 +11,7 @@ without a table. Complainants are customers whatever the table says.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,11 +45,23 @@ class NodeTable:
         missing = np.flatnonzero(ids < 0)
         if missing.size:
             i = missing[0]
+            label = _token(str(self.labels[i]))
             raise NetworkError(
-                f"network.nodes_path: node table {self.path!r} line {self.lines[i]}: label {self.labels[i]!r} "
+                f"network.nodes_path: node table {self.path!r} line {self.lines[i]}: label {label} "
                 f"is not a consumer of the network (labels such as {net.label_examples()})"
             )
         return ids
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_ .+-]{1,24}")
+
+
+def _token(text: str) -> str:
+    """A cell or column name as a message quotes it: short name-like text only.
+
+    A message never echoes a line of a file that is not a node table (`network.nodes_path = /etc/passwd`).
+    """
+    return repr(text) if _TOKEN.fullmatch(text) else f"of {len(text)} characters"
 
 
 def _error(path: str, line: int | None, message: str) -> NetworkError:
@@ -62,6 +75,8 @@ def read_node_table(path: str) -> NodeTable:
     import pandas as pd
 
     file = Path(path)
+    if file.exists() and not file.is_file():  # a folder, a FIFO (reading would wait forever) or a device
+        raise _error(path, None, "is a folder" if file.is_dir() else "is not a regular file (a FIFO or a device)")
     try:
         frame = pd.read_csv(file, dtype=str, keep_default_na=False, skip_blank_lines=False, skipinitialspace=True)
     except FileNotFoundError:
@@ -74,7 +89,7 @@ def read_node_table(path: str) -> NodeTable:
     frame.columns = [str(c).strip() for c in frame.columns]
     unknown = [c for c in frame.columns if c not in COLUMNS]
     if unknown:
-        raise _error(path, 1, f"unknown column {unknown[0]!r}; allowed: {', '.join(COLUMNS)}")
+        raise _error(path, 1, f"unknown column {_token(unknown[0])}; allowed: {', '.join(COLUMNS)}")
     if LABEL not in frame.columns:
         raise _error(path, 1, f"needs a {LABEL!r} column (and any of {', '.join(COLUMNS[1:])})")
     frame = frame.apply(lambda col: col.str.strip())
@@ -88,14 +103,14 @@ def read_node_table(path: str) -> NodeTable:
     dup = pd.Index(labels).duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
-        raise _error(path, int(lines[i]), f"label {labels[i]!r} is listed twice")
+        raise _error(path, int(lines[i]), f"label {_token(labels[i])} is listed twice")
     out = {}
     for name in FLAGS:
         cells = frame[name].to_numpy(dtype=object) if name in frame else np.full(len(frame), "", dtype=object)
         bad = np.flatnonzero(~np.isin(cells, ["", "0", "1"]))
         if bad.size:
             i = bad[0]
-            raise _error(path, int(lines[i]), f"{name} must be 0 or 1, or empty (got {cells[i]!r})")
+            raise _error(path, int(lines[i]), f"{name} must be 0 or 1, or empty (got {_token(cells[i])})")
         out[name] = np.where(cells == "", -1, cells == "1").astype(np.int8)
     cells = frame["activity"].to_numpy(dtype=object) if "activity" in frame else np.full(len(frame), "", dtype=object)
     given = cells != ""
@@ -103,7 +118,7 @@ def read_node_table(path: str) -> NodeTable:
     bad = np.flatnonzero(given & ~(np.isfinite(activity) & (activity >= 0)))
     if bad.size:
         i = bad[0]
-        raise _error(path, int(lines[i]), f"activity must be a number >= 0, or empty (got {cells[i]!r})")
+        raise _error(path, int(lines[i]), f"activity must be a number >= 0, or empty (got {_token(cells[i])})")
     return NodeTable(path, labels, lines, out["customer"], out["follows_brand"], activity)
 
 

@@ -56,19 +56,24 @@ def default_folder(kind: str, name: str) -> Path:
 
 
 def check_destination(path: Path) -> None:
-    """Refuse to overwrite a non-empty folder."""
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+    """Refuse to overwrite a file or a non-empty folder."""
+    if path.exists() and not path.is_dir():
+        raise FileExistsError(f"{path}: --out is a file, not a folder; choose a new folder")
+    if path.is_dir() and any(path.iterdir()):
         raise FileExistsError(f"{path}: --out exists and is not empty; choose a new folder")
 
 
-def make_folder(path: Path) -> None:
-    """Create a folder (and its parents), or refuse in one line naming --out."""
+def make_folder(path: Path, shown: Path | None = None) -> None:
+    """Create a folder (and its parents), or refuse in one line naming --out (`shown`, default `path`)."""
     from .scenario import ScenarioError
 
+    shown = Path(shown or path)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ScenarioError("--out", str(path), f"cannot be created ({exc.strerror or exc})") from None
+        blocker = next((p for p in [path, *path.parents] if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file" if blocker is not None else (exc.strerror or str(exc))
+        raise ScenarioError("--out", str(shown), f"cannot be created ({why})") from None
 
 
 PARTIAL = ".{name}.partial-{pid}"  # a run's folder while it is written
@@ -97,7 +102,7 @@ def atomic_folder(dest: Path):
     remove_stale_partials(dest.parent)
     tmp = dest.parent / PARTIAL.format(name=dest.name, pid=os.getpid())
     shutil.rmtree(tmp, ignore_errors=True)
-    make_folder(tmp)
+    make_folder(tmp, shown=dest)
     try:
         yield tmp
     except BaseException:

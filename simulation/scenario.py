@@ -37,30 +37,56 @@ NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 class ScenarioError(ValueError):
-    """A scenario problem: `source: key: what is wrong; what is allowed`."""
+    """A scenario problem: `source: key: what is wrong; what is allowed`.
 
-    def __init__(self, source: str, key: str, message: str):
-        self.source, self.key, self.message = source, key, message
+    `involves` lists the other keys of a rule about several (`network.m` must be below
+    `population.size`), so that a message can blame the option that set any of them.
+    """
+
+    def __init__(self, source: str, key: str, message: str, involves: tuple[str, ...] = ()):
+        self.source, self.key, self.message, self.involves = source, key, message, tuple(involves)
         super().__init__(f"{source}: {key}: {message}" if key else f"{source}: {message}")
 
     def __reduce__(self):
-        # Rebuilt from its three parts when it crosses processes (a worker's error reaches the parent).
-        return type(self), (self.source, self.key, self.message)
+        # Rebuilt from its parts when it crosses processes (a worker's error reaches the parent).
+        return type(self), (self.source, self.key, self.message, self.involves)
+
+
+MAX_SCENARIO_BYTES = 1 << 20  # a scenario file is text of a few kilobytes; 1 MiB is far beyond any real one
+MAX_NAME = 100  # characters of a scenario's name (it names a results folder)
+
+
+def _shown(value: Any, width: int = 60) -> str:
+    """A value as a message quotes it: its repr, shortened (a message stays one short line)."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def read_toml(path: str | Path) -> dict:
     """Parse a TOML file, turning every failure into a ScenarioError naming the file."""
     path = Path(path)
+    if path.exists() and not path.is_file():  # a folder, a FIFO (reading would wait forever) or a device
+        kind = "a folder" if path.is_dir() else "not a regular file (a FIFO or a device)"
+        raise ScenarioError(str(path), "", f"is {kind}; a scenario is a TOML text file")
     try:
+        size = path.stat().st_size
+        if size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(
+                str(path), "", f"is {size:,} bytes; a scenario file is at most {MAX_SCENARIO_BYTES:,} (is it one?)"
+            )
         text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is not TOML
     except FileNotFoundError:
         raise ScenarioError(str(path), "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(path), "", f"cannot read file ({exc.__class__.__name__})") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(str(path), "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ScenarioError(str(path), "", f"cannot read file ({exc.strerror or exc.__class__.__name__})") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(str(path), "", f"malformed TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise ScenarioError(str(path), "", "malformed TOML: arrays or tables nested too deeply") from None
 
 
 def find_scenario(name: str | Path) -> Path:
@@ -97,31 +123,53 @@ def parse_assignments(items: Iterable[str], source: str = "--set") -> dict[str, 
     return out
 
 
+def parse_names(text: str, option: str) -> list[str]:
+    """A comma-separated list given with an option (`--strategies A,B`): stripped, not empty, no name twice."""
+    names = [x.strip() for x in text.split(",") if x.strip()]
+    if not names:
+        raise ScenarioError(option, repr(text), "nothing named; write A,B,...")
+    twice = sorted({x for x in names if names.count(x) > 1})
+    if twice:
+        raise ScenarioError(option, text, f"{', '.join(twice)} named twice; name each once")
+    return names
+
+
 def strategy_overrides(strategy: str) -> dict[str, Any]:
     """Overrides that switch a scenario to a named strategy (any but custom empties brand.schedule)."""
     return {"brand.strategy": strategy} if strategy == CUSTOM else {"brand.strategy": strategy, "brand.schedule": []}
 
 
-def apply_overrides(raw: dict, overrides: Mapping[str, Any], source: str = "--set") -> dict:
-    """A copy of `raw` with dotted keys set (`amplifiers.0.threshold` indexes a list of tables)."""
+def apply_overrides(
+    raw: dict, overrides: Mapping[str, Any], source: str = "--set", origins: Mapping[str, str] | None = None
+) -> dict:
+    """A copy of `raw` with dotted keys set (`amplifiers.0.threshold` indexes a list of tables).
+
+    A key that cannot be set names its origin (`origins[key]`, e.g. `--set seed.x=1`), else `source`.
+    """
     raw = copy.deepcopy(raw)
     for dotted, value in overrides.items():
+        where = (origins or {}).get(dotted) or source
         parts = dotted.split(".")
+        if not all(parts):
+            raise ScenarioError(where, dotted, "empty part in a dotted key; write section.key, e.g. spread.visibility")
         node: Any = raw
         for i, part in enumerate(parts[:-1]):
             if isinstance(node, list):
                 if not part.isdigit() or int(part) >= len(node):
-                    raise ScenarioError(
-                        source, dotted, f"list index {part!r} out of range (the list has {len(node)} entries)"
-                    )
+                    entries = f"{len(node)} entr{'y' if len(node) == 1 else 'ies'}"
+                    raise ScenarioError(where, dotted, f"list index {part!r} out of range (the list has {entries})")
                 node = node[int(part)]
             else:
+                prefix = parts[: i + 1]
+                generic = ".".join(prefix[:1] + ["NAME"] + prefix[2:] if prefix[0] in NAMED_ITEMS else prefix)
+                if part not in node and generic in LIST_ITEMS:  # a list the scenario does not have yet
+                    node[part] = []
                 nxt = node.setdefault(part, {})
                 if not isinstance(nxt, (dict, list)):
-                    raise ScenarioError(source, ".".join(parts[: i + 1]), "is a value, not a table")
+                    raise ScenarioError(where, ".".join(parts[: i + 1]), "is a value, not a table")
                 node = nxt
         if isinstance(node, list):
-            raise ScenarioError(source, dotted, "cannot set a whole list entry; set one of its keys")
+            raise ScenarioError(where, dotted, "cannot set a whole list entry; set one of its keys")
         node[parts[-1]] = value
     return raw
 
@@ -146,10 +194,10 @@ def _check_value(f, value: Any, source: str, key: str) -> Any:
     else:
         ok = True
     if not ok:
-        raise ScenarioError(source, key, f"expected {allowed}, got {value!r}")
+        raise ScenarioError(source, key, f"expected {allowed}, got {_shown(value)}")
     m = f.metadata
     if m["choices"] and isinstance(value, str) and value not in m["choices"]:
-        raise ScenarioError(source, key, f"unknown value {value!r}; allowed: {', '.join(m['choices'])}")
+        raise ScenarioError(source, key, f"unknown value {_shown(value)}; allowed: {', '.join(m['choices'])}")
     lo, hi = m["lo"], m["hi"]
     if want in (int, float) and (
         (lo is not None and (value < lo or (m["lo_open"] and value == lo))) or (hi is not None and value > hi)
@@ -165,7 +213,7 @@ def _build(cls, raw: Any, source: str, prefix: str, list_key: str | None = None)
     (`strategies.NAME.` for the tables of [strategies.lawyers_then_apology]); `prefix` by default.
     """
     if not isinstance(raw, dict):
-        raise ScenarioError(source, prefix.rstrip(".") or "(top level)", f"expected a table, got {raw!r}")
+        raise ScenarioError(source, prefix.rstrip(".") or "(top level)", f"expected a table, got {_shown(raw)}")
     known = {f.name: f for f in fields_of(cls)}
     for key in raw:
         if key not in known:
@@ -182,7 +230,7 @@ def _build(cls, raw: Any, source: str, prefix: str, list_key: str | None = None)
                 value = _build_named(NAMED_ITEMS[key], value, source, key)
             elif item_cls is not None:
                 if not isinstance(value, list):
-                    raise ScenarioError(source, key, f"expected a list of tables, got {value!r}")
+                    raise ScenarioError(source, key, f"expected a list of tables, got {_shown(value)}")
                 value = [_build(item_cls, v, source, f"{key}.{i}.") for i, v in enumerate(value)]
             else:
                 value = _check_value(f, value, source, key)
@@ -193,7 +241,7 @@ def _build(cls, raw: Any, source: str, prefix: str, list_key: str | None = None)
 def _build_named(cls, raw: Any, source: str, key: str) -> dict:
     """Tables of tables keyed by a name of the user's ([strategies.NAME]): each built as `cls`."""
     if not isinstance(raw, dict):
-        raise ScenarioError(source, key, f"expected tables [{key}.NAME], got {raw!r}")
+        raise ScenarioError(source, key, f"expected tables [{key}.NAME], got {_shown(raw)}")
     out = {}
     for name, table in raw.items():
         if not NAME_PATTERN.fullmatch(name):
@@ -208,12 +256,44 @@ def fields_of(cls) -> tuple:
     return dataclasses.fields(cls)
 
 
+def _name_problem(name: str) -> str:
+    """Why a scenario name cannot name a results folder ('' if it can)."""
+    if not name.strip():
+        return "is empty"
+    if len(name) > MAX_NAME:
+        return f"has {len(name)} characters; at most {MAX_NAME}"
+    if "/" in name or "\\" in name:
+        return "has a path separator"
+    if name.startswith("."):
+        return "starts with a dot"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "has a control character"
+    return ""
+
+
 def _check_consistency(sc: Scenario, raw: dict, source: str) -> None:
-    """Rules that involve more than one key (and the scenario's name, which becomes a folder)."""
-    b, n = sc.brand, sc.network
-    if not sc.name or "/" in sc.name or "\\" in sc.name or sc.name.startswith(".") or "\0" in sc.name:
+    """Rules that involve more than one key (and the scenario's name, which becomes a folder).
+
+    Each error lists the other keys of its rule (`involves`), so that a message blames the option
+    that set any of them (`--set population.size=5` for `network.m must be < population.size`).
+    """
+    b, n, size = sc.brand, sc.network, sc.population.size
+    problem = _name_problem(sc.name)
+    if problem:
         raise ScenarioError(
-            source, "name", f"{sc.name!r} names a results folder: no path separator, no leading dot, not empty"
+            source,
+            "name",
+            f"{_shown(sc.name)} {problem}; a name becomes a results folder: letters, digits, spaces, _ and -, "
+            f"no path separator, no leading dot, at most {MAX_NAME} characters",
+        )
+    sim = sc.simulation
+    if sim.dt_hours > sim.days * 24:
+        raise ScenarioError(
+            source,
+            "simulation.dt_hours",
+            f"{sim.dt_hours:g} h is longer than the horizon (simulation.days = {sim.days:g}, {sim.days * 24:g} h); "
+            "allowed: at most the horizon",
+            ("simulation.days",),
         )
     for name, strategy in sc.strategies.items():
         if name in STRATEGY_NAMES:
@@ -228,48 +308,89 @@ def _check_consistency(sc: Scenario, raw: dict, source: str) -> None:
             )
     if b.strategy not in STRATEGY_NAMES and b.strategy not in sc.strategies:
         allowed = [*PRESETS, *sc.strategies, CUSTOM]
-        raise ScenarioError(source, "brand.strategy", f"unknown value {b.strategy!r}; allowed: {', '.join(allowed)}")
+        raise ScenarioError(
+            source, "brand.strategy", f"unknown value {_shown(b.strategy)}; allowed: {', '.join(allowed)}"
+        )
     if b.strategy == "custom" and not b.schedule:
         raise ScenarioError(
             source,
             "brand.schedule",
             "strategy = custom needs a non-empty schedule (a list of {action, at_hours, anchor} tables)",
+            ("brand.strategy",),
         )
     if b.strategy != "custom" and b.schedule:
         raise ScenarioError(
-            source, "brand.schedule", f"is only used with strategy = custom (strategy is {b.strategy!r})"
+            source,
+            "brand.schedule",
+            f"is only used with strategy = custom (strategy is {b.strategy!r})",
+            ("brand.strategy",),
         )
     if n.kind == "file" and not n.path:
-        raise ScenarioError(source, "network.path", "network.kind = file needs a path to an edge list")
+        raise ScenarioError(
+            source, "network.path", "network.kind = file needs a path to an edge list", ("network.kind",)
+        )
     if n.kind != "file" and n.directed:
         raise ScenarioError(
-            source, "network.directed", f"is for edge-list files only; a {n.kind} network is undirected"
+            source,
+            "network.directed",
+            f"is for edge-list files only; a {n.kind} network is "
+            + ("always directed" if n.kind == "directed_scale_free" else "undirected"),
+            ("network.kind",),
         )
-    if n.kind == "erdos_renyi" and n.mean_degree > sc.population.size - 1:
-        raise ScenarioError(source, "network.mean_degree", f"must be <= population.size - 1 ({sc.population.size - 1})")
-    if n.kind in ("barabasi_albert", "holme_kim") and n.m >= sc.population.size:
-        raise ScenarioError(source, "network.m", f"must be < population.size ({sc.population.size})")
-    if n.kind == "watts_strogatz" and (n.k % 2 or n.k >= sc.population.size):
-        raise ScenarioError(source, "network.k", "must be even and < population.size")
-    if n.kind == "stochastic_block" and n.blocks > sc.population.size:
-        raise ScenarioError(source, "network.blocks", "must be <= population.size")
+    sized = ("population.size", "network.kind")
+    if n.kind in ("erdos_renyi", "stochastic_block", "directed_scale_free") and n.mean_degree > size - 1:
+        raise ScenarioError(source, "network.mean_degree", f"must be <= population.size - 1 ({size - 1})", sized)
+    if n.kind == "directed_scale_free" and n.mean_degree < 1:
+        raise ScenarioError(
+            source, "network.mean_degree", "must be >= 1 for a directed_scale_free network", ("network.kind",)
+        )
+    if n.kind in ("barabasi_albert", "holme_kim") and n.m >= size:
+        raise ScenarioError(source, "network.m", f"must be < population.size ({size})", sized)
+    if n.kind == "watts_strogatz" and (n.k % 2 or n.k >= size):
+        raise ScenarioError(source, "network.k", f"must be even and < population.size ({size})", sized)
+    if n.kind == "stochastic_block" and n.blocks > size:
+        raise ScenarioError(source, "network.blocks", f"must be <= population.size ({size})", sized)
+    if n.kind == "stochastic_block" and _block_link_chance(size, n.blocks, n.mean_degree, n.mixing) > 1:
+        raise ScenarioError(
+            source,
+            "network.mean_degree",
+            f"{n.mean_degree:g} is too high for {n.blocks} communities of about {size // n.blocks} consumers with "
+            f"mixing {n.mixing:g}: a link's chance would exceed 1 (fewer network.blocks or a lower mean degree)",
+            ("network.blocks", "network.mixing", *sized),
+        )
     c = sc.complaint
     if c.complainants == 0 and c.background_rate_per_h == 0:
         raise ScenarioError(
             source,
             "complaint.complainants",
             "is 0 and there is no background rate: nothing would ever happen (set complaint.complainants >= 1)",
+            ("complaint.background_rate_per_h",),
         )
-    if c.complainants > sc.population.size:
-        raise ScenarioError(source, "complaint.complainants", "must be <= population.size")
+    if c.complainants > size:
+        raise ScenarioError(source, "complaint.complainants", f"must be <= population.size ({size})", sized)
     if c.placement == "node" and n.kind != "file":
         node = c.node if isinstance(c.node, int) else None
-        if node is None or not 0 <= node < sc.population.size:
+        if node is None or not 0 <= node < size:
             raise ScenarioError(
                 source,
                 "complaint.node",
-                f"{c.node!r} is not a consumer: a generated network's consumers are 0 to {sc.population.size - 1}",
+                f"{_shown(c.node)} is not a consumer: a generated network's consumers are 0 to {size - 1}",
+                ("complaint.placement", *sized),
             )
+
+
+def _block_link_chance(n: int, blocks: int, mean_degree: float, mixing: float) -> float:
+    """The larger link chance (within, across communities) a stochastic-block network needs.
+
+    The rule `network._stochastic_block_pairs` applies when it builds the network, checked here at
+    load so that a scenario that cannot run is refused before anything runs.
+    """
+    q, r = divmod(n, blocks)  # r communities of q + 1 consumers, the others of q
+    within = r * (q + 1) * q // 2 + (blocks - r) * q * (q - 1) // 2
+    cross = n * (n - 1) // 2 - within
+    mixing = 0.0 if cross == 0 else (1.0 if within == 0 else mixing)
+    links = mean_degree * n / 2
+    return max((1 - mixing) * links / within if within else 0.0, mixing * links / cross if cross else 0.0)
 
 
 def resolve_network_path(sc: Scenario, base_dir: Path | None) -> Path:
@@ -358,7 +479,7 @@ def override_origins(items: Iterable[str], source: str = "--set") -> dict[str, s
     return {item.partition("=")[0].strip(): f"{source} {item.strip()}" for item in items}
 
 
-def _blame(exc: ScenarioError, name: str, overrides: Mapping[str, Any], origins: Mapping[str, str]) -> ScenarioError:
+def blame(exc: ScenarioError, name: str, overrides: Mapping[str, Any], origins: Mapping[str, str]) -> ScenarioError:
     """The error named after the override that set its key (the file's own values keep the file's name).
 
     A key is the override's when they are the same key or one lies inside the other (`--set
@@ -367,10 +488,11 @@ def _blame(exc: ScenarioError, name: str, overrides: Mapping[str, Any], origins:
     """
     if exc.source != name or not exc.key:
         return exc
-    for key in overrides:
-        if exc.key == key or exc.key.startswith(key + ".") or key.startswith(exc.key + "."):
-            origin = origins.get(key) or f"override {key}={overrides[key]!r}"
-            return ScenarioError(origin, exc.key, exc.message)
+    for rule_key in (exc.key, *exc.involves):
+        for key in overrides:
+            if rule_key == key or rule_key.startswith(key + ".") or key.startswith(rule_key + "."):
+                origin = origins.get(key) or f"override {key}={overrides[key]!r}"
+                return ScenarioError(origin, exc.key, exc.message, exc.involves)
     return exc
 
 
@@ -402,11 +524,11 @@ def load_scenario(
     overrides = overrides or {}
     if not isinstance(overrides, Mapping):
         overrides, origins = parse_assignments(overrides), override_origins(overrides)
-    raw = apply_overrides(raw, overrides)
+    raw = apply_overrides(raw, overrides, origins=origins)
     try:
         return _validated(raw, name, base_dir)
     except ScenarioError as exc:
-        raise _blame(exc, name, overrides, origins or {}) from None
+        raise blame(exc, name, overrides, origins or {}) from None
 
 
 def _validated(raw: dict, name: str, base_dir: Path | None) -> Scenario:
@@ -457,6 +579,8 @@ __all__ = [
     "to_dict",
     "to_toml",
     "parse_assignments",
+    "parse_names",
+    "blame",
     "with_changes",
     "find_scenario",
     "resolve_network_path",

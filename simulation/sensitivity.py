@@ -79,7 +79,9 @@ class Factor:
 
     def values(self, x: np.ndarray) -> np.ndarray:
         """Parameter values from sampled coordinates."""
-        v = 10.0**x if self.log else np.asarray(x, float)
+        # on a log scale, 10**log10(240) is 239.99999999999994: rounded to 12 significant digits, the range's ends
+        # (and every value) are written as the numbers they are
+        v = np.array([float(f"{u:.12g}") for u in 10.0 ** np.asarray(x, float)]) if self.log else np.asarray(x, float)
         if self.boolean:  # the lower half of [0, 1] is false, the upper true
             return v >= 0.5
         return np.round(v).astype(int) if self.integer else v
@@ -107,9 +109,13 @@ def parse_param(text: str, allow_integer_bool: bool = True) -> Factor:
     key = key.strip()
     if not eq or not key:
         raise ScenarioError("--param", text, "expected KEY=LO:HI or KEY=LO:HI:log")
+    from .experiments import NOT_SWEPT
+
     f = field_of(key)
     if f is None:
         raise ScenarioError("--param", key, "unknown key (python run.py keys lists them)")
+    if key in NOT_SWEPT:
+        raise ScenarioError("--param", key, f"cannot be sampled: {NOT_SWEPT[key]}")
     kind = str(f.type)
     if kind not in ("float", "int", "bool"):
         raise ScenarioError(
@@ -131,6 +137,8 @@ def parse_param(text: str, allow_integer_bool: bool = True) -> Factor:
         raise ScenarioError("--param", key, f"needs finite LO < HI, got {spec!r}")
     if log and lo <= 0:
         raise ScenarioError("--param", key, f"a log scale needs LO > 0, got {spec!r}")
+    if kind == "int" and not (lo.is_integer() and hi.is_integer()):
+        raise ScenarioError("--param", key, f"an integer key needs integer LO and HI, got {spec!r}")
     m = f.metadata
     from .schema import allowed_text
 
@@ -190,7 +198,7 @@ class Study:
         unknown = [m for m in self.metrics if m not in METRICS]
         if unknown:
             raise ScenarioError("--metrics", unknown[0], f"unknown metric; allowed: {', '.join(METRICS)}")
-        if len(self.timing) == 1 or len(set(self.timing)) != len(self.timing):
+        if self.timing and (len(self.timing) != 2 or self.timing[0] == self.timing[1]):
             raise ScenarioError(
                 "--timing", ",".join(map(str, self.timing)), "expected two different delays D1,D2 (hours)"
             )
@@ -220,6 +228,12 @@ class Study:
             from SALib.sample import sobol
 
             return sobol.sample(self.problem, N=self.n, calc_second_order=False, scramble=True, seed=seed)
+
+    @property
+    def point_count(self) -> int:
+        """How many sample points the study draws, counted without drawing them (Morris N(k+1), Sobol' N(k+2))."""
+        k = len(self.factors)
+        return self.n * (k + 1) if self.method == "morris" else self.n * (k + 2)
 
     def points(self) -> pd.DataFrame:
         """The sample points as parameter values (samples.csv): one row per point."""
@@ -255,36 +269,52 @@ class Study:
                 out.append(c)
         return out
 
-    def check(self, base: Scenario, allow_large: bool = False) -> None:
+    def check(self, base: Scenario, allow_large: bool = False) -> list[Scenario]:
         """Every factor's range and every option on the base scenario, checked before anything runs.
 
-        Each factor is set alone at its low and at its high end, then all at once at each end, on
-        every option, so that a combination the scenario refuses (a degree above a size) ends with
-        one line before the study starts.
+        The sample's size is counted before it is drawn (conditions and runs against their
+        limits). Each factor is set alone at its low and at its high end, then all at once at each
+        end, on every option, so that a combination the scenario refuses (a degree above a size)
+        or a size beyond the limits (steps, edges) ends with one line before the study starts.
+        Returns the scenarios tried (the command line checks their memory).
         """
         from .experiments import Plan
-        from .limits import MAX_CONDITIONS, check_count
+        from .limits import MAX_CONDITIONS, MAX_RUNS, check_count, check_network, check_steps
         from .strategies import strategy_names
 
+        horizon = base.simulation.days * 24
+        if any(d > horizon for d in self.timing):
+            raise ScenarioError(
+                "--timing",
+                ",".join(f"{d:g}" for d in self.timing),
+                f"a delay beyond the horizon ({horizon:g} h) is a response that never comes: compare with ignore "
+                "(--strategies) instead; allowed: delays up to the horizon",
+            )
         known = strategy_names(base)
         for name in self.strategies:
             if name not in known:
                 option = "--baseline" if name == self.baseline else "--strategies"
                 raise ScenarioError(option, name, f"unknown strategy; allowed: {', '.join(known)}")
-        check_count(
-            len(self.points()) * len(self.options()), MAX_CONDITIONS, "--n", str(self.n), "conditions", allow_large
-        )
+        conditions = self.point_count * len(self.options())
+        check_count(conditions, MAX_CONDITIONS, "--n", str(self.n), "conditions", allow_large)
+        runs = f"runs ({conditions:,} conditions x {self.replications} replications)"
+        check_count(conditions * self.replications, MAX_RUNS, "--n", str(self.n), runs, allow_large)
 
         def at(f: Factor, end: int):
             return f.values(np.array([f.bounds[end]]))[0].item()
 
         trials = [{f.key: at(f, end)} for f in self.factors for end in (0, 1)]
         trials += [{f.key: at(f, end) for f in self.factors} for end in (0, 1)]
+        tried = []
         for s, d in self.options():
             strategy = Plan.changes_for({STRATEGY_KEY: s, **({DELAY_KEY: d} if d is not None else {})})
             for t in trials:
                 where = "--param (" + ", ".join(f"{k}={v:g}" for k, v in t.items()) + ")"
-                with_changes(base, {**strategy, **t}, source=where)
+                sc = with_changes(base, {**strategy, **t}, source=where)
+                check_steps(sc.steps, where, allow_large)
+                check_network(sc, where, allow_large)
+                tried.append(sc)
+        return tried
 
     def to_json(self) -> dict:
         """The study as written to sensitivity.json."""
@@ -572,12 +602,17 @@ def study_text(study: Study) -> str:
 
 def read_study(folder: Path) -> Study:
     """The study of a sensitivity folder."""
-    from .experiment_folder import FolderError
+    from .experiment_folder import FolderError, read_json
 
     path = Path(folder) / STUDY_JSON
     if not path.is_file():
         raise FolderError(f"{folder}: not a sensitivity folder (no {STUDY_JSON})")
-    return Study.from_json(json.loads(path.read_text(encoding="utf-8")))
+    try:
+        return Study.from_json(read_json(path, "a sensitivity study"))
+    except (TypeError, KeyError, ValueError) as exc:  # fields missing or of the wrong kind
+        if isinstance(exc, FolderError):
+            raise
+        raise FolderError(f"{path}: not a study this version wrote ({exc.__class__.__name__})") from None
 
 
 def conditions_sha256(conditions: list[dict]) -> str:
@@ -643,8 +678,11 @@ def run_study(
         # the conditions are the sample (samples.csv) times the options: experiment.json keeps their hash only
         # (10^5 conditions written out would take a hundred megabytes)
         plan_json = {**plan.to_json(conditions=False), "conditions_sha256": digest}
-        experiment_folder.create(folder, plan_json, to_toml(base), {STUDY_JSON: study_text(study)})
-        write_csv(study.points().reset_index(), folder / SAMPLES_CSV)
+        samples = study.points().reset_index().to_csv(index=False, lineterminator="\n")  # as write_csv writes it
+        # the study and its sample are hashed with the plan: a resume refuses a folder where they changed
+        experiment_folder.create(
+            folder, plan_json, to_toml(base), {STUDY_JSON: study_text(study), SAMPLES_CSV: samples}
+        )
     else:
         experiment_folder.check_unchanged(folder)  # the plan, scenario and study as they were written
         if experiment_folder.read_plan(folder).get("conditions_sha256") != digest:
@@ -654,10 +692,9 @@ def run_study(
     with experiment_folder.locked(folder):
         store = experiment_folder.RunStore(folder)
         if resume:
-            bad = store.verify(plan.rows, plan.replications, list(REGISTRY))
-            if bad:
-                shown = "; ".join(bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
-                print(f"resume: {len(bad)} run file(s) not trusted, run again: {shown}")
+            note = experiment_folder.resume_note(store.verify(plan.rows, plan.replications, list(REGISTRY)))
+            if note:
+                print(note)
         failed = execute(plan, folder, workers=workers, dask=dask, progress=progress)
         summary = collect_summary(plan, store)
         summary.insert(1, "point", summary.condition // len(study.options()))

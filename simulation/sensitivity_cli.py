@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .scenario import ScenarioError, find_scenario, load_scenario
+from .scenario import ScenarioError, find_scenario, load_scenario, parse_names
 from .sensitivity import ASSUMPTIONS, DEFAULT_METRICS, METHODS
 
 DEFAULT_N = 10  # Morris trajectories; a Sobol' study needs a power of two (given with --n)
@@ -35,7 +35,8 @@ def add_parser(sub, integer, allow_large) -> None:
     s.add_argument(
         "--params",
         choices=(ASSUMPTIONS,),
-        help="'assumptions': the assumed behavioural parameters over their plausible ranges (python run.py keys)",
+        help="'assumptions' (the default without --param): the assumed behavioural parameters over their plausible "
+        "ranges (python run.py keys --markdown)",
     )
     s.add_argument(
         "--n",
@@ -62,18 +63,17 @@ def add_parser(sub, integer, allow_large) -> None:
     import os
 
     s.add_argument("--workers", type=integer(1), default=os.cpu_count() or 1, help="processes (default: all cores)")
-    s.add_argument("--dask", metavar="ADDRESS", help="a Dask scheduler address, or 'local' to start one")
-    s.add_argument("--out", type=Path, help="study folder (default results/<scenario>/<timestamp>-sensitivity)")
+    from .cli import address, out_folder
+
+    s.add_argument("--dask", type=address, metavar="ADDRESS", help="a Dask scheduler address, or 'local' to start one")
+    s.add_argument("--out", type=out_folder, help="study folder (default results/<scenario>/<timestamp>-sensitivity)")
     allow_large(s)
     s.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted study in DIR")
     s.add_argument("--no-figures", action="store_true", help="skip figures and report")
 
 
 def _names(text: str | None, option: str) -> list[str]:
-    names = [x.strip() for x in (text or "").split(",") if x.strip()]
-    if text is not None and not names:
-        raise ScenarioError(option, repr(text), "nothing named; write A,B,...")
-    return names
+    return [] if text is None else parse_names(text, option)
 
 
 def _timing(text: str | None) -> list[float]:
@@ -90,8 +90,11 @@ def study_from_args(args, base):
     from .sensitivity import Study, resolve_factors
 
     strategies = _names(args.strategies, "--strategies") or [base.brand.strategy]
-    factors = resolve_factors(args.params_given, args.params == ASSUMPTIONS)
-    if args.params == ASSUMPTIONS:  # an action's parameters only where a compared strategy takes that action
+    assumptions = args.params == ASSUMPTIONS or not args.params_given  # without --param: the assumptions
+    factors = resolve_factors(args.params_given, assumptions)
+    if assumptions and args.params != ASSUMPTIONS:
+        print(f"no --param given: sampling the {len(factors)} assumed parameters (--params {ASSUMPTIONS})")
+    if assumptions:  # an action's parameters only where a compared strategy takes that action
         used = used_actions(base, [args.baseline] + strategies)
         given = {p.partition("=")[0].strip() for p in args.params_given}
         unused = [f.key for f in factors if f.key.startswith("actions.") and f.key.split(".")[1] not in used]
@@ -132,8 +135,20 @@ def _check_resume(args, parser, study) -> None:
     defaults = parser.parse_args(["sensitivity"])
     given = {k for k in RESUMED if getattr(args, k, None) != getattr(defaults, k, None)}
     where = str(args.resume)
-    if args.params_given or args.params or args.sets or args.scenario:
-        raise ScenarioError("--resume", where, "the study's scenario and parameters are its own: leave them out")
+    own = [
+        name
+        for name, given in (
+            ("the scenario", args.scenario),
+            ("--param", args.params_given),
+            ("--params", args.params),
+            ("--set", args.sets),
+        )
+        if given
+    ]
+    if own:
+        raise ScenarioError(
+            "--resume", where, f"{own[0]} is the study's own (its scenario and parameters): leave it out to resume"
+        )
     mine = {
         "method": study.method,
         "n": study.n,
@@ -153,37 +168,60 @@ def _check_resume(args, parser, study) -> None:
         raise ScenarioError("--resume", where, "--timing differs from the study's")
 
 
+def _bytes(sc) -> int:
+    """The memory one run of `sc` needs (`limits.estimate_memory`)."""
+    from .limits import estimate_memory
+
+    return sum(estimate_memory(sc).values())
+
+
 def run(args) -> int:
     """Run (or resume) a sensitivity study, then its figures and report."""
     from . import cli
-    from .experiment_folder import SCENARIO_TOML
+    from .experiment_folder import SCENARIO_TOML, FolderError, check_unchanged
+    from .limits import check_memory, check_workers
     from .results import default_folder
-    from .sensitivity import read_study, run_study
+    from .sensitivity import STUDY_JSON, read_study, run_study
 
+    check_workers(args.workers, args.allow_large)
     if args.resume:
+        if args.out:
+            raise ScenarioError("--out", str(args.out), "a resume finishes the folder it is given: leave --out out")
+        if not (Path(args.resume) / STUDY_JSON).is_file():
+            raise FolderError(f"{args.resume}: not a sensitivity folder (no {STUDY_JSON})")
+        check_unchanged(args.resume)  # the study, plan and scenario as they were written, before they are read
         study = read_study(args.resume)
         _check_resume(args, cli.parser(), study)
         base, folder = load_scenario(Path(args.resume) / SCENARIO_TOML), args.resume
     else:
         if not args.scenario:
             raise ScenarioError("sensitivity", "scenario", "give a scenario file or name (or --resume DIR)")
-        overrides, origins = cli.overrides_from_args(argparse.Namespace(sets=args.sets, seed=args.seed))
+        scenario_args = argparse.Namespace(
+            scenario=args.scenario, sets=args.sets, seed=args.seed, allow_large=args.allow_large
+        )
+        overrides, origins = cli.overrides_from_args(scenario_args)
         base = load_scenario(find_scenario(args.scenario), overrides, origins=origins)
+        cli.check_sizes(base, scenario_args)
         study = study_from_args(args, base)
         folder = args.out or default_folder("sensitivity", base.name)
-    study.check(base, args.allow_large)
+    tried = study.check(base, args.allow_large)
+    points, options = study.point_count, len(study.options())
+    runs = points * options * study.replications
     if args.dask:
         from .executor import check_dask
 
         problem = check_dask(args.dask)
         if problem:
             raise ScenarioError("--dask", args.dask, f"{problem}; give a scheduler's address or 'local'")
-    if not (args.dask and args.dask != "local"):
-        from .limits import check_memory
-
-        check_memory(base, args.scenario or str(args.resume), args.workers, args.allow_large)
-    points, options = len(study.points()), len(study.options())
-    runs = points * options * study.replications
+    if not (args.dask and args.dask != "local"):  # the largest of the scenarios at the ranges' ends
+        processes = min(args.workers, runs)
+        largest = max(tried, key=_bytes)
+        if _bytes(largest) > _bytes(base):
+            check_memory(largest, "--param", processes, args.allow_large)
+        elif args.resume:
+            check_memory(base, str(args.resume), processes, args.allow_large)
+        else:
+            cli.check_sizes(base, scenario_args, processes=processes)
     print(
         f"sensitivity ({study.method}): {len(study.factors)} parameters, {points} points x {options} options x "
         f"{study.replications} replications = {runs} runs "

@@ -108,17 +108,38 @@ def export_folder(folder: Path, to: str) -> list[Path]:
     files = sorted(folder.glob(f"*.{source}"))
     if not files:
         raise ExportError(f"{folder}: no .{source} table to export")
-    out = []
-    for path in files:
-        target = path.with_suffix(f".{to}")
-        tmp = target.with_name(target.name + ".tmp")
-        if to == "parquet":
-            pd.read_csv(path, keep_default_na=False, na_values=[""]).to_parquet(tmp, index=False)
-        else:
-            pd.read_parquet(path).to_csv(tmp, index=False)
+    written: list[tuple[Path, Path]] = []  # every table converted first; then all renamed into place
+    try:
+        for path in files:
+            target = path.with_suffix(f".{to}")
+            tmp = target.with_name(f".{target.name}.tmp")
+            written.append((tmp, target))
+            _convert(path, tmp, to)
+    except BaseException:
+        for tmp, _ in written:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, target in written:
         os.replace(tmp, target)
-        out.append(target)
-    return out
+    return [target for _, target in written]
+
+
+def _convert(path: Path, tmp: Path, to: str) -> None:
+    """One table into the other format, or ExportError naming the file (unreadable, not a table, unwritable)."""
+    import pyarrow
+
+    if not path.is_file():  # a folder or a FIFO named like a table
+        raise ExportError(f"{path}: not a regular file")
+    try:
+        table = pd.read_csv(path, keep_default_na=False, na_values=[""]) if to == "parquet" else pd.read_parquet(path)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pyarrow.ArrowException) as exc:
+        raise ExportError(f"{path}: cannot be read as a table ({exc.__class__.__name__})") from None
+    try:
+        table.to_parquet(tmp, index=False) if to == "parquet" else table.to_csv(tmp, index=False)
+    except OSError as exc:
+        raise ExportError(f"{tmp.parent}: cannot write {tmp.name[1:-4]} ({exc.strerror or exc})") from None
+    except (ValueError, pyarrow.ArrowException) as exc:  # a column Parquet cannot hold (mixed types)
+        raise ExportError(f"{path}: cannot be written as {to} ({exc.__class__.__name__})") from None
 
 
 __all__ = ["FORMATS", "ExportError", "export_folder", "parquet_metadata", "write_series_parquet"]

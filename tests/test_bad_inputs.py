@@ -5,6 +5,7 @@ numbers, unbounded requests, files that are not what they claim); later commands
 """
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -27,18 +28,41 @@ def files(tmp_path_factory):
     """A folder of inputs that are not what a command expects ({f} in the table)."""
     f = tmp_path_factory.mktemp("bad")
     (f / "empty.toml").write_text("")
+    (f / "comments.toml").write_text("# a comment only\n")
     (f / "binary.toml").write_bytes(b"\xff\xfe\x00\x01" * 64)
+    (f / "utf16.toml").write_bytes('name = "x"\n'.encode("utf-16"))
     (f / "syntax.toml").write_text('name = "x"\n[population\n')
     (f / "twice.toml").write_text('name = "x"\n[population]\nsize = 300\nsize = 400\n')
     (f / "unknown_section.toml").write_text('name = "x"\n[bogus]\na = 1\n')
     (f / "wrong_type.toml").write_text('name = "x"\n[population]\nsize = "big"\n')
+    (f / "deep.toml").write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    (f / "deep_table.toml").write_text("a = " + "{b = " * 3000 + "1" + "}" * 3000 + "\n")
+    (f / "big.toml").write_text('name = "big"\n' + "# padding\n" * 120_000)  # 1.2 MB
+    (f / "long_name.toml").write_text(f'name = "{"n" * 300}"\n')
+    (f / "blank_name.toml").write_text('name = "  "\n')
+    (f / "days0.toml").write_text('name = "x"\n[simulation]\ndays = 0\n')
+    (f / "short.toml").write_text('name = "x"\n[simulation]\ndays = 0.01\n')
+    (f / "sbm.toml").write_text(
+        'name = "x"\n[population]\nsize = 20\n[network]\nkind = "stochastic_block"\nmean_degree = 50\n'
+    )
+    (f / "dsf.toml").write_text(
+        'name = "x"\n[population]\nsize = 20\n[network]\nkind = "directed_scale_free"\nmean_degree = 50\n'
+    )
+    (f / "mine.toml").write_text(
+        to_toml(load_scenario(small(**{"simulation.days": 1, "population.size": 200})))
+        + '[strategies.fast]\ndescription = "d"\n[[strategies.fast.schedule]]\naction = "remedy"\nat_hours = 1.0\n'
+    )
     (f / "a_folder.toml").mkdir()
     (f / "not_results").mkdir()
+    for name in ("fifo.toml", "fifo.txt", "fifo.csv"):
+        os.mkfifo(f / name)
     (f / "edges2.txt").write_text("0 1\n")
     (f / "edges3.txt").write_text("0 1\n1 2\n")
     (f / "loop.txt").write_text("5 5\n")
     (f / "loops.txt").write_text("".join(f"{i} {i}\n" for i in range(12)))  # 12 consumers, self-loops only
+    (f / "passwd.txt").write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/bin/sh\n")
     (f / "bad_columns.csv").write_text("label,colour\n0,red\n")
+    (f / "passwd.csv").write_text("root:x:0:0:root:/root:/bin/bash\n")
     (f / "empty.csv").write_text("")
     (f / "header_only.csv").write_text("date,sentiment\n")
     (f / "bad_time.csv").write_text("date,sentiment\n2024-03-01T10:00Z,negative\nyesterday,negative\n")
@@ -52,18 +76,66 @@ def files(tmp_path_factory):
     return f
 
 
+@pytest.fixture(scope="module")
+def done(scenario, tmp_path_factory):
+    """Finished folders to resume ({done}/compare, {done}/sweep, {done}/study); a case works on a copy."""
+    from simulation.cli import main
+
+    d = tmp_path_factory.mktemp("done")
+    common = ["--replications", "2", "--workers", "1", "--no-figures"]
+    assert (
+        main(["compare", str(scenario), "--strategies", "ignore,quick_fix", *common, "--out", str(d / "compare")]) == 0
+    )
+    assert main(["sweep", str(scenario), "--vary", "brand.delay_hours=0,6", *common, "--out", str(d / "sweep")]) == 0
+    study = [
+        "sensitivity",
+        str(scenario),
+        "--param",
+        "spread.visibility=0.1:0.5",
+        "--n",
+        "2",
+        "--strategies",
+        "quick_fix",
+    ]
+    assert main([*study, *common, "--out", str(d / "study")]) == 0
+    return d
+
+
 SWEEP = ["sweep", "{s}", "--vary", "brand.delay_hours=0,6", "--replications", "2"]
 COMPARE = ["compare", "{s}", "--strategies", "ignore,quick_fix", "--replications", "2"]
 SENS = ["sensitivity", "{s}", "--param", "spread.visibility=0.1:0.5", "--replications", "2"]
 PARAM2 = ["--param", "spread.anger_dose=0.2:0.9"]
+RUN = ["run", "{s}"]
+EDGES = ["run", "{f}/two.toml", "--set"]  # a file network: --set network.path=...
+NODES = ["run", "{s}", "--set"]  # --set network.nodes_path=...
+RESUME = ["--resume", "{exp}"]  # a copy of a finished folder ({done}/<name>, the case's 4th field)
 CASES = {
-    # command-line numbers
+    # command-line numbers and words
     "replications 0": (SWEEP[:-1] + ["0"], "--replications"),
     "replications -3": (COMPARE[:-1] + ["-3"], "--replications"),
     "run replications 0": (["run", "{s}", "--replications", "0"], "--replications"),
+    "replications beyond the runs limit": (
+        COMPARE[:-1] + ["6000000"],
+        "12,000,000 runs exceed the limit of 10,000,000",
+    ),
+    "run replications beyond the runs limit": (["run", "{s}", "--replications", "20000000"], "--replications 20000000"),
     "workers 0": (COMPARE + ["--workers", "0"], "--workers"),
     "workers -1": (SWEEP + ["--workers", "-1"], "--workers"),
+    "workers beyond the limit": (
+        COMPARE + ["--workers", "100000"],
+        "--workers: 100000: 100,000 worker processes exceed",
+    ),
     "strategies comma": (["compare", "{s}", "--strategies", ",", "--replications", "2"], "--strategies"),
+    "strategies twice": (
+        COMPARE[:2] + ["--strategies", "quick_fix,quick_fix"],
+        "--strategies: quick_fix,quick_fix: quick",
+    ),
+    "strategy empty": (["run", "{s}", "--strategy", ""], "error: --strategy : brand.strategy: unknown value ''"),
+    "strategy custom without schedule": (
+        ["run", "{s}", "--strategy", "custom"],
+        "error: --strategy custom: brand.schedule",
+    ),
+    "dask empty": (COMPARE + ["--dask", ""], "argument --dask: empty; give a scheduler's address"),
     "seed negative": (["run", "{s}", "--seed", "-1"], "seed"),
     # the plan
     "vary brand.strategy": (
@@ -76,6 +148,21 @@ CASES = {
         "--vary: brand.delay_hours: given twice",
     ),
     "vary bad value": (["sweep", "{s}", "--vary", "spread.visibility=0.2,7", "--replications", "2"], "--vary"),
+    "vary seed": (["sweep", "{s}", "--vary", "seed=1,2"], "--vary: seed: cannot be swept: every condition runs on"),
+    "vary replications": (["sweep", "{s}", "--vary", "replications=2,3"], "--vary: replications: cannot be swept"),
+    "vary name": (
+        ["sweep", "{s}", "--vary", "name=a,b"],
+        "--vary: name: cannot be swept: a name does not change a run",
+    ),
+    "vary an empty key part": (["sweep", "{s}", "--vary", "spread..visibility=1,2"], "empty part in a dotted key"),
+    "vary dt tiny": (
+        ["sweep", "{s}", "--vary", "simulation.dt_hours=1e-6,1"],
+        "--vary: simulation.dt_hours: 24,000,000",
+    ),
+    "vary other strategy's key": (
+        ["sweep", "{f}/mine.toml", "--vary", "strategies.fast.schedule.0.at_hours=1,2", "--strategies", "quick_fix"],
+        "changes strategy 'fast' only, which is not compared",
+    ),
     # a value given on the command line names the option, not the file
     "set out of range": (
         ["run", "{s}", "--set", "spread.visibility=7"],
@@ -89,76 +176,230 @@ CASES = {
     ),
     "set no =": (["run", "{s}", "--set", "population.size"], "--set: population.size: expected KEY=VALUE"),
     "set no key": (["run", "{s}", "--set", "=3"], "--set: =3: expected KEY=VALUE"),
+    "set inside a value": (["run", "{s}", "--set", "seed.x=1"], "error: --set seed.x=1: seed: is a value, not a table"),
+    "set a list's missing entry": (
+        ["run", "{s}", "--set", "amplifiers.5.threshold=3"],
+        "error: --set amplifiers.5.threshold=3: amplifiers.5.threshold: list index '5' out of range (the list has 0",
+    ),
+    "set a rule's other key": (
+        ["run", "{s}", "--set", "simulation.days=0.01"],
+        "error: --set simulation.days=0.01: simulation.dt_hours: 1 h is longer than the horizon",
+    ),
+    "set steps beyond the limit": (
+        ["run", "{s}", "--set", "simulation.dt_hours=1e-6"],
+        "error: --set simulation.dt_hours=1e-6: simulation.dt_hours: 24,000,000 steps per run",
+    ),
     "strategy unknown": (["run", "{s}", "--strategy", "pray"], "error: --strategy pray: brand.strategy: unknown"),
     # scenario values and combinations
-    "dt tiny": (["run", "{s}", "--set", "simulation.dt_hours=1e-6"], "steps"),
     "name with a path": (["run", "{s}", "--set", "name=../../x"], "name"),
     "name absolute": (["run", "{s}", "--set", "name=/tmp/x"], "name"),
     "name hidden": (["run", "{s}", "--set", "name=.x"], "name"),
+    "name with a newline": (["run", "{s}", "--set", 'name="a\\nb"'], "name: 'a\\nb' has a control character"),
+    "name too long": (["run", "{f}/long_name.toml"], "name: 'nnnnn"),
+    "name blank": (["run", "{f}/blank_name.toml"], "name: '  ' is empty"),
     "directed generated": (["run", "{s}", "--set", "network.directed=true"], "network.directed"),
     "erdos renyi degree": (
         ["run", "{s}", "--set", "network.kind=erdos_renyi", "--set", "network.mean_degree=500"],
         "network.mean_degree",
     ),
+    "stochastic block degree": (
+        ["run", "{f}/sbm.toml"],
+        "sbm.toml: network.mean_degree: must be <= population.size - 1",
+    ),
+    "stochastic block link chance": (
+        ["run", "{s}", "--set", "network.kind=stochastic_block", "--set", "network.blocks=100"],
+        "--set network.blocks=100: network.mean_degree: 6 is too high for 100 communities",
+    ),
+    "directed scale-free degree": (
+        ["run", "{f}/dsf.toml"],
+        "dsf.toml: network.mean_degree: must be <= population.size",
+    ),
+    "directed scale-free degree below 1": (
+        ["run", "{s}", "--set", "network.kind=directed_scale_free", "--set", "network.mean_degree=0.5"],
+        "network.mean_degree: must be >= 1 for a directed_scale_free network",
+    ),
+    "horizon shorter than a step": (["run", "{f}/short.toml"], "simulation.dt_hours: 1 h is longer than the horizon"),
     "m above size": (["run", "{s}", "--set", "network.m=5000"], "network.m"),
     "network too large": (
         ["run", "{s}", "--set", "population.size=1000000", "--set", "network.m=5000"],
-        "directed edges, over the limit",
+        "error: --set population.size=1000000: population.size: with this network (barabasi_albert) it has about",
     ),
     # files
     "network /dev/zero": (["run", "{s}", "--set", "network.kind=file", "--set", "network.path=/dev/zero"], "/dev/zero"),
-    "out under /proc": (["run", "{s}", "--out", "/proc/buzzsim-x"], "--out"),
+    "out under /proc": (["run", "{s}", "--out", "/proc/buzzsim-x"], "error: --out: /proc/buzzsim-x: cannot be created"),
+    "out under a file": (COMPARE + ["--out", "{s}/x"], "cannot be created (" + "{s} is a file)"),
+    "out empty": (["run", "{s}", "--out", ""], "argument --out: empty; give a folder to create"),
+    "out name too long": (["run", "{s}", "--out", "x" * 300], "argument --out: a name in it has 300 bytes"),
+    "out name too long, sensitivity": (SENS + ["--out", "y" * 300], "argument --out: a name in it has 300 bytes"),
     "dask unreachable": (COMPARE + ["--dask", "tcp://127.0.0.1:1"], "--dask: tcp://127.0.0.1:1: cannot reach"),
     # sensitivity studies
     "sensitivity range outside": (SENS[:2] + ["--param", "spread.visibility=0.2:1.5"], "leaves the allowed values"),
     "sensitivity unknown key": (SENS[:2] + ["--param", "spread.nothing=0:1"], "--param: spread.nothing: unknown key"),
     "sensitivity text key": (SENS[:2] + ["--param", "network.kind=0:1"], "network.kind: is not numeric"),
     "sensitivity log from 0": (SENS[:2] + ["--param", "spread.anger_dose=0:1:log"], "a log scale needs LO > 0"),
-    "sensitivity no parameter": (SENS[:2], "no parameter to sample"),
+    "sensitivity seed": (SENS + ["--param", "seed=1:10"], "--param: seed: cannot be sampled"),
+    "sensitivity integer key, fractional range": (SENS + ["--param", "network.m=1.5:4"], "integer LO and HI"),
     "sensitivity n 1": (SENS + ["--n", "1"], "Morris needs at least 2 trajectories"),
+    "sensitivity n beyond the limit": (SENS + ["--n", "10000000000"], "--n: 10000000000: 20,000,000,000 conditions"),
     "sobol n not a power of two": (SENS + PARAM2 + ["--method", "sobol", "--n", "12"], "power of two"),
     "sobol one parameter": (SENS + ["--method", "sobol", "--n", "16"], "Sobol' indices need at least two"),
     "sensitivity bad method": (SENS + ["--method", "fast"], "--method"),
     "sensitivity timing one delay": (SENS + ["--strategies", "quick_fix", "--timing", "6"], "two different delays"),
+    "sensitivity timing three delays": (SENS + ["--strategies", "quick_fix", "--timing", "1,6,12"], "two different"),
+    "sensitivity timing beyond the horizon": (
+        SENS + ["--strategies", "quick_fix", "--timing", "1,1000"],
+        "a delay beyond the horizon (24 h) is a response that never comes",
+    ),
     "sensitivity timing of the baseline": (SENS + ["--strategies", "ignore", "--timing", "1,24"], "no response"),
     "sensitivity unknown strategy": (SENS + ["--strategies", "pray"], "--strategies: pray: unknown strategy"),
+    "sensitivity strategies twice": (SENS + ["--strategies", "quick_fix,quick_fix"], "quick_fix named twice"),
     "sensitivity unknown metric": (SENS + ["--metrics", "nope"], "--metrics: nope: unknown metric"),
+    "sensitivity metrics twice": (SENS + ["--metrics", "peak_posts,peak_posts"], "peak_posts named twice"),
     "sensitivity range the scenario refuses": (SENS[:2] + ["--param", "network.m=1:400"], "network.m"),
+    "sensitivity range beyond the steps limit": (
+        SENS + ["--param", "simulation.dt_hours=0.000001:1"],
+        "--param (simulation.dt_hours=1e-06): simulation.dt_hours: 24,000,000 steps",
+    ),
     "sensitivity resume of another folder": (["sensitivity", "--resume", "{f}"], "not a sensitivity folder"),
+    "sensitivity resume of a compare": (["sensitivity", *RESUME], "not a sensitivity folder", 2, "compare"),
+    "sensitivity resume, another n": (["sensitivity", *RESUME, "--n", "3"], "--n is 3, the study's 2", 2, "study"),
+    "sensitivity resume, a param": (
+        ["sensitivity", *RESUME, "--param", "spread.visibility=0.1:0.3"],
+        "--param is the study's own",
+        2,
+        "study",
+    ),
+    "sensitivity resume, --out": (
+        ["sensitivity", *RESUME, "--out", "elsewhere"],
+        "--out: elsewhere: a resume",
+        2,
+        "study",
+    ),
+    "sensitivity resume, samples edited": (
+        ["sensitivity", *RESUME],
+        "samples.csv changed since the experiment started",
+        2,
+        "study",
+        "samples.csv",
+    ),
+    "sensitivity resume, study garbage": (
+        ["sensitivity", *RESUME],
+        "sensitivity.json changed since the experiment started",
+        2,
+        "study",
+        "sensitivity.json",
+    ),
+    # experiments resumed: refused in one line, the folder untouched
+    "resume, out given": (
+        ["compare", *RESUME, "--out", "elsewhere"],
+        "--out: elsewhere: a resume finishes",
+        2,
+        "compare",
+    ),
+    "resume a compare as a sweep": (
+        ["sweep", *RESUME],
+        "is a compare folder; resume it with: python run.py compare",
+        2,
+        "compare",
+    ),
+    "resume a sweep as a compare": (["compare", *RESUME], "is a sweep folder", 2, "sweep"),
+    "resume a study as a compare": (["compare", *RESUME], "is a sensitivity folder", 2, "study"),
+    "resume, plan truncated": (
+        ["compare", *RESUME],
+        "experiment.json: not readable as JSON",
+        2,
+        "compare",
+        "experiment.json",
+    ),
+    "resume, plan not an object": (
+        ["compare", *RESUME],
+        "experiment.json: not an experiment's plan (a JSON object)",
+        2,
+        "compare",
+        "experiment.json=[1]",
+    ),
+    "resume, fingerprint not an object": (
+        ["compare", *RESUME],
+        ".fingerprint.json: not the hashes a resume checks (a JSON object)",
+        2,
+        "compare",
+        ".fingerprint.json=[1]",
+    ),
+    "resume, scenario deleted": (["compare", *RESUME], "scenario.toml changed since", 2, "compare", "-scenario.toml"),
     # scenario files that are not scenarios (validate exits 1: its help says so)
     "validate missing": (["validate", "{f}/missing.toml"], "missing.toml: file not found", 1),
-    "validate a folder": (["validate", "{f}/a_folder.toml"], "a_folder.toml: cannot read file (IsADirectoryError)", 1),
-    "validate binary": (["validate", "{f}/binary.toml"], "binary.toml: cannot read file (UnicodeDecodeError)", 1),
+    "validate a folder": (
+        ["validate", "{f}/a_folder.toml"],
+        "a_folder.toml: is a folder; a scenario is a TOML text file",
+        1,
+    ),
+    "validate binary": (
+        ["validate", "{f}/binary.toml"],
+        "binary.toml: is not UTF-8 text (byte 0); save it as UTF-8",
+        1,
+    ),
+    "validate UTF-16": (["validate", "{f}/utf16.toml"], "utf16.toml: is not UTF-8 text", 1),
     "validate empty": (["validate", "{f}/empty.toml"], "empty.toml: has no keys", 1),
+    "validate comments only": (["validate", "{f}/comments.toml"], "comments.toml: has no keys", 1),
     "validate unknown section": (["validate", "{f}/unknown_section.toml"], "bogus: unknown key; allowed here", 1),
     "validate wrong type": (["validate", "{f}/wrong_type.toml"], "population.size: expected integer", 1),
     "validate TOML syntax": (["validate", "{f}/syntax.toml"], "syntax.toml: malformed TOML: Expected ']'", 1),
     "validate key twice": (["validate", "{f}/twice.toml"], "twice.toml: malformed TOML: Cannot overwrite", 1),
+    "validate deeply nested arrays": (
+        ["validate", "{f}/deep.toml"],
+        "deep.toml: malformed TOML: arrays or tables nested",
+        1,
+    ),
+    "validate deeply nested tables": (
+        ["validate", "{f}/deep_table.toml"],
+        "malformed TOML: arrays or tables nested",
+        1,
+    ),
+    "validate over a megabyte": (
+        ["validate", "{f}/big.toml"],
+        "bytes; a scenario file is at most 1,048,576",
+        1,
+    ),
+    "validate a FIFO": (["validate", "{f}/fifo.toml"], "fifo.toml: is not a regular file (a FIFO or a device)", 1),
+    "validate /dev/zero": (["validate", "/dev/zero"], "/dev/zero: is not a regular file", 1),
     "validate one bad of two": (["validate", "{s}", "{f}/empty.toml"], "1 of 2 scenario file(s) invalid", 1),
     "validate 2-node network": (["validate", "{f}/two.toml"], "network.path: the network file edges2.txt has 2", 1),
+    "validate a zero horizon": (["validate", "{f}/days0.toml"], "simulation.days: value 0.0 out of range", 1),
     "run empty file": (["run", "{f}/empty.toml"], "empty.toml: has no keys"),
     "run missing file": (["run", "{f}/missing.toml"], "missing.toml: file not found"),
+    "run a FIFO": (["run", "{f}/fifo.toml"], "fifo.toml: is not a regular file"),
     "run key twice": (["run", "{f}/twice.toml"], "malformed TOML: Cannot overwrite a value"),
     "run wrong type": (["run", "{f}/wrong_type.toml"], "wrong_type.toml: population.size: expected integer"),
     "compare unknown section": (["compare", "{f}/unknown_section.toml", "--replications", "2"], "bogus: unknown key"),
+    "compare a FIFO": (["compare", "{f}/fifo.toml"], "fifo.toml: is not a regular file"),
+    "sensitivity a FIFO": (["sensitivity", "{f}/fifo.toml"], "fifo.toml: is not a regular file"),
+    "list a FIFO": (["list", "{f}/fifo.toml"], "fifo.toml: is not a regular file"),
     # networks and node tables
     "population below 10": (["run", "{s}", "--set", "population.size=5"], "population.size: value 5 out of range"),
     "edge list of 2 nodes": (["run", "{f}/two.toml"], "edges2.txt has 2 consumer(s); allowed: at least 10"),
     "edge list of 3 nodes": (
-        ["run", "{f}/two.toml", "--set", "network.path={f}/edges3.txt"],
+        EDGES + ["network.path={f}/edges3.txt"],
         "--set network.path={f}/edges3.txt: network.path: the network file edges3.txt has 3 consumer(s)",
     ),
     "edge list, a self-loop only": (["run", "{f}/one_loop.toml"], "has no edges besides self-loops"),
     "edge list, self-loops only": (["sweep", "{f}/loops.toml", "--vary", "brand.delay_hours=0,6"], "self-loops"),
+    "edge list, a FIFO": (EDGES + ["network.path={f}/fifo.txt"], "is not a regular file (an edge list is a text file)"),
+    "edge list, not one": (EDGES + ["network.path={f}/passwd.txt"], "passwd.txt' line 1: expected two node labels"),
     "node table missing": (
-        ["run", "{s}", "--set", "network.nodes_path={f}/missing.csv"],
+        NODES + ["network.nodes_path={f}/missing.csv"],
         "network.nodes_path: node table '{f}/missing.csv': file not found",
     ),
     "node table wrong columns": (
-        ["run", "{s}", "--set", "network.nodes_path={f}/bad_columns.csv"],
+        NODES + ["network.nodes_path={f}/bad_columns.csv"],
         "line 1: unknown column 'colour'; allowed: label, customer, follows_brand, activity",
     ),
-    "node table a folder": (["run", "{s}", "--set", "network.nodes_path={f}/not_results"], "network.nodes_path"),
+    "node table a folder": (
+        NODES + ["network.nodes_path={f}/not_results"],
+        "node table '{f}/not_results': is a folder",
+    ),
+    "node table a FIFO": (NODES + ["network.nodes_path={f}/fifo.csv"], "is not a regular file (a FIFO or a device)"),
+    "node table /dev/zero": (NODES + ["network.nodes_path=/dev/zero"], "'/dev/zero': is not a regular file"),
+    "node table, not one": (NODES + ["network.nodes_path={f}/passwd.csv"], "line 1: unknown column of 31 characters"),
     # command-line words
     "seed abc": (["run", "{s}", "--seed", "abc"], "argument --seed: 'abc' is not an integer"),
     "compare seed abc": (COMPARE + ["--seed", "abc"], "argument --seed: 'abc' is not an integer"),
@@ -181,13 +422,21 @@ CASES = {
     "export not a results folder": (["export", "{f}/not_results", "--format", "csv"], "not a results folder"),
     "export missing folder": (["export", "{f}/nowhere", "--format", "csv"], "nowhere: not a folder"),
     "export a file": (["export", "{f}/empty.toml", "--format", "parquet"], "empty.toml: not a folder"),
+    "export a garbage table": (
+        ["export", "{exp}", "--format", "csv"],
+        "timeseries.parquet: cannot be read as a table (ArrowInvalid)",
+        2,
+        "compare",
+        "timeseries.parquet",
+    ),
     "check-model workers 0": (["check-model", "--workers", "0"], "argument --workers: 0 is below 1"),
+    "check-model workers beyond the limit": (["check-model", "--workers", "5000"], "--workers: 5000: 5,000 worker"),
     "check-model unknown check": (["check-model", "--only", "42"], "--only: unknown check 42; allowed: 1, 2"),
-    "check-model out a file": (["check-model", "--only", "1", "--out", "{f}/binary.toml"], "--out exists"),
+    "check-model out a file": (["check-model", "--only", "1", "--out", "{f}/binary.toml"], "--out is a file"),
     "check-model quick docs": (["check-model", "--quick", "--update-docs"], "--update-docs: records a full run only"),
     "check-model replications": (["check-model", "--replications", "0"], "unrecognized arguments: --replications"),
     "list unknown scenario": (["list", "nosuch"], "nosuch.toml: file not found"),
-    "list binary": (["list", "{f}/binary.toml"], "cannot read file (UnicodeDecodeError)"),
+    "list binary": (["list", "{f}/binary.toml"], "binary.toml: is not UTF-8 text"),
     "list two scenarios": (["list", "{s}", "{s}"], "unrecognized arguments"),
     "keys an argument": (["keys", "extra"], "unrecognized arguments: extra"),
     "keys unknown option": (["keys", "--bogus"], "unrecognized arguments: --bogus"),
@@ -260,35 +509,73 @@ CASES = {
     ),
     "mentions without out": (["import-mentions", "{f}/naive.csv"], "the following arguments are required: --out"),
 }
+# Cases that hang or exhaust memory when the check is missing: run in a process of their own, with a timeout.
+IN_A_PROCESS = {name for name in CASES if any(w in name for w in ("FIFO", "/dev/zero", "beyond", "megabyte"))}
 
 
-def _argv(case, scenario, tmp_path, files=None):
-    argv = [a.replace("{s}", str(scenario)).replace("{f}", str(files)) for a in case]
+def _argv(case, scenario, tmp_path, files=None, exp=None):
+    argv = [a.replace("{s}", str(scenario)).replace("{f}", str(files)).replace("{exp}", str(exp)) for a in case]
     if "--out" not in argv and argv[0] in ("run", "compare", "sweep", "sensitivity") and "--resume" not in argv:
         argv += ["--out", str(tmp_path / "out")]
     return argv
 
 
+def _tamper(exp, how: str) -> None:
+    """Spoil one file of a finished folder copy: `NAME` garbage, `NAME=TEXT` that text, `-NAME` deleted."""
+    if how.startswith("-"):
+        (exp / how[1:]).unlink()
+    elif "=" in how:
+        name, text = how.split("=", 1)
+        (exp / name).write_text(text)
+    else:
+        (exp / how).write_bytes((exp / how).read_bytes()[:20] + b"\x00 garbage")
+
+
+def _files_of(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 @pytest.mark.parametrize("name", list(CASES))
-def test_bad_input_gets_one_line_and_no_folder(name, scenario, files, tmp_path):
-    case, expected, *status = CASES[name]
-    argv = _argv(case, scenario, tmp_path, files)
-    expected = expected.replace("{f}", str(files))
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
-    err = proc.stderr.strip()
-    assert proc.returncode == (status[0] if status else 2), (name, proc.returncode, err[-500:])
+def test_bad_input_gets_one_line_and_no_folder(name, scenario, files, done, tmp_path, monkeypatch, capsys):
+    case, expected, *more = CASES[name]
+    more = list(more)
+    status, copied, how = (more + [None, None])[:3] if more else (2, None, None)
+    exp = None
+    if copied:
+        exp = tmp_path / "exp"
+        shutil.copytree(done / copied, exp)
+        if how:
+            _tamper(exp, how)
+        before = _files_of(exp)
+    argv = _argv(case, scenario, tmp_path, files, exp)
+    expected = expected.replace("{f}", str(files)).replace("{s}", str(scenario))
+    if name in IN_A_PROCESS:
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "run.py"), *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
+        code, err = proc.returncode, proc.stderr.strip()
+    else:  # in this process: a traceback is an exception that fails the test
+        from simulation.cli import main
+
+        monkeypatch.chdir(tmp_path)
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's errors
+            code = exc.code
+        err = capsys.readouterr().err.strip()
+    assert code == status, (name, code, err[-500:])
     assert "Traceback" not in err and len(err.splitlines()) == 1, (name, err[-500:])
     assert expected in err, (name, err)
-    assert not (tmp_path / "out").exists(), name
-    assert not list((tmp_path).glob("results")), name
+    assert not (tmp_path / "out").exists() and not (tmp_path / "elsewhere").exists(), name
+    assert not list(tmp_path.glob("results")) and not list(tmp_path.glob(".*partial*")), name
     assert not (files / "nowhere").exists() and not list(files.glob(".*partial*")), name
+    if exp is not None:
+        assert _files_of(exp) == before, f"{name}: the folder was changed"
 
 
 def test_a_file_networks_scenario_toml_runs_again(tmp_path):
