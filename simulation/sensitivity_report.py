@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as t_dist
 
 from .experiment_folder import FIGURES_DIR, SUMMARY_CSV, read_plan
 from .metrics import METRICS
@@ -38,7 +39,7 @@ from .sensitivity import (
     read_study,
     targets,
 )
-from .text import fmt
+from .text import clock_text, fmt
 
 PALETTE = [
     OKABE_ITO[c]
@@ -58,6 +59,38 @@ def slug(text: str) -> str:
 
 def _metric_label(metric: str) -> str:
     return METRICS[metric].heading() if metric in METRICS else metric
+
+
+def unit_factor(metric: str) -> float:
+    """The factor a metric's values are shown with: 100 for a share (shown in %, its changes in percentage points)."""
+    return 100.0 if metric in METRICS and METRICS[metric].percent else 1.0
+
+
+def change_unit(metric: str) -> str:
+    """The unit of a change of `metric` (an index, a difference): percentage points for a share, else its unit."""
+    if metric not in METRICS:
+        return ""
+    return "percentage points" if METRICS[metric].percent else METRICS[metric].unit
+
+
+def _target_label(metric: str, target: str) -> str:
+    """A panel's title: the metric, or its difference (whose unit is a change's)."""
+    if " - " not in target:
+        return _metric_label(metric)
+    unit = change_unit(metric)
+    return f"difference in {METRICS[metric].label if metric in METRICS else metric}" + (f" ({unit})" if unit else "")
+
+
+def describe_target(study: Study, target: str) -> str:
+    """A target in words: 'the effect of quick_fix against ignore (quick_fix - ignore)', 'the value of ...'."""
+    if study.timing and ": " in target:
+        s, _, rest = target.partition(": ")
+        d1, d2 = (x.strip() for x in rest.split(" - "))
+        return f"the value of {s} at {d1} rather than at {d2} ({target})"
+    if target.endswith(f" - {study.baseline}"):
+        option = target[: -len(f" - {study.baseline}")]
+        return f"the effect of {option} against {study.baseline} ({target})"
+    return f"the outcome under {target}"
 
 
 def key_targets(study: Study) -> list[str]:
@@ -99,7 +132,8 @@ def _indices_figure(study: Study, sens: pd.DataFrame, target: str):
     for ax, metric in zip(axes, metrics):
         r = rows[rows.metric == metric].sort_values(main, na_position="first")
         y = np.arange(len(r))
-        value, conf = r[main].to_numpy(float), r[f"{main}_conf"].to_numpy(float)
+        k = unit_factor(metric) if study.method == "morris" else 1.0  # Morris indices are in the metric's unit
+        value, conf = k * r[main].to_numpy(float), k * r[f"{main}_conf"].to_numpy(float)
         ax.barh(
             y,
             value,
@@ -112,16 +146,22 @@ def _indices_figure(study: Study, sens: pd.DataFrame, target: str):
         if study.method == "sobol":
             ax.errorbar(r.S1, y, xerr=r.S1_conf, fmt="o", color=OKABE_ITO["orange"], ms=4, capsize=2, label="S1")
         ax.set_yticks(y, r.parameter, fontsize=7.5)
-        ax.set_title(_wrapped(_metric_label(metric), 36), fontsize=9)
-        unit = METRICS[metric].unit if metric in METRICS else ""
-        ax.set_xlabel(f"mu* ({unit})" if study.method == "morris" else "Sobol' index (share of variance)")
+        ax.set_title(_wrapped(METRICS[metric].label if metric in METRICS else metric, 36), fontsize=9)
+        ax.set_xlabel(
+            f"mu* ({change_unit(metric)})" if study.method == "morris" else "Sobol' index (share of variance)"
+        )
         ax.grid(axis="y", visible=False)
         ax.set_axisbelow(True)
         if np.all(~np.isfinite(r[main])):
             ax.text(0.5, 0.5, "not computed", transform=ax.transAxes, ha="center")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=2, title="with its 95% bootstrap interval")
-    fig.suptitle(f"What drives {target}" + ("" if study.method == "sobol" else " (Morris screening)"), fontsize=10)
+    about = {
+        "morris": "mu*: the mean absolute change of the target when the parameter moves over its range",
+        "sobol": "ST: share of variance with interactions; S1: alone",
+    }[study.method]
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, title=f"{about}; 95% bootstrap intervals")
+    words = f"What drives {describe_target(study, target)}" + ("" if study.method == "sobol" else ", Morris screening")
+    fig.suptitle(_wrapped(words, 90), fontsize=10)
     return fig
 
 
@@ -144,18 +184,35 @@ def _effect_figure(study: Study, sens: pd.DataFrame, points: pd.DataFrame, value
             ax.text(0.5, 0.5, "not computed", transform=ax.transAxes, ha="center")
             continue
         top = r.sort_values(main, ascending=False).parameter.iloc[0]
-        mean = v.mean(axis=1)
-        half = 1.96 * v.std(axis=1, ddof=1) / np.sqrt(v.shape[1]) if v.shape[1] > 1 else np.zeros(len(v))
+        k = unit_factor(metric)
+        mean = k * v.mean(axis=1)
+        reps = v.shape[1]  # Student's t: a handful of replications is not a normal sample
+        half = k * t_dist.ppf(0.975, reps - 1) * v.std(axis=1, ddof=1) / np.sqrt(reps) if reps > 1 else 0 * mean
+        low, high = mean - half, mean + half
+        if k == 100.0:  # a share's interval stays within what a share (or a difference of two) can be
+            low, high = (
+                np.clip(low, -100 if " - " in target else 0, 100),
+                np.clip(high, -100 if " - " in target else 0, 100),
+            )
         ax.errorbar(
-            points[top], mean, yerr=half, fmt="o", ms=3, color=OKABE_ITO["blue"], ecolor="#999999", elinewidth=0.8
+            points[top],
+            mean,
+            yerr=[mean - low, high - mean],
+            fmt="o",
+            ms=3,
+            color=OKABE_ITO["blue"],
+            ecolor="#999999",
+            elinewidth=0.8,
         )
         if scale.get(top):
             ax.set_xscale("log")
             _log_ticks(ax.xaxis)
         ax.axhline(0, color="black", lw=0.6)
         ax.set_xlabel(top)
-        ax.set_title(_wrapped(("difference in " if " - " in target else "") + _metric_label(metric), 44), fontsize=9)
-    fig.suptitle(_wrapped(f"{target} at each sample point (mean and 95% interval over replications)", 80), fontsize=10)
+        ax.set_title(_wrapped(_target_label(metric, target), 44), fontsize=9)
+    words = describe_target(study, target)
+    words = words[0].upper() + words[1:]
+    fig.suptitle(_wrapped(f"{words} at each sample point (mean, 95% t-interval over replications)", 80), fontsize=10)
     return fig
 
 
@@ -307,26 +364,54 @@ def survive_blocks(study: Study, tables: dict) -> list[tuple]:
     return blocks
 
 
-def driver_blocks(study: Study, tables: dict) -> list[tuple]:
+INDEX_MEANING = {
+    "morris": "mu* is a parameter's mean absolute elementary effect: how much the target changes when that parameter "
+    "alone moves, scaled to the parameter's whole range (on a log scale for log-sampled ranges), in the target's unit "
+    "(percentage points for shares); sigma, beside it in sensitivity.csv, is their spread (interactions, curvature). "
+    "± is the half-width of the 95% bootstrap interval over the trajectories; an interval that includes 0 is marked.",
+    "sobol": "ST is the share of the target's variance across the sample that is due to the parameter, its "
+    "interactions included; S1 (in sensitivity.csv and the figures) the share due to it alone. With a finite sample "
+    "the estimates can fall below 0 or above 1; ± is the half-width of the 95% bootstrap interval, and an interval "
+    "that includes 0 is marked.",
+}
+
+
+def driver_blocks(study: Study, tables: dict, values: dict | None = None) -> list[tuple]:
     """'What drives the effects': the top parameters per key target and metric, and those with no effect."""
     sens, noise = tables[SENSITIVITY_CSV], tables[NOISE_CSV]
     main = RANK_INDEX[study.method]
     name = "mu*" if study.method == "morris" else "ST"
     blocks: list[tuple] = [("h2", "What drives the damage and the value of responding")]
+    blocks.append(("p", INDEX_MEANING[study.method]))
     items = []
     for target in key_targets(study):
         for metric in study.metrics:
             r = sens[(sens.target == target) & (sens.metric == metric)]
+            label = METRICS[metric].label if metric in METRICS else metric
+            unit = f" (mu* in {change_unit(metric)})" if study.method == "morris" and change_unit(metric) else ""
+            head = f"{target}, {label}{unit}: "
+            y = values[(target, metric)].mean(axis=1) if values and (target, metric) in values else None
+            if y is not None and np.isfinite(y).all() and np.ptp(y) == 0:
+                same = (
+                    "is 0 at every sample point"
+                    if y[0] == 0
+                    else f"is {fmt(y[0] * unit_factor(metric))} at every point"
+                )
+                items.append(f"{target}, {label}: {same}; no parameter changes it")
+                continue
             if r[main].isna().all():
-                items.append(f"{target}, {metric}: {r.warning.iloc[0]}")
+                items.append(f"{head}{r.warning.iloc[0]}")
                 continue
             r = r.sort_values(main, ascending=False)
+            k = unit_factor(metric) if study.method == "morris" else 1.0
             top = [
-                f"{p.parameter} ({name} {fmt(getattr(p, main))} ± {fmt(getattr(p, main + '_conf'))})"
+                f"{p.parameter} ({name} {fmt(k * getattr(p, main))} ± {fmt(k * getattr(p, main + '_conf'))}"
+                + ("; interval includes 0" if "interval includes 0" in str(p.warning) else "")
+                + ")"
                 for p in r[r[main] > 0].head(TOP).itertuples()
             ]
             none = r[r[main] == 0].parameter.tolist()
-            line = f"{target}, {_metric_label(metric)}: " + (", ".join(top) or "no parameter changes it")
+            line = head + (", ".join(top) or "no parameter changes it")
             if none:
                 line += f"; no effect at all: {', '.join(none)}"
             items.append(line)
@@ -352,7 +437,7 @@ def report_blocks(folder: Path) -> tuple[str, list[tuple]]:
     """(title, blocks) of a sensitivity folder's report."""
     from .report import wrapped_command
 
-    study, points, summary, _, tables = load(folder)
+    study, points, summary, values, tables = load(folder)
     plan = read_plan(folder)
     method = "Morris screening" if study.method == "morris" else "Sobol' indices"
     title = f"Sensitivity study: {method}, scenario {plan['scenario']}"
@@ -364,6 +449,8 @@ def report_blocks(folder: Path) -> tuple[str, list[tuple]]:
         f"({options}), {study.replications} paired replications each (the same seeds at every point "
         f"and option, root seed {study.seed}): {len(summary)} runs, {failed} failed."
     )
+    if study.timing:
+        design += f" The delays of --timing are hours {clock_text(plan['clock'])} (brand.anchor)."
     factor_rows = [[f.key, fmt(f.lo), fmt(f.hi), "log" if f.log else "linear", f.why] for f in study.factors]
     blocks: list[tuple] = [
         ("h1", title),
@@ -374,7 +461,7 @@ def report_blocks(folder: Path) -> tuple[str, list[tuple]]:
         ("table", "Sampled parameters", ["key", "low", "high", "scale", "why this range"], factor_rows),
     ]
     blocks += survive_blocks(study, tables)
-    blocks += driver_blocks(study, tables)
+    blocks += driver_blocks(study, tables, values)
     figures = sorted((Path(folder) / FIGURES_DIR).glob("*.png"))
     if figures:
         blocks.append(("h2", "Figures"))
