@@ -214,8 +214,15 @@ def test_a_resume_redoes_exactly_the_tampered_batches(tmp_path, capsys):
     edited["records"][0]["metrics"]["reach"] = 0.5  # still valid JSON, edited by hand
     (runs / "c0003" / "b00000.json").write_text(json.dumps(edited))
     (runs / "c0001" / "b00002.json").unlink()  # deleted
+    tampered = {"c0001/b00000", "c0002/b00002", "c0002/b00000", "c0003/b00000", "c0001/b00002"}
+    untouched = {
+        p: p.stat().st_mtime_ns for p in runs.glob("c*/b*.*") if f"{p.parent.name}/{p.stem}" not in tampered
+    }
+    assert len(untouched) == 2 * (2 * len(sweep(4).conditions) - len(tampered))  # a .json and an .npz each
     capsys.readouterr()
     run_experiment(Plan.from_folder(folder), folder, workers=2, resume=True, progress=False)
+    assert {p: p.stat().st_mtime_ns for p in untouched} == untouched  # exactly the tampered batches were redone
+    assert all((runs / f"{b}.json").is_file() for b in tampered)
     said = capsys.readouterr().out
     assert "resume: 5 run file(s) not trusted, run again" in said
     for bad in (
@@ -232,7 +239,8 @@ def test_a_resume_redoes_exactly_the_tampered_batches(tmp_path, capsys):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux's")
-def test_no_dask_worker_outlives_a_killed_local_cluster_sweep(tmp_path):
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
+def test_no_dask_worker_outlives_a_killed_local_cluster_sweep(tmp_path, sig):
     from tests.test_bad_inputs import _alive, _children
 
     scenario = tmp_path / "s.toml"
@@ -253,12 +261,16 @@ def test_no_dask_worker_outlives_a_killed_local_cluster_sweep(tmp_path):
         time.sleep(0.2)
     workers = _children(proc.pid)
     assert len(workers) >= 2  # the local cluster's two worker processes
-    proc.send_signal(signal.SIGKILL)
+    proc.send_signal(getattr(signal, sig))
     proc.wait(timeout=60)
     deadline = time.time() + 30
     while time.time() < deadline and any(_alive(p) for p in workers):
         time.sleep(0.2)
     assert not [p for p in workers if _alive(p)]
+    if sig == "SIGTERM":  # like Ctrl-C: the cluster shut down, the resume line last, no traceback
+        err = proc.stderr.read()
+        assert proc.returncode == 130 and "Traceback" not in err, err[-2000:]
+        assert err.strip().splitlines()[-1].startswith("interrupted: finished runs are kept; resume with:"), err
 
 
 @pytest.mark.parametrize("name", ["scenario.toml", "experiment.json"])
