@@ -553,11 +553,11 @@ def cmd_experiment(args) -> int:
             all_figures(folder, hold)
             write_report(folder)
     except KeyboardInterrupt:
-        print(
-            f"interrupted: finished runs are kept; resume with: python run.py {plan.kind} --resume {folder}",
-            file=sys.stderr,
-        )
+        print(f"interrupted: {kept(plan.kind, folder)}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:  # a full disk, a folder made read-only meanwhile
+        print(f"error: {os_error_text(exc, folder)}; {kept(plan.kind, folder)}", file=sys.stderr)
+        return 1
     if out["failed"] and out["failed"] >= runs:
         first = str(out["summary"]["error"].iloc[0])
         print(f"error: every run failed ({first}); the errors are in {folder / 'summary.csv'}", file=sys.stderr)
@@ -701,6 +701,17 @@ def cmd_keys(args) -> int:
     return 0
 
 
+def os_error_text(exc: OSError, folder=None) -> str:
+    """What the system refused, where: 'results/x/summary.csv: No space left on device' (`folder` if no file named)."""
+    where = exc.filename or folder
+    return f"{str(where) + ': ' if where else ''}{exc.strerror or exc.__class__.__name__}"
+
+
+def kept(kind: str, folder) -> str:
+    """The end of a message about an interrupted experiment: its finished runs are kept, and how to resume."""
+    return f"finished runs are kept; resume with: python run.py {kind} --resume {folder}"
+
+
 def _terminate(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -736,6 +747,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # output piped into `head` and the like
         return 0
+    except OSError as exc:  # the system refused a read or a write (a full disk, a read-only folder)
+        print(f"error: {os_error_text(exc, getattr(args, 'out', None))}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted: nothing was written for unfinished work", file=sys.stderr)
         return EXIT_INTERRUPTED

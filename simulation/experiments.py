@@ -156,10 +156,14 @@ class Plan:
         check_runs(combos * self.replications, "--replications", str(self.replications), self.allow_large)
         for key in self.vary:
             if not any(key_applies(key, s) for s in self.strategies):
-                owner = key.split(".")[1] if key.startswith("strategies.") else CUSTOM
-                raise ScenarioError(
-                    "--vary", key, f"changes strategy {owner!r} only, which is not compared (add it to --strategies)"
-                )
+                if key in BRAND_TIMING_KEYS:
+                    why = "times the brand's response, and no compared strategy responds (ignore never acts)"
+                else:
+                    owner = key.split(".")[1] if key.startswith("strategies.") else CUSTOM
+                    why = f"changes strategy {owner!r} only, which is not compared"
+                raise ScenarioError("--vary", key, f"{why}: add a strategy to --strategies")
+        for name in self.strategies:  # each strategy on the base, so that its own problem names --strategies
+            with_changes(self.base, strategy_overrides(name), source=f"--strategies ({name})")
         if not self.conditions:
             combos = itertools.product(self.strategies, *self.vary.values())
             seen: dict[str, dict] = {}  # keyed by the condition's JSON: de-duplication in linear time

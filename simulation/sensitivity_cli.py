@@ -244,11 +244,11 @@ def run(args) -> int:
             all_figures(folder)
             write_report(folder)
     except KeyboardInterrupt:
-        print(
-            f"interrupted: finished runs are kept; resume with: python run.py sensitivity --resume {folder}",
-            file=sys.stderr,
-        )
+        print(f"interrupted: {cli.kept(COMMAND, folder)}", file=sys.stderr)
         return cli.EXIT_INTERRUPTED
+    except OSError as exc:  # a full disk, a folder made read-only meanwhile
+        print(f"error: {cli.os_error_text(exc, folder)}; {cli.kept(COMMAND, folder)}", file=sys.stderr)
+        return 1
     if out["failed"] and out["failed"] >= runs:
         first = str(out["summary"]["error"].iloc[0])
         print(f"error: every run failed ({first}); the errors are in {folder / 'summary.csv'}", file=sys.stderr)

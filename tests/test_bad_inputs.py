@@ -163,6 +163,14 @@ CASES = {
         ["sweep", "{f}/mine.toml", "--vary", "strategies.fast.schedule.0.at_hours=1,2", "--strategies", "quick_fix"],
         "changes strategy 'fast' only, which is not compared",
     ),
+    "vary the delay of ignore alone": (
+        ["sweep", "{s}", "--strategies", "ignore", "--vary", "brand.delay_hours=0,6"],
+        "--vary: brand.delay_hours: times the brand's response, and no compared strategy responds",
+    ),
+    "compare custom without a schedule": (
+        COMPARE[:2] + ["--strategies", "ignore,custom"],
+        "error: --strategies (custom): brand.schedule: strategy = custom needs a non-empty schedule",
+    ),
     # a value given on the command line names the option, not the file
     "set out of range": (
         ["run", "{s}", "--set", "spread.visibility=7"],
@@ -844,3 +852,28 @@ def test_a_message_never_echoes_a_files_content(tmp_path):
     with pytest.raises(ScenarioError) as err:
         load_scenario(small(**{"network.kind": "file", "network.path": str(secret)}))
     assert "line 1: expected two node labels" in str(err.value) and "hunter2" not in str(err.value)
+
+
+def test_a_full_disk_ends_in_one_line_naming_the_folder(scenario, tmp_path, monkeypatch, capsys):
+    import errno
+
+    from simulation import experiment_folder, results
+    from simulation.cli import main
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(results, "write_csv", full)
+    out = tmp_path / "run"
+    assert main(["run", str(scenario), "--out", str(out), "--no-figures"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.splitlines()[-1] == f"error: {out}: No space left on device" and "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".*partial*"))  # nothing half-written
+    monkeypatch.setattr(experiment_folder, "write_csv", full)
+    exp = tmp_path / "exp"
+    argv = [a.replace("{s}", str(scenario)) for a in COMPARE] + ["--workers", "1", "--no-figures", "--out", str(exp)]
+    assert main(argv) == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == f"error: {exp}: No space left on device; finished runs are kept; resume with: python run.py " + (
+        f"compare --resume {exp}"
+    )
