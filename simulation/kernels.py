@@ -71,8 +71,8 @@ STORY_OF, POSTED = range(2)
 EPISODES, SHARE_NEXT = range(2)
 SIZE, OFFSPRING = range(2)
 B_SORTED, B_TOTAL, B_FROZEN, B_SHARERS, B_UNTOUCHED, B_NEGATIVE, B_CUSTOMERS = range(7)
-B_ACTIVE, B_ACTIVE_OK, B_TURNED = range(7, 10)
-BOOK_SIZE = 10
+B_ACTIVE, B_ACTIVE_OK, B_TURNED, B_CHURNED = range(7, 11)
+BOOK_SIZE = 11
 U_PRIOR, U_CUSTOMER_PRIOR = range(2)
 
 # A run's rules: per-step factors of its rates and half-lives, and its parameters (`Population.rules`).
@@ -251,6 +251,58 @@ def _binomial(n, p, ratio, u):
 
 
 CDF_TABLE = 64  # binomial trials up to which a poster's CDF is tabulated once for all its followers
+POWER_TABLE = 256  # praise posts read in a step up to which numpy's powers are tabulated (`read_positive`)
+POISSON_TABLE = 128  # entries of a tabulated Poisson CDF (means below POISSON_FROM_ZERO need about 80)
+POISSON_SLOTS = 512  # Poisson CDFs a run keeps (`PoissonCache`)
+# Tabulated Poisson CDFs of a run, by mean (`post_and_see`): the mean of each slot (-1: none), the
+# table's length (0: met once, not tabulated; -1: does not fit), the CDF and where the walk stops.
+PoissonCache = namedtuple("PoissonCache", ("means", "lengths", "cdf", "stop"))
+
+
+def poisson_cache() -> PoissonCache:
+    """An empty cache of Poisson CDFs (`post_and_see`)."""
+    return PoissonCache(
+        np.full(POISSON_SLOTS, -1.0),
+        np.zeros(POISSON_SLOTS, np.int64),
+        np.empty((POISSON_SLOTS, POISSON_TABLE)),  # (a slot's rows are written before they are read)
+        np.empty((POISSON_SLOTS, POISSON_TABLE), np.bool_),
+    )
+
+
+@njit(cache=True, inline="always")
+def _slot(mean, slots):
+    # A cache slot for a mean: its value's fine digits, mixed (nearby means land far apart).
+    h = np.uint64(np.int64(mean * 1099511627776.0)) * np.uint64(0x9E3779B97F4A7C15)
+    return np.int64(h >> np.uint64(40)) % slots
+
+
+@njit(cache=True)
+def _poisson_table(mean, cdf, stop):
+    # The CDF values the walk of `_poisson` passes (mean below POISSON_FROM_ZERO), and where it would stop
+    # whatever u (the term underflowed to 0): up to the first entry every u < 1 stops at. Its length, or 0
+    # when it does not fit.
+    p = math.exp(-mean)
+    c = p
+    cdf[0], stop[0] = c, p == 0.0
+    j = 0
+    while c < 1.0 and p > 0.0:  # (from here the walk goes on for some u < 1)
+        j += 1
+        if j >= len(cdf):
+            return 0
+        p = p * mean / j
+        c = c + p
+        cdf[j], stop[j] = c, p == 0.0
+    return j + 1
+
+
+@njit(cache=True, inline="always")
+def _table_lookup(cdf, stop, row, length, u):
+    # The value the walk of `_poisson` returns for u, from row `row` of its tables: the first j with u < F(j),
+    # or where the walk stops.
+    for j in range(length):
+        if u < cdf[row, j] or stop[row, j]:
+            return j
+    return length - 1
 
 
 @njit(cache=True, inline="always")
@@ -264,10 +316,10 @@ def _binomial_cdf(n, p, ratio, cdf):
 
 
 @njit(cache=True, inline="always")
-def _quantile_from_cdf(cdf, n, u):
-    # The value whose CDF first exceeds u, from a table of `_binomial_cdf` (as `_binomial` finds it).
+def _quantile_from_cdf(cdf, row, n, u):
+    # The value whose CDF first exceeds u, from row `row` of tables of `_binomial_cdf` (as `_binomial` finds it).
     j = 0
-    while u >= cdf[j] and j < n:
+    while u >= cdf[row, j] and j < n:
         j += 1
     return j
 
@@ -533,7 +585,10 @@ def read_batch(c, rules, readers, posts, doses, stories, infectors, route, step,
             if episodes[r] > 0:
                 beta *= vented_s ** episodes[r]
             added = new - old if gamma == 1.0 else new**gamma - old**gamma
-            if uniform(base, r) < -math.expm1(-beta * added):
+            u = uniform(base, r)
+            x = beta * added
+            # 1 - exp(-x) never exceeds x: below that bound only is the chance worth computing (same outcomes)
+            if u < x * (1.0 + 1e-12) and u < -math.expm1(-x):
                 angered[na] = j
                 na += 1
                 infector = infectors[j]  # ANGRY (a poster): not among the readers who turn in this batch
@@ -612,7 +667,7 @@ def read_negative(c, rules, readers, posts, doses, story, route, step, weight, i
 
 
 @njit(cache=True)
-def post_and_see(c, net, rules, which, rate, post_base, see_base):
+def post_and_see(c, net, rules, cache, which, rate, post_base, see_base):
     """Who of the consumers in stance `which` posts this step, how many posts, and who sees them.
 
     Only ANGRY and ADVOCATE consumers post (`ensure_active`). A poster's posts are a Poisson number
@@ -636,7 +691,11 @@ def post_and_see(c, net, rules, which, rate, post_base, see_base):
     posters = np.empty(nt, np.int64)
     counts = np.empty(nt, np.int64)
     np_ = 0
-    total = 0
+    edges = 0
+    # Poisson CDFs of the means met before, tabulated from a mean's second poster on (in the SIR reduction
+    # many posters share a mean, and the same means come back step after step): a table lookup gives the
+    # value the walk gives (`_poisson_table`).
+    cached, tab_len, cdf, stop = cache.means, cache.lengths, cache.cdf, cache.stop
     for j in range(nt):
         i = ids[j]
         if stance[i] != which:
@@ -644,40 +703,65 @@ def post_and_see(c, net, rules, which, rate, post_base, see_base):
         gone, scale = (rules.gone_grievance, rules.scale_grievance) if special_flags[i] else (gone0, scale0)
         a = anger[i]
         mean = rate * activity[i] * a * scale * max(0.0, min(gone, 1.0 - rules.calm_threshold / a)) if a > 0 else 0.0
-        k = _poisson(mean, uniform(post_base, i))
+        u = uniform(post_base, i)
+        if 0.0 < mean < POISSON_FROM_ZERO:
+            slot = _slot(mean, len(cached))
+            if cached[slot] == mean:
+                if tab_len[slot] == 0:
+                    tab_len[slot] = _poisson_table(mean, cdf[slot], stop[slot]) or -1
+                length = tab_len[slot]
+                k = _table_lookup(cdf, stop, slot, length, u) if length > 0 else _poisson(mean, u)
+            else:
+                k = _poisson(mean, u)
+                cached[slot], tab_len[slot] = mean, 0
+        else:
+            k = _poisson(mean, u)
         if k > 0:
             posters[np_] = i
             counts[np_] = k
             np_ += 1
-            total += (indptr[i + 1] - indptr[i]) * k  # well mixed: no follower lists
+            edges += indptr[i + 1] - indptr[i]  # well mixed: no follower lists
     posters, counts = posters[:np_], counts[:np_]
     if angry:
         posted = c.ints[POSTED]
         for j in range(np_):
             posted[posters[j]] += counts[j]
-    readers = np.empty(total, np.int64)
-    src = np.empty(total, np.int64)
-    m = 0
     vis = rules.visibility
     ratio = vis / (1.0 - vis) if vis < 1.0 else np.inf
-    cdf = np.empty(CDF_TABLE + 1)
+    bcdf = np.empty((CDF_TABLE + 1, CDF_TABLE + 1))  # row k: the Binomial(k, visibility) CDF, made when needed
+    made = np.zeros(CDF_TABLE + 1, np.bool_)
+    seen = np.empty(edges, np.int64)  # posts seen along each of the posters' follower edges
+    e0 = 0
+    total = 0
     for j in range(np_):
         p, k = posters[j], counts[j]
         table = vis < 1.0 and k <= CDF_TABLE
-        if table:  # the poster's Binomial(k, visibility) CDF once, for all its followers
-            _binomial_cdf(k, vis, ratio, cdf)
+        if table and not made[k]:
+            _binomial_cdf(k, vis, ratio, bcdf[k])
+            made[k] = True
         for e in range(indptr[p], indptr[p + 1]):
             if vis >= 1.0:
-                seen = k
+                x = k
             elif table:
-                seen = _quantile_from_cdf(cdf, k, uniform(see_base, e))
+                x = _quantile_from_cdf(bcdf, k, k, uniform(see_base, e))
             else:
-                seen = _binomial(k, vis, ratio, uniform(see_base, e))
-            for _ in range(seen):
+                x = _binomial(k, vis, ratio, uniform(see_base, e))
+            seen[e0] = x
+            e0 += 1
+            total += x
+    readers = np.empty(total, np.int64)
+    src = np.empty(total, np.int64)
+    m = 0
+    e0 = 0
+    for j in range(np_):
+        p = posters[j]
+        for e in range(indptr[p], indptr[p + 1]):
+            for _ in range(seen[e0]):
                 readers[m] = indices[e]
                 src[m] = p
                 m += 1
-    return posters, counts, readers[:m], src[:m]
+            e0 += 1
+    return posters, counts, readers, src
 
 
 @njit(cache=True)
@@ -1027,7 +1111,8 @@ def drift_churn_stats(c, rules, churn_base, drift, counts):
     opinion lies below its prior leaves for good with hazard churn_max (drop / 2)^churn_exponent.
     Then (always) the sums over the touched consumers, in id order: stance counts (into `counts`),
     and (opinion sum, aware opinion sum, aware count, initial customers' opinion sum, negative
-    opinions, churned). Merges the touched list first, and lists the active consumers (`ensure_active`).
+    opinions, churned: counted as they churn, book[B_CHURNED]). Merges the touched list first, and
+    lists the active consumers (`ensure_active`).
     """
     merge_touched(c)
     lst, active = c.longs[TOUCHED_LIST], c.longs[ACTIVE]
@@ -1036,15 +1121,19 @@ def drift_churn_stats(c, rules, churn_base, drift, counts):
     keep, keep_dose, exponent = rules.keep_opinion, rules.keep_dose, rules.churn_exponent
     max_rate, dt = rules.churn_max, rules.dt
     bound = max_rate * dt * (1.0 + 1e-12)  # the churn chance 1 - exp(-h dt) never exceeds h dt <= this
+    forget = keep_dose != 1.0  # (x * 1.0 is x: nothing to do)
+    churn = max_rate > 0
     total = aware_sum = cust_sum = 0.0
-    aware = negative = gone = 0
+    aware = negative = n1 = n2 = n3 = n4 = 0
     m = 0
-    for j in range(c.book[B_SORTED]):
+    nt = c.book[B_SORTED]
+    for j in range(nt):
         i = lst[j]
         if drift:
             opinion[i] = prior[i] + (opinion[i] - prior[i]) * keep
-            dose[i] *= keep_dose
-            if max_rate > 0 and customer[i] and not churned[i]:
+            if forget:
+                dose[i] *= keep_dose
+            if churn and customer[i] and not churned[i]:
                 drop = min(prior[i] - opinion[i], 2.0)
                 if drop > 0:
                     u = uniform(churn_base, i)
@@ -1052,25 +1141,30 @@ def drift_churn_stats(c, rules, churn_base, drift, counts):
                         half = drop / 2
                         if u < rate_to_prob(max_rate * (half * half if exponent == 2.0 else half**exponent), dt):
                             churned[i] = True
+                            c.book[B_CHURNED] += 1
         s = stance[i]
-        counts[s] += 1
-        if s == Stance.ANGRY or s == Stance.ADVOCATE:
-            active[m] = i
-            m += 1
+        n1 += s == Stance.AWARE
+        n2 += s == Stance.ANGRY
+        n3 += s == Stance.CALMED
+        n4 += s == Stance.ADVOCATE
+        active[m] = i  # kept if ANGRY or ADVOCATE (no branch: most are neither)
+        m += (s == Stance.ANGRY) | (s == Stance.ADVOCATE)
         o = opinion[i]
+        # Sums in id order, without branches: adding 0.0 leaves a sum that starts at +0.0 unchanged.
         total += o
-        if s != Stance.UNAWARE:
-            aware_sum += o
-            aware += 1
-        if initial[i]:
-            cust_sum += o
-        if o < 0:
-            negative += 1
-        if churned[i]:
-            gone += 1
+        seen = s != Stance.UNAWARE
+        aware_sum += o * (1.0 if seen else 0.0)
+        aware += seen
+        cust_sum += o * (1.0 if initial[i] else 0.0)
+        negative += o < 0
+    counts[Stance.UNAWARE] += nt - n1 - n2 - n3 - n4
+    counts[Stance.AWARE] += n1
+    counts[Stance.ANGRY] += n2
+    counts[Stance.CALMED] += n3
+    counts[Stance.ADVOCATE] += n4
     c.book[B_ACTIVE] = m
     c.book[B_ACTIVE_OK] = 1
-    return total, aware_sum, aware, cust_sum, negative, gone
+    return total, aware_sum, aware, cust_sum, negative, c.book[B_CHURNED]
 
 
 @njit(cache=True)
@@ -1118,7 +1212,7 @@ def mention_rate(posts, k, current, window, dt):
 
 
 @njit(cache=True)
-def spread(c, net, rules, coins, audit, k, brand, now, pull, answers, large_count):
+def spread(c, net, rules, cache, coins, audit, k, brand, now, pull, answers, large_count):
     """The consumers' part of step k: posting, reading, passing answers on, stopping, fading, search.
 
     In the order of a step (`simulation.model`): ANGRY consumers post complaints and ADVOCATEs
@@ -1135,7 +1229,9 @@ def spread(c, net, rules, coins, audit, k, brand, now, pull, answers, large_coun
     if c.book[B_TOTAL] and rules.post_rate != 0:
         b_post = coin(coins, audit, SPREAD_STREAM, k, coins.post_negative)
         b_see = coin(coins, audit, SPREAD_STREAM, k, coins.see_negative) if not net.well_mixed else np.uint64(0)
-        pos, counts, neg_readers, neg_src = post_and_see(c, net, rules, Stance.ANGRY, rules.post_rate, b_post, b_see)
+        pos, counts, neg_readers, neg_src = post_and_see(
+            c, net, rules, cache, Stance.ANGRY, rules.post_rate, b_post, b_see
+        )
         neg_total = counts.sum()
         if net.well_mixed:
             neg_readers, neg_src = reach_well_mixed(
@@ -1144,7 +1240,9 @@ def spread(c, net, rules, coins, audit, k, brand, now, pull, answers, large_coun
     if c.book[B_TOTAL] and rules.advocate_rate != 0:
         b_post = coin(coins, audit, SPREAD_STREAM, k, coins.post_positive)
         b_see = coin(coins, audit, SPREAD_STREAM, k, coins.see_positive) if not net.well_mixed else np.uint64(0)
-        pos, counts, pos_readers, _ = post_and_see(c, net, rules, Stance.ADVOCATE, rules.advocate_rate, b_post, b_see)
+        pos, counts, pos_readers, _ = post_and_see(
+            c, net, rules, cache, Stance.ADVOCATE, rules.advocate_rate, b_post, b_see
+        )
         pos_total = counts.sum()
         if net.well_mixed:
             pos_readers, _ = reach_well_mixed(
@@ -1178,7 +1276,25 @@ def spread(c, net, rules, coins, audit, k, brand, now, pull, answers, large_coun
 
 @njit(cache=True)
 def advance(
-    k, phase, last, next_event, quiet, c, net, rules, coins, audit, brand, amps, table, now, pulls, answers, counts, out
+    k,
+    phase,
+    last,
+    next_event,
+    quiet,
+    c,
+    net,
+    rules,
+    cache,
+    coins,
+    audit,
+    brand,
+    amps,
+    table,
+    now,
+    pulls,
+    answers,
+    counts,
+    out,
 ):
     """Run steps from step k's `phase` until Python has something to do; returns (step, phase) to resume at.
 
@@ -1216,7 +1332,7 @@ def advance(
                     return k, PHASE_SPREAD
             phase = PHASE_SPREAD
         if phase == PHASE_SPREAD:
-            spread(c, net, rules, coins, audit, k, brand, now, pulls[k - k0], answers, counts[k - k0])
+            spread(c, net, rules, cache, coins, audit, k, brand, now, pulls[k - k0], answers, counts[k - k0])
             detect = brand[BRAND_DETECTED] == 0.0 and (
                 mention_rate(posts, k, now[NOW_POSTS_NEGATIVE], int(brand[BRAND_WINDOW]), rules.dt)
                 >= brand[BRAND_THRESHOLD]

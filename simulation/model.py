@@ -178,7 +178,10 @@ class BuzzModel(mesa.Model):
             return ids
         if c.placement == "hub":
             # The best-followed consumers (ties broken by id).
-            return np.argsort(-self.population.followers_count, kind="stable")[: c.complainants]
+            followers = self.population.followers_count
+            if c.complainants == 1:  # (the first largest: what the stable sort below puts first)
+                return np.array([np.argmax(followers)], np.int64)
+            return np.argsort(-followers, kind="stable")[: c.complainants]
         return gen.choice(n, size=c.complainants, replace=False)
 
     # -- clock and shared services -----------------------------------------------------------
@@ -378,6 +381,7 @@ class BuzzModel(mesa.Model):
                 pop.consumers,
                 pop.links,
                 pop.rules,
+                pop.poisson_cache,
                 self.coins,
                 self._audit,
                 self._brand_state(),

@@ -129,6 +129,7 @@ class Population:
         else:
             self.followers_count = np.diff(network.indptr)
         self.rules = self._rules()
+        self.poisson_cache = kernels.poisson_cache()
         no_followers = network.well_mixed
         self.links = kernels.Net(
             np.zeros(n + 1, np.int64) if no_followers else network.indptr,
@@ -149,7 +150,7 @@ class Population:
 
         # Powers of the praise and soothing factors for c posts read in a step, by numpy (whose pow the
         # results were computed with: its vectorised pow may differ from the C library's in the last bit).
-        c_range = np.arange(4096)
+        c_range = np.arange(kernels.POWER_TABLE)
         return kernels.Rules(
             dt,
             sp.post_rate_per_h,
