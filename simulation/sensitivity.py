@@ -471,7 +471,9 @@ def robustness_rows(study: Study, values: dict) -> pd.DataFrame:
     The better direction comes from the metric registry; a tie shares the point equally between the
     tied options (`tie_share`: the points where the option ties for best, as when no buzz starts and
     no option changes anything); the regret at a point is how much worse the option is than the best there (in the
-    metric's unit, >= 0). Points with a failed run are left out and counted.
+    metric's unit, >= 0). `clear_share`: the points where the option is best alone by more than chance, its paired
+    margin over every other option (replication by replication) beyond the 95% t-interval. Points with a failed
+    run are left out and counted.
     """
     rows = []
     for metric in study.metrics:
@@ -487,6 +489,8 @@ def robustness_rows(study: Study, values: dict) -> pd.DataFrame:
         tied = is_best & (is_best.sum(axis=1, keepdims=True) > 1)
         wins = (is_best / is_best.sum(axis=1, keepdims=True)).mean(axis=0) if len(v) else np.full(v.shape[1], np.nan)
         regret = best - signed
+        runs = np.stack([values[(label, metric)][ok] for label in means.columns], axis=1)  # points x options x reps
+        clear = clear_wins(runs if better == "higher" else -runs) & is_best & ~tied
         for j, label in enumerate(means.columns):
             rows.append(
                 dict(
@@ -495,6 +499,7 @@ def robustness_rows(study: Study, values: dict) -> pd.DataFrame:
                     win_share=float(wins[j]),
                     best_alone_share=float((is_best[:, j] & ~tied[:, j]).mean()) if len(v) else math.nan,
                     tie_share=float(tied[:, j].mean()) if len(v) else math.nan,
+                    clear_share=float(clear[:, j].mean()) if len(v) else math.nan,
                     mean_regret=float(regret[:, j].mean()) if len(v) else math.nan,
                     worst_regret=float(regret[:, j].max()) if len(v) else math.nan,
                     points=int(ok.sum()),
@@ -502,6 +507,27 @@ def robustness_rows(study: Study, values: dict) -> pd.DataFrame:
                 )
             )
     return pd.DataFrame(rows)
+
+
+def clear_wins(signed_runs: np.ndarray, level: float = CONF_LEVEL) -> np.ndarray:
+    """Where each option beats every other by more than chance: points x options, from runs points x options x reps.
+
+    `signed_runs` are oriented so that higher is better. Option j clearly wins at a point when, for every
+    other option k, the paired differences j - k over the replications (common random numbers) have a
+    mean whose Student-t interval at `level` lies above 0. With one replication nothing is clear.
+    """
+    from scipy.stats import t
+
+    points, options, reps = signed_runs.shape
+    out = np.zeros((points, options), bool)
+    if reps < 2:
+        return out
+    quantile = t.ppf(0.5 + level / 2, reps - 1)
+    for j in range(options):
+        d = signed_runs[:, [j], :] - np.delete(signed_runs, j, axis=1)  # points x others x reps
+        low = d.mean(axis=2) - quantile * d.std(axis=2, ddof=1) / math.sqrt(reps)
+        out[:, j] = (low > 0).all(axis=1)
+    return out
 
 
 TIE = "tie"  # the winner of a point where several options are equally best

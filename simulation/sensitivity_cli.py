@@ -272,8 +272,14 @@ def summary_lines(study, out) -> list[str]:
     rob = out["robustness.csv"]
     for metric, r in rob.groupby("metric", sort=False) if len(rob) else []:
         lead = r.sort_values("win_share", ascending=False).iloc[0]
+        if lead.best_alone_share == 0:
+            lines.append(f"{metric}: no option is best alone at any point (ties)")
+            continue
         tie = f", tied for best at {lead.tie_share:.0%}" if lead.tie_share > 0 else ""
-        lines.append(f"{metric}: {lead.option} best alone at {lead.best_alone_share:.0%} of the points{tie}")
+        lines.append(
+            f"{metric}: {lead.option} best alone at {lead.best_alone_share:.0%} of the points (by more than chance "
+            f"at {lead.clear_share:.0%}){tie}"
+        )
     sens, main = out["sensitivity.csv"], RANK_INDEX[study.method]
     for target in key_targets(study)[:4]:
         r = sens[(sens.target == target) & (sens.metric == study.metrics[0])].sort_values(main, ascending=False)

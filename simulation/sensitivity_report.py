@@ -343,16 +343,23 @@ def survive_blocks(study: Study, tables: dict) -> list[tuple]:
         unit, scale = (" pp", 100.0) if METRICS[metric].percent else (" " + METRICS[metric].unit, 1.0)
 
         def share(o) -> str:
+            clear = ""
+            if o.best_alone_share > 0 and "clear_share" in o._fields:  # folders of earlier versions lack it
+                clear = f" (by more than chance at {o.clear_share:.0%})"
             tie = f", tied for best at {o.tie_share:.0%}" if o.tie_share > 0 else ""
             never = "; never worse than another" if o.worst_regret == 0 else ""
-            return f"best alone at {o.best_alone_share:.0%} of the {int(o.points)} points{tie}{never}"
+            return f"best alone at {o.best_alone_share:.0%} of the {int(o.points)} points{clear}{tie}{never}"
 
-        text = f"On {_metric_label(metric)}, {lead.option} is {share(lead)}"
-        others = [
-            f"{o.option}: {share(o)} (regret: mean {fmt(o.mean_regret * scale)}, "
-            f"worst {fmt(o.worst_regret * scale)}{unit})"
-            for o in r.iloc[1:].itertuples()
-        ]
+        def regret(o) -> str:
+            return f"regret: mean {fmt(o.mean_regret * scale)}, worst {fmt(o.worst_regret * scale)}{unit}"
+
+        rows = list(r.itertuples())
+        if lead.best_alone_share > 0:
+            text = f"On {_metric_label(metric)}, {lead.option} is {share(rows[0])}"
+            rows = rows[1:]
+        else:  # every point a tie for some: no leader to name
+            text = f"On {_metric_label(metric)}, no option is best alone anywhere"
+        others = [f"{o.option}: {share(o)}" + (f" ({regret(o)})" if o.worst_regret > 0 else "") for o in rows]
         text += ("; " + "; ".join(others) + ".") if others else "."
         if lead.points_failed:
             text += f" {int(lead.points_failed)} point(s) with a failed run are left out."

@@ -73,6 +73,23 @@ def test_robustness_by_hand():
     assert rob.loc["ignore", "worst_regret"] == pytest.approx(0.3)
 
 
+def test_a_clear_win_is_a_paired_margin_beyond_its_t_interval_by_hand():
+    from simulation.sensitivity import clear_wins
+
+    a = [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
+    b = [[0.0, 1.0, 2.5], [0.5, 2.2, 2.4]]  # margins a - b: [1, 1, 0.5] then [0.5, -0.2, 0.6]
+    # point 0: mean 0.8333, SD 0.2887, t(0.975, 2) = 4.3027: low = 0.8333 - 4.3027 x 0.2887 / sqrt(3) = 0.116 > 0
+    # point 1: mean 0.3, SD 0.4359: low = 0.3 - 1.083 < 0, a wins on the means but not by more than chance
+    runs = np.stack([np.array(a), np.array(b)], axis=1)
+    assert clear_wins(runs).tolist() == [[True, False], [False, False]]
+    assert not clear_wins(runs[:, :, :1]).any()  # one replication: nothing is clear
+    study = Study("morris", [Factor("x", 0, 1)], 2, 3, 1, ["quick_fix"], metrics=["final_reputation"])
+    values = {("quick_fix", "final_reputation"): np.array(a), ("ignore", "final_reputation"): np.array(b)}
+    rob = robustness_rows(study, values).set_index("option")
+    assert rob.loc["quick_fix", "best_alone_share"] == 1.0 and rob.loc["quick_fix", "clear_share"] == 0.5
+    assert rob.loc["ignore", "clear_share"] == 0.0
+
+
 def test_a_prim_box_finds_where_another_option_wins():
     pytest.importorskip("ema_workbench")
     rng = np.random.default_rng(4)
