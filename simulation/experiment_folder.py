@@ -254,6 +254,8 @@ class RunStore:
         """
         from .results import file_sha256
 
+        for tmp in [*self.root.glob("c*/*.tmp.npz"), *self.root.parent.glob(".*.tmp")]:  # writes a kill cut short
+            tmp.unlink(missing_ok=True)
         manifest, bad, keep = self._manifest(), [], {}
         if not manifest and not any(self.root.glob("c*/b*.json")):  # nothing recorded: every run is run
             return [NOTHING_RECORDED]

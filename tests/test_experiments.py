@@ -219,9 +219,12 @@ def test_a_resume_redoes_exactly_the_tampered_batches(tmp_path, capsys):
         p: p.stat().st_mtime_ns for p in runs.glob("c*/b*.*") if f"{p.parent.name}/{p.stem}" not in tampered
     }
     assert len(untouched) == 2 * (2 * len(sweep(4).conditions) - len(tampered))  # a .json and an .npz each
+    (runs / "c0000" / "b00000.tmp.npz").write_bytes(b"cut short")  # writes a kill interrupted
+    (folder / ".summary.csv.tmp").write_text("cut short")
     capsys.readouterr()
     run_experiment(Plan.from_folder(folder), folder, workers=2, resume=True, progress=False)
     assert {p: p.stat().st_mtime_ns for p in untouched} == untouched  # exactly the tampered batches were redone
+    assert not list(folder.rglob("*.tmp*"))  # and the interrupted writes are gone
     assert all((runs / f"{b}.json").is_file() for b in tampered)
     said = capsys.readouterr().out
     assert "resume: 5 run file(s) not trusted, run again" in said
