@@ -254,15 +254,19 @@ CDF_TABLE = 64  # binomial trials up to which a poster's CDF is tabulated once f
 POWER_TABLE = 256  # praise posts read in a step up to which numpy's powers are tabulated (`read_positive`)
 POISSON_TABLE = 128  # entries of a tabulated Poisson CDF (means below POISSON_FROM_ZERO need about 80)
 POISSON_SLOTS = 512  # Poisson CDFs a run keeps (`PoissonCache`)
-# Tabulated Poisson CDFs of a run, by mean (`post_and_see`): the mean of each slot (-1: none), the
-# table's length (0: met once, not tabulated; -1: does not fit), the CDF and where the walk stops.
-PoissonCache = namedtuple("PoissonCache", ("means", "lengths", "cdf", "stop"))
+BUCKETS = 1048576.0  # a Poisson CDF serves means within 2^-20 of its own (`_table_lookup`)
+# Tabulated Poisson CDFs of a run, by mean (`post_and_see`): each slot's bucket of means (-1: none), the
+# mean its table is for, the table's length (0: met once, not tabulated; -1: does not fit), its tail
+# (`_poisson_table`), the CDF and where the walk stops.
+PoissonCache = namedtuple("PoissonCache", ("keys", "means", "lengths", "tails", "cdf", "stop"))
 
 
 def poisson_cache() -> PoissonCache:
     """An empty cache of Poisson CDFs (`post_and_see`)."""
     return PoissonCache(
+        np.full(POISSON_SLOTS, -1, np.int64),
         np.full(POISSON_SLOTS, -1.0),
+        np.zeros(POISSON_SLOTS, np.int64),
         np.zeros(POISSON_SLOTS, np.int64),
         np.empty((POISSON_SLOTS, POISSON_TABLE)),  # (a slot's rows are written before they are read)
         np.empty((POISSON_SLOTS, POISSON_TABLE), np.bool_),
@@ -270,39 +274,54 @@ def poisson_cache() -> PoissonCache:
 
 
 @njit(cache=True, inline="always")
-def _slot(mean, slots):
-    # A cache slot for a mean: its value's fine digits, mixed (nearby means land far apart).
-    h = np.uint64(np.int64(mean * 1099511627776.0)) * np.uint64(0x9E3779B97F4A7C15)
+def _slot(key, slots):
+    # A cache slot for a bucket of means (mixed: nearby buckets land far apart).
+    h = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
     return np.int64(h >> np.uint64(40)) % slots
 
 
 @njit(cache=True)
 def _poisson_table(mean, cdf, stop):
-    # The CDF values the walk of `_poisson` passes (mean below POISSON_FROM_ZERO), and where it would stop
-    # whatever u (the term underflowed to 0): up to the first entry every u < 1 stops at. Its length, or 0
-    # when it does not fit.
+    # The CDF values the walk of `_poisson` passes (mean below POISSON_FROM_ZERO) and where it stops whatever
+    # u (the term underflowed to 0): (entries, tail). Up to the first entry every u < 1 stops at (F >= 1);
+    # or, once F stops growing in floating point, up to there, with `tail` the value the walk reaches for
+    # any larger u (where the term underflows). (0, 0) when the entries do not fit.
     p = math.exp(-mean)
     c = p
     cdf[0], stop[0] = c, p == 0.0
     j = 0
     while c < 1.0 and p > 0.0:  # (from here the walk goes on for some u < 1)
         j += 1
-        if j >= len(cdf):
-            return 0
         p = p * mean / j
+        if c + p == c and p > 0.0:  # F no longer grows: a larger u walks on until the term vanishes
+            tail = j
+            while p > 0.0:
+                tail += 1
+                p = p * mean / tail
+            return j, tail
+        if j >= len(cdf):
+            return 0, 0
         c = c + p
         cdf[j], stop[j] = c, p == 0.0
-    return j + 1
+    return j + 1, j
 
 
 @njit(cache=True, inline="always")
-def _table_lookup(cdf, stop, row, length, u):
-    # The value the walk of `_poisson` returns for u, from row `row` of its tables: the first j with u < F(j),
-    # or where the walk stops.
+def _table_lookup(cdf, stop, row, length, tail, u, gap):
+    # The value the walk of `_poisson` returns for u, from row `row` of its tables, made for a mean `gap`
+    # away; -1 when the table cannot tell. For the same mean (gap 0): the first j with u < F(j), or where the
+    # walk stops. For a mean at most `gap` away, F(j) moves by at most `gap` (|dF/dmean| is a pmf, at most 1)
+    # and the walk's rounding by far less than 1e-12: a value j whose boundaries F(j - 1) and F(j) lie
+    # further than that from u is the walk's value for the other mean too.
+    margin = gap + 1e-12 if gap > 0 else 0.0
     for j in range(length):
-        if u < cdf[row, j] or stop[row, j]:
-            return j
-    return length - 1
+        if stop[row, j]:
+            return j if gap == 0 else -1
+        if u < cdf[row, j]:
+            if gap == 0 or (u < cdf[row, j] - margin and (j == 0 or u >= cdf[row, j - 1] + margin)):
+                return j
+            return -1
+    return tail if gap == 0 else -1
 
 
 @njit(cache=True, inline="always")
@@ -692,10 +711,10 @@ def post_and_see(c, net, rules, cache, which, rate, post_base, see_base):
     counts = np.empty(nt, np.int64)
     np_ = 0
     edges = 0
-    # Poisson CDFs of the means met before, tabulated from a mean's second poster on (in the SIR reduction
-    # many posters share a mean, and the same means come back step after step): a table lookup gives the
-    # value the walk gives (`_poisson_table`).
-    cached, tab_len, cdf, stop = cache.means, cache.lengths, cache.cdf, cache.stop
+    # Poisson CDFs of means met before, tabulated once a second poster's mean falls within 2^-20 of one
+    # (in the SIR reduction posters' means differ in the eighth digit, and come back step after step): the
+    # table decides unless u lies near a boundary (`_table_lookup`), else the walk.
+    keys, cached, tab_len, tails, cdf, stop = cache.keys, cache.means, cache.lengths, cache.tails, cache.cdf, cache.stop
     for j in range(nt):
         i = ids[j]
         if stance[i] != which:
@@ -705,15 +724,21 @@ def post_and_see(c, net, rules, cache, which, rate, post_base, see_base):
         mean = rate * activity[i] * a * scale * max(0.0, min(gone, 1.0 - rules.calm_threshold / a)) if a > 0 else 0.0
         u = uniform(post_base, i)
         if 0.0 < mean < POISSON_FROM_ZERO:
-            slot = _slot(mean, len(cached))
-            if cached[slot] == mean:
+            key = np.int64(mean * BUCKETS)
+            slot = _slot(key, len(cached))
+            if keys[slot] == key:  # a mean this close met before: its CDF decides, unless u is too near
                 if tab_len[slot] == 0:
-                    tab_len[slot] = _poisson_table(mean, cdf[slot], stop[slot]) or -1
+                    length, tail = _poisson_table(cached[slot], cdf[slot], stop[slot])
+                    tab_len[slot], tails[slot] = length or -1, tail
                 length = tab_len[slot]
-                k = _table_lookup(cdf, stop, slot, length, u) if length > 0 else _poisson(mean, u)
+                k = -1
+                if length > 0:
+                    k = _table_lookup(cdf, stop, slot, length, tails[slot], u, abs(mean - cached[slot]))
+                if k < 0:
+                    k = _poisson(mean, u)
             else:
                 k = _poisson(mean, u)
-                cached[slot], tab_len[slot] = mean, 0
+                keys[slot], cached[slot], tab_len[slot] = key, mean, 0
         else:
             k = _poisson(mean, u)
         if k > 0:

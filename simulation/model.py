@@ -98,7 +98,14 @@ def make_network(sc: Scenario, gen: np.random.Generator) -> Network:
 class BuzzModel(mesa.Model):
     """One run of a scenario from one seed (an int or a SeedSequence)."""
 
-    def __init__(self, scenario: Scenario, rng: int | np.random.SeedSequence = 0, network: Network | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        rng: int | np.random.SeedSequence = 0,
+        network: Network | None = None,
+        cache: kernels.PoissonCache | None = None,
+    ):
+        """A run of `scenario` seeded by `rng`, on `network` if given; `cache`: Poisson CDFs shared between runs."""
         streams = Streams(rng)
         super().__init__(rng=streams.generator(Purpose.MESA))
         # The compiled loop runs the steps: Mesa's own recurring step event is not used, and `step` is ours.
@@ -109,7 +116,7 @@ class BuzzModel(mesa.Model):
         self.n_steps = sc.steps
         self.network = network if network is not None else make_network(sc, streams.generator(Purpose.NETWORK))
         init = streams.generator(Purpose.INITIAL)
-        self.population = pop = Population(sc, self.network, init, streams.counter(Purpose.SPREAD))
+        self.population = pop = Population(sc, self.network, init, streams.counter(Purpose.SPREAD), cache)
         self.complaints = streams.counter(Purpose.COMPLAINTS)
         self.search = streams.counter(Purpose.SEARCH)
         self.now = np.zeros(3)  # negative and positive posts since the last row, the findable stock

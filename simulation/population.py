@@ -68,7 +68,14 @@ def toward(x: np.ndarray, target: float, share: np.ndarray | float) -> np.ndarra
 class Population:
     """All consumers of one run: their state, and the compiled rules' view of it (`consumers`, `rules`)."""
 
-    def __init__(self, sc: Scenario, network: Network, gen: np.random.Generator, spread: CounterStream):
+    def __init__(
+        self,
+        sc: Scenario,
+        network: Network,
+        gen: np.random.Generator,
+        spread: CounterStream,
+        cache: kernels.PoissonCache | None = None,
+    ):
         pop, n = sc.population, network.n
         k = kernels
         self.sc, self.net, self.n, self.rand = sc, network, n, spread
@@ -129,7 +136,7 @@ class Population:
         else:
             self.followers_count = np.diff(network.indptr)
         self.rules = self._rules()
-        self.poisson_cache = kernels.poisson_cache()
+        self.poisson_cache = cache if cache is not None else kernels.poisson_cache()
         no_followers = network.well_mixed
         self.links = kernels.Net(
             np.zeros(n + 1, np.int64) if no_followers else network.indptr,

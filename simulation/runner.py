@@ -1,19 +1,21 @@
-"""Running a scenario: one replication (:func:`run_replication`), or R of them as DataFrames.
+"""Running a scenario: one replication, a batch of them, or R of them as DataFrames.
 
 Replication r is seeded by child r of `SeedSequence(seed)` — the same rule in the Python API,
 the command line, the experiments and the validation, which all run a replication through
-:func:`run_replication` — so any run can be reproduced alone.
+:func:`run_replication` (or several through :func:`run_batch`, the same runs) — so any run can be
+reproduced alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .kernels import poisson_cache
 from .model import BuzzModel
 from .parameters import Scenario
 from .randomness import replication_seed
@@ -71,7 +73,30 @@ def run_replication(
         progress: Show a progress bar over the steps.
         on_step: Called with the model before the first step and after every step (for snapshots).
     """
-    model = BuzzModel(sc, rng=replication_seed(seed, replication))
+    return _run(sc, seed, replication, series, until_quiet, progress, on_step, None)
+
+
+def run_batch(
+    sc: Scenario,
+    seed: int,
+    replications: Iterable[int],
+    *,
+    series: tuple[str, ...] | None = None,
+    until_quiet: bool = False,
+) -> list[Replication]:
+    """Several replications of one scenario in one call, each exactly as `run_replication` runs it alone.
+
+    Replication r is seeded by child r of `SeedSequence(seed)` whatever the batch, so outputs do not
+    depend on how runs are batched (tests/test_batched.py compares the files byte for byte). The runs
+    share what does not depend on their draws (the tabulated Poisson CDFs of the posting rule).
+    """
+    cache = poisson_cache()
+    return [_run(sc, seed, r, series, until_quiet, False, None, cache) for r in replications]
+
+
+def _run(sc, seed, replication, series, until_quiet, progress, on_step, cache) -> Replication:
+    """One replication (see `run_replication`); `cache`: tabulated Poisson CDFs shared with other runs."""
+    model = BuzzModel(sc, rng=replication_seed(seed, replication), cache=cache)
     pop = model.population
     if on_step is not None:  # step by step, for snapshots
         on_step(model)
@@ -173,4 +198,14 @@ def snapshot(sc: Scenario, seed: int, replication: int = 0) -> Snapshot:
     )
 
 
-__all__ = ["Replication", "Results", "Snapshot", "run", "run_once", "run_replication", "seed_label", "snapshot"]
+__all__ = [
+    "Replication",
+    "Results",
+    "Snapshot",
+    "run",
+    "run_batch",
+    "run_once",
+    "run_replication",
+    "seed_label",
+    "snapshot",
+]

@@ -293,3 +293,76 @@ def test_fused_numba_floor_is_the_same_rule(ba_2000, p, r):
         fused.append(np.count_nonzero(state) / ba_2000.n)
     fused, f = np.array(fused), floor_sizes(ba_2000, p, r)
     assert abs(fused.mean() - f.mean()) < tolerance(fused, f)
+
+
+# -- the compiled rules' shortcuts give the numbers of the plain computation ------------------------
+
+
+def test_tabulated_poisson_cdf_gives_the_walks_value():
+    """A Poisson CDF tabulated once (for posters sharing a mean) gives, for every u, the value the walk
+    from 0 gives, CDF boundaries included (u equal to a tabulated value, and the float just below it)."""
+    from simulation import kernels
+
+    rng = np.random.default_rng(7)
+    for mean in (1e-9, 0.3, 1.0, 7.5, 19.999999987, 20.0, 29.99):
+        cdf = np.empty((1, kernels.POISSON_TABLE))
+        stop = np.empty((1, kernels.POISSON_TABLE), bool)
+        length, tail = kernels._poisson_table(mean, cdf[0], stop[0])
+        assert 0 < length <= kernels.POISSON_TABLE
+        edges = cdf[0, :length]
+        top = 1 - 2.0 ** -np.arange(40, 54)  # the uniforms' largest values (some beyond a CDF that stops growing)
+        us = np.concatenate([rng.random(3000), edges[edges < 1], np.nextafter(edges[edges < 1], 0), [0.0], top])
+        decided = 0
+        for u in us:
+            assert kernels._table_lookup(cdf, stop, 0, length, tail, u, 0.0) == kernels._poisson(mean, u), (mean, u)
+            for near in (mean + 3e-7, mean * (1 - 2e-9)):  # a nearby mean: its value, or -1 (not sure)
+                got = kernels._table_lookup(cdf, stop, 0, length, tail, u, abs(near - mean))
+                assert got in (-1, kernels._poisson(near, u)), (mean, near, u)
+                decided += got >= 0
+        assert decided > 0.9 * 2 * len(us)  # (most u lie far from a boundary)
+
+
+def test_tabulated_binomial_cdf_gives_the_inverse_transforms_value():
+    from simulation import kernels
+
+    rng = np.random.default_rng(8)
+    for vis in (0.005, 0.3, 0.97):
+        ratio = vis / (1 - vis)
+        table = np.empty((kernels.CDF_TABLE + 1, kernels.CDF_TABLE + 1))
+        for k in (1, 2, 5, 20, kernels.CDF_TABLE):
+            kernels._binomial_cdf(k, vis, ratio, table[k])
+            for u in np.concatenate([rng.random(500), table[k, :k], np.nextafter(table[k, :k], 0)]):
+                assert kernels._quantile_from_cdf(table, k, k, u) == kernels._binomial(k, vis, ratio, u)
+
+
+def test_compiled_pairwise_sum_is_numpys_to_the_bit():
+    from simulation.kernels import _pairwise
+
+    rng = np.random.default_rng(9)
+    for n in [*range(0, 260), 1000, 4097, 20011]:
+        a = rng.standard_normal(n) * rng.choice([1e-3, 1.0, 1e6])
+        assert _pairwise(a, n) == a.sum(), n
+
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_follower_lists_by_counting_sort_match_a_set_reference(directed):
+    """`network._csr`: each row the sorted distinct followers, self-loops and repeats dropped and counted."""
+    from simulation.network import _csr
+
+    rng = np.random.default_rng(10)
+    n = 60
+    src, dst = rng.integers(0, n - 5, 700), rng.integers(0, n - 5, 700)  # the last five isolated
+    indptr, indices, loops, repeats, isolated = _csr(n, src, dst, directed)
+    rows = [set() for _ in range(n)]
+    for a, b in zip(src.tolist(), dst.tolist()):
+        if a != b:
+            rows[a].add(b)
+            if not directed:
+                rows[b].add(a)
+    assert loops == int(np.sum(src == dst))
+    edges = sum(map(len, rows)) // (1 if directed else 2)
+    assert repeats == len(src) - loops - edges
+    linked = {i for i in range(n) if rows[i]} | {j for r in rows for j in r}
+    assert isolated == n - len(linked) >= 5
+    for i in range(n):
+        assert indices[indptr[i] : indptr[i + 1]].tolist() == sorted(rows[i])
