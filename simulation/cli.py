@@ -186,7 +186,10 @@ def parser() -> argparse.ArgumentParser:
             help="override a scenario key for every condition",
         )
         e.add_argument(
-            "--workers", type=_integer(1), default=os.cpu_count() or 1, help="processes (default: all cores)"
+            "--workers",
+            type=_integer(1),
+            default=None,
+            help="processes (default: one per core, fewer if the memory available holds fewer runs at once)",
         )
         e.add_argument(
             "--dask", type=address, metavar="ADDRESS", help="a Dask scheduler address, or 'local' to start one"
@@ -447,20 +450,41 @@ def _check_resume_arguments(args, plan) -> None:
 MEMORY_KEYS = ("population.size", "simulation.days", "simulation.dt_hours", "network.")  # what a run's size follows
 
 
+def choose_workers(args, scenarios: list) -> None:
+    """`--workers` as given; else one per core, fewer when the memory available holds fewer runs at once (said)."""
+    from .limits import fitting_workers
+
+    if args.workers is not None:
+        return
+    args.workers = cores = os.cpu_count() or 1
+    if args.allow_large or (args.dask and args.dask != "local"):
+        return
+    fit = fitting_workers(scenarios, cores)
+    if fit < cores:
+        print(
+            f"note: {fit} worker(s) rather than one per core ({cores}): the memory available holds {fit} runs at once"
+        )
+        args.workers = fit
+
+
 def _check_experiment_memory(plan, args) -> None:
     """Refuse an experiment whose worker processes together need more memory than is available.
 
     The largest condition counts (each condition's scenario when a swept key changes a run's size,
     else the base's); a remote Dask cluster's memory is its workers', not this machine's: not checked.
+    Without --workers, as many workers as the memory holds (`choose_workers`).
     """
     from .limits import check_memory
 
+    sized = any(k.startswith(MEMORY_KEYS) for k in plan.vary)
+    scenarios = [plan.scenario_for(c) for c in plan.conditions] if sized else [plan.base]
+    choose_workers(args, scenarios)
     if args.dask and args.dask != "local":
         return
     processes = min(args.workers, len(plan.conditions) * plan.replications)
-    if any(k.startswith(MEMORY_KEYS) for k in plan.vary):
-        for c in plan.conditions:
-            check_memory(plan.scenario_for(c), "--vary", processes, args.allow_large)
+    if sized:
+        for sc in scenarios:
+            check_memory(sc, "--vary", processes, args.allow_large)
     elif args.resume:
         check_memory(plan.base, str(args.resume), processes, args.allow_large)
     else:
@@ -473,7 +497,8 @@ def cmd_experiment(args) -> int:
     from .limits import check_workers
     from .results import default_folder
 
-    check_workers(args.workers, args.allow_large)
+    if args.workers is not None:
+        check_workers(args.workers, args.allow_large)
     if args.resume:
         if args.out:
             raise ScenarioError("--out", str(args.out), "a resume finishes the folder it is given: leave --out out")

@@ -144,6 +144,15 @@ def _network_keys(sc) -> tuple[str, ...]:
     return ("network.path",) if kind == "file" else ("population.size", degree.get(kind, "network.mean_degree"))
 
 
+def fitting_workers(scenarios, workers: int, available=None) -> int:
+    """The most of `workers` processes whose runs (of the largest of `scenarios`) fit in the memory available (>= 1)."""
+    available = available_memory() if available is None else available
+    if not available:
+        return workers
+    largest = max(sum(estimate_memory(sc).values()) for sc in scenarios)
+    return max(1, min(workers, int(available // largest)))
+
+
 def check_memory(
     sc, where: str, processes: int = 1, allow_large: bool = False, replications_held: int = 1, available=None
 ) -> None:

@@ -60,9 +60,12 @@ def add_parser(sub, integer, allow_large) -> None:
     s.add_argument(
         "--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a scenario key"
     )
-    import os
-
-    s.add_argument("--workers", type=integer(1), default=os.cpu_count() or 1, help="processes (default: all cores)")
+    s.add_argument(
+        "--workers",
+        type=integer(1),
+        default=None,
+        help="processes (default: one per core, fewer if the memory available holds fewer runs at once)",
+    )
     from .cli import address, out_folder
 
     s.add_argument("--dask", type=address, metavar="ADDRESS", help="a Dask scheduler address, or 'local' to start one")
@@ -183,7 +186,8 @@ def run(args) -> int:
     from .results import default_folder
     from .sensitivity import STUDY_JSON, read_study, run_study
 
-    check_workers(args.workers, args.allow_large)
+    if args.workers is not None:
+        check_workers(args.workers, args.allow_large)
     if args.resume:
         if args.out:
             raise ScenarioError("--out", str(args.out), "a resume finishes the folder it is given: leave --out out")
@@ -205,6 +209,7 @@ def run(args) -> int:
         study = study_from_args(args, base)
         folder = args.out or default_folder("sensitivity", base.name)
     tried = study.check(base, args.allow_large)
+    cli.choose_workers(args, [max(tried, key=_bytes)])
     points, options = study.point_count, len(study.options())
     runs = points * options * study.replications
     if args.dask:

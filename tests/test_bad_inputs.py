@@ -877,3 +877,18 @@ def test_a_full_disk_ends_in_one_line_naming_the_folder(scenario, tmp_path, monk
     assert last == f"error: {exp}: No space left on device; finished runs are kept; resume with: python run.py " + (
         f"compare --resume {exp}"
     )
+
+
+def test_without_workers_an_experiment_takes_the_workers_the_memory_holds(scenario, tmp_path, monkeypatch, capsys):
+    from simulation import cli, limits
+
+    per_run = sum(limits.estimate_memory(load_scenario(scenario)).values())
+    monkeypatch.setattr(limits, "available_memory", lambda: int(2.5 * per_run))  # room for two runs at once
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 8)
+    argv = [a.replace("{s}", str(scenario)) for a in COMPARE] + ["--no-figures", "--out", str(tmp_path / "e")]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "note: 2 worker(s) rather than one per core (8): the memory available holds 2 runs" in out
+    assert "4 runs (2 worker(s))" in out
+    assert cli.main([*argv[:-1], str(tmp_path / "f"), "--workers", "8"]) == 2  # asked for: refused, not reduced
+    assert "x 4 process(es)" in capsys.readouterr().err
