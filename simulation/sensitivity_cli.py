@@ -9,7 +9,7 @@ from pathlib import Path
 from .scenario import ScenarioError, find_scenario, load_scenario, parse_names
 from .sensitivity import ASSUMPTIONS, DEFAULT_METRICS, METHODS
 
-DEFAULT_N = 10  # Morris trajectories; a Sobol' study needs a power of two (given with --n)
+DEFAULT_N = {"morris": 10, "sobol": 64}  # Morris trajectories; Sobol' base samples (a power of two)
 DEFAULT_REPLICATIONS = 5
 COMMAND = "sensitivity"
 RESUMED = ("method", "n", "replications", "seed", "strategies", "baseline", "metrics", "timing")
@@ -41,8 +41,9 @@ def add_parser(sub, integer, allow_large) -> None:
     s.add_argument(
         "--n",
         type=integer(1),
-        default=DEFAULT_N,
-        help=f"Morris trajectories (default {DEFAULT_N}) or Sobol' base samples (a power of two)",
+        default=None,
+        help=f"Morris trajectories (default {DEFAULT_N['morris']}) or Sobol' base samples (a power of two, default "
+        f"{DEFAULT_N['sobol']})",
     )
     s.add_argument(
         "--replications",
@@ -108,7 +109,7 @@ def study_from_args(args, base):
     return Study(
         method=args.method,
         factors=factors,
-        n=args.n,
+        n=args.n if args.n is not None else DEFAULT_N[args.method],
         replications=args.replications,
         seed=base.seed,
         strategies=list(dict.fromkeys([args.baseline] + strategies)),

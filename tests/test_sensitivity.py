@@ -242,3 +242,22 @@ def test_the_study_figures_and_report_are_drawn_without_overlapping_text(tmp_pat
         assert heading in text
     assert "quick_fix at 1 h: 1 h" not in text and "apology: 1 h - 24 h" in text
     assert page.read_text().count("<img") == len(figures)
+
+
+def test_the_command_lines_defaults_make_a_study_that_runs():
+    """Without --param, the assumed parameters; without --n, 10 Morris trajectories or 64 Sobol' base samples."""
+    from simulation.cli import parser
+    from simulation.sensitivity_cli import study_from_args
+
+    base = tiny()
+    morris = study_from_args(parser().parse_args(["sensitivity", "x"]), base)
+    assert morris.method == "morris" and morris.n == 10 and morris.replications == 5
+    assert {f.key for f in morris.factors} >= {"spread.visibility", "spread.anger_dose"}
+    assert morris.strategies == ["ignore"] and morris.metrics == [
+        "customer_reputation_loss_h",
+        "reach_complaint",
+        "peak_posts",
+        "final_reputation",
+    ]
+    sobol = study_from_args(parser().parse_args(["sensitivity", "x", "--method", "sobol"]), base)
+    assert sobol.n == 64 and sobol.point_count == 64 * (len(sobol.factors) + 2) == len(sobol.points())
