@@ -10,6 +10,7 @@ resolved scenario, the root seed and the package versions. pyarrow writes it: R 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -117,7 +118,8 @@ def export_folder(folder: Path, to: str) -> list[Path]:
             _convert(path, tmp, to)
     except BaseException:
         for tmp, _ in written:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a read-only folder: nothing was written to remove
+                tmp.unlink(missing_ok=True)
         raise
     for tmp, target in written:
         os.replace(tmp, target)
@@ -132,6 +134,8 @@ def _convert(path: Path, tmp: Path, to: str) -> None:
         raise ExportError(f"{path}: not a regular file")
     try:
         table = pd.read_csv(path, keep_default_na=False, na_values=[""]) if to == "parquet" else pd.read_parquet(path)
+    except pd.errors.EmptyDataError:  # a table with no rows and no columns (a study without PRIM boxes)
+        table = pd.DataFrame()
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pyarrow.ArrowException) as exc:
         raise ExportError(f"{path}: cannot be read as a table ({exc.__class__.__name__})") from None
     try:

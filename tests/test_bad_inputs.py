@@ -892,3 +892,13 @@ def test_without_workers_an_experiment_takes_the_workers_the_memory_holds(scenar
     assert "4 runs (2 worker(s))" in out
     assert cli.main([*argv[:-1], str(tmp_path / "f"), "--workers", "8"]) == 2  # asked for: refused, not reduced
     assert "x 4 process(es)" in capsys.readouterr().err
+
+
+def test_a_study_without_boxes_exports_its_empty_table(done, tmp_path, capsys):
+    from simulation.cli import main
+
+    study = tmp_path / "study"
+    shutil.copytree(done / "study", study)
+    assert (study / "boxes.csv").read_text().strip() == ""  # one option and the baseline: no region to describe
+    assert main(["export", str(study), "--format", "parquet"]) == 0
+    assert (study / "boxes.parquet").is_file() and (study / "summary.parquet").is_file()
