@@ -52,6 +52,9 @@ BOX_DENSITY = 0.8  # a PRIM box is chosen on its peeling trajectory with at leas
 SAMPLE_STREAM = 0x5E45  # spawn key of the sampler's seed under the study's seed
 ANALYSIS_STREAM = 0xA1A1  # spawn key of the bootstrap's seed
 ASSUMPTIONS = "assumptions"  # --params assumptions: the schema's parameters with a plausible range
+# keys in rules about several keys (a degree below a size, a step within the horizon) or in the size limits: a
+# study sampling any of them has every sample point checked before it runs, not only its ranges' ends
+RULE_KEYS = ("simulation.", "population.size", "network.", "complaint.")
 STUDY_JSON = "sensitivity.json"
 SAMPLES_CSV = "samples.csv"
 SENSITIVITY_CSV = "sensitivity.csv"
@@ -314,6 +317,14 @@ class Study:
                 check_steps(sc.steps, where, allow_large)
                 check_network(sc, where, allow_large)
                 tried.append(sc)
+        if any(f.key.startswith(RULE_KEYS) for f in self.factors):  # a rule of several keys: every point tried
+            keys = [f.key for f in self.factors]
+            for i, row in enumerate(self.points().to_numpy(object)):
+                t = {k: v.item() if hasattr(v, "item") else v for k, v in zip(keys, row)}
+                where = f"--param (sample point {i}: " + ", ".join(f"{k}={v:g}" for k, v in t.items()) + ")"
+                sc = with_changes(base, t, source=where)
+                check_steps(sc.steps, where, allow_large)
+                check_network(sc, where, allow_large)
         return tried
 
     def to_json(self) -> dict:

@@ -264,6 +264,10 @@ CASES = {
     "sensitivity unknown metric": (SENS + ["--metrics", "nope"], "--metrics: nope: unknown metric"),
     "sensitivity metrics twice": (SENS + ["--metrics", "peak_posts,peak_posts"], "peak_posts named twice"),
     "sensitivity range the scenario refuses": (SENS[:2] + ["--param", "network.m=1:400"], "network.m"),
+    "sensitivity a combination no end shows": (
+        SENS[:2] + ["--param", "population.size=10:400", "--param", "network.m=3:12", "--n", "4"],
+        "--param (sample point 3: population.size=10, network.m=12): network.m: must be < population.size (10)",
+    ),
     "sensitivity range beyond the steps limit": (
         SENS + ["--param", "simulation.dt_hours=0.000001:1"],
         "--param (simulation.dt_hours=1e-06): simulation.dt_hours: 24,000,000 steps",
