@@ -6,6 +6,7 @@
     python docs/make_figures.py sensitivity  # the README's Morris screening of the default scenario
     python docs/make_figures.py calibration  # docs/calibration.md's fit of the shipped synthetic example
     python docs/make_figures.py forecast     # the README's forecast of the shipped live buzz
+    python docs/make_figures.py coverage     # docs/calibration.md's coverage of the 90% intervals
 
 Case figures: each shipped case is run as a user would (`python run.py run CASE`: its own seed and
 replications) and its posts and reputation figures are copied to docs/figures/cases/. Timing: the
@@ -192,11 +193,25 @@ def forecast() -> None:
     print(f"wrote {FIGURES}/forecast*")
 
 
+COVERAGE = ["--trials", "60", "--budget", "1500", "--particles", "60", "--workers", "2"]
+
+
+def coverage() -> None:
+    """Parameter recovery over many synthetic buzzes (benchmarks/bench_recovery.py); keep its table."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_recovery", ROOT / "benchmarks" / "bench_recovery.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.main([*COVERAGE, "--out", str(FIGURES / "calibration_coverage.csv")])
+    print(f"wrote {FIGURES / 'calibration_coverage.csv'}")
+
+
 if __name__ == "__main__":
-    what = sys.argv[1:] or ["cases", "timing", "sensitivity", "calibration", "forecast"]
+    what = sys.argv[1:] or ["cases", "timing", "sensitivity", "calibration", "forecast", "coverage"]
     steps = {"cases": cases, "timing": timing, "sensitivity": sensitivity, "calibration": calibration}
     for name in what:
-        {**steps, "forecast": forecast}[name]()
+        {**steps, "forecast": forecast, "coverage": coverage}[name]()
     from simulation.docs import update
 
     for path in update():

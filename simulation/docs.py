@@ -337,6 +337,26 @@ def calibration_recovery() -> str:
     return text + "\n"
 
 
+def calibration_coverage() -> str:
+    """docs/calibration.md's sentence on the coverage of the 90% intervals over synthetic buzzes."""
+    import pandas as pd
+
+    path = Path(f"{CALIBRATION_STEM}_coverage.csv")
+    if not path.is_file():
+        return "*Not measured yet: run `python docs/make_figures.py coverage`.*\n"
+    t = pd.read_csv(path)
+    r0 = t.iloc[0]
+    parts = [
+        f"`{r.parameter}` in {r.coverage:.0%} of them (95% CI {r.low:.0%}–{r.high:.0%}; the interval spans "
+        f"{r.interval_share:.0%} of the prior range on average)"
+        for r in t.itertuples()
+    ]
+    return (
+        f"Over {r0.trials} synthetic buzzes ({r0.particles} particles, {r0.budget:,} simulations each), the 90% "
+        "intervals held the values the data were made with: " + "; ".join(parts) + ".\n"
+    )
+
+
 def calibration_scale() -> str:
     """docs/calibration.md's check of the fitted scale against a published magnitude (Barilla 2013)."""
     import pandas as pd
@@ -458,6 +478,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "default_sensitivity": default_sensitivity,
     "calibration_recovery": calibration_recovery,
     "calibration_scale": calibration_scale,
+    "calibration_coverage": calibration_coverage,
     "calibration_readme": calibration_readme,
     "forecast_readme": forecast_readme,
 }

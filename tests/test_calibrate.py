@@ -118,14 +118,15 @@ def test_import_mentions_writes_what_read_observed_reads(tmp_path):
 # -- distance, binning, alignment by hand -------------------------------------------------------
 
 
-def test_distance_is_the_rms_of_log1p_differences():
+def test_distance_is_the_rms_of_log1p_differences_of_cumulative_counts():
     obs = ObservedSeries("x", 1.0, np.array([0, 3, 7]), np.array([1, 0, 0]))
-    # negative: log1p(0)-log1p(1), log1p(3)-log1p(3), log1p(7)-log1p(0); positive: log1p(1)-log1p(1), 0, 0
+    # cumulative negative: observed 0, 3, 10 against simulated 1, 4, 4; positive: 1, 1, 1 against 1, 1, 1
     d = distance(log_series(obs), np.array([1.0, 3.0, 0.0]), np.array([1.0, 0.0, 0.0]))
-    assert d == pytest.approx(math.sqrt((math.log(2) ** 2 + math.log(8) ** 2) / 6))
+    neg = [math.log(1) - math.log(2), math.log(4) - math.log(5), math.log(11) - math.log(5)]
+    assert d == pytest.approx(math.sqrt(sum(x * x for x in neg) / 6))
     no_positive = ObservedSeries("x", 1.0, np.array([0, 3, 7]), np.zeros(3, int))
     d2 = distance(log_series(no_positive), np.array([1.0, 3.0, 0.0]), np.array([9.0, 9.0, 9.0]))
-    assert d2 == pytest.approx(math.sqrt((math.log(2) ** 2 + math.log(8) ** 2) / 3))  # no positive mention: unfitted
+    assert d2 == pytest.approx(math.sqrt(sum(x * x for x in neg) / 3))  # no positive mention: unfitted
 
 
 def test_binning_and_alignment_by_hand():
