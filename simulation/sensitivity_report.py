@@ -100,11 +100,16 @@ def key_targets(study: Study) -> list[str]:
     return effects + timing or [study.option_label(*study.options()[0])]
 
 
-def _log_ticks(axis) -> None:
-    """Ticks of a log axis at 1, 2 and 5 times powers of ten, written plainly (0.02, 0.05), none between."""
+def _log_ticks(axis, lo: float, hi: float) -> None:
+    """Ticks of a log axis written plainly (0.02, 0.05), none between.
+
+    At 1, 2 and 5 times powers of ten; closer when the range spans less than a decade (0.2 to 0.9:
+    0.2, 0.3, 0.5, 0.7).
+    """
     from matplotlib import ticker
 
-    axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    subs = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0) if hi < 10 * lo else (1.0, 2.0, 5.0)
+    axis.set_major_locator(ticker.LogLocator(base=10, subs=subs))
     axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(ticker.NullFormatter())
 
@@ -206,7 +211,7 @@ def _effect_figure(study: Study, sens: pd.DataFrame, points: pd.DataFrame, value
         )
         if scale.get(top):
             ax.set_xscale("log")
-            _log_ticks(ax.xaxis)
+            _log_ticks(ax.xaxis, points[top].min(), points[top].max())
         ax.axhline(0, color="black", lw=0.6)
         ax.set_xlabel(top)
         ax.set_title(_wrapped(_target_label(metric, target), 44), fontsize=9)
@@ -267,10 +272,10 @@ def _wins_figure(study: Study, sens: pd.DataFrame, points: pd.DataFrame, values:
         ax.set_ylabel(b)
         if scale.get(a):
             ax.set_xscale("log")
-            _log_ticks(ax.xaxis)
+            _log_ticks(ax.xaxis, points[a].min(), points[a].max())
         if scale.get(b):
             ax.set_yscale("log")
-            _log_ticks(ax.yaxis)
+            _log_ticks(ax.yaxis, points[b].min(), points[b].max())
         ax.set_title(_wrapped(f"best on {_metric_label(metric)}: " + ", ".join(shares), 50), fontsize=8.5)
     handles = [Line2D([], [], marker="o", ls="", color=colours[x], label=x) for x in labels if x in shown]
     fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)), title="best option")

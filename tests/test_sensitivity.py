@@ -226,7 +226,8 @@ def test_the_study_figures_and_report_are_drawn_without_overlapping_text(tmp_pat
     from simulation import sensitivity_report as sr
     from tests.test_figure_text import overlapping_texts
 
-    s = study(timing=[1.0, 24.0], strategies=["quick_fix", "apology"])
+    factors = resolve_factors(["spread.visibility=0.1:0.5", "spread.anger_dose=0.2:0.9:log"], False)  # a log axis
+    s = study(factors=factors, timing=[1.0, 24.0], strategies=["quick_fix", "apology"])
     run_study(s, tiny(), tmp_path / "s", progress=False)
     _, points, _, values, tables = sr.load(tmp_path / "s")
     sens = tables["sensitivity.csv"]
