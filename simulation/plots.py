@@ -27,7 +27,8 @@ Figures are built with the object-oriented API on ``Figure`` objects with their 
 importing this module neither selects nor changes the pyplot backend and no window is ever opened.
 Every plotting function takes ``stem``: with a path it writes ``stem.png`` and ``stem.pdf`` and
 returns their paths; with ``stem=None`` it returns the ``Figure`` itself, so tests (and users)
-can inspect labels and artists, or adjust the figure before calling :func:`save`.
+can inspect labels and artists, or adjust the figure before calling :func:`save` (which writes
+the formats asked: PNG, PDF or both, from one layout pass).
 """
 
 from __future__ import annotations
@@ -106,14 +107,33 @@ def _style():
         yield
 
 
-def save(fig: Figure, stem: Path) -> list[Path]:
-    """Write ``stem.png`` (200 dpi) and ``stem.pdf``, close the figure, return both paths."""
+FORMATS = ("png", "pdf")  # what `save` writes unless told otherwise
+
+
+def save(fig: Figure, stem: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    """Write ``stem.png`` (200 dpi) and ``stem.pdf`` (or the `formats` asked), close the figure, return the paths.
+
+    The figure is laid out once (constrained layout solves for every draw otherwise) and each
+    format is drawn with that layout. PDFs are byte-reproducible (no creation date).
+    """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".pdf")]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ValueError(f"figure formats must be among {', '.join(FORMATS)} (got {', '.join(formats) or 'none'})")
+    paths = [stem.with_name(f"{stem.name}.{fmt}") for fmt in formats]
     with _style():
-        fig.savefig(paths[0], dpi=DPI, metadata={"Software": None})
-        fig.savefig(paths[1], metadata={"CreationDate": None})  # byte-reproducible PDFs
+        engine = fig.get_layout_engine()
+        fig.draw_without_rendering()  # the one layout pass
+        fig.set_layout_engine("none")
+        try:
+            for path, fmt in zip(paths, formats):
+                if fmt == "png":
+                    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+                else:
+                    fig.savefig(path, metadata={"CreationDate": None})
+        finally:
+            fig.set_layout_engine(engine)
     if fig.canvas.manager is not None:  # only figures made through pyplot are registered there
         import matplotlib.pyplot as plt
 
@@ -610,16 +630,15 @@ def run_figures(
     peak_hours=None,
     end_hours=None,
     seed: int = 0,
+    formats: tuple[str, ...] = FORMATS,
 ) -> list[Path]:
     """All figures of a run.
 
     Write stances, posts and reputation (and the neighbourhood when ``network`` is given, with all its data) into
-    ``out_dir`` as PNG and PDF; return the paths written.
+    ``out_dir`` in `formats` (PNG and PDF by default; PDF costs about as much as drawing the figure: ask for it
+    when a report needs vector figures); return the paths written.
     """
     out_dir = Path(out_dir)
-    paths = []
-    for name, draw in [("stances", stances), ("posts", posts), ("reputation", reputation)]:
-        paths += draw(ts, dt_hours, out_dir / name, title)
     if network is not None:
         needed = dict(
             centre_nodes=centre_nodes,
@@ -631,5 +650,11 @@ def run_figures(
         missing = [k for k, v in needed.items() if v is None]
         if missing:
             raise ValueError(f"run_figures: a network was given without {', '.join(missing)}")
-        paths += neighbourhood(network, stem=out_dir / "neighbourhood", seed=seed, title=title, **needed)
+    paths = []
+    for name, draw in [("stances", stances), ("posts", posts), ("reputation", reputation)]:
+        paths += save(draw(ts, dt_hours, None, title), out_dir / name, formats)
+    if network is not None:
+        fig = neighbourhood(network, stem=None, seed=seed, title=title, **needed)
+        if isinstance(fig, Figure):  # a well-mixed population has no neighbourhood to draw
+            paths += save(fig, out_dir / "neighbourhood", formats)
     return paths
