@@ -67,6 +67,20 @@ def fit_options(c, integer) -> None:
     c.add_argument("--no-figures", action="store_true", help="the tables only")
 
 
+def check_where(args, base, source: str) -> None:
+    """Before anything is written: a Dask scheduler must answer; local workers' memory must suffice (one line)."""
+    if args.dask:
+        from .executor import check_dask
+
+        problem = check_dask(args.dask)
+        if problem:
+            raise ScenarioError("--dask", args.dask, f"{problem}; give a scheduler's address or 'local'")
+    if not (args.dask and args.dask != "local"):
+        from .limits import check_memory
+
+        check_memory(base, source, args.workers, args.allow_large)
+
+
 def _given(args, name: str) -> bool:
     value = getattr(args, name)
     return bool(value) if isinstance(value, list) else value is not None
@@ -135,16 +149,7 @@ def run(args) -> int:
         settings = settings_from_args(args, base, file_sha256(args.data))
         folder, data = args.out or default_folder("calibrate", base.name), str(args.data)
     check_fit(settings, base, observed, "--data")
-    if args.dask:
-        from .executor import check_dask
-
-        problem = check_dask(args.dask)
-        if problem:
-            raise ScenarioError("--dask", args.dask, f"{problem}; give a scheduler's address or 'local'")
-    if not (args.dask and args.dask != "local"):
-        from .limits import check_memory
-
-        check_memory(base, args.scenario or str(args.resume), args.workers, args.allow_large)
+    check_where(args, base, args.scenario or str(args.resume))
     where = f"Dask {args.dask}" if args.dask else f"{args.workers} worker(s)"
     print(
         f"calibrate {base.name}: {len(settings.factors)} key(s) and the capture fraction to {observed.source} "

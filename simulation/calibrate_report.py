@@ -242,12 +242,6 @@ def report_blocks(folder: Path) -> tuple[str, list[tuple]]:
 
 def write_report(folder: str | Path) -> tuple[Path, Path]:
     """Write report.md and report.html of a calibration folder."""
-    from .report import to_html, to_markdown
-    from .results import write_text
+    from .report import write_pages
 
-    folder = Path(folder)
-    title, blocks = report_blocks(folder)
-    md, page = folder / "report.md", folder / "report.html"
-    write_text(md, to_markdown(blocks))
-    write_text(page, to_html(blocks, title))
-    return md, page
+    return write_pages(Path(folder), *report_blocks(Path(folder)))

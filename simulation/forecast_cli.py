@@ -63,18 +63,10 @@ def run(args) -> int:
         settings, posterior = settings_from_args(args, base, file_sha256(args.data)), None
         source = f"a calibration on the first {args.until:g} h, in calibration/"
     from .calibrate import check_fit
+    from .calibrate_cli import check_where
 
     check_fit(settings, base, observed, "--data")
-    if args.dask:
-        from .executor import check_dask
-
-        problem = check_dask(args.dask)
-        if problem:
-            raise ScenarioError("--dask", args.dask, f"{problem}; give a scheduler's address or 'local'")
-    if not (args.dask and args.dask != "local"):
-        from .limits import check_memory
-
-        check_memory(base, args.scenario, args.workers, args.allow_large)
+    check_where(args, base, args.scenario)
     forecast = Forecast(
         until_h=args.until,
         branches=branches,

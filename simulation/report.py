@@ -825,8 +825,14 @@ def write_report(folder: str | Path) -> tuple[Path, Path]:
 
     exp = ExperimentFolder.load(folder)
     title, blocks = report_blocks(exp)
-    md, page = exp.folder / "report.md", exp.folder / "report.html"
+    md, page = write_pages(exp.folder, title, blocks)
+    write_tables(exp.folder, [(b[4], b[1], b[2], b[3]) for b in blocks if b[0] == "table" and len(b) > 4])
+    return md, page
+
+
+def write_pages(folder: Path, title: str, blocks: list[tuple]) -> tuple[Path, Path]:
+    """Write a report's blocks as ``report.md`` and ``report.html`` in a folder (each atomically)."""
+    md, page = Path(folder) / "report.md", Path(folder) / "report.html"
     write_text(md, to_markdown(blocks))
     write_text(page, to_html(blocks, title))
-    write_tables(exp.folder, [(b[4], b[1], b[2], b[3]) for b in blocks if b[0] == "table" and len(b) > 4])
     return md, page

@@ -32,3 +32,19 @@ def small_scenario():
     from simulation import load_scenario
 
     return load_scenario(small())
+
+
+def run_cli(args, cwd, timeout=600):
+    """`python run.py ARGS` in a fresh process, in `cwd`, with this checkout's package first on the path."""
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )

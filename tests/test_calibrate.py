@@ -34,7 +34,7 @@ from simulation.calibrate import (
 )
 from simulation.mentions import MentionsError, ObservedSeries, read_observed
 from simulation.scenario import ScenarioError, to_toml, with_changes
-from tests.conftest import ROOT, small
+from tests.conftest import ROOT, run_cli, small
 
 FIT = "spread.anger_dose=0.05:0.8:log"
 
@@ -295,17 +295,6 @@ def test_parameter_recovery_covers_the_truth(sc):
 # -- the command line ---------------------------------------------------------------------------
 
 
-def _run(args, cwd, timeout=300):
-    return subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
-
-
 @pytest.fixture(scope="module")
 def cli_files(tmp_path_factory, sc, data):
     f = tmp_path_factory.mktemp("cal")
@@ -398,7 +387,7 @@ def test_bad_calibrate_input_gets_one_line_and_no_folder(name, cli_files, tmp_pa
     argv = [a.replace("{f}", str(cli_files)) for a in args]
     if "--resume" not in argv:
         argv += ["--out", str(tmp_path / "out")]
-    proc = _run(argv, tmp_path, timeout=120)
+    proc = run_cli(argv, tmp_path, timeout=120)
     err = proc.stderr.strip()
     assert proc.returncode == 2, (name, proc.returncode, err[-500:])
     assert "Traceback" not in err and len(err.splitlines()) == 1, (name, err[-500:])
@@ -409,7 +398,7 @@ def test_bad_calibrate_input_gets_one_line_and_no_folder(name, cli_files, tmp_pa
 def test_a_killed_calibration_resumes_to_the_same_posterior(cli_files, tmp_path):
     common = ["calibrate", str(cli_files / "s.toml"), "--data", str(cli_files / "observed.csv"), "--fit", FIT]
     common += ["--capture", "0.1:10", "--particles", "20", "--budget", "200", "--seed", "9", "--no-figures"]
-    whole = _run(common + ["--out", str(tmp_path / "whole")], tmp_path)
+    whole = run_cli(common + ["--out", str(tmp_path / "whole")], tmp_path)
     assert whole.returncode == 0, whole.stderr[-800:]
     killed = tmp_path / "killed"
     proc = subprocess.Popen(
@@ -425,25 +414,25 @@ def test_a_killed_calibration_resumes_to_the_same_posterior(cli_files, tmp_path)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (killed / "posterior.csv").exists()
-    resumed = _run(["calibrate", "--resume", str(killed), "--no-figures"], tmp_path)
+    resumed = run_cli(["calibrate", "--resume", str(killed), "--no-figures"], tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-800:]
     for name in ("posterior.csv", "generations.csv", "posterior_summary.csv", "calibrated.toml"):
         assert (killed / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
-    again = _run(["calibrate", "--resume", str(killed), "--budget", "300"], tmp_path)
+    again = run_cli(["calibrate", "--resume", str(killed), "--budget", "300"], tmp_path)
     assert again.returncode == 2 and "--budget 300 differs from the calibration's" in again.stderr
 
 
 def test_calibrate_on_the_shipped_synthetic_example_end_to_end(tmp_path):
     """import-mentions then calibrate on data/examples: the files, the figures and the report."""
     obs = tmp_path / "observed.csv"
-    imp = _run(
+    imp = run_cli(
         ["import-mentions", str(ROOT / "data/examples/synthetic_hourly_counts.csv"), "--tz", "Europe/Paris"]
         + ["--out", str(obs)],
         tmp_path,
     )
     assert imp.returncode == 0, imp.stderr
     out = tmp_path / "fit"
-    proc = _run(
+    proc = run_cli(
         ["calibrate", "default", "--data", str(obs), "--fit", "spread.anger_dose=0.1:1.5:log"]
         + ["--particles", "10", "--budget", "40", "--out", str(out), "--set", "population.size=600"],
         tmp_path,

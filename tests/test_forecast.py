@@ -2,9 +2,6 @@
 covers a known continuation, the command end to end, and its bad inputs."""
 
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -31,7 +28,7 @@ from simulation.forecast import (
 from simulation.mentions import ObservedSeries
 from simulation.runner import run_replication
 from simulation.scenario import ScenarioError, to_toml, with_changes
-from tests.conftest import ROOT, small
+from tests.conftest import run_cli, small
 
 FIT = "spread.anger_dose=0.05:0.8:log"
 
@@ -164,17 +161,6 @@ def test_the_forecast_band_covers_the_true_continuation(sc):
 # -- the command line ---------------------------------------------------------------------------
 
 
-def _run(args, cwd, timeout=600):
-    return subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
-
-
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, sc):
     f = tmp_path_factory.mktemp("fc")
@@ -187,7 +173,7 @@ def files(tmp_path_factory, sc):
     pd.DataFrame({"hours": np.arange(24), "negative": data.negative[:24], "bin_hours": 1.0}).to_csv(
         f / "first24.csv", index=False
     )
-    cal = _run(
+    cal = run_cli(
         ["calibrate", str(f / "s.toml"), "--data", str(f / "first24.csv"), "--fit", FIT, "--capture", "0.1:10"]
         + ["--particles", "20", "--budget", "120", "--no-figures", "--out", str(f / "posterior")],
         f,
@@ -198,7 +184,7 @@ def files(tmp_path_factory, sc):
 
 def test_forecast_end_to_end_with_a_posterior(files, tmp_path):
     out = tmp_path / "fc"
-    proc = _run(
+    proc = run_cli(
         ["forecast", str(files / "s.toml"), "--data", str(files / "observed.csv"), "--until", "24"]
         + ["--strategies", "ignore,quick_fix@0,quick_fix@24", "--posterior", str(files / "posterior")]
         + ["--draws", "6", "--replications", "2", "--out", str(out)],
@@ -261,7 +247,7 @@ def test_bad_forecast_input_gets_one_line_and_no_folder(name, files, tmp_path):
     args, expected = BAD[name]
     argv = ["forecast", str(files / "s.toml"), "--data", str(files / "observed.csv")]
     argv += [a.replace("{f}", str(files)) for a in args] + ["--out", str(tmp_path / "out")]
-    proc = _run(argv, tmp_path, timeout=120)
+    proc = run_cli(argv, tmp_path, timeout=120)
     err = proc.stderr.strip()
     assert proc.returncode == 2, (name, proc.returncode, err[-500:])
     assert "Traceback" not in err and len(err.splitlines()) == 1, (name, err[-500:])
