@@ -4,20 +4,24 @@
     python benchmarks/bench_sweep.py                     # 4 delays x 25 replications, workers 1 and 2
     python benchmarks/bench_sweep.py --replications 10 --repeats 1 --no-previous
 
-Two sweeps, each timed in a fresh process on this version and, right after, on the previous one
-(`benchmarks/previous.py`: the commit the speed work starts from), so that every figure is a ratio
-measured side by side on the same machine at the same time:
+Two sweeps and the command line, each timed in a fresh process on this version and, right after
+it in every repeat, on the previous one (`benchmarks/previous.py`: the commit the speed work starts
+from), so that every figure is a ratio measured side by side on the same machine at the same time:
 
 - the timing sweep: `sweep_plan(default, ["quick_fix"], {"brand.delay_hours": [0, 6, 24, 72]}, R,
   seed=1)`, 5 conditions (the 4 delays and the `ignore` baseline), with 1 and 2 workers, every
   per-run series kept (files written included);
 - the screening sweep: 210 conditions (`spread.visibility` at 210 values) x 10 replications =
   2,100 runs, metrics only (`series="none"`), all cores: the size of a Morris screening of 20
-  parameters with 10 trajectories and 10 replications.
+  parameters with 10 trajectories and 10 replications;
+- `python run.py run scenarios/default.toml` end to end, warm (the second of two calls): imports,
+  5 replications, the files and the figures; PNG and PDF as the command writes them today, and PNG
+  only (PDF on request, `plots.FORMATS`).
 
 The wall time is the whole `run_experiment` call (pool start-up, runs, writing runs/ and the
-tables), median over repeats, each repeat into a fresh folder. The load average at start and end is
-recorded: on a shared 2-core machine another job makes the figures meaningless. Writes
+tables), or the whole command, each repeat into a fresh folder; the table gives the best of the
+repeats (the least disturbed by other jobs) and all of them. The load average at start and end is
+recorded: on a shared 2-core machine another job inflates every figure. Writes
 benchmarks/results/sweep.csv and sweep.json (machine).
 """
 
@@ -78,12 +82,56 @@ def timed_in(tree: Path, kind: str, workers: int, replications: int) -> tuple[fl
     raise RuntimeError((proc.stderr.strip().splitlines() or ["no output"])[-1])
 
 
+def row(kind, version, workers, replications, walls, runs, conditions, failed, repeats) -> dict:
+    """One line of the table: the best (least disturbed) wall time of the repeats, and all of them."""
+    best = min(walls)
+    return {
+        "sweep": kind,
+        "version": version if version == "this" else f"previous ({PREVIOUS})",
+        "workers": workers,
+        "conditions": conditions,
+        "replications": replications,
+        "runs": runs,
+        "repeats": repeats,
+        "wall_s": round(best, 3),
+        "runs_per_min": round(runs / best * 60, 1),
+        "median_wall_s": round(statistics.median(walls), 3),
+        "wall_s_each": " ".join(f"{x:.2f}" for x in walls),
+        "failed_runs": failed,
+    }
+
+
+def time_cli(tree: Path, formats: str) -> float:
+    """Wall time of `python run.py run scenarios/default.toml` (5 replications, files and figures), warm.
+
+    A first, untimed call loads the compiled kernels into numba's cache and the files into the OS's.
+    `formats` "png" runs the command with PNG figures only (what the proposed `run --pdf` option makes
+    the default); the previous version always wrote PNG and PDF.
+    """
+    script = (
+        "import sys; import simulation.plots as p; "
+        + (f"p.FORMATS = tuple({formats.split(',')!r}); " if formats != "png,pdf" else "")
+        + "from simulation.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    with tempfile.TemporaryDirectory(prefix="buzzsim-cli-") as tmp:
+        walls = []
+        for k in range(2):
+            cmd = [sys.executable, "-c", script, "run", str(tree / "scenarios" / "default.toml"), "--out", f"{tmp}/{k}"]
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env_for(tree), cwd=tmp)
+            walls.append(time.perf_counter() - t0)
+            if proc.returncode:
+                raise RuntimeError((proc.stderr.strip().splitlines() or ["no output"])[-1])
+    return walls[1]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--replications", type=int, default=25, help="replications per condition of the timing sweep")
     ap.add_argument("--repeats", type=int, default=3, help="timed repeats per case and version (median)")
     ap.add_argument("--workers", default="1,2", help="worker counts of the timing sweep, comma separated")
     ap.add_argument("--no-screening", dest="screening", action="store_false", help="skip the 2,100-run sweep")
+    ap.add_argument("--no-cli", dest="cli", action="store_false", help="skip timing `python run.py` end to end")
     ap.add_argument(
         "--no-previous", dest="previous", action="store_false", help=f"skip the previous version ({PREVIOUS})"
     )
@@ -109,37 +157,41 @@ def main(argv=None) -> int:
         cases.append(("screening", os.cpu_count() or 1, SCREENING["replications"]))
     rows = []
     for kind, w, reps in cases:
-        for version, where in versions:
-            walls, runs, failed, conditions = [], 0, 0, 0
-            for _ in range(args.repeats):
+        walls: dict[str, list[float]] = {v: [] for v, _ in versions}
+        info_of: dict[str, tuple[int, int, int]] = {}
+        for _ in range(args.repeats):  # the versions side by side in every repeat
+            for version, where in versions:
                 wall, runs, conditions, f = timed_in(where, kind, w, reps)
-                walls.append(wall)
-                failed += f
-            med = statistics.median(walls)
-            rows.append(
-                {
-                    "sweep": kind,
-                    "version": version if version == "this" else f"previous ({PREVIOUS})",
-                    "workers": w,
-                    "conditions": conditions,
-                    "replications": reps,
-                    "runs": runs,
-                    "repeats": args.repeats,
-                    "wall_s": round(med, 3),
-                    "runs_per_min": round(runs / med * 60, 1),
-                    "best_wall_s": round(min(walls), 3),
-                    "wall_s_each": " ".join(f"{x:.2f}" for x in walls),
-                    "failed_runs": failed,
-                }
-            )
+                walls[version].append(wall)
+                done = info_of.get(version, (0, 0, 0))
+                info_of[version] = (runs, conditions, done[2] + f)
+        for version, _ in versions:
+            rows.append(row(kind, version, w, reps, walls[version], *info_of[version], args.repeats))
+            r = rows[-1]
             print(
-                f"{kind:<9} {rows[-1]['version']:<20} workers {w}: {runs:,} runs in {med:.2f} s "
-                f"(median of {args.repeats}: {rows[-1]['wall_s_each']}) = {rows[-1]['runs_per_min']:,.0f} runs/min",
+                f"{kind:<9} {r['version']:<20} workers {w}: {r['runs']:,} runs in {r['wall_s']:.2f} s "
+                f"(best of {args.repeats}: {r['wall_s_each']}) = {r['runs_per_min']:,.0f} runs/min",
                 flush=True,
             )
+    if args.cli:
+        for label, formats in (("run.py, figures PNG+PDF", "png,pdf"), ("run.py, figures PNG", "png")):
+            walls = {v: [] for v, _ in versions}
+            for _ in range(args.repeats):
+                for version, where in versions:
+                    if version == "previous" and formats == "png":
+                        continue  # the previous version always wrote both
+                    walls[version].append(time_cli(where, formats))
+            for version, _ in versions:
+                if walls[version]:
+                    rows.append(row(label, version, 1, 5, walls[version], 5, 1, 0, args.repeats))
+                    print(
+                        f"{label:<24} {rows[-1]['version']:<20} {rows[-1]['wall_s']:.2f} s (best of "
+                        f"{args.repeats}: {rows[-1]['wall_s_each']})",
+                        flush=True,
+                    )
     this = {(r["sweep"], r["workers"]): r for r in rows if r["version"] == "this"}
     for r in rows:
-        if r["version"] != "this":
+        if r["version"] != "this" and (r["sweep"], r["workers"]) in this:
             mine = this[(r["sweep"], r["workers"])]
             mine["ratio_to_previous"] = round(mine["runs_per_min"] / r["runs_per_min"], 2)
     targets = []
@@ -154,8 +206,17 @@ def main(argv=None) -> int:
     if screen:
         ok = screen["wall_s"] <= 30
         targets.append(f"{'PASS' if ok else 'MISS'}  2,100 runs, metrics only, <= 30 s: {screen['wall_s']:.1f} s")
+    prev_cli = next((r for r in rows if r["sweep"] == "run.py, figures PNG+PDF" and r["version"] != "this"), None)
+    for label in ("run.py, figures PNG+PDF", "run.py, figures PNG"):
+        mine = next((r for r in rows if r["sweep"] == label and r["version"] == "this"), None)
+        if mine and prev_cli:
+            ratio = prev_cli["wall_s"] / mine["wall_s"]
+            targets.append(
+                f"{'PASS' if ratio >= 2 else 'MISS'}  python run.py warm, end to end, <= 1/2 of the previous version "
+                f"({label[8:]}): {mine['wall_s']:.2f} s vs {prev_cli['wall_s']:.2f} s = {ratio:.2f}x faster"
+            )
     if targets:
-        print("\nTargets:\n  " + "\n  ".join(targets))
+        print("\nIssue 15 targets, side by side (best of the repeats):\n  " + "\n  ".join(targets))
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .randomness import _decision_base, uniform
+from .counters import decision_base, uniform
 from .rates import rate_to_prob
 from .stance import Route, Stance
 
@@ -190,7 +190,7 @@ def coin(coins, audit, stream, step, slot):
             audit[0, 0] = m
         else:
             audit[0, 1] = 1
-    return _decision_base(key, step, slot)
+    return decision_base(key, step, slot)
 
 
 POISSON_FROM_ZERO = 30.0  # below this mean the inverse transform walks up from 0 (exp(-mean) is safe)

@@ -110,17 +110,18 @@ def _style():
 FORMATS = ("png", "pdf")  # what `save` writes unless told otherwise
 
 
-def save(fig: Figure, stem: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+def save(fig: Figure, stem: Path, formats: tuple[str, ...] | None = None) -> list[Path]:
     """Write ``stem.png`` (200 dpi) and ``stem.pdf`` (or the `formats` asked), close the figure, return the paths.
 
     The figure is laid out once (constrained layout solves for every draw otherwise) and each
     format is drawn with that layout. PDFs are byte-reproducible (no creation date).
     """
     stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    unknown = [f for f in formats if f not in FORMATS]
+    formats = FORMATS if formats is None else formats
+    unknown = [f for f in formats if f not in ("png", "pdf")]
     if unknown or not formats:
-        raise ValueError(f"figure formats must be among {', '.join(FORMATS)} (got {', '.join(formats) or 'none'})")
+        raise ValueError(f"figure formats must be among png, pdf (got {', '.join(formats) or 'none'})")
+    stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_name(f"{stem.name}.{fmt}") for fmt in formats]
     with _style():
         engine = fig.get_layout_engine()
@@ -630,15 +631,16 @@ def run_figures(
     peak_hours=None,
     end_hours=None,
     seed: int = 0,
-    formats: tuple[str, ...] = FORMATS,
+    formats: tuple[str, ...] | None = None,
 ) -> list[Path]:
     """All figures of a run.
 
     Write stances, posts and reputation (and the neighbourhood when ``network`` is given, with all its data) into
-    ``out_dir`` in `formats` (PNG and PDF by default; PDF costs about as much as drawing the figure: ask for it
-    when a report needs vector figures); return the paths written.
+    ``out_dir`` in `formats` (default `FORMATS`: PNG and PDF; a PDF costs about as much as drawing the figure:
+    ask for it when a report needs vector figures); return the paths written.
     """
     out_dir = Path(out_dir)
+    formats = FORMATS if formats is None else formats
     if network is not None:
         needed = dict(
             centre_nodes=centre_nodes,

@@ -28,13 +28,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
-from numba import njit
 
 _MASK = (1 << 64) - 1
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio increment of SplitMix64
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 SLOT_BITS = 16  # a step's decisions occupy slots 0 .. 2^16 - 1 (the step sits in the bits above)
 
 
@@ -51,7 +46,7 @@ class Purpose(IntEnum):
     MESA = 7
 
 
-# -- the hash -----------------------------------------------------------------------------------
+# -- the hash (compiled in `simulation.counters`, imported when first drawn: loading a scenario needs no numba) --
 
 
 def _mix_scalar(z: int) -> int:
@@ -62,42 +57,13 @@ def _mix_scalar(z: int) -> int:
     return z ^ (z >> 31)
 
 
-@njit(cache=True, inline="always")
-def _mix(z: np.uint64) -> np.uint64:
-    z ^= z >> _S30
-    z *= _M1
-    z ^= z >> _S27
-    z *= _M2
-    return z ^ (z >> _S31)
+def __getattr__(name: str):
+    """The compiled hash functions, from `simulation.counters` (imported on first use)."""
+    if name in ("uniform", "_decision_base", "_uniforms", "_mix"):
+        from . import counters
 
-
-@njit(cache=True)
-def _decision_base(key: np.uint64, step: np.int64, slot: np.int64) -> np.uint64:
-    """`_mix_scalar(key ^ _mix_scalar((step << SLOT_BITS) + slot + 1))` compiled (uint64 wraps as the mask does)."""
-    return _mix(key ^ _mix((np.uint64(step) << np.uint64(SLOT_BITS)) + np.uint64(slot) + np.uint64(1)))
-
-
-@njit(cache=True, inline="always")
-def uniform(base: np.uint64, i: np.int64) -> float:
-    """The counter-based uniform of item i under a draw's `base` (SplitMix64 of i*gamma + base).
-
-    Compiled: the kernels call it inside their loops, :meth:`CounterStream.uniform` over arrays.
-    """
-    z = np.uint64(i) * _GAMMA + base
-    z ^= z >> _S30
-    z *= _M1
-    z ^= z >> _S27
-    z *= _M2
-    z ^= z >> _S31
-    return float(z >> _S11) * (1.0 / 9007199254740992.0)
-
-
-@njit(cache=True)
-def _uniforms(base: np.uint64, ids: np.ndarray) -> np.ndarray:
-    out = np.empty(len(ids))
-    for j in range(len(ids)):
-        out[j] = uniform(base, ids[j])
-    return out
+        return getattr(counters, {"_decision_base": "decision_base", "_uniforms": "uniforms"}.get(name, name))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- the registry of decisions ----------------------------------------------------------------------
@@ -249,14 +215,18 @@ class CounterStream:
         slot = draw.at(index)
         if DRAWS.record is not None:
             DRAWS.record.append((self.key, step, slot, draw.name, None if ids is None else np.array(ids)))
-        return np.uint64(_decision_base(self._key64, step, slot))  # numba hands back a Python int
+        from .counters import decision_base
+
+        return np.uint64(decision_base(self._key64, step, slot))  # numba hands back a Python int
 
     def uniform(self, step: int, ids: np.ndarray, draw: Draw, index: int = 0) -> np.ndarray:
         """One U[0,1) per id, the same whenever (key, step, decision, index, id) is the same."""
         ids = np.asarray(ids, np.int64)
         if not len(ids):  # nothing to draw: no hash, no compiled call
             return np.empty(0)
-        return _uniforms(self.base(step, draw, index, ids), ids)
+        from .counters import uniforms
+
+        return uniforms(self.base(step, draw, index, ids), ids)
 
     def indices(self, step: int, count: int, n: int, draw: Draw, index: int = 0) -> np.ndarray:
         """`count` uniformly drawn ids in [0, n) (with repeats), the j-th by counter j of the decision."""

@@ -346,8 +346,8 @@ def test_compiled_pairwise_sum_is_numpys_to_the_bit():
 
 @pytest.mark.parametrize("directed", [False, True])
 def test_follower_lists_by_counting_sort_match_a_set_reference(directed):
-    """`network._csr`: each row the sorted distinct followers, self-loops and repeats dropped and counted."""
-    from simulation.network import _csr
+    """`graphs.csr`: each row the sorted distinct followers, self-loops and repeats dropped and counted."""
+    from simulation.graphs import csr as _csr
 
     rng = np.random.default_rng(10)
     n = 60
