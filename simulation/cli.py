@@ -581,8 +581,16 @@ def cmd_experiment(args) -> int:
         print(f"interrupted: {kept(plan.kind, folder)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as exc:  # a full disk, a folder made read-only meanwhile
+        if interrupted():
+            print(f"interrupted: {kept(plan.kind, folder)}", file=sys.stderr)
+            return EXIT_INTERRUPTED
         print(f"error: {os_error_text(exc, folder)}; {kept(plan.kind, folder)}", file=sys.stderr)
         return 1
+    except Exception:  # an interruption that a library turned into its own error
+        if not interrupted():
+            raise
+        print(f"interrupted: {kept(plan.kind, folder)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if out["failed"] and out["failed"] >= runs:
         first = str(out["summary"]["error"].iloc[0])
         print(f"error: every run failed ({first}); the errors are in {folder / 'summary.csv'}", file=sys.stderr)
@@ -737,8 +745,23 @@ def kept(kind: str, folder) -> str:
     return f"finished runs are kept; resume with: python run.py {kind} --resume {folder}"
 
 
-def _terminate(signum, frame) -> None:
+_signalled: list[int] = []  # the signals that interrupted this command (Ctrl-C, `kill`)
+
+
+def _interrupt(signum, frame) -> None:
+    """Ctrl-C or `kill`: remembered, then raised as KeyboardInterrupt.
+
+    Remembered because a library interrupted inside (numba compiling a kernel, Dask shutting its
+    workers) may turn the KeyboardInterrupt into an error of its own; the command still ends as
+    interrupted, not with that error's traceback.
+    """
+    _signalled.append(signum)
     raise KeyboardInterrupt
+
+
+def interrupted() -> bool:
+    """Whether Ctrl-C or `kill` interrupted the command running."""
+    return bool(_signalled)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -764,7 +787,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser().print_help()
         return EXIT_BAD_INPUT
-    signal.signal(signal.SIGTERM, _terminate)  # `kill` ends like Ctrl-C: workers shut down, the resume line
+    _signalled.clear()
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` ends like Ctrl-C: workers shut down, the resume line
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         return commands[args.command](args)
     except (ScenarioError, NetworkError, FileExistsError, ExportError, FolderError) as exc:
@@ -776,5 +801,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {os_error_text(exc, getattr(args, 'out', None))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        print("interrupted: nothing was written for unfinished work", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception:
+        if not interrupted():
+            raise
         print("interrupted: nothing was written for unfinished work", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -252,7 +252,12 @@ def run(args) -> int:
     except KeyboardInterrupt:
         print(f"interrupted: {cli.kept(COMMAND, folder)}", file=sys.stderr)
         return cli.EXIT_INTERRUPTED
-    except OSError as exc:  # a full disk, a folder made read-only meanwhile
+    except Exception as exc:  # a full disk; an interruption a library turned into its own error
+        if cli.interrupted():
+            print(f"interrupted: {cli.kept(COMMAND, folder)}", file=sys.stderr)
+            return cli.EXIT_INTERRUPTED
+        if not isinstance(exc, OSError):
+            raise
         print(f"error: {cli.os_error_text(exc, folder)}; {cli.kept(COMMAND, folder)}", file=sys.stderr)
         return 1
     if out["failed"] and out["failed"] >= runs:

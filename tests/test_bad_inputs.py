@@ -906,3 +906,26 @@ def test_a_study_without_boxes_exports_its_empty_table(done, tmp_path, capsys):
     assert (study / "boxes.csv").read_text().strip() == ""  # one option and the baseline: no region to describe
     assert main(["export", str(study), "--format", "parquet"]) == 0
     assert (study / "boxes.parquet").is_file() and (study / "summary.parquet").is_file()
+
+
+def test_an_interruption_a_library_turns_into_its_own_error_still_ends_as_interrupted(
+    scenario, tmp_path, monkeypatch, capsys
+):
+    import signal
+    import time
+
+    from simulation import runner
+    from simulation.cli import main
+
+    def compiling(*args, **kwargs):  # as numba does when Ctrl-C lands while it compiles a kernel
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            raise RuntimeError("no compiled object yet for <Library 'read_negative'>") from None
+
+    monkeypatch.setattr(runner, "run", compiling)
+    out = tmp_path / "run"
+    assert main(["run", str(scenario), "--out", str(out)]) == 130
+    err = capsys.readouterr().err.strip()
+    assert err == "interrupted: nothing was written for unfinished work" and not out.exists()
