@@ -1139,7 +1139,8 @@ def drift_churn_stats(c, rules, churn_base, drift, counts):
     opinions, churned: counted as they churn, book[B_CHURNED]). Merges the touched list first, and
     lists the active consumers (`ensure_active`).
     """
-    merge_touched(c)
+    if c.book[B_SORTED] != c.book[B_TOTAL]:
+        merge_touched(c)
     lst, active = c.longs[TOUCHED_LIST], c.longs[ACTIVE]
     opinion, prior, dose = c.reals[OPINION], c.reals[PRIOR], c.reals[DOSE]
     customer, churned, initial, stance = c.flags[CUSTOMER], c.flags[CHURNED], c.flags[INITIAL_CUSTOMER], c.codes[STANCE]
@@ -1147,7 +1148,9 @@ def drift_churn_stats(c, rules, churn_base, drift, counts):
     max_rate, dt = rules.churn_max, rules.dt
     bound = max_rate * dt * (1.0 + 1e-12)  # the churn chance 1 - exp(-h dt) never exceeds h dt <= this
     forget = keep_dose != 1.0  # (x * 1.0 is x: nothing to do)
-    churn = max_rate > 0
+    churn = drift and max_rate > 0
+    customers = c.longs[TURNED]  # scratch here: this step's list of who turned ANGRY is spent (stop_and_fade)
+    mc = 0
     total = aware_sum = cust_sum = 0.0
     aware = negative = n1 = n2 = n3 = n4 = 0
     m = 0
@@ -1158,15 +1161,9 @@ def drift_churn_stats(c, rules, churn_base, drift, counts):
             opinion[i] = prior[i] + (opinion[i] - prior[i]) * keep
             if forget:
                 dose[i] *= keep_dose
-            if churn and customer[i] and not churned[i]:
-                drop = min(prior[i] - opinion[i], 2.0)
-                if drop > 0:
-                    u = uniform(churn_base, i)
-                    if u < bound:  # only then is the hazard worth computing (identical outcomes)
-                        half = drop / 2
-                        if u < rate_to_prob(max_rate * (half * half if exponent == 2.0 else half**exponent), dt):
-                            churned[i] = True
-                            c.book[B_CHURNED] += 1
+            if churn:
+                customers[mc] = i  # kept if a customer who may churn (no branch: a third are, at random)
+                mc += customer[i] & ~churned[i]
         s = stance[i]
         n1 += s == Stance.AWARE
         n2 += s == Stance.ANGRY
@@ -1182,6 +1179,16 @@ def drift_churn_stats(c, rules, churn_base, drift, counts):
         aware += seen
         cust_sum += o * (1.0 if initial[i] else 0.0)
         negative += o < 0
+    for j in range(mc):  # churn, once opinions have drifted (each customer on its own)
+        i = customers[j]
+        drop = min(prior[i] - opinion[i], 2.0)
+        if drop > 0:
+            u = uniform(churn_base, i)
+            if u < bound:  # only then is the hazard worth computing (identical outcomes)
+                half = drop / 2
+                if u < rate_to_prob(max_rate * (half * half if exponent == 2.0 else half**exponent), dt):
+                    churned[i] = True
+                    c.book[B_CHURNED] += 1
     counts[Stance.UNAWARE] += nt - n1 - n2 - n3 - n4
     counts[Stance.AWARE] += n1
     counts[Stance.ANGRY] += n2
@@ -1246,12 +1253,16 @@ def spread(c, net, rules, cache, coins, audit, k, brand, now, pull, answers, lar
     after a complaint) and the praise; stifling, SIR stopping, fading; search.
     """
     n = len(c.seen)
-    merge_touched(c)
+    # (helpers taking the state are called only when they have work: each call costs the state's refcounts)
+    if c.book[B_SORTED] != c.book[B_TOTAL]:
+        merge_touched(c)
+    if not c.book[B_ACTIVE_OK]:
+        ensure_active(c)
     c.book[B_TURNED] = 0
     e = np.zeros(0, np.int64)
     pos, neg_readers, neg_src, pos_readers = e, e, e, e
     neg_total = pos_total = 0
-    if c.book[B_TOTAL] and rules.post_rate != 0:
+    if c.book[B_ACTIVE] and rules.post_rate != 0:
         b_post = coin(coins, audit, SPREAD_STREAM, k, coins.post_negative)
         b_see = coin(coins, audit, SPREAD_STREAM, k, coins.see_negative) if not net.well_mixed else np.uint64(0)
         pos, counts, neg_readers, neg_src = post_and_see(
@@ -1262,7 +1273,7 @@ def spread(c, net, rules, cache, coins, audit, k, brand, now, pull, answers, lar
             neg_readers, neg_src = reach_well_mixed(
                 n, net, rules.visibility, pos, counts, coins, audit, k, coins.see_negative
             )
-    if c.book[B_TOTAL] and rules.advocate_rate != 0:
+    if c.book[B_ACTIVE] and rules.advocate_rate != 0:
         b_post = coin(coins, audit, SPREAD_STREAM, k, coins.post_positive)
         b_see = coin(coins, audit, SPREAD_STREAM, k, coins.see_positive) if not net.well_mixed else np.uint64(0)
         pos, counts, pos_readers, _ = post_and_see(
@@ -1273,7 +1284,7 @@ def spread(c, net, rules, cache, coins, audit, k, brand, now, pull, answers, lar
             pos_readers, _ = reach_well_mixed(
                 n, net, rules.visibility, pos, counts, coins, audit, k, coins.see_positive
             )
-    sharers, which = take_sharers(c)
+    sharers, which = take_sharers(c) if c.book[B_SHARERS] else (e, e)
     now[NOW_POSTS_NEGATIVE] += neg_total
     now[NOW_SEARCH_STOCK] += neg_total
     now[NOW_POSTS_POSITIVE] += pos_total
@@ -1294,8 +1305,9 @@ def spread(c, net, rules, cache, coins, audit, k, brand, now, pull, answers, lar
     if len(informed) and rules.stifle_prob > 0:
         base = coin(coins, audit, SPREAD_STREAM, k, coins.stifle)
         stifle(informed, c.codes[STANCE], c.flags[GRIEVANCE], c.longs[POSTS_BUF], rules.stifle_prob, base)
-    stop_base = coin(coins, audit, SPREAD_STREAM, k, coins.stop) if rules.stop_prob > 0 else np.uint64(0)
-    stop_and_fade(c, rules, k, stop_base)
+    if c.book[B_ACTIVE] or c.book[B_TURNED]:
+        stop_base = coin(coins, audit, SPREAD_STREAM, k, coins.stop) if rules.stop_prob > 0 else np.uint64(0)
+        stop_and_fade(c, rules, k, stop_base)
     search(c, rules, coins, audit, k, now, pull, large_count)
 
 
