@@ -8,6 +8,8 @@ reproduced alone.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -90,12 +92,33 @@ def run_batch(
     depend on how runs are batched (tests/test_batched.py compares the files byte for byte). The runs
     share what does not depend on their draws (the tabulated Poisson CDFs of the posting rule).
     """
-    cache = poisson_cache()
-    return [_run(sc, seed, r, series, until_quiet, False, None, cache) for r in replications]
+    with sharing():
+        return [_run(sc, seed, r, series, until_quiet, False, None, None) for r in replications]
+
+
+_shared = threading.local()  # what the runs of a batch share (`sharing`), per thread
+
+
+@contextlib.contextmanager
+def sharing():
+    """Runs made inside the block (by `run_replication` or `run_batch`) share what does not depend on their draws.
+
+    The tabulated Poisson CDFs of the posting rule: a table serves any run whose posters' means
+    fall near it (`kernels.post_and_see`), so results are the same whether runs share them or
+    not. A task of an experiment that runs a condition's replications one by one gets the batch's
+    sharing by running them inside this block.
+    """
+    outer = getattr(_shared, "cache", None)
+    _shared.cache = poisson_cache() if outer is None else outer
+    try:
+        yield
+    finally:
+        _shared.cache = outer
 
 
 def _run(sc, seed, replication, series, until_quiet, progress, on_step, cache) -> Replication:
     """One replication (see `run_replication`); `cache`: tabulated Poisson CDFs shared with other runs."""
+    cache = cache if cache is not None else getattr(_shared, "cache", None)
     model = BuzzModel(sc, rng=replication_seed(seed, replication), cache=cache)
     pop = model.population
     if on_step is not None:  # step by step, for snapshots
@@ -207,5 +230,6 @@ __all__ = [
     "run_once",
     "run_replication",
     "seed_label",
+    "sharing",
     "snapshot",
 ]

@@ -97,6 +97,18 @@ def test_step_by_step_equals_compiled_segments(name):
     assert any(whole.recorder.actions), "the fixture's run has timed events"
 
 
+def test_runs_inside_a_sharing_block_are_the_runs_alone():
+    """An experiment's task that runs a condition's replications one by one inside `runner.sharing()`."""
+    from simulation.runner import sharing
+
+    sc = fixture("default")
+    alone = [run_replication(sc, 4, r) for r in range(3)]
+    with sharing():
+        shared = [run_replication(sc, 4, r) for r in range(3)]
+    for a, b in zip(alone, shared, strict=True):
+        same(a, b)
+
+
 def test_a_batch_reuses_the_posting_tables_without_changing_a_draw():
     """The SIR reduction's posters share means: the batch's second run finds their CDFs tabulated."""
     from benchmarks.bench_scale import sir_scenario
