@@ -581,6 +581,8 @@ def cmd_experiment(args) -> int:
         print(f"interrupted: {kept(plan.kind, folder)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as exc:  # a full disk, a folder made read-only meanwhile
+        if isinstance(exc, FileExistsError):  # an --out that is taken: bad input, one line from main
+            raise
         if interrupted():
             print(f"interrupted: {kept(plan.kind, folder)}", file=sys.stderr)
             return EXIT_INTERRUPTED
@@ -766,31 +768,32 @@ def interrupted() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; bad input ends with one line on stderr and exit status 2."""
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        argv = ["run", str(DEFAULT_SCENARIO)]
-    args = parser().parse_args(argv)
-    args.argv = list(argv)  # the command as typed, for the experiment's reproduce command
-    commands = {
-        "run": cmd_run,
-        "list": cmd_list,
-        "validate": cmd_validate,
-        "keys": cmd_keys,
-        "compare": cmd_experiment,
-        "sweep": cmd_experiment,
-        "check-model": cmd_check_model,
-        "export": cmd_export,
-    }
-    for name in COMMAND_MODULES:
-        module = import_module(f".{name}", __package__)
-        commands[module.COMMAND] = module.run
-    if args.command is None:
-        parser().print_help()
-        return EXIT_BAD_INPUT
     _signalled.clear()
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` ends like Ctrl-C: workers shut down, the resume line
     signal.signal(signal.SIGINT, _interrupt)
-    try:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        argv = ["run", str(DEFAULT_SCENARIO)]
+    args = None
+    try:  # from the start: Ctrl-C while the modules load is an interruption too
+        args = parser().parse_args(argv)
+        args.argv = list(argv)  # the command as typed, for the experiment's reproduce command
+        commands = {
+            "run": cmd_run,
+            "list": cmd_list,
+            "validate": cmd_validate,
+            "keys": cmd_keys,
+            "compare": cmd_experiment,
+            "sweep": cmd_experiment,
+            "check-model": cmd_check_model,
+            "export": cmd_export,
+        }
+        for name in COMMAND_MODULES:
+            module = import_module(f".{name}", __package__)
+            commands[module.COMMAND] = module.run
+        if args.command is None:
+            parser().print_help()
+            return EXIT_BAD_INPUT
         return commands[args.command](args)
     except (ScenarioError, NetworkError, FileExistsError, ExportError, FolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)

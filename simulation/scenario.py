@@ -283,8 +283,8 @@ def _check_consistency(sc: Scenario, raw: dict, source: str) -> None:
         raise ScenarioError(
             source,
             "name",
-            f"{_shown(sc.name)} {problem}; a name becomes a results folder: letters, digits, spaces, _ and -, "
-            f"no path separator, no leading dot, at most {MAX_NAME} characters",
+            f"{_shown(sc.name)} {problem}; a name becomes a results folder: not blank, no path separator, no "
+            f"leading dot, no control character, at most {MAX_NAME} characters",
         )
     sim = sc.simulation
     if sim.dt_hours > sim.days * 24:

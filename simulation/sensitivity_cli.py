@@ -256,7 +256,7 @@ def run(args) -> int:
         if cli.interrupted():
             print(f"interrupted: {cli.kept(COMMAND, folder)}", file=sys.stderr)
             return cli.EXIT_INTERRUPTED
-        if not isinstance(exc, OSError):
+        if not isinstance(exc, OSError) or isinstance(exc, FileExistsError):  # a taken --out: bad input
             raise
         print(f"error: {cli.os_error_text(exc, folder)}; {cli.kept(COMMAND, folder)}", file=sys.stderr)
         return 1

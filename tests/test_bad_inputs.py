@@ -236,6 +236,11 @@ CASES = {
     "network /dev/zero": (["run", "{s}", "--set", "network.kind=file", "--set", "network.path=/dev/zero"], "/dev/zero"),
     "out under /proc": (["run", "{s}", "--out", "/proc/buzzsim-x"], "error: --out: /proc/buzzsim-x: cannot be created"),
     "out under a file": (COMPARE + ["--out", "{s}/x"], "cannot be created (" + "{s} is a file)"),
+    "out a folder that is not empty": (
+        COMPARE + ["--out", "{f}"],
+        "--out exists and is not empty; choose a new folder",
+    ),
+    "out a file, sensitivity": (SENS + ["--out", "{f}/empty.toml"], "--out is a file, not a folder"),
     "out empty": (["run", "{s}", "--out", ""], "argument --out: empty; give a folder to create"),
     "out name too long": (["run", "{s}", "--out", "x" * 300], "argument --out: a name in it has 300 bytes"),
     "out name too long, sensitivity": (SENS + ["--out", "y" * 300], "argument --out: a name in it has 300 bytes"),
