@@ -30,6 +30,7 @@ the series is recorded after everything at time k.
 from __future__ import annotations
 
 import math
+import sys
 
 import mesa
 import numpy as np
@@ -67,6 +68,26 @@ from .randomness import (
 from .rates import novelty
 from .stance import Route, Stance
 
+
+def compile_notice() -> None:
+    """Say so, once per process, when the compiled kernels are not in numba's cache yet (a first run compiles them)."""
+    global _NOTICED
+    if _NOTICED or kernels.advance.overloads:
+        return
+    _NOTICED = True
+    try:
+        cold = not kernels.advance._cache._cache_file._load_index()  # (numba's cache index: empty when stale)
+    except Exception:  # a notice only: never in the way of a run
+        return
+    if cold:
+        print(
+            "buzzsim: compiling the simulation's kernels for this machine (once: about a minute; later runs load them)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+_NOTICED = False
 SEGMENT = 4096  # steps handed to one compiled call at most (bounds the stories' pulls computed ahead)
 LARGE_SEARCH_SEGMENT = 64  # fewer when the search counts are drawn in Python (more than 500 expected)
 AUDIT_ROWS = 1 << 20  # draws a compiled call can note while a run is audited
@@ -106,6 +127,7 @@ class BuzzModel(mesa.Model):
         cache: kernels.PoissonCache | None = None,
     ):
         """A run of `scenario` seeded by `rng`, on `network` if given; `cache`: Poisson CDFs shared between runs."""
+        compile_notice()
         streams = Streams(rng)
         super().__init__(rng=streams.generator(Purpose.MESA))
         # The compiled loop runs the steps: Mesa's own recurring step event is not used, and `step` is ours.
