@@ -94,7 +94,7 @@ def posterior_figure(settings: Settings, summary: pd.DataFrame, final: Generatio
         if log:
             edges = 10.0**edges
             ax.set_xscale("log")
-            _log_ticks(ax.xaxis)
+            _log_ticks(ax.xaxis, edges[0], edges[-1])
             if bounds[j][1] - bounds[j][0] > 2:  # beyond two decades, powers of ten only
                 ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0,)))
         values = 10.0 ** final.theta[:, j] if log else final.theta[:, j]
