@@ -15,6 +15,7 @@ from importlib import import_module
 from pathlib import Path
 
 from .actions import ACTIONS
+from .executor import clear_stop, request_stop
 from .experiment_folder import FolderError
 from .metrics import METRICS, WINDOW_METRIC
 from .network import NetworkError
@@ -758,7 +759,15 @@ def _interrupt(signum, frame) -> None:
     interrupted, not with that error's traceback.
     """
     _signalled.append(signum)
+    request_stop()
     raise KeyboardInterrupt
+
+
+def _unraisable(hook_args) -> None:
+    """Python's hook for exceptions it must ignore: an interruption is not printed (it is remembered and acted on)."""
+    if issubclass(hook_args.exc_type, KeyboardInterrupt) and interrupted():
+        return
+    sys.__unraisablehook__(hook_args)
 
 
 def interrupted() -> bool:
@@ -769,8 +778,10 @@ def interrupted() -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; bad input ends with one line on stderr and exit status 2."""
     _signalled.clear()
+    clear_stop()
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` ends like Ctrl-C: workers shut down, the resume line
     signal.signal(signal.SIGINT, _interrupt)
+    sys.unraisablehook = _unraisable
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         argv = ["run", str(DEFAULT_SCENARIO)]

@@ -22,10 +22,32 @@ import itertools
 import logging
 import multiprocessing
 import signal
+import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterable, Iterator
 
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+_stop = threading.Event()  # set by the command line's Ctrl-C / kill handler (`request_stop`)
+
+
+def request_stop() -> None:
+    """Ask every executor loop to stop at its next result (raising KeyboardInterrupt there).
+
+    A KeyboardInterrupt raised by a signal handler can be lost when the signal lands inside a
+    callback whose exceptions Python ignores (a garbage-collection callback of Dask's): the loops
+    check this flag too, so the interruption still stops the work.
+    """
+    _stop.set()
+
+
+def clear_stop() -> None:
+    """Forget an earlier stop request (a new command starts)."""
+    _stop.clear()
+
+
+def _check_stop() -> None:
+    if _stop.is_set():
+        raise KeyboardInterrupt
 
 
 def _ignore_sigint() -> None:
@@ -98,6 +120,7 @@ class Executor:
         tasks = list(tasks)
         if not self.parallel or (len(tasks) <= 1 and not self.dask):
             for i, t in enumerate(tasks):
+                _check_stop()
                 yield i, fn(*t)
         elif self.dask:
             yield from self._dask(fn, tasks)
@@ -122,6 +145,7 @@ class Executor:
         try:
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                _check_stop()
                 for f in finished:
                     i = pending.pop(f)
                     nxt = next(todo, None)
@@ -161,6 +185,7 @@ class Executor:
         queue = as_completed([submit(i, t) for i, t in itertools.islice(todo, self.max_pending)])
         try:
             for fut in queue:
+                _check_stop()
                 nxt = next(todo, None)
                 if nxt is not None:
                     queue.add(submit(*nxt))

@@ -215,9 +215,7 @@ def test_a_resume_redoes_exactly_the_tampered_batches(tmp_path, capsys):
     (runs / "c0003" / "b00000.json").write_text(json.dumps(edited))
     (runs / "c0001" / "b00002.json").unlink()  # deleted
     tampered = {"c0001/b00000", "c0002/b00002", "c0002/b00000", "c0003/b00000", "c0001/b00002"}
-    untouched = {
-        p: p.stat().st_mtime_ns for p in runs.glob("c*/b*.*") if f"{p.parent.name}/{p.stem}" not in tampered
-    }
+    untouched = {p: p.stat().st_mtime_ns for p in runs.glob("c*/b*.*") if f"{p.parent.name}/{p.stem}" not in tampered}
     assert len(untouched) == 2 * (2 * len(sweep(4).conditions) - len(tampered))  # a .json and an .npz each
     (runs / "c0000" / "b00000.tmp.npz").write_bytes(b"cut short")  # writes a kill interrupted
     (folder / ".summary.csv.tmp").write_text("cut short")
@@ -285,3 +283,21 @@ def test_a_resume_of_a_folder_whose_plan_or_scenario_was_edited_is_refused(tmp_p
     path.write_text(path.read_text().replace("300", "301", 1) + "\n")
     with pytest.raises(FolderError, match=f"{name} changed since the experiment started"):
         Plan.from_folder(tmp_path / "x")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_stop_request_ends_the_executor_loops_at_their_next_result(workers):
+    """A Ctrl-C whose KeyboardInterrupt Python swallowed (in a callback) still stops the work (`request_stop`)."""
+    from simulation.executor import Executor, clear_stop, request_stop
+
+    try:
+        with Executor(workers) as ex:
+            results = ex.imap_unordered(pow, [(2, i) for i in range(6)])
+            next(results)
+            request_stop()
+            with pytest.raises(KeyboardInterrupt):
+                list(results)
+    finally:
+        clear_stop()
+    with Executor(1) as ex:
+        assert ex.map(pow, [(2, 3)]) == [8]  # cleared: the next command runs
