@@ -45,7 +45,7 @@ Consumers = namedtuple(
         "codes",  # int8 rows: STANCE (a Stance), ROUTE (a Route: how the consumer first heard)
         "flags",  # bool rows: CUSTOMER, TOUCHED, CHURNED, GRIEVANCE, REMEDIED, INITIAL_CUSTOMER
         "longs",  # int64 rows: ACTIVATED, LAST_POSTER, TOUCHED_LIST, SHARERS, POSTS_BUF, ACTIVE, TURNED
-        "ints",  # int32 rows: STORY_OF, POSTED
+        "ints",  # int32 rows: STORY_OF, POSTED, DOSE_AT
         "shorts",  # int16 rows: EPISODES, SHARE_NEXT
         "seen",  # uint64: bit a set once brand answer a was read
         "cohorts",  # float64 rows over steps: SIZE (consumers who turned ANGRY in the step), OFFSPRING (they angered)
@@ -65,14 +65,15 @@ CUSTOMER, TOUCHED, CHURNED, GRIEVANCE, REMEDIED, INITIAL_CUSTOMER = range(6)
 # scratch counters (kept zero); the ANGRY and ADVOCATE consumers, sorted (book[B_ACTIVE], while
 # book[B_ACTIVE_OK]); who turned ANGRY this step (book[B_TURNED])
 ACTIVATED, LAST_POSTER, TOUCHED_LIST, SHARERS, POSTS_BUF, ACTIVE, TURNED = range(7)
-# the story the consumer's anger is about (its posts' story); complaints posted
-STORY_OF, POSTED = range(2)
+# the story the consumer's anger is about (its posts' story); complaints posted; how many of the run's
+# dose decays its dose has had (book[B_DECAYS] so far: a dose is decayed when next read, `read_batch`)
+STORY_OF, POSTED, DOSE_AT = range(3)
 # ANGRY episodes so far (fatigue); the answer the consumer passes on next step (-1: none)
 EPISODES, SHARE_NEXT = range(2)
 SIZE, OFFSPRING = range(2)
 B_SORTED, B_TOTAL, B_FROZEN, B_SHARERS, B_UNTOUCHED, B_NEGATIVE, B_CUSTOMERS = range(7)
-B_ACTIVE, B_ACTIVE_OK, B_TURNED, B_CHURNED = range(7, 11)
-BOOK_SIZE = 11
+B_ACTIVE, B_ACTIVE_OK, B_TURNED, B_CHURNED, B_DECAYS = range(7, 12)
+BOOK_SIZE = 12
 U_PRIOR, U_CUSTOMER_PRIOR = range(2)
 
 # A run's rules: per-step factors of its rates and half-lives, and its parameters (`Population.rules`).
@@ -578,6 +579,7 @@ def read_batch(c, rules, readers, posts, doses, stories, infectors, route, step,
         c.cohorts[OFFSPRING],
     )
     anger_boost, anger_dose, gamma = rules.anger_boost, rules.anger_dose, rules.contagion_exponent
+    dose_at, decays, keep_dose = c.ints[DOSE_AT], np.int32(c.book[B_DECAYS]), rules.keep_dose
     customer_s, calmed_s, vented_s = (
         rules.customer_susceptibility,
         rules.calmed_susceptibility,
@@ -595,6 +597,10 @@ def read_batch(c, rules, readers, posts, doses, stories, infectors, route, step,
         if s == Stance.ANGRY:
             anger[r] = 1.0 - (1.0 - anger[r]) * (1.0 - anger_boost) ** k
         old = dose[r]
+        if dose_at[r] != decays:  # the step's forgetting since it was last read, one step at a time (same bits)
+            for _ in range(decays - dose_at[r]):
+                old *= keep_dose
+            dose_at[r] = decays
         new = old + d * weight
         dose[r] = new
         if (s == Stance.UNAWARE or s == Stance.AWARE or s == Stance.CALMED) and new > old:
@@ -1132,7 +1138,9 @@ def drift_churn_stats(c, rules, churn_base, drift, counts):
     """Opinions drift back toward their prior, doses are forgotten, customers churn; and the statistics.
 
     With `drift`: each touched consumer's opinion moves back toward its prior by the factor
-    keep_opinion and its anger dose shrinks by keep_dose (people forget); then a customer whose
+    keep_opinion and its anger dose shrinks by keep_dose (people forget: counted here, applied to a
+    dose the next time it is read, one step's factor at a time, so the bits are those of a
+    per-step decay; `sync_doses` applies them to everyone); then a customer whose
     opinion lies below its prior leaves for good with hazard churn_max (drop / 2)^churn_exponent.
     Then (always) the sums over the touched consumers, in id order: stance counts (into `counts`),
     and (opinion sum, aware opinion sum, aware count, initial customers' opinion sum, negative
@@ -1142,12 +1150,13 @@ def drift_churn_stats(c, rules, churn_base, drift, counts):
     if c.book[B_SORTED] != c.book[B_TOTAL]:
         merge_touched(c)
     lst, active = c.longs[TOUCHED_LIST], c.longs[ACTIVE]
-    opinion, prior, dose = c.reals[OPINION], c.reals[PRIOR], c.reals[DOSE]
+    opinion, prior = c.reals[OPINION], c.reals[PRIOR]
     customer, churned, initial, stance = c.flags[CUSTOMER], c.flags[CHURNED], c.flags[INITIAL_CUSTOMER], c.codes[STANCE]
     keep, keep_dose, exponent = rules.keep_opinion, rules.keep_dose, rules.churn_exponent
     max_rate, dt = rules.churn_max, rules.dt
     bound = max_rate * dt * (1.0 + 1e-12)  # the churn chance 1 - exp(-h dt) never exceeds h dt <= this
-    forget = keep_dose != 1.0  # (x * 1.0 is x: nothing to do)
+    if drift and keep_dose != 1.0:  # doses are forgotten: each when next read (`read_batch`, `sync_doses`)
+        c.book[B_DECAYS] += 1
     churn = drift and max_rate > 0
     customers = c.longs[TURNED]  # scratch here: this step's list of who turned ANGRY is spent (stop_and_fade)
     mc = 0
@@ -1159,8 +1168,6 @@ def drift_churn_stats(c, rules, churn_base, drift, counts):
         i = lst[j]
         if drift:
             opinion[i] = prior[i] + (opinion[i] - prior[i]) * keep
-            if forget:
-                dose[i] *= keep_dose
             if churn:
                 customers[mc] = i  # kept if a customer who may churn (no branch: a third are, at random)
                 mc += customer[i] & ~churned[i]
@@ -1229,6 +1236,21 @@ def record_now(c, rules, k, table, now):
     counts = np.zeros(5, np.int64)
     sums = drift_churn_stats(c, rules, np.uint64(0), False, counts)
     record(c, k, table, now, sums, counts)
+
+
+@njit(cache=True)
+def sync_doses(c, keep_dose):
+    """Every touched consumer's dose as of now: the forgetting counted since it was last read, applied."""
+    dose, dose_at, decays = c.reals[DOSE], c.ints[DOSE_AT], np.int32(c.book[B_DECAYS])
+    lst = c.longs[TOUCHED_LIST]
+    for j in range(c.book[B_TOTAL]):
+        i = lst[j]
+        if dose_at[i] != decays:
+            x = dose[i]
+            for _ in range(decays - dose_at[i]):
+                x *= keep_dose
+            dose[i] = x
+            dose_at[i] = decays
 
 
 @njit(cache=True)

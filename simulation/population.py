@@ -86,7 +86,7 @@ class Population:
             np.zeros((2, n), np.int8),
             np.zeros((6, n), bool),
             np.zeros((7, n), np.int64),
-            np.zeros((2, n), np.int32),
+            np.zeros((3, n), np.int32),
             np.zeros((2, n), np.int16),
             np.zeros(n, np.uint64),
             np.zeros((2, sc.steps + 2)),
@@ -111,7 +111,6 @@ class Population:
             self._apply_node_table(follows)
         self.audience = np.flatnonzero(follows)
         self.churned = c.flags[k.CHURNED]
-        self.dose = c.reals[k.DOSE]
         self.activated = c.longs[k.ACTIVATED]  # step at which each consumer's last ANGRY episode began
         self.activated[:] = -1
         self.episodes = c.shorts[k.EPISODES]  # how many times each consumer has turned ANGRY (fatigue)
@@ -144,6 +143,12 @@ class Population:
             bool(network.well_mixed),
             float(network.readers_per_post),
         )
+
+    @property
+    def dose(self) -> np.ndarray:
+        """Each consumer's anger dose now (forgetting since it was last read applied first: `kernels.sync_doses`)."""
+        kernels.sync_doses(self.consumers, self.rules.keep_dose)
+        return self.consumers.reals[kernels.DOSE]
 
     def _rules(self) -> kernels.Rules:
         """The run's parameters as the compiled rules read them (per-step factors of rates and half-lives)."""
