@@ -1266,6 +1266,28 @@ def mention_rate(posts, k, current, window, dt):
 
 
 @njit(cache=True)
+def _post(c, net, rules, cache, coins, audit, k, which):
+    """Step k's posts of the consumers in stance `which` and who sees them: (posts, readers, poster of each).
+
+    ANGRY consumers post complaints, ADVOCATEs praise; nothing is drawn when nobody is active or
+    the rate is 0.
+    """
+    e = np.zeros(0, np.int64)
+    angry = which == Stance.ANGRY
+    rate = rules.post_rate if angry else rules.advocate_rate
+    if not c.book[B_ACTIVE] or rate == 0:
+        return 0, e, e
+    post_slot = coins.post_negative if angry else coins.post_positive
+    see_slot = coins.see_negative if angry else coins.see_positive
+    b_post = coin(coins, audit, SPREAD_STREAM, k, post_slot)
+    b_see = coin(coins, audit, SPREAD_STREAM, k, see_slot) if not net.well_mixed else np.uint64(0)
+    posters, counts, readers, src = post_and_see(c, net, rules, cache, which, rate, b_post, b_see)
+    if net.well_mixed:
+        readers, src = reach_well_mixed(len(c.seen), net, rules.visibility, posters, counts, coins, audit, k, see_slot)
+    return counts.sum(), readers, src
+
+
+@njit(cache=True)
 def spread(c, net, rules, cache, coins, audit, k, brand, now, pull, answers, large_count):
     """The consumers' part of step k: posting, reading, passing answers on, stopping, fading, search.
 
@@ -1274,7 +1296,6 @@ def spread(c, net, rules, cache, coins, audit, k, brand, now, pull, answers, lar
     brand's actions have made them, heavier while the brand is silent past the expected reply time
     after a complaint) and the praise; stifling, SIR stopping, fading; search.
     """
-    n = len(c.seen)
     # (helpers taking the state are called only when they have work: each call costs the state's refcounts)
     if c.book[B_SORTED] != c.book[B_TOTAL]:
         merge_touched(c)
@@ -1282,30 +1303,8 @@ def spread(c, net, rules, cache, coins, audit, k, brand, now, pull, answers, lar
         ensure_active(c)
     c.book[B_TURNED] = 0
     e = np.zeros(0, np.int64)
-    pos, neg_readers, neg_src, pos_readers = e, e, e, e
-    neg_total = pos_total = 0
-    if c.book[B_ACTIVE] and rules.post_rate != 0:
-        b_post = coin(coins, audit, SPREAD_STREAM, k, coins.post_negative)
-        b_see = coin(coins, audit, SPREAD_STREAM, k, coins.see_negative) if not net.well_mixed else np.uint64(0)
-        pos, counts, neg_readers, neg_src = post_and_see(
-            c, net, rules, cache, Stance.ANGRY, rules.post_rate, b_post, b_see
-        )
-        neg_total = counts.sum()
-        if net.well_mixed:
-            neg_readers, neg_src = reach_well_mixed(
-                n, net, rules.visibility, pos, counts, coins, audit, k, coins.see_negative
-            )
-    if c.book[B_ACTIVE] and rules.advocate_rate != 0:
-        b_post = coin(coins, audit, SPREAD_STREAM, k, coins.post_positive)
-        b_see = coin(coins, audit, SPREAD_STREAM, k, coins.see_positive) if not net.well_mixed else np.uint64(0)
-        pos, counts, pos_readers, _ = post_and_see(
-            c, net, rules, cache, Stance.ADVOCATE, rules.advocate_rate, b_post, b_see
-        )
-        pos_total = counts.sum()
-        if net.well_mixed:
-            pos_readers, _ = reach_well_mixed(
-                n, net, rules.visibility, pos, counts, coins, audit, k, coins.see_positive
-            )
+    neg_total, neg_readers, neg_src = _post(c, net, rules, cache, coins, audit, k, Stance.ANGRY)
+    pos_total, pos_readers, _ = _post(c, net, rules, cache, coins, audit, k, Stance.ADVOCATE)
     sharers, which = take_sharers(c) if c.book[B_SHARERS] else (e, e)
     now[NOW_POSTS_NEGATIVE] += neg_total
     now[NOW_SEARCH_STOCK] += neg_total
