@@ -70,7 +70,7 @@ def performance_section(results: Path = RESULTS) -> str:
     if d and dp:
         lines.append(
             f"| default scenario, one run, scenario to metrics (network included, no files) | {_time(d)} | "
-            f"{_time(dp)} | {dp / d:.1f}× | 8× | {_verdict(d <= dp / 8)} |"
+            f"{_time(dp)} | {dp / d:.2f}× | 8× | {_verdict(d <= dp / 8)} |"
         )
     b, bp = get("1M burning", "(5)"), get("1M burning", "(5)", prev)
     mem = get("1M burning", "(5)", col="peak_rss_mb")
@@ -78,15 +78,15 @@ def performance_section(results: Path = RESULTS) -> str:
         ok = b <= bp / 2 and mem <= 500
         lines.append(
             f"| 1,000,000 consumers, 720 hourly steps, burning: time and peak memory | {_time(b)}, {mem:.0f} MB | "
-            f"{_time(bp)} | {bp / b:.1f}× | 2×, 500 MB | {_verdict(ok)} |"
+            f"{_time(bp)} | {bp / b:.2f}× | 2×, 500 MB | {_verdict(ok)} |"
         )
     q, qp = get("1M quiet", "(5)"), get("1M quiet", "(5)", prev)
     if q and qp:
-        lines.append(f"| 1,000,000 consumers, 720 hourly steps, quiet | {_time(q)} | {_time(qp)} | {qp / q:.1f}× | | |")
+        lines.append(f"| 1,000,000 consumers, 720 hourly steps, quiet | {_time(q)} | {_time(qp)} | {qp / q:.2f}× | | |")
     for case in [r["case"] for r in rows if r["method"].startswith("(1)") and r["version"] == "this"]:
         m, mp = get(case, "(1)"), get(case, "(1)", prev)
         if m and mp:
-            lines.append(f"| SIR reduction, {case}, 100 steps | {_time(m)} | {_time(mp)} | {mp / m:.1f}× | | |")
+            lines.append(f"| SIR reduction, {case}, 100 steps | {_time(m)} | {_time(mp)} | {mp / m:.2f}× | | |")
     for r in sweep["rows"]:
         if r["version"] != "this":
             continue
@@ -105,7 +105,7 @@ def performance_section(results: Path = RESULTS) -> str:
             lines.append(
                 f"| timing sweep, {r['runs']} runs, {r['workers']} worker{'s' if r['workers'] > 1 else ''}, files "
                 f"included | {r['runs_per_min']:,.0f} runs/min | {other['runs_per_min']:,.0f} runs/min | "
-                f"{ratio:.1f}× | {goal} | {verdict} |"
+                f"{ratio:.2f}× | {goal} | {verdict} |"
             )
     cli_prev = next((o for o in sweep["rows"] if o["sweep"].startswith("run.py") and o["version"] != "this"), None)
     for r in sweep["rows"]:
@@ -114,7 +114,7 @@ def performance_section(results: Path = RESULTS) -> str:
             what = "PNG and PDF figures" if "PDF" in r["sweep"] else "PNG figures (PDF on request)"
             lines.append(
                 f"| `python run.py` warm, end to end, {what} | {_time(r['wall_s'])} | {_time(cli_prev['wall_s'])} | "
-                f"{ratio:.1f}× | 2× | {_verdict(ratio >= 2)} |"
+                f"{ratio:.2f}× | 2× | {_verdict(ratio >= 2)} |"
             )
     lines += [
         "",
@@ -128,7 +128,7 @@ def performance_section(results: Path = RESULTS) -> str:
             big = case.startswith("BA") and int(case[3:].replace(",", "")) >= 100_000
             verdict = _verdict(m <= 2 * f and m <= 3 * fn) if big else ""
             lines.append(
-                f"| {case} | {_time(m)} | {_time(f)} | {_time(fn)} | {m / f:.1f}× | {m / fn:.1f}× | {verdict} |"
+                f"| {case} | {_time(m)} | {_time(f)} | {_time(fn)} | {m / f:.2f}× | {m / fn:.2f}× | {verdict} |"
             )
     lines += ["", "| scale | wall time | peak memory | goal | |", "|---|---|---|---|---|"]
     screen = next((r for r in sweep["rows"] if r["sweep"] == "screening" and r["version"] == "this"), None)

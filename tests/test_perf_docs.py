@@ -74,11 +74,11 @@ def test_tables_say_the_ratios_and_which_goals_hold(tmp_path):
     assert "Test CPU, 2 cores, 23.5 GB RAM" in text and "previous version (abc1234)" in text
     lines = {line.split(" | ")[0].strip("| "): line for line in text.splitlines() if line.startswith("| ")}
     assert lines["default scenario, one run, scenario to metrics (network included, no files)"].endswith(
-        "| 5.0 ms | 20.0 ms | 4.0× | 8× | missed |"
+        "| 5.0 ms | 20.0 ms | 4.00× | 8× | missed |"
     )
-    assert "| 7.00 s, 440 MB | 15.0 s | 2.1× | 2×, 500 MB | met |" in text
-    assert "| BA 100,000 | 150 ms | 80.0 ms | 60.0 ms | 1.9× | 2.5× | met |" in text
-    assert "| 3,000 runs/min | 1,000 runs/min | 3.0× | 5× | missed |" in text
+    assert "| 7.00 s, 440 MB | 15.0 s | 2.14× | 2×, 500 MB | met |" in text
+    assert "| BA 100,000 | 150 ms | 80.0 ms | 60.0 ms | 1.88× | 2.50× | met |" in text
+    assert "| 3,000 runs/min | 1,000 runs/min | 3.00× | 5× | missed |" in text
     assert "| 25.2 s | | 30 s | met |" in text
     assert "| 50.0 s | 1.76 GB | 6 GB | met |" in text
-    assert "| 8.00 s | 10.0 s | 1.2× | 2× | missed |" in text
+    assert "| 8.00 s | 10.0 s | 1.25× | 2× | missed |" in text
