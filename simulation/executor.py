@@ -169,7 +169,9 @@ class Executor:
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
-                    silence_logs=logging.ERROR,  # a worker's notes on cancelled tasks (Ctrl-C) are not the user's
+                    # a worker's notes on cancelled tasks and on its scheduler closing (Ctrl-C, kill) are not the
+                    # user's: a task's own error reaches the command line through its result
+                    silence_logs=logging.CRITICAL,
                 )
                 self._client = Client(self._cluster)
             else:
