@@ -141,7 +141,7 @@ class Plan:
             if name not in known:
                 raise ScenarioError(
                     "--strategies" if name != self.baseline else "--baseline",
-                    name,
+                    name or repr(name),
                     f"unknown strategy; allowed: {', '.join(known)}",
                 )
         if STRATEGY_KEY in self.vary:

@@ -98,7 +98,7 @@ def atomic_folder(dest: Path):
     """Yield a temporary folder that becomes `dest` only if the block completes."""
     dest = Path(dest)
     check_destination(dest)
-    make_folder(dest.parent)
+    make_folder(dest.parent, shown=dest)
     remove_stale_partials(dest.parent)
     tmp = dest.parent / PARTIAL.format(name=dest.name, pid=os.getpid())
     shutil.rmtree(tmp, ignore_errors=True)

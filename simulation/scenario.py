@@ -155,7 +155,9 @@ def apply_overrides(
         node: Any = raw
         for i, part in enumerate(parts[:-1]):
             if isinstance(node, list):
-                if not part.isdigit() or int(part) >= len(node):
+                if not part.isdigit():
+                    raise ScenarioError(where, dotted, f"{part!r} is not a list index; write 0, 1, ... (a number)")
+                if int(part) >= len(node):
                     entries = f"{len(node)} entr{'y' if len(node) == 1 else 'ies'}"
                     raise ScenarioError(where, dotted, f"list index {part!r} out of range (the list has {entries})")
                 node = node[int(part)]

@@ -297,7 +297,7 @@ class Study:
         for name in self.strategies:
             if name not in known:
                 option = "--baseline" if name == self.baseline else "--strategies"
-                raise ScenarioError(option, name, f"unknown strategy; allowed: {', '.join(known)}")
+                raise ScenarioError(option, name or repr(name), f"unknown strategy; allowed: {', '.join(known)}")
         conditions = self.point_count * len(self.options())
         check_count(conditions, MAX_CONDITIONS, "--n", str(self.n), "conditions", allow_large)
         runs = f"runs ({conditions:,} conditions x {self.replications} replications)"

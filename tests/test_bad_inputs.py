@@ -189,6 +189,15 @@ CASES = {
         ["run", "{s}", "--set", "amplifiers.5.threshold=3"],
         "error: --set amplifiers.5.threshold=3: amplifiers.5.threshold: list index '5' out of range (the list has 0",
     ),
+    "set a list entry by a word": (
+        ["run", "{s}", "--set", "amplifiers.x.threshold=3"],
+        "error: --set amplifiers.x.threshold=3: amplifiers.x.threshold: 'x' is not a list index",
+    ),
+    "baseline empty": (COMPARE + ["--baseline", ""], "error: --baseline: '': unknown strategy"),
+    "out under a file, run": (
+        ["run", "{s}", "--out", "{s}/x"],
+        "error: --out: {s}/x: cannot be created ({s} is a file)",
+    ),
     "set a rule's other key": (
         ["run", "{s}", "--set", "simulation.days=0.01"],
         "error: --set simulation.days=0.01: simulation.dt_hours: 1 h is longer than the horizon",
