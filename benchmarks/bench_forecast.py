@@ -63,6 +63,7 @@ def main(argv=None) -> int:
         settings = Settings([parse_fit(FIT)], (0.1, 10.0), args.particles, args.budget, seed=done)
         gen = run_calibration(settings, sc, data, None, progress=False)["generations"][-1]
         f = Forecast(args.until, [Branch("ignore")], args.draws, args.replications, seed=done)
+        f.epsilon = gen.epsilon  # runs kept only where their first hours are as close to the data as the particles
         runs = run_forecast(f, settings, posterior_frame(settings, gen), sc, data, progress=False)["runs"]
         hit = np.array([np.quantile(runs[m], 0.05) <= truth[m] <= np.quantile(runs[m], 0.95) for m in OUTCOMES])
         covered += hit

@@ -80,6 +80,11 @@ SUMMARY_CSV = "posterior_summary.csv"
 CALIBRATED_TOML = "calibrated.toml"
 DIAGNOSTICS_JSON = "diagnostics.json"
 FINGERPRINT = ".fingerprint.json"
+ORIGIN_JSON = "origin.json"
+PRIOR_ONLY = (
+    "; only the prior sample (generation 0) was completed: the 'posterior' is the prior, not an estimate "
+    "(give a larger --budget)"
+)
 
 
 # -- settings --------------------------------------------------------------------------------------
@@ -512,8 +517,12 @@ def fingerprint(folder: Path) -> dict[str, str]:
     return {n: file_sha256(Path(folder) / n) if (Path(folder) / n).is_file() else "" for n in names}
 
 
-def create(folder: Path, settings: Settings, base, observed: ObservedSeries) -> None:
-    """Start a calibration folder (refuses a non-empty one): settings, scenario, the data as fitted."""
+def create(folder: Path, settings: Settings, base, observed: ObservedSeries, origin: dict | None = None) -> None:
+    """Start a calibration folder (refuses a non-empty one): settings, scenario, the data as fitted, its origin.
+
+    `origin` (origin.json) says where the calibration came from (the data file, the command that
+    reproduces it, the strategy followed): what meta.json and the report show, kept for a resume.
+    """
     from .experiment_folder import SCENARIO_TOML
     from .results import check_destination, make_folder, write_csv, write_text
     from .scenario import to_toml
@@ -524,6 +533,7 @@ def create(folder: Path, settings: Settings, base, observed: ObservedSeries) -> 
     write_text(folder / SETTINGS_JSON, settings.to_json())
     write_text(folder / SCENARIO_TOML, to_toml(base))
     write_csv(observed_frame(observed), folder / OBSERVED_CSV)
+    write_text(folder / ORIGIN_JSON, json.dumps(origin or {}, indent=2, default=str) + "\n")
     write_text(folder / FINGERPRINT, json.dumps(fingerprint(folder), indent=2) + "\n")
 
 
@@ -570,8 +580,11 @@ def run_calibration(
     dask: str | None = None,
     resume: bool = False,
     progress: bool = True,
+    origin: dict | None = None,
 ) -> dict:
     """Run (or resume) a calibration into `folder` (None: in memory only); returns its generations and diagnostics.
+
+    `origin`: what a new folder's origin.json says (see `create`).
 
     Raises:
         ScenarioError: when every simulation of the prior sample failed (the first error named).
@@ -587,7 +600,7 @@ def run_calibration(
     store = None
     if folder is not None:
         if not resume:
-            create(Path(folder), settings, base, observed)
+            create(Path(folder), settings, base, observed, origin)
         store = Store(Path(folder))
     base_dict, settings_json, obs_log = to_dict(base), settings.to_json(), log_series(observed)
     with locked(Path(folder)) if folder is not None else contextlib.nullcontext():
@@ -710,6 +723,8 @@ def diagnostics_of(settings: Settings, generations: list[Generation], incomplete
         )
     else:
         out["stopped"] = "the budget left could not start another generation"
+    if generations[-1].index == 0:
+        out["stopped"] += PRIOR_ONLY
     return out
 
 
@@ -743,6 +758,8 @@ def summary_frame(settings: Settings, gen: Generation) -> pd.DataFrame:
         share = (q[2] - q[1]) / (hi - lo)
         log = settings.factors[j].log if j < len(settings.factors) else True
         nat = [10.0**v if log else v for v in q]
+        if j < len(settings.factors) and settings.factors[j].integer:  # a whole number, as the runs used it
+            nat = [float(round(v)) for v in nat]
         prior = settings.capture if j == len(settings.factors) else (settings.factors[j].lo, settings.factors[j].hi)
         rows.append(
             {
@@ -808,7 +825,12 @@ def write_outputs(folder: Path, settings: Settings, base, result: dict, meta: di
     write_csv(summary, folder / SUMMARY_CSV)
     write_text(folder / CALIBRATED_TOML, calibrated_toml(settings, base, summary, "calibrated"))
     write_text(folder / DIAGNOSTICS_JSON, json.dumps(result["diagnostics"], indent=2) + "\n")
-    write_meta(folder / "meta.json", kind="calibration", scenario=base.name, seed=settings.seed, **meta)
+    try:
+        origin = json.loads((folder / ORIGIN_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        origin = {}
+    fields = {**origin, **meta, "prior_only": final.index == 0}
+    write_meta(folder / "meta.json", kind="calibration", scenario=base.name, seed=settings.seed, **fields)
     return {"posterior": posterior, "summary": summary}
 
 

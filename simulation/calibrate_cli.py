@@ -115,6 +115,11 @@ def settings_from_args(args, base, data_sha256: str):
 
     if not args.fits:
         raise ScenarioError("--fit", "(none)", "no parameter to fit: give --fit KEY=LO:HI[:log], repeatable")
+    fitted = {text.partition("=")[0].strip() for text in args.fits}
+    for item in args.sets:
+        key = item.partition("=")[0].strip()
+        if key in fitted:
+            raise ScenarioError("--set", item, f"{key} is also fitted (--fit): give it one or the other")
     return Settings(
         factors=[parse_fit(text) for text in args.fits],
         capture=parse_capture(args.capture) if args.capture else DEFAULT_CAPTURE,
@@ -130,12 +135,12 @@ def run(args) -> int:
     from . import cli
     from .calibrate import check_fit, open_folder, run_calibration, write_outputs
     from .mentions import read_observed
-    from .results import default_folder, file_sha256
+    from .results import check_destination, default_folder, file_sha256
 
     if args.resume:
         settings, base, observed = open_folder(args.resume)
         _check_resume(args, settings)
-        folder, data = args.resume, None
+        folder, origin = args.resume, None
     else:
         if not args.scenario:
             raise ScenarioError("calibrate", "scenario", "give a scenario file or name (or --resume DIR)")
@@ -147,20 +152,29 @@ def run(args) -> int:
         base = cli.load_scenario(cli.find_scenario(args.scenario), overrides, origins=origins)
         observed = read_observed(args.data)
         settings = settings_from_args(args, base, file_sha256(args.data))
-        folder, data = args.out or default_folder("calibrate", base.name), str(args.data)
+        folder = args.out or default_folder("calibrate", base.name)
+        check_destination(Path(folder))
+        origin = origin_of(args, base, observed)
     check_fit(settings, base, observed, "--data")
     check_where(args, base, args.scenario or str(args.resume))
     where = f"Dask {args.dask}" if args.dask else f"{args.workers} worker(s)"
     print(
-        f"calibrate {base.name}: {len(settings.factors)} key(s) and the capture fraction to {observed.source} "
-        f"({observed.bins} bins of {observed.bin_hours:g} h); {settings.particles} particles, at most "
-        f"{settings.budget} simulations ({where})"
+        f"calibrate {base.name}: {_count(len(settings.factors), 'key')} and the capture fraction to "
+        f"{observed.source} ({_count(observed.bins, 'bin')} of {observed.bin_hours:g} h); {settings.particles} "
+        f"particles, at most {settings.budget} simulations ({where})"
     )
     try:
         result = run_calibration(
-            settings, base, observed, folder, workers=args.workers, dask=args.dask, resume=bool(args.resume)
+            settings,
+            base,
+            observed,
+            folder,
+            workers=args.workers,
+            dask=args.dask,
+            resume=bool(args.resume),
+            origin=origin,
         )
-        meta = _meta(args, folder, base, observed, data, result)
+        meta = {"simulations": result["diagnostics"]["simulations"], "workers": args.workers, "dask": args.dask or ""}
         tables = write_outputs(folder, settings, base, result, meta)
         if not args.no_figures:
             from .calibrate_report import all_figures, write_report
@@ -182,33 +196,19 @@ def run(args) -> int:
     return 0
 
 
-def _meta(args, folder, base, observed, data, result) -> dict:
-    """meta.json's fields of a calibration (a resume keeps those it wrote first)."""
-    import json
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
+
+def origin_of(args, base, observed) -> dict:
+    """Where a calibration comes from (origin.json): its data file, the command reproducing it, what was followed."""
     from . import cli
 
-    old = {}
-    path = Path(folder) / "meta.json"
-    if args.resume and path.is_file():
-        try:
-            old = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            old = {}
-    keep = ("data", "reproduce", "skipped_bins", "strategy")
-    fields = {k: old[k] for k in keep if k in old}
-    if not fields:
-        fields = {
-            "data": data,
-            "reproduce": cli.reproduce_command(args.argv),
-            "skipped_bins": observed.skipped,
-            "strategy": base.brand.strategy,
-        }
     return {
-        **fields,
-        "simulations": result["diagnostics"]["simulations"],
-        "workers": args.workers,
-        "dask": args.dask or "",
+        "data": str(args.data),
+        "reproduce": cli.reproduce_command(args.argv),
+        "skipped_bins": observed.skipped,
+        "strategy": base.brand.strategy,
     }
 
 

@@ -1,10 +1,10 @@
 """A calibration folder's figures and report: the fit to the data, the posterior, the diagnostics.
 
-`fit` draws the observed counts per bin against the posterior predictive median and its 5–95% band
-(weighted quantiles over the last generation's particles of their simulated counts, as the
-listening tool would count them); `posterior` draws each parameter's weighted posterior over its
-prior range. The report (`report.md`, `report.html`) says what was fitted, how, what the data
-inform and what they cannot, and how the sampler went.
+`fit` draws the observed counts per bin against the last generation's accepted simulations, as the
+listening tool would count them: their weighted median and 5–95% band (selected for being close to
+the data, so a check of the fit rather than a fresh prediction); `posterior` draws each parameter's
+weighted posterior over its prior range. The report (`report.md`, `report.html`) says what was
+fitted, how, what the data inform and what they cannot, and how the sampler went.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .calibrate import (
     DIAGNOSTICS_JSON,
     INFORMED_SHARE,
     OBSERVED_CSV,
+    PRIOR_ONLY,
     SETTINGS_JSON,
     SUMMARY_CSV,
     Generation,
@@ -38,10 +39,6 @@ SERIES_STYLE = {  # name: (colour, what the panel shows)
 }
 
 
-def _per_bin(bin_hours: float) -> str:
-    return "per hour" if bin_hours == 1 else f"per {bin_hours:g} h"
-
-
 def load(folder: Path) -> tuple[Settings, pd.DataFrame, Generation, list[Generation]]:
     """A finished calibration folder's settings, fitted data, last generation and every generation."""
     folder = Path(folder)
@@ -55,24 +52,46 @@ def load(folder: Path) -> tuple[Settings, pd.DataFrame, Generation, list[Generat
     return settings, observed, gens[-1], gens
 
 
+def time_axis(span_h: float) -> tuple[float, str]:
+    """(hours per unit, axis label) of a series aligned on the first complaint the tool saw."""
+    scale, _ = time_unit(span_h)
+    return scale, f"time since the first complaint seen ({'days' if scale == 24 else 'hours'})"
+
+
+def per_bin(bin_h: float) -> str:
+    """'per hour', 'per 15 min', 'per 6 h', 'per day'."""
+    if bin_h == 1:
+        return "per hour"
+    if bin_h == 24:
+        return "per day"
+    return f"per {bin_h * 60:g} min" if bin_h < 1 else f"per {bin_h:g} h"
+
+
+def counts_axis(ax, top: float) -> None:
+    """Counts from a handful to thousands per bin on one axis: symmetric log, linear below one, plain ticks."""
+    ax.set_yscale("symlog", linthresh=1.0, linscale=0.5)
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_ylim(0, max(top, 1.0) * 6)  # headroom for the legend above the data
+
+
 def fit_figure(observed: pd.DataFrame, final: Generation, title: str, stem: Path | None):
-    """Observed mentions per bin against the posterior predictive median and 5–95% band, one panel per series."""
+    """Observed mentions per bin against the last generation's accepted simulations (median, 5–95%), per series."""
     bands = predictive_bands(final, (BAND[0], 0.5, BAND[1]))
     names = [n for n in ("negative", "positive") if n in bands and n in observed and observed[n].sum() > 0]
     bin_h = float(observed.bin_hours.iloc[0])
-    scale, unit = time_unit(len(observed) * bin_h)
+    scale, unit = time_axis(len(observed) * bin_h)
     x = (observed.hours.to_numpy() + bin_h / 2) / scale  # counts at the middle of their bin
+    marker = 2.8 if len(observed) <= 200 else 1.2  # many bins: small points, not a line of dots
     fig = _new_figure((TIME_SERIES_SIZE[0], 2.6 * len(names) + 0.9))
     axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     for ax, name in zip(axes, names):
         colour, what = SERIES_STYLE[name]
         lo, mid, hi = bands[name]
-        ax.fill_between(x, lo, hi, color=colour, alpha=0.25, lw=0, label="posterior predictive, 5–95%")
-        ax.plot(x, mid, color=colour, lw=1.6, label="posterior predictive, median")
-        ax.plot(x, observed[name], "o", color=OKABE_ITO["black"], ms=2.8, label="observed")
-        ax.set_ylabel(f"{what}\n{_per_bin(bin_h)}")
-        top = max(float(np.max(hi, initial=0)), float(observed[name].max()), 1.0)
-        ax.set_ylim(0, top * 1.5)  # headroom: the legend sits above the data
+        ax.fill_between(x, lo, hi, color=colour, alpha=0.25, lw=0, label="accepted simulations, 5–95%")
+        ax.plot(x, mid, color=colour, lw=1.6, label="accepted simulations, median")
+        ax.plot(x, observed[name], "o", color=OKABE_ITO["black"], ms=marker, label="observed")
+        ax.set_ylabel(f"{what}\n{per_bin(bin_h)}")
+        counts_axis(ax, max(float(np.max(hi, initial=0)), float(observed[name].max())))
         ax.legend(loc="upper right", frameon=False, fontsize=8, ncols=3)
     axes[-1].set_xlabel(unit)
     axes[0].set_title(title)
@@ -164,7 +183,8 @@ def report_blocks(folder: Path) -> tuple[str, list[tuple]]:
         f"{settings.particles} particles per generation, each generation's distance threshold the weighted "
         f"median of the previous one's distances, a Gaussian perturbation kernel (pyabc), at most "
         f"{settings.budget} simulations ({diag['simulations']} run, {diag['failed_simulations']} failed). "
-        "The distance is the root mean square over bins of log(1 + observed) − log(1 + simulated). The model's "
+        "The distance is the root mean square over bins of log(1 + observed) − log(1 + simulated) cumulative "
+        "counts (mentions so far at each bin's end). The model's "
         "posts are seen through the listening tool: the observed count in a bin is Poisson(capture fraction × "
         f"the model's posts in that bin). The brand follows {meta.get('strategy', 'the scenario strategy')} during "
         f"the observed period. Root seed {settings.seed}; the same seed gives the same posterior whatever the "
@@ -222,9 +242,13 @@ def report_blocks(folder: Path) -> tuple[str, list[tuple]]:
         ),
         ("p", " ".join(sentences)),
     ]
+    if final.index == 0:
+        blocks.append(("p", f"Warning: {PRIOR_ONLY.lstrip('; ')}."))
     figures = folder / FIGURES_DIR
     captions = {
-        "fit": "Observed mentions per bin (points) against the posterior predictive median and 5–95% band.",
+        "fit": "Observed mentions per bin (points) against the last generation's accepted simulations, as the "
+        "listening tool would count them: their median and 5–95% band (selected for being close to the data, "
+        "so a check of the fit rather than a fresh prediction).",
         "posterior": "Each parameter's posterior over its prior range.",
     }
     for stem, caption in captions.items():

@@ -386,7 +386,8 @@ def calibration_scale() -> str:
         "`population.size` or a capture fraction well above 1 (each simulated consumer standing for many real "
         f"ones). The shape, which does not depend on scale, is closer: the busiest hour holds {share_model:.0%} "
         f"of the model's first-day posts (median), against {share_real:.0%} of the {BARILLA['tweets']:,} tweets "
-        "counted by the afternoon of Barilla's first day.\n"
+        "counted by the afternoon of Barilla's first day — a count that stops at the time of writing, so the "
+        "share of its whole first day was smaller, and the two are comparable in order of magnitude only.\n"
     )
 
 
@@ -418,7 +419,7 @@ def forecast_readme() -> str:
 
     import pandas as pd
 
-    from .forecast_report import key_pair, words
+    from .forecast_report import key_pair, oriented, words
     from .metrics import METRICS
     from .text import fmt
 
@@ -441,12 +442,12 @@ def forecast_readme() -> str:
     pair = key_pair(settings["branches"])
     if pair:
         a, b = pair
-        r = diff[(diff.strategy_a == b) & (diff.strategy_b == a) & (diff.metric == main)].iloc[0]
-        text += (
-            f" Responding with {words(a).removesuffix(' now')} now rather than in "
-            f"{b.partition('@')[2]} h changes it by {fmt(-r.diff_mean)} (95% CI {fmt(-r.diff_high)} to "
-            f"{fmt(-r.diff_low)}; better in {1 - r.p_a_better:.0%} of paired runs)."
-        )
+        for _, d, lo, hi, p in oriented(diff, a, b, [main]):
+            text += (
+                f" Responding with {words(a).removesuffix(' now')} now rather than in {b.partition('@')[2]} h "
+                f"changes it by {fmt(d)} (95% interval over draws {fmt(lo)} to {fmt(hi)}; better in {p:.0%} of "
+                "paired runs, ties counting half)."
+            )
     u = unc[(unc.metric == main) & (unc.strategy == settings["branches"][0])]
     if len(u) and pd.notna(u.share_parameters.iloc[0]):
         text += (

@@ -4,26 +4,31 @@ From the data observed so far (the first `until` hours after the first complaint
 posterior over the scenario's uncertain keys (`simulation.calibrate`: fitted here on those hours,
 or reused with `--posterior DIR`), what happens next if the brand responds now, later, or not at all?
 
-**Draws and runs.** `draws` parameter sets are resampled from the posterior by weight; each is run
-`replications` times (replication k = draw x replications + r of the root seed). Each run is first
-made with the strategy actually followed during the observed period (the scenario's), and seen
-through the listening tool as in calibration (Poisson(capture x posts), aligned on the first bin
-with a complaint seen): that fixes *now* in the run's own clock, `now_h` = the first bin seen +
+**Draws and runs.** `draws` parameter sets are resampled from the posterior by weight. For each,
+runs are tried on fresh seeds (try t of draw d is replication d x TRIES_PER_RUN x replications + t
+of the root seed) with the strategy actually followed during the observed period (the scenario's),
+and seen through the listening tool as in calibration (Poisson(capture x posts) per bin, aligned on
+the first bin with a complaint seen): a run is kept when its first `until` hours are as close to the
+data as the calibration's last generation was (distance at most its threshold), so that the runs
+forecast from the state the data show, not from any state the parameters allow; the first
+`replications` kept runs of each draw are used (a draw with none is left out, and the report says
+how many runs were tried and kept). A kept run's *now*, in its own clock, is the first bin seen plus
 `until` hours. Then, for each strategy, the run is made again from the start with the same seed and
 a schedule that keeps the actions the followed strategy took before now and adds the strategy's own
 from now on: a preset's actions (anchored at the brand's detection by default) are anchored at now,
-`NAME@H` putting its decisive action H hours after now; actions a scenario's own strategy anchors
-explicitly at the start or the first complaint keep their times, those already past dropped. On
-common random numbers every branch is identical to the followed run until now and differs only by
-the response (a test checks it).
+`NAME@H` putting its decisive action H hours after now (a bare preset keeps its own delay_hours
+after now); actions a scenario's own strategy anchors explicitly at the start or the first complaint
+keep their times, those already past dropped. On common random numbers every branch is identical
+to the followed run until now and differs only by the response (a test checks it).
 
 **What is reported.** Per strategy, the damage metrics of the registry over the whole run (the past
-is shared, so differences come from the future): mean with a 95% interval, 5–95% range, P(firestorm)
-with a Wilson interval; paired differences between strategies (draw by draw, replication by
-replication) with t intervals and P(A better than B); and the share of each metric's variance that
-comes from the parameters (between draws) rather than from chance (within a draw, over its
-replications), by the law of total variance with the within-draw part corrected for the finite
-number of replications.
+is shared, so differences come from the future), counted in the model's population (the tool sees
+capture x the posts): the mean with a 95% interval over draws (runs of one draw share their
+parameters, so the draws, not the runs, are the independent units), the 5–95% range of the runs,
+P(firestorm); paired differences between strategies run by run, their mean with a 95% interval
+over draws, and P(A better than B) (ties counting half); and the share of each metric's variance
+that comes from the parameters (between draws) rather than from chance (within a draw, over its
+runs), by the law of total variance with the within-draw part corrected for the number of runs.
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ FIRESTORM = "firestorm"
 DEFAULT_DRAWS = 40
 DEFAULT_REPLICATIONS = 5
 DRAW_STREAM = 0xF0CA  # spawn key, under the root seed, of the posterior resampling
+TRIES_PER_RUN = 20  # runs tried per draw: this many times the replications wanted, at most
 FORECAST_JSON = "forecast.json"
 RUNS_CSV = "runs.csv"
 SUMMARY_CSV = "forecast_summary.csv"
@@ -167,27 +173,41 @@ def simulate_draw(
     changes: dict,
     capture: float,
     seed: int,
-    runs: list[int],
+    first_run: int,
+    replications: int,
     branches: list[tuple[str, float | None]],
     until_h: float,
     shape: dict,
-) -> list[dict]:
-    """The runs of one posterior draw: for each replication, the followed run and every branch from its now.
+    obs_log: tuple,
+    epsilon: float,
+) -> dict:
+    """One posterior draw: runs tried until `replications` match the data so far, each branched into every strategy.
 
-    Returns one dict per (run, branch): its metrics, the run's now (h, model clock), its alignment
-    offset (bins), and its aligned series per bin (negative mentions as the tool would count them,
-    the reputations at each bin's end).
+    A try is kept when its now falls before the horizon and the distance of its first `until` hours
+    (as the tool would see them) to the data is at most `epsilon`. Returns the kept runs' items (per
+    run and branch: metrics, now, offset, series per bin from the first bin seen, NaN after the run's
+    end) and how many runs were tried.
     """
+    from .calibrate import distance
     from .runner import run_replication
 
     sc0 = with_changes(load_scenario(base), changes, source="posterior")
-    bin_h, spb = shape["bin_hours"], shape["steps_per_bin"]
-    out = []
-    for k in runs:
+    bin_h, spb, total = shape["bin_hours"], shape["steps_per_bin"], shape["total_bins"]
+    seen_bins = int(round(until_h / bin_h))
+    items, tried, kept = [], 0, 0
+    for t in range(TRIES_PER_RUN * replications):
+        if kept == replications:
+            break
+        k, tried = first_run + t, tried + 1
         followed = run_replication(sc0, seed, k, series=("posts_negative", "posts_positive"))
-        neg = binned(followed.series["posts_negative"], spb, shape["total_bins"])
-        pos = binned(followed.series["posts_positive"], spb, shape["total_bins"])
-        _, _, offset = aligned(*observe(neg, pos, capture, observation_rng(seed, k)), shape["total_bins"])
+        neg = binned(followed.series["posts_negative"], spb, total)
+        pos = binned(followed.series["posts_positive"], spb, total)
+        seen_neg, seen_pos, offset = aligned(*observe(neg, pos, capture, observation_rng(seed, k)), total)
+        if offset + seen_bins >= total:  # the tool saw its first complaint too late: now is past the horizon
+            continue
+        if distance(obs_log, seen_neg[:seen_bins], seen_pos[:seen_bins]) > epsilon:
+            continue
+        kept += 1
         now_h = offset * bin_h + until_h
         for name, delay in branches:
             sc = with_changes(sc0, branch_changes(sc0, followed.metrics["detection_h"], now_h, Branch(name, delay)))
@@ -196,11 +216,11 @@ def simulate_draw(
             for s in SERIES:
                 values = np.asarray(rep.series[s], np.float64)
                 if s.startswith("posts"):
-                    per_bin = binned(values, spb, shape["total_bins"])
-                    series[s] = capture * per_bin[offset:]  # expected mentions the tool counts
+                    aligned_values = capture * binned(values, spb, total)[offset:]  # expected mentions the tool counts
                 else:
-                    series[s] = values[spb * offset :: spb][: shape["total_bins"] - offset]  # at bin edges
-            out.append(
+                    aligned_values = values[spb * offset :: spb][1 : total - offset + 1]  # at each bin's end
+                series[s] = np.concatenate([aligned_values, np.full(total - len(aligned_values), np.nan)])
+            items.append(
                 {
                     "run": k,
                     "branch": Branch(name, delay).label,
@@ -208,13 +228,9 @@ def simulate_draw(
                     "now_h": now_h,
                     "metrics": rep.metrics,
                     "series": series,
-                    "series_before_now": {  # for the common-random-numbers check
-                        s: np.asarray(rep.series[s][: int(round(now_h / sc.simulation.dt_hours)) + 1])
-                        for s in ("posts_negative", "reputation")
-                    },
                 }
             )
-    return out
+    return {"items": items, "tried": tried, "kept": kept}
 
 
 # -- settings, posterior, run -----------------------------------------------------------------------
@@ -231,12 +247,14 @@ class Forecast:
     seed: int = 0
     followed: str = "ignore"
     posterior: str = ""  # the calibration folder the posterior comes from
+    epsilon: float = math.inf  # a run is kept when its first hours are this close to the data (its threshold)
     metrics: list[str] = field(default_factory=lambda: list(FORECAST_METRICS))
 
     def to_json(self) -> str:
         """forecast.json."""
         d = asdict(self)
         d["branches"] = [b.label for b in self.branches]
+        d["epsilon"] = None if math.isinf(self.epsilon) else self.epsilon
         return json.dumps(d, indent=2) + "\n"
 
     @property
@@ -267,41 +285,49 @@ def check_until(until_h: float, observed: ObservedSeries, base) -> ObservedSerie
     return observed.until(until_h)
 
 
-def posterior_from(folder: Path, base, until_h: float) -> tuple[Settings, pd.DataFrame]:
-    """A calibration folder's posterior (its last generation), checked to be of this scenario and these hours.
+def posterior_from(folder: Path, base, observed: ObservedSeries) -> tuple[Settings, pd.DataFrame, float]:
+    """A calibration folder's posterior (its last generation) and its threshold, checked against this forecast.
 
     Raises:
         ScenarioError: naming --posterior, when it is not a finished calibration of the same scenario, or
-            when it was fitted to data beyond `until_h` (a forecast from the first hours must not see later ones).
+            was fitted to other data than the first hours given (a forecast from the first hours must not
+            have seen later ones, nor other data).
     """
-    from .calibrate import OBSERVED_CSV, POSTERIOR_CSV, SETTINGS_JSON
+    from .calibrate import DIAGNOSTICS_JSON, OBSERVED_CSV, POSTERIOR_CSV, SETTINGS_JSON
     from .experiment_folder import SCENARIO_TOML
 
     folder = Path(folder)
     where = str(folder)
-    if not (folder / SETTINGS_JSON).is_file() or not (folder / POSTERIOR_CSV).is_file():
+    if not all((folder / n).is_file() for n in (SETTINGS_JSON, POSTERIOR_CSV, DIAGNOSTICS_JSON, OBSERVED_CSV)):
         raise ScenarioError("--posterior", where, "not a finished calibration (no calibration.json or posterior.csv)")
     settings = Settings.from_json((folder / SETTINGS_JSON).read_text(encoding="utf-8"))
-    theirs = to_dict(load_scenario(folder / SCENARIO_TOML))
-    ours = to_dict(base)
-    differ = _first_difference(theirs, ours)
+    differ = _first_difference(to_dict(load_scenario(folder / SCENARIO_TOML)), to_dict(base))
     if differ:
         raise ScenarioError(
             "--posterior", where, f"fitted to another scenario ({differ} differs): give the same scenario and --set"
         )
-    span = len(pd.read_csv(folder / OBSERVED_CSV)) * float(pd.read_csv(folder / OBSERVED_CSV).bin_hours.iloc[0])
-    if span > until_h + 1e-9:
+    fitted = pd.read_csv(folder / OBSERVED_CSV)
+    span = len(fitted) * float(fitted.bin_hours.iloc[0])
+    if span > observed.span_h + 1e-9:
         raise ScenarioError(
             "--posterior",
             where,
-            f"fitted to {span:g} h of data, beyond --until {until_h:g}: a forecast from the first hours must not "
-            "have seen the later ones",
+            f"fitted to {span:g} h of data, beyond --until {observed.span_h:g}: a forecast from the first hours must "
+            "not have seen the later ones",
+        )
+    same = float(fitted.bin_hours.iloc[0]) == observed.bin_hours and np.array_equal(
+        fitted.negative.to_numpy(), observed.negative[: len(fitted)]
+    )
+    if not same:
+        raise ScenarioError(
+            "--posterior", where, f"fitted to other data than the first {span:g} h of {observed.source}"
         )
     post = pd.read_csv(folder / POSTERIOR_CSV)
     missing = [c for c in [*settings.names, "weight"] if c not in post.columns]
     if missing or not len(post):
         raise ScenarioError("--posterior", where, f"{POSTERIOR_CSV} lacks {', '.join(missing) or 'rows'}")
-    return settings, post
+    last = json.loads((folder / DIAGNOSTICS_JSON).read_text(encoding="utf-8"))["generations"][-1]["epsilon"]
+    return settings, post, math.inf if last is None else float(last)
 
 
 def _first_difference(a, b, prefix: str = "") -> str:
@@ -339,6 +365,7 @@ def run_forecast(
     """Run every draw's replications and branches; returns the tables and the aligned series."""
     from tqdm.auto import tqdm
 
+    from .calibrate import log_series
     from .executor import Executor
 
     shape = check_fit(settings, base, observed, "--data")
@@ -346,13 +373,17 @@ def run_forecast(
     total_bins = int(math.floor(base.simulation.days * 24 / bin_h + 1e-9))
     shape = {**shape, "bin_hours": bin_h, "total_bins": total_bins}
     draws = resample(settings, posterior, forecast.draws, forecast.seed)
-    base_dict = to_dict(base)
+    base_dict, obs_log = to_dict(base), log_series(observed)
     branches = [(b.strategy, b.delay_h) for b in forecast.branches]
+    per_draw = TRIES_PER_RUN * forecast.replications
     tasks = []
     for d, row in draws.iterrows():
         changes = settings.changes(row[settings.names].to_numpy(np.float64)[:-1])
-        runs = [d * forecast.replications + r for r in range(forecast.replications)]
-        tasks.append((base_dict, changes, float(row[CAPTURE]), forecast.seed, runs, branches, forecast.until_h, shape))
+        capture = float(row[CAPTURE])
+        tasks.append(
+            (base_dict, changes, capture, forecast.seed, d * per_draw, forecast.replications, branches)
+            + (forecast.until_h, shape, obs_log, forecast.epsilon)
+        )
     results: list = [None] * len(tasks)
     with (
         tqdm(total=len(tasks), unit="draw", desc=f"forecast {base.name}", disable=not progress) as bar,
@@ -361,7 +392,18 @@ def run_forecast(
         for i, res in ex.imap_unordered(simulate_draw, tasks):
             results[i] = res
             bar.update(1)
-    return assemble(forecast, draws, results, settings)
+    tried, kept = sum(r["tried"] for r in results), sum(r["kept"] for r in results)
+    if not kept:
+        raise ScenarioError(
+            "forecast",
+            "",
+            f"none of {tried} runs came as close to the data's first {forecast.until_h:g} h as the calibration's "
+            "particles did: the posterior does not reproduce these data (fit them with a larger --budget)",
+        )
+    out = assemble(forecast, draws, [r["items"] for r in results], settings)
+    out["tried"], out["kept"] = tried, kept
+    out["draws_kept"] = sum(1 for r in results if r["kept"])
+    return out
 
 
 def assemble(forecast: Forecast, draws: pd.DataFrame, results: list[list[dict]], settings: Settings) -> dict:
@@ -374,7 +416,7 @@ def assemble(forecast: Forecast, draws: pd.DataFrame, results: list[list[dict]],
         for item in res:
             row = {
                 "draw": d,
-                "replication": item["run"] - d * forecast.replications,
+                "replication": item["run"] - d * TRIES_PER_RUN * forecast.replications,  # the try that was kept
                 "run": item["run"],
                 "particle": int(params.particle),
                 **{n: float(params[n]) for n in settings.names},
@@ -387,8 +429,7 @@ def assemble(forecast: Forecast, draws: pd.DataFrame, results: list[list[dict]],
             for s in SERIES:
                 series[item["branch"]][s].append(item["series"][s])
     runs = pd.DataFrame(rows)
-    length = min(len(v) for b in series.values() for v in b["posts_negative"])
-    arrays = {b: {s: np.stack([v[:length] for v in vs]) for s, vs in per.items()} for b, per in series.items()}
+    arrays = {b: {s: np.stack(vs) for s, vs in per.items()} for b, per in series.items()}
     return {
         "runs": runs,
         "summary": summary_rows(forecast, runs, METRICS),
@@ -399,82 +440,93 @@ def assemble(forecast: Forecast, draws: pd.DataFrame, results: list[list[dict]],
     }
 
 
-def summary_rows(forecast: Forecast, runs: pd.DataFrame, registry) -> pd.DataFrame:
-    """forecast_summary.csv: per strategy and metric, mean [95% t interval], median and 5–95% range of the runs."""
-    from .stats import t_interval, wilson_interval
+def _over_draws(runs: pd.DataFrame, values: pd.Series) -> tuple[float, float, float, int]:
+    """Mean of a run-level quantity and its 95% t interval over the draws' means (the independent units)."""
+    from .stats import t_interval
 
+    means = values.groupby(runs.loc[values.index, "draw"]).mean().dropna().to_numpy(np.float64)
+    lo, hi = t_interval(means)
+    return (float(means.mean()) if len(means) else math.nan), lo, hi, len(means)
+
+
+def summary_rows(forecast: Forecast, runs: pd.DataFrame, registry) -> pd.DataFrame:
+    """forecast_summary.csv: per strategy and metric, mean [95% interval over draws], median and 5–95% of runs."""
     rows = []
     for label in forecast.labels:
         r = runs[runs.strategy == label]
-        for m in forecast.metrics:
-            x = r[m].to_numpy(np.float64)
-            x = x[np.isfinite(x)]
-            lo, hi = t_interval(x)
-            q = np.quantile(x, [BAND[0], 0.5, BAND[1]]) if len(x) else [math.nan] * 3
+        for m in [*forecast.metrics, FIRESTORM]:
+            x = r[m].dropna()
+            mean, lo, hi, draws = _over_draws(r, x)
+            q = np.quantile(x, [BAND[0], 0.5, BAND[1]]) if len(x) and m != FIRESTORM else [math.nan] * 3
             rows.append(
                 {
                     "strategy": label,
                     "metric": m,
                     "better": registry[m].better,
-                    "n": len(x),
-                    "mean": float(x.mean()) if len(x) else math.nan,
-                    "mean_low": lo,
-                    "mean_high": hi,
+                    "runs": len(x),
+                    "draws": draws,
+                    "mean": mean,
+                    "mean_low": max(0.0, lo) if m == FIRESTORM else lo,
+                    "mean_high": min(1.0, hi) if m == FIRESTORM else hi,
                     "median": q[1],
                     "q05": q[0],
                     "q95": q[2],
                 }
             )
-        fire = r[FIRESTORM].to_numpy(np.float64)
-        lo, hi = wilson_interval(float(np.nansum(fire)), int(np.isfinite(fire).sum()))
-        rows.append(
-            {
-                "strategy": label,
-                "metric": FIRESTORM,
-                "better": registry[FIRESTORM].better,
-                "n": int(np.isfinite(fire).sum()),
-                "mean": float(np.nanmean(fire)),
-                "mean_low": lo,
-                "mean_high": hi,
-                "median": math.nan,
-                "q05": math.nan,
-                "q95": math.nan,
-            }
-        )
     return pd.DataFrame(rows)
 
 
+DIFFERENCE_COLUMNS = [
+    "strategy_a",
+    "strategy_b",
+    "metric",
+    "better",
+    "runs",
+    "draws",
+    "diff_mean",
+    "diff_low",
+    "diff_high",
+    "p_a_better",
+    "p_low",
+    "p_high",
+]
+
+
 def difference_rows(forecast: Forecast, runs: pd.DataFrame, registry) -> pd.DataFrame:
-    """differences.csv: every pair of strategies, paired run by run: mean difference [95% t], P(A better than B)."""
+    """differences.csv: every pair of strategies, paired run by run (A minus B), with 95% intervals over draws.
+
+    P(A better than B) is the share of runs where A does better on the metric, ties counting half.
+    """
     import itertools
 
-    from .stats import superiority, t_interval
-
     rows = []
-    wide = {m: runs.pivot(index="run", columns="strategy", values=m) for m in [*forecast.metrics, FIRESTORM]}
     for b, a in itertools.combinations(forecast.labels, 2):
-        for m, table in wide.items():
-            xa, xb = table[a].to_numpy(np.float64), table[b].to_numpy(np.float64)
-            d = xa - xb
-            d = d[np.isfinite(d)]
-            lo, hi = t_interval(d)
-            p, plo, phi = superiority(xa, xb, registry[m].better)
+        for m in [*forecast.metrics, FIRESTORM]:
+            table = runs.pivot(index="run", columns="strategy", values=m)[[a, b]].dropna()
+            keyed = runs.drop_duplicates("run").set_index("run").loc[table.index, ["draw"]]
+            xa, xb = table[a], table[b]
+            wins = (xa < xb) if registry[m].better == "lower" else (xa > xb)
+            score = wins.astype(float) + 0.5 * (xa == xb)
+            frame = keyed.assign(d=xa - xb, score=score).reset_index(drop=True)
+            diff, dlo, dhi, draws = _over_draws(frame, frame.d)
+            p, plo, phi, _ = _over_draws(frame, frame.score)
             rows.append(
                 {
                     "strategy_a": a,
                     "strategy_b": b,
                     "metric": m,
                     "better": registry[m].better,
-                    "n": len(d),
-                    "diff_mean": float(d.mean()) if len(d) else math.nan,
-                    "diff_low": lo,
-                    "diff_high": hi,
+                    "runs": len(frame),
+                    "draws": draws,
+                    "diff_mean": diff,
+                    "diff_low": dlo,
+                    "diff_high": dhi,
                     "p_a_better": p,
-                    "p_low": plo,
-                    "p_high": phi,
+                    "p_low": max(0.0, plo),
+                    "p_high": min(1.0, phi),
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
 
 
 def uncertainty_rows(forecast: Forecast, runs: pd.DataFrame) -> pd.DataFrame:

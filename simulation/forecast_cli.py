@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -45,10 +46,10 @@ def run(args) -> int:
     from . import cli
     from .calibrate import posterior_frame, run_calibration
     from .calibrate import write_outputs as write_calibration
-    from .calibrate_cli import settings_from_args
+    from .calibrate_cli import origin_of, settings_from_args
     from .forecast import Forecast, check_until, parse_branches, posterior_from, run_forecast, write_outputs
     from .mentions import read_observed
-    from .results import atomic_folder, default_folder, file_sha256
+    from .results import atomic_folder, check_destination, default_folder, file_sha256
 
     overrides, origins = cli.overrides_from_args(args)
     base = cli.load_scenario(cli.find_scenario(args.scenario), overrides, origins=origins)
@@ -57,10 +58,10 @@ def run(args) -> int:
     if args.posterior is not None:
         if args.fits:
             raise ScenarioError("--fit", args.fits[0], "not with --posterior (its keys were fitted there)")
-        settings, posterior = posterior_from(args.posterior, base, args.until)
+        settings, posterior, epsilon = posterior_from(args.posterior, base, observed)
         source = f"the calibration in {args.posterior}"
     else:
-        settings, posterior = settings_from_args(args, base, file_sha256(args.data)), None
+        settings, posterior, epsilon = settings_from_args(args, base, file_sha256(args.data)), None, math.inf
         source = f"a calibration on the first {args.until:g} h, in calibration/"
     from .calibrate import check_fit
     from .calibrate_cli import check_where
@@ -77,23 +78,32 @@ def run(args) -> int:
         posterior=str(args.posterior or "calibration"),
     )
     dest = args.out or default_folder("forecast", base.name)
+    check_destination(Path(dest))
     print(
-        f"forecast {base.name} from the first {args.until:g} h of {args.data}: {len(branches)} strategies x "
-        f"{args.draws} draws x {args.replications} runs, after {base.brand.strategy} so far"
+        f"forecast {base.name} from the first {args.until:g} h of {args.data}: {len(branches)} "
+        f"strateg{'y' if len(branches) == 1 else 'ies'} x {args.draws} draws x {args.replications} runs, after "
+        f"{base.brand.strategy} so far"
     )
     try:
         with atomic_folder(dest) as folder:
             if posterior is None:
                 cal = folder / "calibration"
-                result = run_calibration(settings, base, observed, cal, workers=args.workers, dask=args.dask)
-                meta = {"data": str(args.data), "strategy": base.brand.strategy, "skipped_bins": observed.skipped}
-                write_calibration(cal, settings, base, result, meta)
+                origin = {**origin_of(args, base, observed), "reproduce": ""}
+                result = run_calibration(
+                    settings, base, observed, cal, workers=args.workers, dask=args.dask, origin=origin
+                )
+                write_calibration(cal, settings, base, result, {"simulations": result["diagnostics"]["simulations"]})
                 posterior = posterior_frame(settings, result["generations"][-1])
+                epsilon = result["generations"][-1].epsilon
+            forecast.epsilon = epsilon
             out = run_forecast(forecast, settings, posterior, base, observed, workers=args.workers, dask=args.dask)
             meta = {
                 "data": str(args.data),
                 "posterior_source": source,
                 "reproduce": cli.reproduce_command(args.argv),
+                "runs_tried": out["tried"],
+                "runs_kept": out["kept"],
+                "draws_kept": out["draws_kept"],
             }
             write_outputs(folder, forecast, base, observed, out, meta)
             if not args.no_figures:
@@ -111,31 +121,30 @@ def run(args) -> int:
 
 
 def summary_lines(forecast, out) -> list[str]:
-    """What the command prints: each strategy's main damage and P(firestorm), and the lead pair's difference."""
+    """What the command prints: runs kept, each strategy's main damage and P(firestorm), the lead pair's difference."""
     from .forecast import FIRESTORM
-    from .forecast_report import key_pair, words
+    from .forecast_report import key_pair, oriented, words
     from .metrics import METRICS
     from .text import fmt
 
     main = forecast.metrics[0]
     s = out["summary"]
-    lines = []
+    lines = [f"runs kept (their first {forecast.until_h:g} h close to the data): {out['kept']} of {out['tried']} tried"]
+    if math.isinf(forecast.epsilon):
+        lines.append("warning: the calibration completed only its prior sample: no run was selected on the data")
     for label in forecast.labels:
         r = s[(s.strategy == label) & (s.metric == main)].iloc[0]
         f = s[(s.strategy == label) & (s.metric == FIRESTORM)].iloc[0]
         lines.append(
-            f"{words(label)}: {METRICS[main].label} {fmt(r['mean'])} [{fmt(r.mean_low)}, {fmt(r.mean_high)}], "
+            f"{words(label)}: {METRICS[main].label} {fmt(r['mean'])} [95% {fmt(r.mean_low)}, {fmt(r.mean_high)}], "
             f"P(firestorm) {f['mean']:.0%}"
         )
     pair = key_pair(forecast.labels)
     if pair:
         a, b = pair
-        d = out["differences"]
-        r = d[(d.strategy_a == b) & (d.strategy_b == a) & (d.metric == main)]
-        if len(r):
-            r = r.iloc[0]
+        for _, d, lo, hi, p in oriented(out["differences"], a, b, [main]):
             lines.append(
-                f"{words(a)} minus {words(b)}: {fmt(-r.diff_mean)} [{fmt(-r.diff_high)}, {fmt(-r.diff_low)}], "
-                f"{words(a)} better in {1 - r.p_a_better:.0%} of paired runs"
+                f"{words(a)} minus {words(b)}: {fmt(d)} [95% {fmt(lo)}, {fmt(hi)}], {words(a)} better in {p:.0%} of "
+                "paired runs (ties half)"
             )
     return lines

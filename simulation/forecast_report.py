@@ -16,22 +16,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib import ticker
 
 from .experiment_folder import FIGURES_DIR
 from .experiment_plots import styles
 from .forecast import BAND, DIFFERENCES_CSV, FIRESTORM, FORECAST_JSON, SERIES_NPZ, SUMMARY_CSV, UNCERTAINTY_CSV
-from .plots import OKABE_ITO, TIME_SERIES_SIZE, _new_figure, _output, time_unit
+from .plots import OKABE_ITO, TIME_SERIES_SIZE, _new_figure, _output
 
 LINESTYLES = ("-", "--", ":", "-.")  # one per strategy: their medians coincide until each acts
 PANELS = (  # series, y label
     ("posts_negative", "negative mentions\nper {bin}"),
     ("reputation", "reputation\n(mean opinion, -1 to 1)"),
 )
-
-
-def _per_bin(bin_h: float) -> str:
-    return "hour" if bin_h == 1 else f"{bin_h:g} h"
 
 
 def load(folder: Path) -> dict:
@@ -62,43 +57,56 @@ def words(label: str) -> str:
     return f"{name} now" if float(delay) == 0 else f"{name} in {float(delay):g} h"
 
 
+MIN_SHARE_SHOWN = 0.9  # bins are drawn while at least this share of runs has reached them (runs end at the horizon)
+
+
 def forecast_figure(data: dict, stem: Path | None):
-    """Observed so far and each strategy's forecast band, for negative mentions and reputation."""
+    """Observed so far and each strategy's forecast, for negative mentions and reputation.
+
+    Each strategy after now: its median (thick) and its runs' 5th and 95th percentiles (thin, same dash),
+    as lines rather than shaded bands, so that several strategies stay readable where they overlap.
+    """
+    from .calibrate_report import counts_axis, per_bin, time_axis
+
     settings, observed, series = data["settings"], data["observed"], data["series"]
     labels = settings["branches"]
     bin_h = float(observed.bin_hours.iloc[0])
     until = float(settings["until_h"])
-    length = next(iter(series.values()))["posts_negative"].shape[1]
-    scale, unit = time_unit(length * bin_h)
+    first = next(iter(series.values()))
+    # runs aligned on their first complaint seen end at different bins: show the bins most of them reach
+    reached = np.isfinite(first["posts_negative"]).mean(axis=0)
+    length = int(np.flatnonzero(reached >= MIN_SHARE_SHOWN).max(initial=0)) + 1
+    scale, unit = time_axis(length * bin_h)
     mid = (np.arange(length) + 0.5) * bin_h / scale  # counts at the middle of their bin
     edge = (np.arange(length) + 1.0) * bin_h / scale  # reputations at the end of their bin
     now_bin = int(round(until / bin_h))
     colours = styles(labels)
     fig = _new_figure((TIME_SERIES_SIZE[0], 6.0))
     axes = fig.subplots(2, 1, sharex=True)
+    tops = []
     for ax, (name, ylabel) in zip(axes, PANELS):
         x = mid if name.startswith("posts") else edge
-        first = next(iter(series.values()))[name]
-        lo, hi = np.quantile(first[:, :now_bin], BAND, axis=0)  # bins before now: the same in every branch
-        ax.fill_between(x[:now_bin], lo, hi, color=OKABE_ITO["grey"], alpha=0.3, lw=0, label="runs so far, 5–95%")
-        after = slice(now_bin - 1, None)  # from the last bin before now, so that the bands join the grey one
-        medians = []
+        lo, hi = np.nanquantile(first[name][:, :now_bin], BAND, axis=0)  # before now: the same in every branch
+        ax.fill_between(x[:now_bin], lo, hi, color=OKABE_ITO["grey"], alpha=0.35, lw=0, label="runs so far, 5–95%")
+        counts = name.startswith("posts")
+        if counts:
+            tops.append(np.nanmax(hi, initial=0))
+        after = slice(now_bin - 1, length)  # from the last bin before now, so that the lines join the grey band
         for i, label in enumerate(labels):
-            lo, med, hi = np.quantile(series[label][name][:, after], [BAND[0], 0.5, BAND[1]], axis=0)
-            ax.fill_between(x[after], lo, hi, color=colours[label][0], alpha=0.15, lw=0)
-            medians.append((label, med, LINESTYLES[i % len(LINESTYLES)]))
-        for label, med, style in medians:  # over every band, each in its own dash: branches overlap until they act
-            ax.plot(x[after], med, color=colours[label][0], ls=style, lw=1.7, label=f"{words(label)}: median, 5–95%")
-        if name.startswith("posts"):
+            lo, med, hi = np.nanquantile(series[label][name][:, after], [BAND[0], 0.5, BAND[1]], axis=0)
+            colour, style = colours[label][0], LINESTYLES[i % len(LINESTYLES)]
+            ax.plot(x[after], med, color=colour, ls=style, lw=1.9, label=f"{words(label)}: median (thick), 5–95%")
+            for q in (lo, hi):
+                ax.plot(x[after], q, color=colour, ls=style, lw=0.7, alpha=0.9)
+            if counts:
+                tops.append(np.nanmax(hi, initial=0))
+        if counts:
             ax.plot(mid[: len(observed)], observed.negative, "o", color=OKABE_ITO["black"], ms=2.8, label="observed")
         ax.axvline(until / scale, color=OKABE_ITO["black"], ls="--", lw=0.9)
-        ax.set_ylabel(ylabel.format(bin=_per_bin(bin_h)))
-    # counts from a handful to hundreds per bin: symmetric log, linear below one mention
-    axes[0].set_yscale("symlog", linthresh=1.0, linscale=0.5)
-    axes[0].yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    top = axes[0].get_ylim()[1]
-    axes[0].set_ylim(0, top * 30)  # headroom (a decade and a half) for the legend
-    axes[0].text(until / scale, top * 1.5, " now", fontsize=8, va="bottom", ha="left")
+        ax.set_ylabel(ylabel.format(bin=per_bin(bin_h).removeprefix("per ")))
+    top = max(max(tops), float(observed.negative.max()))
+    counts_axis(axes[0], top)
+    axes[0].text(until / scale, top * 1.3, " now", fontsize=8, va="bottom", ha="left")
     axes[0].legend(loc="upper right", frameon=False, fontsize=7.5, ncols=2)
     axes[1].set_xlabel(unit)
     axes[0].set_title(f"Forecast from the first {until:g} h: each response's runs after now")
@@ -128,6 +136,20 @@ def key_pair(labels: list[str]) -> tuple[str, str] | None:
     return (labels[0], labels[1]) if len(labels) > 1 else None
 
 
+def oriented(diff: pd.DataFrame, a: str, b: str, metrics: list[str]):
+    """(metric, a minus b, low, high, P(a better)) from differences.csv, whichever way round it holds the pair."""
+    for m in metrics:
+        sel = diff[(diff.strategy_a == a) & (diff.strategy_b == b) & (diff.metric == m)]
+        if len(sel):
+            r = sel.iloc[0]
+            yield m, r.diff_mean, r.diff_low, r.diff_high, r.p_a_better
+            continue
+        sel = diff[(diff.strategy_a == b) & (diff.strategy_b == a) & (diff.metric == m)]
+        if len(sel):
+            r = sel.iloc[0]
+            yield m, -r.diff_mean, -r.diff_high, -r.diff_low, 1 - r.p_a_better
+
+
 def report_blocks(folder: Path) -> tuple[str, list[tuple]]:
     """(title, blocks) of a forecast folder's report."""
     from .metrics import METRICS
@@ -139,14 +161,26 @@ def report_blocks(folder: Path) -> tuple[str, list[tuple]]:
     s, meta = data["settings"], data["meta"]
     title = f"Forecast of {meta['scenario']} from the first {s['until_h']:g} h"
     summary, diff, unc = data["summary"], data["differences"], data["uncertainty"]
-    runs = s["draws"] * s["replications"]
+    tried, kept = meta.get("runs_tried", 0), meta.get("runs_kept", 0)
+    eps = s.get("epsilon")
+    kept_text = (
+        f"Runs were tried on fresh seeds and kept when their first {s['until_h']:g} h, as the listening tool would "
+        f"see them, were as close to the data as the calibration's last generation (distance at most {fmt(eps)}): "
+        f"{kept} of {tried} tried, over {meta.get('draws_kept', s['draws'])} of the {s['draws']} draws "
+        f"(at most {s['replications']} per draw)."
+        if eps is not None
+        else f"The calibration completed only its prior sample, so no run was selected on the data: these runs "
+        f"({kept}) show what the prior allows, not a forecast from the data."
+    )
     method = (
-        f"{s['draws']} parameter sets drawn from the posterior ({meta.get('posterior_source', '')}) by weight, "
-        f"{s['replications']} runs each ({runs} per strategy). Each run follows {s['followed']} (the strategy "
-        f"followed so far) until now — {s['until_h']:g} h after the first complaint the listening tool saw, in "
-        "the run's own clock — and then branches into each strategy on the same random numbers: every branch "
-        "of a run is identical until now and differs only by the response. A preset's actions are anchored at "
-        "now (NAME@H: its decisive action H hours after now)."
+        f"{s['draws']} parameter sets drawn from the posterior ({meta.get('posterior_source', '')}) by weight. "
+        f"{kept_text} Each run follows {s['followed']} (the strategy followed so far) until now — "
+        f"{s['until_h']:g} h after the first complaint the listening tool saw, in the run's own clock — and then "
+        "branches into each strategy on the same random numbers: every branch of a run is identical until now "
+        "and differs only by the response. A preset's actions are anchored at now (NAME@H: its decisive action H "
+        "hours after now; a bare name keeps the preset's own delay after now). Damage is counted in the model's "
+        "population (the tool would see the capture fraction times the posts); means and differences have 95% "
+        "intervals over the draws (the runs of one draw share its parameters); P(A better) counts ties as half."
     )
     metric_rows = []
     for m in [*s["metrics"], FIRESTORM]:
@@ -170,7 +204,7 @@ def report_blocks(folder: Path) -> tuple[str, list[tuple]]:
         ("p", method),
         (
             "table",
-            "Each strategy: mean [95% interval of the mean]; 5–95% range of the runs; P(firestorm) [Wilson 95%]",
+            "Each strategy: mean [95% interval over draws]; 5–95% range of the runs; P(firestorm) [95%]",
             ["metric", *[words(lbl) for lbl in s["branches"]]],
             metric_rows,
         ),
@@ -178,24 +212,36 @@ def report_blocks(folder: Path) -> tuple[str, list[tuple]]:
     pair = key_pair(s["branches"])
     if pair is not None:
         a, b = pair
-        sel = diff[(diff.strategy_a == b) & (diff.strategy_b == a)]
-        sign = -1.0
-        if not len(sel):
-            sel, sign = diff[(diff.strategy_a == a) & (diff.strategy_b == b)], 1.0
-        rows = []
-        for _, r in sel.iterrows():
-            lo, hi = sorted((sign * r.diff_low, sign * r.diff_high))
-            p = r.p_a_better if sign > 0 else 1 - r.p_a_better
-            rows.append([METRICS[r.metric].label, _ci(sign * r.diff_mean, lo, hi), f"{p:.0%}"])
+        rows = [
+            [METRICS[m].label, _ci(d, lo, hi), f"{p:.0%}"]
+            for m, d, lo, hi, p in oriented(diff, a, b, [*s["metrics"], FIRESTORM])
+        ]
         blocks += [
             ("h2", f"{words(a)} against {words(b)}"),
             (
                 "table",
-                f"Paired differences ({words(a)} minus {words(b)}, run by run) and P({words(a)} better)",
+                f"Paired differences ({words(a)} minus {words(b)}, run by run; 95% interval over draws) and "
+                f"P({words(a)} better), ties counting half",
                 ["metric", "mean difference [95%]", f"P({words(a)} better)"],
                 rows,
             ),
         ]
+    main = s["metrics"][0]
+    if len(s["branches"]) > 2:
+        import itertools
+
+        rows = []
+        for b, a in itertools.combinations(s["branches"], 2):
+            for _, d, lo, hi, p in oriented(diff, a, b, [main]):
+                rows.append([f"{words(a)} − {words(b)}", _ci(d, lo, hi), f"{p:.0%}"])
+        blocks.append(
+            (
+                "table",
+                f"Every pair on the {METRICS[main].label}: paired difference [95%] and P(first better)",
+                ["pair", "mean difference [95%]", "P(first better)"],
+                rows,
+            )
+        )
     main = s["metrics"][0]
     u = unc[unc.metric == main]
     shares = [
@@ -211,7 +257,12 @@ def report_blocks(folder: Path) -> tuple[str, list[tuple]]:
             "share is what more data (a longer observed period, or other sources) can narrow; chance's share "
             "stays whatever the data.",
         ),
-        ("figure", folder / FIGURES_DIR / "forecast.png", "The curve so far and each strategy's forecast band."),
+        (
+            "figure",
+            folder / FIGURES_DIR / "forecast.png",
+            "The curve so far (observed mentions, and the kept runs' expected mentions as the tool would count "
+            "them) and each strategy's runs after now: median and 5–95%.",
+        ),
     ]
     if meta.get("reproduce"):
         blocks += [("h2", "Reproduce"), ("code", wrapped_command(meta["reproduce"]))]

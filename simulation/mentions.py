@@ -172,8 +172,10 @@ def _record_lines(text: str, delimiter: str) -> list[int]:
     return lines
 
 
-def read_table(path: str | Path) -> tuple[pd.DataFrame, list[int]]:
+def read_table(path: str | Path, skip_rows: int = 0) -> tuple[pd.DataFrame, list[int]]:
     """Read a CSV export as text cells, and the file line of each row (for messages).
+
+    `skip_rows` lines before the header are left out (some tools write a title or the query there).
 
     Raises:
         MentionsError: a missing, binary, empty or malformed file, or one with a header and no rows.
@@ -181,6 +183,11 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, list[int]]:
     path = Path(path)
     source = str(path)
     text = _read_text(path)
+    if skip_rows:
+        head = text.splitlines(keepends=True)
+        if skip_rows >= len(head):
+            raise MentionsError("--skip-rows", str(skip_rows), f"{source} has only {len(head)} lines")
+        text = "".join(head[skip_rows:])
     if not text.strip():
         raise MentionsError(source, "", "is empty; expected a header line and one row per mention or bin")
     delimiter = _delimiter(text)
@@ -190,15 +197,16 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, list[int]]:
         raise MentionsError(source, "", "is empty; expected a header line and one row per mention or bin") from None
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else exc.__class__.__name__
-        raise MentionsError(source, "", f"cannot be read as CSV ({detail})") from None
+        hint = "" if skip_rows else "; if lines above the header hold a title or the query, give --skip-rows N"
+        raise MentionsError(source, "", f"cannot be read as CSV ({detail}){hint}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise MentionsError(
             source, "", f"has a header ({', '.join(frame.columns)}) but no rows; expected one row per mention or bin"
         )
-    lines = _record_lines(text, delimiter)[1:]
+    lines = [n + skip_rows for n in _record_lines(text, delimiter)[1:]]
     if len(lines) != len(frame):  # a reader disagreement (should not happen): fall back to row numbers
-        lines = list(range(2, len(frame) + 2))
+        lines = list(range(2 + skip_rows, len(frame) + 2 + skip_rows))
     return frame.apply(lambda col: col.str.strip()), lines
 
 
@@ -209,7 +217,14 @@ def _column(frame: pd.DataFrame, name: str, option: str, source: str) -> str:
     matches = [c for c in frame.columns if c.lower() == name.lower()]
     if len(matches) == 1:
         return matches[0]
-    raise MentionsError(source, "", f"{option} {name}: unknown column; columns present: {', '.join(frame.columns)}")
+    raise MentionsError(
+        source, "", f"{option} {name}: unknown column; columns present: {', '.join(frame.columns)}{_title_hint(frame)}"
+    )
+
+
+def _title_hint(frame: pd.DataFrame) -> str:
+    """A hint when the 'header' read is one cell: most likely a title line above the real header."""
+    return "; if lines above the header hold a title or the query, give --skip-rows N" if frame.shape[1] == 1 else ""
 
 
 def _time_column(frame: pd.DataFrame, name: str | None, source: str) -> str:
@@ -223,7 +238,7 @@ def _time_column(frame: pd.DataFrame, name: str | None, source: str) -> str:
         source,
         "",
         f"no time column (one of {', '.join(TIME_COLUMNS)}); give --time-col NAME; columns present: "
-        f"{', '.join(frame.columns)}",
+        f"{', '.join(frame.columns)}{_title_hint(frame)}",
     )
 
 
@@ -363,6 +378,7 @@ def import_mentions(
     count_col: str | None = None,
     bin: str = DEFAULT_BIN,
     tz: str | None = None,
+    skip_rows: int = 0,
 ) -> Observed:
     """Read a listening export and bin its mentions into the observed format (see the module's docstring).
 
@@ -375,6 +391,7 @@ def import_mentions(
         count_col: a column of counts (one row per bin, or per bin and sentiment).
         bin: the bin width (15min, 1h, 6h, 1d; at most 7d).
         tz: the IANA zone of timestamps without a UTC offset.
+        skip_rows: lines before the header to leave out.
 
     Returns:
         The observed table and what the import decided.
@@ -389,7 +406,7 @@ def import_mentions(
     if shared:
         raise MentionsError("--positive", "", f"{shared[0]!r} is also a --negative label; a label has one sentiment")
     zone = parse_zone(tz) if tz is not None else None
-    frame, lines = read_table(path)
+    frame, lines = read_table(path, skip_rows)
     notes: list[str] = []
     tcol = _time_column(frame, time_col, source)
     scol = _column(frame, sentiment_col, "--sentiment-col", source) if sentiment_col is not None else None

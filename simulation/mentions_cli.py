@@ -30,6 +30,9 @@ def add_parser(sub, integer, allow_large) -> None:
         "--bin", default=DEFAULT_BIN, help="bin width: 15min, 1h, 6h, 1d, ... at most 7d (default %(default)s)"
     )
     im.add_argument("--tz", metavar="ZONE", help="IANA zone of timestamps without a UTC offset (e.g. Europe/Paris)")
+    im.add_argument(
+        "--skip-rows", type=integer(0), default=0, metavar="N", help="lines above the header to leave out (default 0)"
+    )
 
 
 def run(args) -> int:
@@ -46,6 +49,7 @@ def run(args) -> int:
         count_col=args.count_col,
         bin=args.bin,
         tz=args.tz,
+        skip_rows=args.skip_rows,
     )
     write_observed(observed, out)
     for note in observed.notes:

@@ -111,6 +111,24 @@ def test_check_until(sc):
         check_until(24, ObservedSeries("obs.csv", 1.0, np.ones(30, int), None), short)
 
 
+def test_kept_runs_match_the_data_so_far_and_late_runs_are_left_out(sc):
+    """Only runs whose first hours are within the threshold are kept; their intervals are over draws."""
+    data = synthetic_observed(with_changes(sc, {"spread.anger_dose": 0.3}), {}, 0.5, seed=11, sim=0, hours=24)
+    settings, posterior, epsilon = _fit(sc, data, seed=3)
+    f = Forecast(24, [Branch("ignore"), Branch("quick_fix", 0.0)], draws=8, replications=3, seed=3, epsilon=epsilon)
+    out = run_forecast(f, settings, posterior, sc, data, progress=False)
+    assert 0 < out["kept"] <= 8 * 3 and out["tried"] >= out["kept"]
+    runs = out["runs"]
+    assert (runs.now_h + 1 <= sc.simulation.days * 24).all()  # now falls within the horizon
+    # every kept run's first 24 h, as the tool saw them, are within the threshold of the data
+    seen = out["series"]["ignore"]["posts_negative"][:, :24]
+    assert np.isfinite(seen).all() and seen.shape[0] == out["kept"]
+    # the intervals are over the draws' means: wider than the runs' t interval when the draws differ
+    row = out["summary"].query("strategy == 'ignore' and metric == 'total_posts'").iloc[0]
+    means = runs[runs.strategy == "ignore"].groupby("draw").total_posts.mean()
+    assert row["draws"] == len(means) and row["mean"] == pytest.approx(means.mean())
+
+
 def test_uncertainty_split_by_hand():
     # two draws of three runs: draw means 1 and 5 (between variance 8), within variances 1 and 1
     runs = pd.DataFrame({"draw": [0, 0, 0, 1, 1, 1], "strategy": "ignore", "m": [0.0, 1.0, 2.0, 4.0, 5.0, 6.0]})
@@ -125,7 +143,7 @@ def test_uncertainty_split_by_hand():
 def _fit(sc, data, seed, budget=200, particles=20):
     settings = Settings([parse_fit(FIT)], (0.1, 10.0), particles, budget, seed=seed)
     gen = run_calibration(settings, sc, data, None, progress=False)["generations"][-1]
-    return settings, posterior_frame(settings, gen)
+    return settings, posterior_frame(settings, gen), gen.epsilon
 
 
 def test_the_forecast_band_covers_the_true_continuation(sc):
@@ -147,8 +165,8 @@ def test_the_forecast_band_covers_the_true_continuation(sc):
         if not data.negative.any():
             continue
         truth = run_replication(truth_sc, 500 + done, 0).metrics  # the run the data came from, to its horizon
-        settings, posterior = _fit(sc, data, seed=done)
-        f = Forecast(until_h=until, branches=[Branch("ignore")], draws=20, replications=3, seed=done)
+        settings, posterior, epsilon = _fit(sc, data, seed=done)
+        f = Forecast(until_h=until, branches=[Branch("ignore")], draws=20, replications=3, seed=done, epsilon=epsilon)
         out = run_forecast(f, settings, posterior, sc, data, progress=False)
         runs = out["runs"]
         for j, m in enumerate(("total_posts", "customer_reputation_loss_h")):
@@ -172,6 +190,11 @@ def files(tmp_path_factory, sc):
     )
     pd.DataFrame({"hours": np.arange(24), "negative": data.negative[:24], "bin_hours": 1.0}).to_csv(
         f / "first24.csv", index=False
+    )
+    other = data.negative.copy()
+    other[3] += 40  # one bin of the first hours changed
+    pd.DataFrame({"hours": np.arange(data.bins), "negative": other, "bin_hours": 1.0}).to_csv(
+        f / "other.csv", index=False
     )
     cal = run_cli(
         ["calibrate", str(f / "s.toml"), "--data", str(f / "first24.csv"), "--fit", FIT, "--capture", "0.1:10"]
@@ -232,6 +255,14 @@ BAD = {
         ["--until", "24", "--strategies", "ignore", "--posterior", "{f}"],
         "not a finished calibration",
     ),
+    "posterior of other data": (
+        ["--until", "24", "--strategies", "ignore", "--posterior", "{f}/posterior", "--data", "{f}/other.csv"],
+        "fitted to other data than the first 24 h of {f}/other.csv",
+    ),
+    "set a fitted key": (
+        ["--until", "24", "--strategies", "ignore", "--fit", FIT, "--set", "spread.anger_dose=0.3"],
+        "--set: spread.anger_dose=0.3: spread.anger_dose is also fitted (--fit)",
+    ),
     "fit with posterior": (
         ["--until", "24", "--strategies", "ignore", "--posterior", "{f}/posterior", "--fit", FIT],
         "--fit: " + FIT + ": not with --posterior",
@@ -240,6 +271,19 @@ BAD = {
     "draws 1": (["--until", "24", "--strategies", "ignore", "--draws", "1"], "argument --draws: 1 is below 2"),
     "no strategies": (["--until", "24"], "the following arguments are required: --strategies"),
 }
+
+
+def test_forecast_of_one_strategy(files, tmp_path):
+    out = tmp_path / "one"
+    proc = run_cli(
+        ["forecast", str(files / "s.toml"), "--data", str(files / "observed.csv"), "--until", "24"]
+        + ["--strategies", "quick_fix@0", "--posterior", str(files / "posterior")]
+        + ["--draws", "4", "--replications", "2", "--out", str(out)],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-800:]
+    assert "1 strategy x 4 draws" in proc.stdout and (out / "report.md").is_file()
+    assert pd.read_csv(out / "differences.csv").empty
 
 
 @pytest.mark.parametrize("name", list(BAD))

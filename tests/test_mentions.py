@@ -303,3 +303,16 @@ def test_the_examples_are_remade_byte_for_byte(tmp_path, monkeypatch):
     module.main()
     for name in ("synthetic_mentions.csv", "synthetic_hourly_counts.csv", "synthetic_live_buzz.csv"):
         assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), name
+
+
+def test_lines_above_the_header_are_skipped_on_request(tmp_path):
+    text = 'Report: "brand" mentions\nexported 2024-03-02,by,someone,x\n' + MENTIONS
+    path = _csv(tmp_path, text)
+    with pytest.raises(MentionsError, match="give --skip-rows N"):
+        import_mentions(path, time_col="Date", sentiment_col="Sentiment")
+    skipped = import_mentions(path, time_col="Date", sentiment_col="Sentiment", skip_rows=2)
+    plain = import_mentions(_csv(tmp_path, MENTIONS, "plain.csv"), time_col="Date", sentiment_col="Sentiment")
+    assert skipped.table.equals(plain.table)
+    bad = _csv(tmp_path, "x\ny\n", "short.csv")
+    with pytest.raises(MentionsError, match="--skip-rows: 5: .*short.csv has only 2 lines"):
+        import_mentions(bad, skip_rows=5)
