@@ -414,8 +414,9 @@ def test_a_killed_calibration_resumes_to_the_same_posterior(cli_files, tmp_path)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (killed / "posterior.csv").exists()
-    resumed = run_cli(["calibrate", "--resume", str(killed), "--no-figures"], tmp_path)
+    resumed = run_cli(["calibrate", "--resume", str(killed)], tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-800:]
+    assert (killed / "figures" / "fit.png").is_file() and "--resume" not in (killed / "report.md").read_text()
     for name in ("posterior.csv", "generations.csv", "posterior_summary.csv", "calibrated.toml"):
         assert (killed / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
     again = run_cli(["calibrate", "--resume", str(killed), "--budget", "300"], tmp_path)
