@@ -10,6 +10,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 import time
 from importlib import import_module
 from pathlib import Path
@@ -779,9 +780,23 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; bad input ends with one line on stderr and exit status 2."""
     _signalled.clear()
     clear_stop()
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` ends like Ctrl-C: workers shut down, the resume line
-    signal.signal(signal.SIGINT, _interrupt)
+    # signal handlers belong to the main thread: a command run from another one keeps the process's
+    handled = (signal.SIGTERM, signal.SIGINT) if threading.current_thread() is threading.main_thread() else ()
+    before = {sig: signal.getsignal(sig) for sig in handled}, sys.unraisablehook
+    for sig in handled:  # `kill` ends like Ctrl-C: workers shut down, the resume line
+        signal.signal(sig, _interrupt)
     sys.unraisablehook = _unraisable
+    try:
+        return _main(argv)
+    finally:  # a command called from Python (a test, a notebook) leaves the handlers and the stop flag as they were
+        for sig, handler in before[0].items():
+            signal.signal(sig, handler)
+        sys.unraisablehook = before[1]
+        clear_stop()
+
+
+def _main(argv: list[str] | None) -> int:
+    """`main` once its signal handlers are in place."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         argv = ["run", str(DEFAULT_SCENARIO)]
