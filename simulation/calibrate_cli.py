@@ -90,6 +90,8 @@ def _check_resume(args, settings) -> None:
     """With --resume, the calibration's own settings hold: others given are refused, in one line naming them."""
     from .calibrate import parse_capture
 
+    if args.out is not None:
+        raise ScenarioError("--out", str(args.out), "a resume finishes the folder it is given: leave --out out")
     for name in FIXED_BY_RESUME:
         if _given(args, name):
             option = "SCENARIO" if name == "scenario" else "--" + {"fits": "fit", "sets": "set"}.get(name, name)

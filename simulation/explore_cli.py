@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import os
 import socket
@@ -54,6 +55,8 @@ def _free_port(host: str, port: int) -> int:
         raise ScenarioError("--port", str(port), "out of range; allowed: 0 to 65535 (0: a free one)") from None
     except OSError as exc:
         reason = exc.strerror or exc.__class__.__name__
+        if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:  # the address is not this machine's
+            raise ScenarioError("--host", host, f"cannot serve there ({reason}); try --host {DEFAULT_HOST}") from None
         raise ScenarioError("--port", f"{host}:{port}", f"cannot serve there ({reason}); try --port 0") from None
 
 

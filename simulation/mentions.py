@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .files import not_regular
 from .scenario import ScenarioError
 
 OUTPUT_COLUMNS = ("hours", "negative", "positive", "neutral", "bin_hours")
@@ -137,12 +138,13 @@ def parse_zone(name: str):
 
 def _read_text(path: Path) -> str:
     source = str(path)
+    problem = not_regular(path)
+    if problem:
+        raise MentionsError(source, "", f"{problem}; give a CSV file")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise MentionsError(source, "", "file not found") from None
-    except IsADirectoryError:
-        raise MentionsError(source, "", "is a folder; give a CSV file") from None
     except OSError as exc:
         raise MentionsError(source, "", f"cannot read file ({exc.strerror or exc.__class__.__name__})") from None
     if b"\x00" in data[:65536]:

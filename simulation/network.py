@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import not_regular
+
 __all__ = [
     "EDGE_MEANINGS",
     "HEADER_CHOICES",
@@ -593,8 +595,9 @@ def read_edge_list(
     if not (isinstance(header, bool) or header in HEADER_CHOICES):
         raise NetworkError(f"network.header must be true, false or auto (got {header!r})")
     path = Path(path)
-    if path.exists() and not path.is_file():  # a device, a FIFO or a folder: reading would hang or never end
-        raise NetworkError(f"network.path: {str(path)!r} is not a regular file (an edge list is a text file)")
+    problem = not_regular(path)
+    if problem:
+        raise NetworkError(f"network.path: {str(path)!r} {problem}; an edge list is a text file")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

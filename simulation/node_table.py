@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import not_regular
 from .network import Network, NetworkError
 
 LABEL = "label"
@@ -75,8 +76,9 @@ def read_node_table(path: str) -> NodeTable:
     import pandas as pd
 
     file = Path(path)
-    if file.exists() and not file.is_file():  # a folder, a FIFO (reading would wait forever) or a device
-        raise _error(path, None, "is a folder" if file.is_dir() else "is not a regular file (a FIFO or a device)")
+    problem = not_regular(file)
+    if problem:
+        raise _error(path, None, problem)
     try:
         frame = pd.read_csv(file, dtype=str, keep_default_na=False, skip_blank_lines=False, skipinitialspace=True)
     except FileNotFoundError:

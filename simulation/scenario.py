@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping
 import tomli_w
 
 from .actions import ACTION_NAMES
+from .files import not_regular
 from .parameters import (
     LIST_ITEMS,
     MIN_POPULATION,
@@ -65,9 +66,9 @@ def _shown(value: Any, width: int = 60) -> str:
 def read_toml(path: str | Path) -> dict:
     """Parse a TOML file, turning every failure into a ScenarioError naming the file."""
     path = Path(path)
-    if path.exists() and not path.is_file():  # a folder, a FIFO (reading would wait forever) or a device
-        kind = "a folder" if path.is_dir() else "not a regular file (a FIFO or a device)"
-        raise ScenarioError(str(path), "", f"is {kind}; a scenario is a TOML text file")
+    problem = not_regular(path)
+    if problem:
+        raise ScenarioError(str(path), "", f"{problem}; a scenario is a TOML text file")
     try:
         size = path.stat().st_size
         if size > MAX_SCENARIO_BYTES:

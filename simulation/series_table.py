@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .files import not_regular
 from .results import versions
 
 FORMATS = ("csv", "parquet")
@@ -130,8 +131,9 @@ def _convert(path: Path, tmp: Path, to: str) -> None:
     """One table into the other format, or ExportError naming the file (unreadable, not a table, unwritable)."""
     import pyarrow
 
-    if not path.is_file():  # a folder or a FIFO named like a table
-        raise ExportError(f"{path}: not a regular file")
+    problem = not_regular(path) or ("" if path.is_file() else "file not found")
+    if problem:
+        raise ExportError(f"{path}: {problem}")
     try:
         table = pd.read_csv(path, keep_default_na=False, na_values=[""]) if to == "parquet" else pd.read_parquet(path)
     except pd.errors.EmptyDataError:  # a table with no rows and no columns (a study without PRIM boxes)

@@ -71,14 +71,25 @@ def files(tmp_path_factory):
     (f / "mixed_tz.csv").write_text("date\n2024-03-01T10:00+01:00\n2024-03-01 11:00\n")
     (f / "naive.csv").write_text("date\n2024-03-01 11:00\n")
     (f / "negative_count.csv").write_text("hours,negative\n0,3\n1,-2\n")
+    # observed counts (calibrate, forecast): two days of a made-up buzz, its first day, the same with one bin changed
+    counts = [1, 1, 2, 4, 7, 11, 15, 18, 20, 19, 17, 14, 12, 10, 8, 7, 6, 5, 4, 4, 3, 3, 2, 2] * 2
+    for name, n, bump in (("observed", 48, 0), ("first24", 24, 0), ("other", 48, 40)):
+        rows = "".join(f"{h},{c + (bump if h == 3 else 0)},1\n" for h, c in enumerate(counts[:n]))
+        (f / f"{name}.csv").write_text("hours,negative,bin_hours\n" + rows)
+    (f / "long.csv").write_text("hours,negative\n" + "".join(f"{h},1\n" for h in range(100)))
+    (f / "fine.csv").write_text("hours,negative,bin_hours\n0,1,0.5\n0.5,2,0.5\n")
+    (f / "unsorted.csv").write_text("hours,negative\n0,1\n2,1\n1,1\n")
+    (f / "zero.csv").write_text("hours,negative\n0,0\n1,0\n")
+    (f / "fc.toml").write_text(to_toml(load_scenario(small(**{"simulation.days": 3, "population.size": 200}))))
     for name, edges in (("two", "edges2.txt"), ("one_loop", "loop.txt"), ("loops", "loops.txt")):
         (f / f"{name}.toml").write_text(f'name = "{name}"\n[network]\nkind = "file"\npath = "{edges}"\n')
     return f
 
 
 @pytest.fixture(scope="module")
-def done(scenario, tmp_path_factory):
-    """Finished folders to resume ({done}/compare, {done}/sweep, {done}/study); a case works on a copy."""
+def done(scenario, files, tmp_path_factory):
+    """Finished folders to resume or read ({d}/compare, {d}/sweep, {d}/study, {d}/posterior: a calibration to
+    the first 24 h of {f}/observed.csv); a case that may write works on a copy."""
     from simulation.cli import main
 
     d = tmp_path_factory.mktemp("done")
@@ -98,9 +109,15 @@ def done(scenario, tmp_path_factory):
         "quick_fix",
     ]
     assert main([*study, *common, "--out", str(d / "study")]) == 0
+    fit = [str(files / "fc.toml"), "--data", str(files / "first24.csv"), "--fit", FIT, "--capture", "0.1:10"]
+    small_fit = ["--particles", "10", "--budget", "30", "--workers", "1", "--no-figures"]
+    assert main(["calibrate", *fit, *small_fit, "--out", str(d / "posterior")]) == 0
     return d
 
 
+FIT = "spread.anger_dose=0.05:0.8:log"
+CALIBRATE = ["calibrate", "{s}", "--data", "{f}/first24.csv"]
+FORECAST = ["forecast", "{f}/fc.toml", "--data", "{f}/observed.csv"]
 SWEEP = ["sweep", "{s}", "--vary", "brand.delay_hours=0,6", "--replications", "2"]
 COMPARE = ["compare", "{s}", "--strategies", "ignore,quick_fix", "--replications", "2"]
 SENS = ["sensitivity", "{s}", "--param", "spread.visibility=0.1:0.5", "--replications", "2"]
@@ -409,7 +426,10 @@ CASES = {
     ),
     "edge list, a self-loop only": (["run", "{f}/one_loop.toml"], "has no edges besides self-loops"),
     "edge list, self-loops only": (["sweep", "{f}/loops.toml", "--vary", "brand.delay_hours=0,6"], "self-loops"),
-    "edge list, a FIFO": (EDGES + ["network.path={f}/fifo.txt"], "is not a regular file (an edge list is a text file)"),
+    "edge list, a FIFO": (
+        EDGES + ["network.path={f}/fifo.txt"],
+        "is not a regular file (a FIFO or a device); an edge list is a text file",
+    ),
     "edge list, not one": (EDGES + ["network.path={f}/passwd.txt"], "passwd.txt' line 1: expected two node labels"),
     "node table missing": (
         NODES + ["network.nodes_path={f}/missing.csv"],
@@ -534,14 +554,170 @@ CASES = {
         "--out: /proc/buzzsim-x/observed.csv: cannot be written",
     ),
     "mentions without out": (["import-mentions", "{f}/naive.csv"], "the following arguments are required: --out"),
+    # calibrate: the fit, the data, the budget, the executors (a finished calibration is {d}/posterior)
+    "calibrate no data": (["calibrate", "{s}", "--fit", FIT], "calibrate: --data: give the observed file"),
+    "calibrate no fit": (CALIBRATE, "--fit: (none): no parameter to fit"),
+    "calibrate no scenario": (["calibrate", "--data", "{f}/first24.csv", "--fit", FIT], "scenario: give a scenario"),
+    "calibrate fit out of range": (
+        CALIBRATE + ["--fit", "spread.visibility=0:3"],
+        "--fit: spread.visibility: range 0:3 leaves the allowed values",
+    ),
+    "calibrate fit unknown key": (CALIBRATE + ["--fit", "spread.bogus=0:1"], "--fit: spread.bogus: unknown key"),
+    "calibrate fit malformed": (
+        CALIBRATE + ["--fit", "spread.anger_dose"],
+        "--fit: spread.anger_dose: expected KEY=LO:HI",
+    ),
+    "calibrate fit log from 0": (CALIBRATE + ["--fit", "spread.anger_dose=0:1:log"], "a log scale needs LO > 0"),
+    "calibrate fit twice": (
+        CALIBRATE + ["--fit", FIT, "--fit", "spread.anger_dose=0.1:0.5"],
+        "--fit: spread.anger_dose: given twice",
+    ),
+    "calibrate fit a text key": (CALIBRATE + ["--fit", "brand.strategy=0:1"], "--fit: brand.strategy"),
+    "calibrate capture reversed": (
+        CALIBRATE + ["--fit", FIT, "--capture", "1:0.5"],
+        "--capture: 1:0.5: expected LO:HI",
+    ),
+    "calibrate capture nan": (CALIBRATE + ["--fit", FIT, "--capture", "nan:1"], "--capture: nan:1"),
+    "calibrate budget small": (
+        CALIBRATE + ["--fit", FIT, "--budget", "100", "--particles", "60"],
+        "--budget: 100: at least twice the particles (120)",
+    ),
+    "calibrate budget not a number": (
+        CALIBRATE + ["--fit", FIT, "--budget", "many"],
+        "argument --budget: 'many' is not an integer",
+    ),
+    "calibrate particles 0": (CALIBRATE + ["--fit", FIT, "--particles", "0"], "argument --particles: 0 is below 10"),
+    "calibrate data missing": (
+        ["calibrate", "{s}", "--data", "{f}/nowhere.csv", "--fit", FIT],
+        "nowhere.csv: file not",
+    ),
+    "calibrate data past the horizon": (
+        ["calibrate", "{s}", "--data", "{f}/long.csv", "--fit", FIT],
+        "long.csv: 100 bins span 100 h, beyond the scenario's horizon of 24 h; give --set simulation.days=5",
+    ),
+    "calibrate data finer than steps": (
+        ["calibrate", "{s}", "--data", "{f}/fine.csv", "--fit", FIT],
+        "bins of 0.5 h are not a whole number of the scenario's steps",
+    ),
+    "calibrate data unsorted": (
+        ["calibrate", "{s}", "--data", "{f}/unsorted.csv", "--fit", FIT],
+        "unsorted.csv: line 4: hours '1': not after the bin before it",
+    ),
+    "calibrate data no negative": (
+        ["calibrate", "{s}", "--data", "{f}/zero.csv", "--fit", FIT],
+        "zero.csv: no negative mentions",
+    ),
+    "calibrate data binary": (["calibrate", "{s}", "--data", "{f}/binary.toml", "--fit", FIT], "binary.toml"),
+    "calibrate data a folder": (["calibrate", "{s}", "--data", "{f}/not_results", "--fit", FIT], "not_results"),
+    "calibrate data FIFO": (["calibrate", "{s}", "--data", "{f}/fifo.csv", "--fit", FIT], "fifo.csv"),
+    "calibrate bad set": (CALIBRATE + ["--fit", FIT, "--set", "spread.visibility=7"], "--set spread.visibility=7"),
+    "calibrate unknown strategy": (CALIBRATE + ["--fit", FIT, "--strategy", "pray"], "pray"),
+    "calibrate workers and dask": (
+        CALIBRATE + ["--fit", FIT, "--workers", "2", "--dask", "local"],
+        "not allowed with argument",
+    ),
+    "calibrate workers 0": (CALIBRATE + ["--fit", FIT, "--workers", "0"], "argument --workers: 0 is below 1"),
+    "calibrate resume not a calibration": (["calibrate", "--resume", "{f}"], "not a calibration folder"),
+    "calibrate resume an experiment": (["calibrate", "--resume", "{d}/compare"], "not a calibration folder"),
+    "calibrate resume with other arguments": (
+        ["calibrate", "--resume", "{exp}", "--budget", "300"],
+        "--budget 300 differs from the calibration's",
+        2,
+        "posterior",
+    ),
+    "calibrate resume with out": (
+        ["calibrate", "--resume", "{exp}", "--out", "{f}/elsewhere"],
+        "a resume finishes the folder it is given: leave --out out",
+        2,
+        "posterior",
+    ),
+    # forecast: the hours, the strategies, the posterior it starts from
+    "forecast until past the data": (
+        FORECAST + ["--until", "100", "--strategies", "ignore", "--posterior", "{d}/posterior"],
+        "--until: 100: beyond the data: {f}/observed.csv covers 48 h",
+    ),
+    "forecast until zero": (
+        FORECAST + ["--until", "0", "--strategies", "ignore", "--posterior", "{d}/posterior"],
+        "--until: 0: hours > 0",
+    ),
+    "forecast until not a number": (
+        FORECAST + ["--until", "noon", "--strategies", "ignore"],
+        "argument --until: invalid float value",
+    ),
+    "forecast unknown strategy": (
+        FORECAST + ["--until", "24", "--strategies", "ignore,pray", "--posterior", "{d}/posterior"],
+        "--strategies: pray: unknown strategy",
+    ),
+    "forecast strategy twice": (
+        FORECAST + ["--until", "24", "--strategies", "ignore,ignore", "--posterior", "{d}/posterior"],
+        "--strategies: ignore: given twice",
+    ),
+    "forecast bad timing": (
+        FORECAST + ["--until", "24", "--strategies", "quick_fix@soon", "--posterior", "{d}/posterior"],
+        "@HOURS takes hours >= 0",
+    ),
+    "forecast posterior of another scenario": (
+        FORECAST
+        + ["--until", "24", "--strategies", "ignore", "--posterior", "{d}/posterior", "--set", "spread.visibility=0.5"],
+        "fitted to another scenario (spread.visibility differs)",
+    ),
+    "forecast posterior fitted past until": (
+        FORECAST + ["--until", "12", "--strategies", "ignore", "--posterior", "{d}/posterior"],
+        "fitted to 24 h of data, beyond --until 12",
+    ),
+    "forecast posterior not a calibration": (
+        FORECAST + ["--until", "24", "--strategies", "ignore", "--posterior", "{f}"],
+        "not a finished calibration",
+    ),
+    "forecast posterior of other data": (
+        ["forecast", "{f}/fc.toml", "--data", "{f}/other.csv", "--until", "24", "--strategies", "ignore"]
+        + ["--posterior", "{d}/posterior"],
+        "fitted to other data than the first 24 h of {f}/other.csv",
+    ),
+    "forecast set a fitted key": (
+        FORECAST + ["--until", "24", "--strategies", "ignore", "--fit", FIT, "--set", "spread.anger_dose=0.3"],
+        "--set: spread.anger_dose=0.3: spread.anger_dose is also fitted (--fit)",
+    ),
+    "forecast fit with posterior": (
+        FORECAST + ["--until", "24", "--strategies", "ignore", "--posterior", "{d}/posterior", "--fit", FIT],
+        "--fit: " + FIT + ": not with --posterior",
+    ),
+    "forecast no fit and no posterior": (
+        FORECAST + ["--until", "24", "--strategies", "ignore"],
+        "--fit: (none): no parameter to fit",
+    ),
+    "forecast draws 1": (
+        FORECAST + ["--until", "24", "--strategies", "ignore", "--draws", "1"],
+        "argument --draws: 1 is below 2",
+    ),
+    "forecast no strategies": (FORECAST + ["--until", "24"], "the following arguments are required: --strategies"),
+    "forecast data missing": (
+        ["forecast", "{f}/fc.toml", "--data", "{f}/nowhere.csv", "--until", "24", "--strategies", "ignore"],
+        "nowhere.csv: file not found",
+    ),
+    # explore: refused before the server starts (a good one would serve until stopped)
+    "explore port -1": (["explore", "{s}", "--port", "-1"], "argument --port: -1 is below 0"),
+    "explore port 70000": (["explore", "{s}", "--port", "70000"], "--port: 70000: out of range; allowed: 0 to 65535"),
+    "explore host not here": (["explore", "{s}", "--host", "192.0.2.1"], "--host: 192.0.2.1: cannot serve there"),
+    "explore host unknown": (["explore", "{s}", "--host", "no-such-host.invalid"], "--host: no-such-host.invalid"),
+    "explore workers 0": (["explore", "{s}", "--workers", "0"], "argument --workers: 0 is below 1"),
+    "explore unknown scenario": (["explore", "{f}/nosuch.toml"], "nosuch.toml: file not found"),
+    "explore binary scenario": (["explore", "{f}/binary.toml"], "binary.toml: is not UTF-8 text"),
+    "explore bad scenario value": (["explore", "{f}/wrong_type.toml"], "wrong_type.toml"),
+    "explore FIFO": (["explore", "{f}/fifo.toml"], "fifo.toml"),
+    "explore not a results folder": (["explore", "{f}/not_results"], "not_results"),
 }
 # Cases that hang or exhaust memory when the check is missing: run in a process of their own, with a timeout.
 IN_A_PROCESS = {name for name in CASES if any(w in name for w in ("FIFO", "/dev/zero", "beyond", "megabyte"))}
 
 
-def _argv(case, scenario, tmp_path, files=None, exp=None):
-    argv = [a.replace("{s}", str(scenario)).replace("{f}", str(files)).replace("{exp}", str(exp)) for a in case]
-    if "--out" not in argv and argv[0] in ("run", "compare", "sweep", "sensitivity") and "--resume" not in argv:
+def _argv(case, scenario, tmp_path, files=None, exp=None, done=None):
+    argv = [
+        a.replace("{s}", str(scenario)).replace("{f}", str(files)).replace("{exp}", str(exp)).replace("{d}", str(done))
+        for a in case
+    ]
+    writes = ("run", "compare", "sweep", "sensitivity", "calibrate", "forecast")
+    if "--out" not in argv and argv[0] in writes and "--resume" not in argv:
         argv += ["--out", str(tmp_path / "out")]
     return argv
 
@@ -573,7 +749,7 @@ def test_bad_input_gets_one_line_and_no_folder(name, scenario, files, done, tmp_
         if how:
             _tamper(exp, how)
         before = _files_of(exp)
-    argv = _argv(case, scenario, tmp_path, files, exp)
+    argv = _argv(case, scenario, tmp_path, files, exp, done)
     expected = expected.replace("{f}", str(files)).replace("{s}", str(scenario))
     if name in IN_A_PROCESS:
         proc = subprocess.run(

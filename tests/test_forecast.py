@@ -232,47 +232,6 @@ def test_forecast_end_to_end_with_a_posterior(files, tmp_path):
     assert "## quick_fix now against quick_fix in 24 h" in report and "Where the uncertainty comes from" in report
 
 
-BAD = {
-    "until beyond the data": (
-        ["--until", "100", "--strategies", "ignore", "--posterior", "{f}/posterior"],
-        "--until: 100: beyond the data: {f}/observed.csv covers 48 h",
-    ),
-    "until zero": (["--until", "0", "--strategies", "ignore", "--posterior", "{f}/posterior"], "--until: 0: hours > 0"),
-    "until not a number": (["--until", "noon", "--strategies", "ignore"], "argument --until: invalid float value"),
-    "unknown strategy": (
-        ["--until", "24", "--strategies", "ignore,pray", "--posterior", "{f}/posterior"],
-        "--strategies: pray: unknown strategy",
-    ),
-    "posterior of another scenario": (
-        ["--until", "24", "--strategies", "ignore", "--posterior", "{f}/posterior", "--set", "spread.visibility=0.5"],
-        "--posterior: {f}/posterior: fitted to another scenario (spread.visibility differs)",
-    ),
-    "posterior fitted beyond until": (
-        ["--until", "12", "--strategies", "ignore", "--posterior", "{f}/posterior"],
-        "fitted to 24 h of data, beyond --until 12",
-    ),
-    "posterior not a calibration": (
-        ["--until", "24", "--strategies", "ignore", "--posterior", "{f}"],
-        "not a finished calibration",
-    ),
-    "posterior of other data": (
-        ["--until", "24", "--strategies", "ignore", "--posterior", "{f}/posterior", "--data", "{f}/other.csv"],
-        "fitted to other data than the first 24 h of {f}/other.csv",
-    ),
-    "set a fitted key": (
-        ["--until", "24", "--strategies", "ignore", "--fit", FIT, "--set", "spread.anger_dose=0.3"],
-        "--set: spread.anger_dose=0.3: spread.anger_dose is also fitted (--fit)",
-    ),
-    "fit with posterior": (
-        ["--until", "24", "--strategies", "ignore", "--posterior", "{f}/posterior", "--fit", FIT],
-        "--fit: " + FIT + ": not with --posterior",
-    ),
-    "no fit and no posterior": (["--until", "24", "--strategies", "ignore"], "--fit: (none): no parameter to fit"),
-    "draws 1": (["--until", "24", "--strategies", "ignore", "--draws", "1"], "argument --draws: 1 is below 2"),
-    "no strategies": (["--until", "24"], "the following arguments are required: --strategies"),
-}
-
-
 def test_forecast_of_one_strategy(files, tmp_path):
     out = tmp_path / "one"
     proc = run_cli(
@@ -284,16 +243,3 @@ def test_forecast_of_one_strategy(files, tmp_path):
     assert proc.returncode == 0, proc.stderr[-800:]
     assert "1 strategy x 4 draws" in proc.stdout and (out / "report.md").is_file()
     assert pd.read_csv(out / "differences.csv").empty
-
-
-@pytest.mark.parametrize("name", list(BAD))
-def test_bad_forecast_input_gets_one_line_and_no_folder(name, files, tmp_path):
-    args, expected = BAD[name]
-    argv = ["forecast", str(files / "s.toml"), "--data", str(files / "observed.csv")]
-    argv += [a.replace("{f}", str(files)) for a in args] + ["--out", str(tmp_path / "out")]
-    proc = run_cli(argv, tmp_path, timeout=120)
-    err = proc.stderr.strip()
-    assert proc.returncode == 2, (name, proc.returncode, err[-500:])
-    assert "Traceback" not in err and len(err.splitlines()) == 1, (name, err[-500:])
-    assert expected.replace("{f}", str(files)) in err, (name, err)
-    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.partial*")), name
