@@ -874,12 +874,24 @@ def test_a_files_own_bad_value_still_names_the_file(tmp_path):
 
 
 def test_the_readme_states_the_limits_the_code_has():
-    from simulation.limits import MAX_CONDITIONS, MAX_EDGES, MAX_STEPS, MAX_VALUES
+    from simulation.limits import (
+        BYTES_PER_PROCESS,
+        MAX_CONDITIONS,
+        MAX_EDGES,
+        MAX_RUNS,
+        MAX_STEPS,
+        MAX_VALUES,
+        MAX_WORKERS,
+    )
     from simulation.parameters import MIN_POPULATION
+    from simulation.scenario import MAX_NAME, MAX_SCENARIO_BYTES
 
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert f"{MAX_STEPS:,} steps per run, {MAX_VALUES:,} values per `--vary`, {MAX_CONDITIONS:,} conditions" in readme
+    assert f"{MAX_RUNS:,} runs per experiment or study, {MAX_WORKERS:,} worker processes" in readme
     assert f"{MAX_EDGES:,} directed edges of a generated network" in readme
+    assert f"about {BYTES_PER_PROCESS >> 20} MiB" in readme and f"at most {MAX_SCENARIO_BYTES >> 20} MiB" in readme
+    assert f"at most {MAX_NAME} characters" in readme
     assert "`estimate_memory`" in readme and f"at least {MIN_POPULATION} consumers" in readme
 
 
