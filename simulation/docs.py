@@ -229,20 +229,23 @@ def default_sensitivity() -> str:
     other = [s for s in study["strategies"] if s != study["baseline"]][0]
     target = f"{other} - {study['baseline']}"
     metric = study["metrics"][0]
-    label = METRICS[metric].label
     runs = points * len(study["strategies"]) * study["replications"]
     text = (
         f"Morris screening of the {len(study['factors'])} assumed parameters over their plausible ranges "
         f"({study['n']} trajectories, {points} points, {study['replications']} paired replications of "
         f"{' and '.join(study['strategies'])} at each: {runs:,} runs). "
     )
+
+    def on(m: str) -> str:  # "on the peak negative posts", "on how far the complaint spread"
+        words = METRICS[m].label
+        return f"on {words}" if words.startswith(("how ", "what ")) else f"on the {words}"
+
     wins = []
     for m, r in rob.groupby("metric", sort=False):
         o = r.set_index("option").loc[other]
         never = ", never worse" if o.worst_regret == 0 else f", worse by up to {fmt(o.worst_regret)}"
-        wins.append(
-            f"on the {METRICS[m].label}, better at {o.best_alone_share:.0%} and tied at {o.tie_share:.0%}{never}"
-        )
+        clear = f" (by more than chance at {o.clear_share:.0%})" if "clear_share" in r else ""
+        wins.append(f"{on(m)}, better at {o.best_alone_share:.0%}{clear} and tied at {o.tie_share:.0%}{never}")
     text += (
         f"Against {study['baseline']}, {other} does, "
         + "; ".join(wins)
@@ -250,7 +253,8 @@ def default_sensitivity() -> str:
     )
     r = sens[(sens.target == target) & (sens.metric == metric)].sort_values("mu_star", ascending=False)
     top = [f"`{p.parameter}` (mu* {fmt(p.mu_star)} ± {fmt(p.mu_star_conf)})" for p in r.head(3).itertuples()]
-    text += f"What {other} saves on the {label} (against {study['baseline']}) depends most on " + ", ".join(top)
+    text += f"What {other} saves {on(metric)} (against {study['baseline']}) depends most on " + ", ".join(top)
+    text += " — mu* being the mean absolute change of the saving, in the metric's units, as the parameter moves over its range"
     zero = r[r.mu_star == 0].parameter.tolist()
     if zero:
         text += f"; it does not depend at all on {', '.join(f'`{z}`' for z in zero)}"
