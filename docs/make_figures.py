@@ -149,7 +149,7 @@ def calibration() -> None:
         if main([*EXAMPLE, "--out", str(observed)]):
             sys.exit("error: the example's import failed")
         command = [str(observed) if a == "observed.csv" else a for a in CALIBRATION]
-        if main([*command, "--workers", "2", "--out", str(folder)]):
+        if main([*command, "--workers", "2", "--pdf", "--out", str(folder)]):
             sys.exit("error: the calibration failed")
         calibrated = ["run", str(folder / "calibrated.toml"), "--replications", str(CALIBRATED_REPLICATIONS)]
         if main([*calibrated, "--no-figures", "--out", str(runs)]):
@@ -183,7 +183,7 @@ def forecast() -> None:
         if main([*LIVE, "--out", str(live)]):
             sys.exit("error: the live example's import failed")
         command = [str(live) if a == "live.csv" else a for a in FORECAST]
-        if main([*command, "--workers", "2", "--out", str(folder)]):
+        if main([*command, "--workers", "2", "--pdf", "--out", str(folder)]):
             sys.exit("error: the forecast failed")
         for ext in ("png", "pdf"):
             shutil.copy(folder / "figures" / f"forecast.{ext}", FIGURES / f"forecast.{ext}")

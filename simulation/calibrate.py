@@ -810,6 +810,15 @@ def calibrated_toml(settings: Settings, base, summary: pd.DataFrame, source: str
     return head + to_toml(sc)
 
 
+def read_origin(folder: Path) -> dict:
+    """A calibration folder's origin.json (see `create`); {} when it has none (a folder older than the file)."""
+    try:
+        origin = json.loads((Path(folder) / ORIGIN_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return origin if isinstance(origin, dict) else {}
+
+
 def write_outputs(folder: Path, settings: Settings, base, result: dict, meta: dict) -> dict[str, pd.DataFrame]:
     """Write the posterior, its summary, the calibrated scenario, the diagnostics and meta.json."""
     from .results import write_csv, write_meta, write_text
@@ -825,11 +834,7 @@ def write_outputs(folder: Path, settings: Settings, base, result: dict, meta: di
     write_csv(summary, folder / SUMMARY_CSV)
     write_text(folder / CALIBRATED_TOML, calibrated_toml(settings, base, summary, "calibrated"))
     write_text(folder / DIAGNOSTICS_JSON, json.dumps(result["diagnostics"], indent=2) + "\n")
-    try:
-        origin = json.loads((folder / ORIGIN_JSON).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        origin = {}
-    fields = {**origin, **meta, "prior_only": final.index == 0}
+    fields = {**read_origin(folder), **meta, "prior_only": final.index == 0}
     write_meta(folder / "meta.json", kind="calibration", scenario=base.name, seed=settings.seed, **fields)
     return {"posterior": posterior, "summary": summary}
 

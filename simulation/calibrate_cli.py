@@ -65,6 +65,9 @@ def fit_options(c, integer) -> None:
     w.add_argument("--dask", metavar="ADDRESS", help="a Dask scheduler's address, or 'local'")
     c.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<timestamp>-<command>)")
     c.add_argument("--no-figures", action="store_true", help="the tables only")
+    from .cli import pdf_option
+
+    pdf_option(c)
 
 
 def check_where(args, base, source: str) -> None:
@@ -135,7 +138,7 @@ def settings_from_args(args, base, data_sha256: str):
 def run(args) -> int:
     """Run (or resume) a calibration, then its tables, figures and report."""
     from . import cli
-    from .calibrate import check_fit, open_folder, run_calibration, write_outputs
+    from .calibrate import check_fit, open_folder, read_origin, run_calibration, write_outputs
     from .mentions import read_observed
     from .results import check_destination, default_folder, file_sha256
 
@@ -143,6 +146,7 @@ def run(args) -> int:
         settings, base, observed = open_folder(args.resume)
         _check_resume(args, settings)
         folder, origin = args.resume, None
+        recorded = read_origin(folder).get("reproduce", "")  # its figures as the command that started it asked
     else:
         if not args.scenario:
             raise ScenarioError("calibrate", "scenario", "give a scenario file or name (or --resume DIR)")
@@ -156,7 +160,7 @@ def run(args) -> int:
         settings = settings_from_args(args, base, file_sha256(args.data))
         folder = args.out or default_folder("calibrate", base.name)
         check_destination(Path(folder))
-        origin = origin_of(args, base, observed)
+        origin, recorded = origin_of(args, base, observed), ""
     check_fit(settings, base, observed, "--data")
     check_where(args, base, args.scenario or str(args.resume))
     where = f"Dask {args.dask}" if args.dask else f"{args.workers} worker(s)"
@@ -181,7 +185,7 @@ def run(args) -> int:
         if not args.no_figures:
             from .calibrate_report import all_figures, write_report
 
-            all_figures(folder)
+            all_figures(folder, cli.figure_formats(args, recorded))
             write_report(folder)
     except KeyboardInterrupt:
         print(

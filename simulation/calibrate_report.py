@@ -74,7 +74,7 @@ def counts_axis(ax, top: float) -> None:
     ax.set_ylim(0, max(top, 1.0) * 6)  # headroom for the legend above the data
 
 
-def fit_figure(observed: pd.DataFrame, final: Generation, title: str, stem: Path | None):
+def fit_figure(observed: pd.DataFrame, final: Generation, title: str, stem: Path | None, formats=None):
     """Observed mentions per bin against the last generation's accepted simulations (median, 5–95%), per series."""
     bands = predictive_bands(final, (BAND[0], 0.5, BAND[1]))
     names = [n for n in ("negative", "positive") if n in bands and n in observed and observed[n].sum() > 0]
@@ -95,10 +95,10 @@ def fit_figure(observed: pd.DataFrame, final: Generation, title: str, stem: Path
         ax.legend(loc="upper right", frameon=False, fontsize=8, ncols=3)
     axes[-1].set_xlabel(unit)
     axes[0].set_title(title)
-    return _output(fig, stem)
+    return _output(fig, stem, formats)
 
 
-def posterior_figure(settings: Settings, summary: pd.DataFrame, final: Generation, stem: Path | None):
+def posterior_figure(settings: Settings, summary: pd.DataFrame, final: Generation, stem: Path | None, formats=None):
     """Each parameter's weighted posterior (histogram) over its prior range, with its median and 90% interval."""
     k = len(settings.names)
     cols = min(3, k)
@@ -127,11 +127,11 @@ def posterior_figure(settings: Settings, summary: pd.DataFrame, final: Generatio
     for ax in axes[k:]:
         ax.set_visible(False)
     fig.suptitle("Posterior over each prior range: median (line) and 90% interval (shaded)", fontsize=10)
-    return _output(fig, stem)
+    return _output(fig, stem, formats)
 
 
-def all_figures(folder: Path) -> list[Path]:
-    """Draw a calibration folder's figures (fit, posterior) as PNG and PDF."""
+def all_figures(folder: Path, formats: tuple[str, ...] | None = None) -> list[Path]:
+    """Draw a calibration folder's figures (fit, posterior) in `formats` (default PNG; "pdf" adds the vector ones)."""
     folder = Path(folder)
     settings, observed, final, _ = load(folder)
     summary = pd.read_csv(folder / SUMMARY_CSV)
@@ -140,8 +140,8 @@ def all_figures(folder: Path) -> list[Path]:
     figures.mkdir(exist_ok=True)
     title = f"{meta['scenario']} fitted to {Path(meta.get('data', 'the data')).name}"
     return [
-        *fit_figure(observed, final, title, figures / "fit"),
-        *posterior_figure(settings, summary, final, figures / "posterior"),
+        *fit_figure(observed, final, title, figures / "fit", formats),
+        *posterior_figure(settings, summary, final, figures / "posterior", formats),
     ]
 
 

@@ -105,6 +105,41 @@ def _scenario_args(p: argparse.ArgumentParser) -> None:
     _allow_large(p)
 
 
+def pdf_option(p: argparse.ArgumentParser) -> None:
+    """`--pdf`, the option of every command that writes figures (PNG always; a PDF costs about a figure's drawing)."""
+    p.add_argument("--pdf", action="store_true", help="also write every figure as PDF (vector, fonts embedded)")
+
+
+def figure_formats(args, recorded: str = "") -> tuple[str, ...]:
+    """The formats of the command's figures: PNG, and PDF with `--pdf`.
+
+    `recorded`: the command a resumed folder was started with (its reproduce command). A resume
+    keeps the choice made when it started, so its figures are those of the original command; `--pdf`
+    given with the resume adds PDF, as it does to any command.
+    """
+    pdf = bool(getattr(args, "pdf", False)) or _asked_pdf(recorded)
+    return ("png", "pdf") if pdf else ("png",)
+
+
+def _asked_pdf(command: str) -> bool:
+    """Whether a recorded `python run.py ...` command asked for PDF figures (read by the parser, as typed)."""
+    import contextlib
+    import io
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return False
+    if words[:2] != ["python", "run.py"] or len(words) < 3:
+        return False
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # a command this version no longer reads: no PDF, no message
+            return bool(getattr(parser().parse_args(words[2:]), "pdf", False))
+    except SystemExit:
+        return False
+
+
 def _allow_large(p: argparse.ArgumentParser) -> None:
     from .limits import MAX_CONDITIONS, MAX_EDGES, MAX_RUNS, MAX_STEPS, MAX_VALUES, MAX_WORKERS
 
@@ -128,6 +163,7 @@ def parser() -> argparse.ArgumentParser:
     _scenario_args(r)
     r.add_argument("--replications", type=_integer(1), help="number of replications (overrides replications)")
     r.add_argument("--no-figures", action="store_true", help="skip the figures (the CSVs and meta.json only)")
+    pdf_option(r)
     lst = sub.add_parser("list", help="scenarios and strategies, one line each")
     lst.add_argument("scenario", nargs="?", help="also list this scenario's own strategies ([strategies.NAME])")
     v = sub.add_parser("validate", help="check scenario files (exit 0 if all are valid, 1 otherwise)")
@@ -202,6 +238,7 @@ def parser() -> argparse.ArgumentParser:
         _allow_large(e)
         e.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted experiment in DIR")
         e.add_argument("--no-figures", action="store_true", help="skip figures and report")
+        pdf_option(e)
         e.add_argument(
             "--slice",
             dest="slices",
@@ -227,6 +264,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--quick", action="store_true", help="fewer replications (a smoke run; less conclusive)")
     _allow_large(c)
     c.add_argument("--workers", type=_integer(1), default=None, help="processes (default: up to 2)")
+    pdf_option(c)
     c.add_argument(
         "--update-docs",
         action="store_true",
@@ -349,6 +387,7 @@ def cmd_run(args) -> int:
                 peak_hours=snap.peak_hours,
                 end_hours=snap.end_hours,
                 seed=sc.seed,
+                formats=figure_formats(args),
             )
         extra = {}
         if sc.network.kind == "file":
@@ -577,7 +616,7 @@ def cmd_experiment(args) -> int:
             from .experiment_plots import all_figures
             from .report import write_report
 
-            all_figures(folder, hold)
+            all_figures(folder, hold, figure_formats(args, plan.command if args.resume else ""))
             write_report(folder)
     except KeyboardInterrupt:
         print(f"interrupted: {kept(plan.kind, folder)}", file=sys.stderr)
@@ -650,6 +689,7 @@ def cmd_check_model(args) -> int:
             workers=args.workers,
             only=only,
             progress=lambda s: print(s, flush=True),
+            formats=figure_formats(args),
         )
         for c in checks:  # figures as they will be once the folder is in place
             c.figures = [Path(out) / Path(p).relative_to(tmp) for p in c.figures]

@@ -5,8 +5,9 @@ run), ``summary.csv`` (one row per run), ``aggregate.csv`` (one row per conditio
 scope, with 95% intervals and paired differences from the baseline), ``timeseries_quantiles.csv``
 (per condition and step, quantiles over replications of a few series) and, for sweeps over the
 response delay, ``critical_window.csv``. The figures read only those files, so they can be redrawn
-at any time without re-running anything. They go to ``<folder>/figures/`` as PNG (200 dpi) and
-PDF through :func:`simulation.plots.save`, with the palette and style of the run figures.
+at any time without re-running anything. They go to ``<folder>/figures/`` as PNG (200 dpi), and PDF
+when asked (`formats`), through :func:`simulation.plots.save`, with the palette and style of the run
+figures.
 
 - :func:`over_time`: reputation, negative posts per hour and churned customers over time, a median
   line and a 25–75% band per condition, and each condition's median time of the brand's first
@@ -400,14 +401,14 @@ def _active_end(rows: pd.DataFrame, actions: list[float], horizon: float) -> flo
     return horizon if end > 0.6 * horizon else end
 
 
-def over_time(folder: str | Path, hold: dict | None = None) -> list[Path]:
+def over_time(folder: str | Path, hold: dict | None = None, formats: tuple[str, ...] | None = None) -> list[Path]:
     """The over-time figures of an experiment folder.
 
     Reputation, negative posts per hour and churned customers over time, per condition:
-    ``figures/over_time_{reputation,posts,churn}.{png,pdf}``. Returns the paths written.
+    ``figures/over_time_{reputation,posts,churn}.png`` (and ``.pdf`` in `formats`). Returns the paths written.
     """
     exp = ExperimentFolder.load(folder)
-    return _save_all(exp, over_time_figures(exp, hold))
+    return _save_all(exp, over_time_figures(exp, hold), formats)
 
 
 def distribution_figure(exp: ExperimentFolder, hold: dict | None = None) -> Figure | None:
@@ -457,17 +458,17 @@ def distribution_figure(exp: ExperimentFolder, hold: dict | None = None) -> Figu
     return fig
 
 
-def distribution(folder: str | Path, hold: dict | None = None) -> list[Path]:
-    """`figures/distribution.{png,pdf}`: the main metric's distribution per condition."""
+def distribution(folder: str | Path, hold: dict | None = None, formats: tuple[str, ...] | None = None) -> list[Path]:
+    """`figures/distribution.png` (and `.pdf` in `formats`): the main metric's distribution per condition."""
     exp = ExperimentFolder.load(folder)
     fig = distribution_figure(exp, hold)
-    return _save_all(exp, {"distribution": fig} if fig is not None else {})
+    return _save_all(exp, {"distribution": fig} if fig is not None else {}, formats)
 
 
-def _save_all(exp: ExperimentFolder, figures: dict[str, Figure]) -> list[Path]:
+def _save_all(exp: ExperimentFolder, figures: dict[str, Figure], formats: tuple[str, ...] | None) -> list[Path]:
     paths = []
     for stem, fig in figures.items():
-        paths += save(fig, exp.folder / FIGURES_DIR / stem)
+        paths += save(fig, exp.folder / FIGURES_DIR / stem, formats)
     return paths
 
 
@@ -730,11 +731,11 @@ def _mark_critical(exp: ExperimentFolder, ax, metric: str, others: list[str], co
     ax.set_ylim(lo, lo + (hi - lo) / free)
 
 
-def timing(folder: str | Path) -> list[Path]:
-    """``figures/response_timing.{png,pdf}`` for a sweep over ``brand.delay_hours`` ([] else)."""
+def timing(folder: str | Path, formats: tuple[str, ...] | None = None) -> list[Path]:
+    """``figures/response_timing.png`` (and ``.pdf`` in `formats`) for a sweep over ``brand.delay_hours`` ([] else)."""
     exp = ExperimentFolder.load(folder)
     fig = timing_figure(exp)
-    return [] if fig is None else _save_all(exp, {"response_timing": fig})
+    return [] if fig is None else _save_all(exp, {"response_timing": fig}, formats)
 
 
 # -- heatmap ------------------------------------------------------------------------------------
@@ -828,20 +829,25 @@ def _cell_font(fig, ax, texts: list[str], columns: int, largest: float = 8.0) ->
     return 0.0 if size < 5.0 else float(min(size, largest))
 
 
-def heatmap(folder: str | Path) -> list[Path]:
-    """``figures/heatmap_final_reputation.{png,pdf}`` for a sweep over exactly two keys ([] else)."""
+def heatmap(folder: str | Path, formats: tuple[str, ...] | None = None) -> list[Path]:
+    """``figures/heatmap_final_reputation.png`` (and ``.pdf`` in `formats`) for a sweep over two keys ([] else)."""
     exp = ExperimentFolder.load(folder)
     fig = heatmap_figure(exp)
-    return [] if fig is None else _save_all(exp, {"heatmap_final_reputation": fig})
+    return [] if fig is None else _save_all(exp, {"heatmap_final_reputation": fig}, formats)
 
 
 # -- everything ----------------------------------------------------------------------------------
 
 
-def all_figures(folder: str | Path, hold: dict | None = None) -> list[Path]:
-    """Every figure that applies to this experiment, written to ``folder/figures/``.
+def all_figures(folder: str | Path, hold: dict | None = None, formats: tuple[str, ...] | None = None) -> list[Path]:
+    """Every figure that applies to this experiment, written to ``folder/figures/`` in `formats` (default PNG).
 
     ``hold``: for sweeps with more conditions than an over-time figure shows, the slice to show
     (other swept keys held at these values; by default their first).
     """
-    return [*over_time(folder, hold), *distribution(folder, hold), *timing(folder), *heatmap(folder)]
+    return [
+        *over_time(folder, hold, formats),
+        *distribution(folder, hold, formats),
+        *timing(folder, formats),
+        *heatmap(folder, formats),
+    ]

@@ -109,7 +109,7 @@ def run(args) -> int:
             if not args.no_figures:
                 from .forecast_report import all_figures, write_report
 
-                all_figures(folder)
+                all_figures(folder, cli.figure_formats(args))
                 write_report(folder)
     except KeyboardInterrupt:
         print("interrupted: nothing was written (run calibrate first to keep a long fit resumable)", file=sys.stderr)

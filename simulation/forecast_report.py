@@ -60,7 +60,7 @@ def words(label: str) -> str:
 MIN_SHARE_SHOWN = 0.9  # bins are drawn while at least this share of runs has reached them (runs end at the horizon)
 
 
-def forecast_figure(data: dict, stem: Path | None):
+def forecast_figure(data: dict, stem: Path | None, formats=None):
     """Observed so far and each strategy's forecast, for negative mentions and reputation.
 
     Each strategy after now: its median (thick) and its runs' 5th and 95th percentiles (thin, same dash),
@@ -110,14 +110,14 @@ def forecast_figure(data: dict, stem: Path | None):
     axes[0].legend(loc="upper right", frameon=False, fontsize=7.5, ncols=2)
     axes[1].set_xlabel(unit)
     axes[0].set_title(f"Forecast from the first {until:g} h: each response's runs after now")
-    return _output(fig, stem)
+    return _output(fig, stem, formats)
 
 
-def all_figures(folder: Path) -> list[Path]:
-    """Draw the forecast figure as PNG and PDF."""
+def all_figures(folder: Path, formats: tuple[str, ...] | None = None) -> list[Path]:
+    """Draw the forecast figure in `formats` (default PNG; "pdf" adds the vector one)."""
     folder = Path(folder)
     (folder / FIGURES_DIR).mkdir(exist_ok=True)
-    return forecast_figure(load(folder), folder / FIGURES_DIR / "forecast")
+    return forecast_figure(load(folder), folder / FIGURES_DIR / "forecast", formats)
 
 
 def _ci(mean, lo, hi) -> str:

@@ -111,7 +111,7 @@ def performance_section(results: Path = RESULTS) -> str:
     for r in sweep["rows"]:
         if r["sweep"].startswith("run.py") and r["version"] == "this" and cli_prev:
             ratio = cli_prev["wall_s"] / r["wall_s"]
-            what = "PNG and PDF figures" if "PDF" in r["sweep"] else "PNG figures (PDF on request)"
+            what = "PNG and PDF figures (`--pdf`)" if "PDF" in r["sweep"] else "PNG figures (the default)"
             lines.append(
                 f"| `python run.py` warm, end to end, {what} | {_time(r['wall_s'])} | {_time(cli_prev['wall_s'])} | "
                 f"{ratio:.2f}× | 2× | {_verdict(ratio >= 2)} |"

@@ -1,8 +1,9 @@
 """Publication-ready figures of a run: stances, posts, reputation and the complainant's neighbourhood.
 
 Researchers put these figures straight into reports, so every figure has a title, axes labelled
-with their units, a legend, and is written both as PNG (200 dpi, for slides and drafts) and as PDF
-(vector, fonts embedded as TrueType so journals accept them and the text stays editable).
+with their units, a legend, and is written as PNG (200 dpi, for slides and drafts) and, when asked
+(`formats`; the command line's `--pdf`), as PDF (vector, fonts embedded as TrueType so journals accept
+them and the text stays editable). A PDF costs about as much as drawing the figure, hence on request.
 
 Conventions shared by all figures:
 
@@ -25,8 +26,8 @@ Conventions shared by all figures:
 
 Figures are built with the object-oriented API on ``Figure`` objects with their own Agg canvas, so
 importing this module neither selects nor changes the pyplot backend and no window is ever opened.
-Every plotting function takes ``stem``: with a path it writes ``stem.png`` and ``stem.pdf`` and
-returns their paths; with ``stem=None`` it returns the ``Figure`` itself, so tests (and users)
+Every plotting function takes ``stem``: with a path it writes ``stem.png`` (and ``stem.pdf`` when
+asked) and returns their paths; with ``stem=None`` it returns the ``Figure`` itself, so tests (and users)
 can inspect labels and artists, or adjust the figure before calling :func:`save` (which writes
 the formats asked: PNG, PDF or both, from one layout pass).
 """
@@ -107,11 +108,11 @@ def _style():
         yield
 
 
-FORMATS = ("png", "pdf")  # what `save` writes unless told otherwise
+FORMATS = ("png",)  # what `save` writes unless told otherwise; ("png", "pdf") adds the vector figure
 
 
 def save(fig: Figure, stem: Path, formats: tuple[str, ...] | None = None) -> list[Path]:
-    """Write ``stem.png`` (200 dpi) and ``stem.pdf`` (or the `formats` asked), close the figure, return the paths.
+    """Write ``stem.png`` (200 dpi) or the `formats` asked (``stem.pdf``), close the figure, return the paths.
 
     The figure is laid out once (constrained layout solves for every draw otherwise) and each
     format is drawn with that layout. PDFs are byte-reproducible (no creation date).
@@ -149,8 +150,8 @@ def _new_figure(size: tuple[float, float]) -> Figure:
     return fig
 
 
-def _output(fig: Figure, stem: Path | None) -> Figure | list[Path]:
-    return fig if stem is None else save(fig, stem)
+def _output(fig: Figure, stem: Path | None, formats: tuple[str, ...] | None = None) -> Figure | list[Path]:
+    return fig if stem is None else save(fig, stem, formats)
 
 
 # -- time axis and brand actions ---------------------------------------------------------------
@@ -636,8 +637,8 @@ def run_figures(
     """All figures of a run.
 
     Write stances, posts and reputation (and the neighbourhood when ``network`` is given, with all its data) into
-    ``out_dir`` in `formats` (default `FORMATS`: PNG and PDF; a PDF costs about as much as drawing the figure:
-    ask for it when a report needs vector figures); return the paths written.
+    ``out_dir`` in `formats` (default `FORMATS`: PNG; add "pdf" when a report needs vector figures, at about the
+    cost of drawing the figure again); return the paths written.
     """
     out_dir = Path(out_dir)
     formats = FORMATS if formats is None else formats

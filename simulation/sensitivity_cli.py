@@ -74,6 +74,9 @@ def add_parser(sub, integer, allow_large) -> None:
     allow_large(s)
     s.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted study in DIR")
     s.add_argument("--no-figures", action="store_true", help="skip figures and report")
+    from .cli import pdf_option
+
+    pdf_option(s)
 
 
 def _names(text: str | None, option: str) -> list[str]:
@@ -182,7 +185,7 @@ def _bytes(sc) -> int:
 def run(args) -> int:
     """Run (or resume) a sensitivity study, then its figures and report."""
     from . import cli
-    from .experiment_folder import SCENARIO_TOML, FolderError, check_unchanged
+    from .experiment_folder import SCENARIO_TOML, FolderError, check_unchanged, read_plan
     from .limits import check_memory, check_workers
     from .results import default_folder
     from .sensitivity import STUDY_JSON, read_study, run_study
@@ -247,7 +250,8 @@ def run(args) -> int:
         if not args.no_figures:
             from .sensitivity_report import all_figures, write_report
 
-            all_figures(folder)
+            recorded = read_plan(folder).get("command", "") if args.resume else ""
+            all_figures(folder, cli.figure_formats(args, recorded))
             write_report(folder)
     except KeyboardInterrupt:
         print(f"interrupted: {cli.kept(COMMAND, folder)}", file=sys.stderr)

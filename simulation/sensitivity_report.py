@@ -1,6 +1,6 @@
 """The figures and the report of a sensitivity folder, drawn from its files alone.
 
-Figures (PNG and PDF in `figures/`, the conventions of `simulation.plots`):
+Figures (PNG, and PDF when asked, in `figures/`; the conventions of `simulation.plots`):
 
 - `indices_<target>`: each parameter's index (Morris mu* or Sobol' ST, with S1 beside it) with its
   bootstrap interval, sorted, one panel per metric;
@@ -121,11 +121,11 @@ def _panels(n: int, height_each: float, width: float = 7.2):
     return fig, [fig.add_subplot(rows, cols, i + 1) for i in range(n)]
 
 
-def indices_figure(study: Study, sens: pd.DataFrame, target: str, stem: Path | None):
+def indices_figure(study: Study, sens: pd.DataFrame, target: str, stem: Path | None, formats=None):
     """Each parameter's index with its interval, sorted, one panel per metric."""
     with _style():
         fig = _indices_figure(study, sens, target)
-    return fig if stem is None else save(fig, stem)
+    return fig if stem is None else save(fig, stem, formats)
 
 
 def _indices_figure(study: Study, sens: pd.DataFrame, target: str):
@@ -170,11 +170,13 @@ def _indices_figure(study: Study, sens: pd.DataFrame, target: str):
     return fig
 
 
-def effect_figure(study: Study, sens: pd.DataFrame, points: pd.DataFrame, values: dict, target: str, stem: Path | None):
+def effect_figure(
+    study: Study, sens: pd.DataFrame, points: pd.DataFrame, values: dict, target: str, stem: Path | None, formats=None
+):
     """The target at each point against its most influential parameter, one panel per metric."""
     with _style():
         fig = _effect_figure(study, sens, points, values, target)
-    return fig if stem is None else save(fig, stem)
+    return fig if stem is None else save(fig, stem, formats)
 
 
 def _effect_figure(study: Study, sens: pd.DataFrame, points: pd.DataFrame, values: dict, target: str):
@@ -228,14 +230,14 @@ def driving_pair(study: Study, sens: pd.DataFrame, metric: str) -> list[str]:
     return list(ranked.index[:2])
 
 
-def wins_figure(study: Study, sens: pd.DataFrame, points: pd.DataFrame, values: dict, stem: Path | None):
+def wins_figure(study: Study, sens: pd.DataFrame, points: pd.DataFrame, values: dict, stem: Path | None, formats=None):
     """The best option at each sample point in the plane of the two most influential parameters."""
     metrics = [m for m in study.metrics if METRICS[m].better]
     if len(study.options()) < 2 or not metrics or len(study.factors) < 2:
         return None
     with _style():
         fig = _wins_figure(study, sens, points, values, metrics)
-    return fig if stem is None else save(fig, stem)
+    return fig if stem is None else save(fig, stem, formats)
 
 
 def _wins_figure(study: Study, sens: pd.DataFrame, points: pd.DataFrame, values: dict, metrics: list[str]):
@@ -301,16 +303,16 @@ def load(folder: Path) -> tuple[Study, pd.DataFrame, pd.DataFrame, dict, dict[st
     return study, points, summary, values, tables
 
 
-def all_figures(folder: Path) -> list[Path]:
-    """Draw every figure of a sensitivity folder; returns the files written."""
+def all_figures(folder: Path, formats: tuple[str, ...] | None = None) -> list[Path]:
+    """Draw every figure of a sensitivity folder in `formats` (default PNG); returns the files written."""
     study, points, _, values, tables = load(folder)
     sens = tables[SENSITIVITY_CSV]
     out_dir = Path(folder) / FIGURES_DIR
     paths: list[Path] = []
     for target in key_targets(study):
-        paths += indices_figure(study, sens, target, out_dir / f"indices_{slug(target)}")
-        paths += effect_figure(study, sens, points, values, target, out_dir / f"effect_{slug(target)}")
-    wins = wins_figure(study, sens, points, values, out_dir / "wins")
+        paths += indices_figure(study, sens, target, out_dir / f"indices_{slug(target)}", formats)
+        paths += effect_figure(study, sens, points, values, target, out_dir / f"effect_{slug(target)}", formats)
+    wins = wins_figure(study, sens, points, values, out_dir / "wins", formats)
     return paths + (wins or [])
 
 

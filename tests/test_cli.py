@@ -67,8 +67,7 @@ def test_run_writes_the_results_folder(scenario_file, tmp_path, capsys):
     resolved = tomllib.loads((out / "scenario.toml").read_text())
     assert resolved["brand"]["delay_hours"] == 6.0 and resolved["spread"]["anger_half_life_h"] == 3.0
     figures = {p.name for p in (out / "figures").iterdir()}
-    for name in ("stances", "posts", "reputation", "neighbourhood"):
-        assert {f"{name}.png", f"{name}.pdf"} <= figures
+    assert figures == {f"{name}.png" for name in ("stances", "posts", "reputation", "neighbourhood")}
 
 
 def test_resolved_scenario_reproduces_the_csvs(scenario_file, tmp_path):

@@ -344,7 +344,7 @@ def grid(tmp_path_factory):
         strategies=["ignore", "quick_fix", "apology"],
         vary={"brand.delay_hours": [0, 6, 24], "spread.visibility": [0.2, 0.3]},
     )
-    return folder, ep.all_figures(folder)
+    return folder, ep.all_figures(folder, formats=("png", "pdf"))
 
 
 def _texts(fig):
@@ -354,14 +354,16 @@ def _texts(fig):
     return found
 
 
-def _check_files(folder, paths, stems):
-    expected = {folder / "figures" / f"{s}.{ext}" for s in stems for ext in ("png", "pdf")}
-    assert set(paths) == expected
+def _check_files(folder, paths, stems, formats=("png",)):
+    """The figures written are the stems in `formats` (PNG by default; PDF when asked), and nothing else."""
+    expected = {folder / "figures" / f"{s}.{ext}" for s in stems for ext in formats}
+    assert set(paths) == expected and set((folder / "figures").iterdir()) == expected
     for stem in stems:
         png = (folder / "figures" / f"{stem}.png").read_bytes()
-        pdf = (folder / "figures" / f"{stem}.pdf").read_bytes()
         assert png.startswith(PNG_MAGIC) and len(png) > 10_000, stem
-        assert pdf.startswith(b"%PDF") and len(pdf) > 5_000, stem
+        if "pdf" in formats:
+            pdf = (folder / "figures" / f"{stem}.pdf").read_bytes()
+            assert pdf.startswith(b"%PDF") and len(pdf) > 5_000, stem
 
 
 OVER_TIME = ["over_time_reputation", "over_time_posts", "over_time_churn"]
@@ -406,7 +408,9 @@ def test_sweep_figures(sweep):
 
 def test_grid_figures(grid):
     folder, paths = grid
-    _check_files(folder, paths, OVER_TIME + ["distribution", "response_timing", "heatmap_final_reputation"])
+    _check_files(
+        folder, paths, OVER_TIME + ["distribution", "response_timing", "heatmap_final_reputation"], ("png", "pdf")
+    )
 
 
 def test_over_time_labels_legend_and_first_actions(compare):

@@ -198,7 +198,7 @@ def test_check_model_command_writes_table_figures_and_records(tmp_path, capsys):
     from simulation.cli import main
 
     out = tmp_path / "check"
-    code = main(["check-model", "--only", "8a", "--quick", "--out", str(out)])
+    code = main(["check-model", "--only", "8a", "--quick", "--pdf", "--out", str(out)])
     text = capsys.readouterr().out
     assert code == 0, text
     assert "8a. Maki-Thompson" in text and "pass" in text and "expected" in text and "measured" in text

@@ -169,7 +169,14 @@ ENVELOPES = {"porsche_991": _porsche, "kia_deposit": _kia, "press_latency": _pre
 
 
 @timed
-def case_envelope(name: str, out=None, quick: bool = False, workers: int | None = None, seed: int = 23) -> Check:
+def case_envelope(
+    name: str,
+    out=None,
+    quick: bool = False,
+    workers: int | None = None,
+    seed: int = 23,
+    formats: tuple[str, ...] | None = None,
+) -> Check:
     """A case scenario inside its envelope (module docstring), on its own strategy."""
     reps = 10 if quick else CASE_RUNS
     sc = scenario_of(SCENARIO_DIR / f"{name}.toml")
@@ -205,7 +212,7 @@ def case_envelope(name: str, out=None, quick: bool = False, workers: int | None 
         own_ok, own_expected, own_measured, own = ENVELOPES[name](sc, runs, other)
         ok, expected, measured = ok and own_ok, f"{expected}; {own_expected}", f"{measured}; {own_measured}"
         details.update(own)
-    figs = _fig_case(out, name, sc, runs, other)
+    figs = _fig_case(out, name, sc, runs, other, formats=formats)
     return Check(
         name,
         f"Case {name} inside its envelope",
@@ -222,7 +229,7 @@ def case_envelope(name: str, out=None, quick: bool = False, workers: int | None 
     )
 
 
-def _fig_case(out, name, sc, runs, other):
+def _fig_case(out, name, sc, runs, other, formats=None):
     if out is None:
         return []
     import matplotlib as mpl
@@ -252,7 +259,7 @@ def _fig_case(out, name, sc, runs, other):
         b.set(title="Reputation", xlabel=xlabel, ylabel="mean opinion (-1 to 1)")
         b.legend(frameon=False, fontsize=7.5)
         fig.suptitle(f"{name}: {len(runs)} runs", fontsize=11)
-        return plots.save(fig, Path(out) / f"case_{name}")
+        return plots.save(fig, Path(out) / f"case_{name}", formats)
 
 
 # -- step sizes ---------------------------------------------------------------------------------------
@@ -264,7 +271,13 @@ SD_FLOOR = 0.02  # tolerance >= 0.005 on a share or opinion scale (module docstr
 
 @timed
 def check_convergence(
-    name: str, out=None, quick: bool = False, workers: int | None = None, seed: int = 29, tolerance: float = 0.25
+    name: str,
+    out=None,
+    quick: bool = False,
+    workers: int | None = None,
+    seed: int = 29,
+    tolerance: float = 0.25,
+    formats: tuple[str, ...] | None = None,
 ) -> Check:
     """A shipped scenario's step size converges.
 
@@ -279,7 +292,7 @@ def check_convergence(
     coarse, fine = done[:reps], done[reps:]
     rows = _differences(coarse, fine)
     ok = all(abs(r["difference"]) < tolerance for r in rows.values())
-    figs = _fig_convergence(out, name, dt, coarse, fine, rows)
+    figs = _fig_convergence(out, name, dt, coarse, fine, rows, formats=formats)
     return Check(
         f"dt:{name}",
         f"Step size of {name} converges",
@@ -309,7 +322,7 @@ def _differences(coarse, fine) -> dict:
     return rows
 
 
-def _fig_convergence(out, name, dt, coarse, fine, rows):
+def _fig_convergence(out, name, dt, coarse, fine, rows, formats=None):
     if out is None:
         return []
     import matplotlib as mpl
@@ -333,7 +346,7 @@ def _fig_convergence(out, name, dt, coarse, fine, rows):
             )
         axes[0].legend(frameon=False, fontsize=7.5, loc="upper left")
         fig.suptitle(f"Step size of {name}: dt = {dt:g} h vs {dt / 2:g} h", fontsize=11)
-        return plots.save(fig, Path(out) / f"dt_{name}")
+        return plots.save(fig, Path(out) / f"dt_{name}", formats)
 
 
 CASE_CHECKS = [(name, functools.partial(case_envelope, name)) for name in CASES]

@@ -2,7 +2,7 @@
 
 Every check returns a :class:`Check` (what was measured, the expectation, the measured value,
 the source, pass/fail, and whether the fact holds by construction or emerges) and, given an
-output folder, writes one figure (PNG and PDF). Runs go through
+output folder, writes one figure (PNG, and PDF in the `formats` asked: check-model's `--pdf`). Runs go through
 `simulation.runner.run_replication` on a shared `simulation.executor.Executor` (kept between
 checks, so that the worker start-up is paid once); replication r of a check is seeded by child r
 of the check's seed, as everywhere else, so every number is reproducible alone.
@@ -138,13 +138,14 @@ def new_figure(ncols: int = 1, size: tuple[float, float] = (7.2, 3.6)):
 def check_figure(name: str, ncols: int = 1, size: tuple[float, float] = (7.2, 3.6)):
     """Decorator: a check's figure, drawn by `draw(fig, axes, *args)`.
 
-    The decorated function is `figure(out, *args)`: it draws in the style of `simulation.plots`
-    and writes `out/name.png` and `.pdf` (nothing when `out` is None), returning the paths.
+    The decorated function is `figure(out, *args, formats=None)`: it draws in the style of
+    `simulation.plots` and writes `out/name.png` (and `.pdf` in `formats`; nothing when `out` is
+    None), returning the paths.
     """
 
     def decorate(draw: Callable) -> Callable:
         @functools.wraps(draw)
-        def figure(out: Path | None, *args) -> list[Path]:
+        def figure(out: Path | None, *args, formats: tuple[str, ...] | None = None) -> list[Path]:
             import matplotlib as mpl
 
             from .. import plots
@@ -154,7 +155,7 @@ def check_figure(name: str, ncols: int = 1, size: tuple[float, float] = (7.2, 3.
             with mpl.rc_context(plots.STYLE):
                 fig, axes = new_figure(ncols, size)
                 draw(fig, axes, *args)
-                return plots.save(fig, Path(out) / name)
+                return plots.save(fig, Path(out) / name, formats)
 
         return figure
 

@@ -48,6 +48,7 @@ def fact_base_rate(
     workers: int | None = None,
     threshold: float = FIRESTORM_REACH,
     expected: tuple[float, float] = (0.01, 0.10),
+    formats: tuple[str, ...] | None = None,
 ) -> Check:
     """Fact 1: most complaints die out, a few explode.
 
@@ -75,7 +76,7 @@ def fact_base_rate(
         population=sc.population.size,
         threshold=threshold,
     )
-    figs = _fig_base_rate(out, reach, threshold, share, lo, hi, sc)
+    figs = _fig_base_rate(out, reach, threshold, share, lo, hi, sc, formats=formats)
     return Check(
         "1",
         "Most complaints die out, a few explode",
@@ -130,6 +131,7 @@ def fact_attention_decay(
     expected_h: tuple[float, float] = (1.0, 24.0),
     tail_from_h: float = 48.0,
     tail_to_h: float = 168.0,
+    formats: tuple[str, ...] | None = None,
 ) -> Check:
     """Fact 2: attention fades within hours after the peak, with a long tail.
 
@@ -179,7 +181,9 @@ def fact_attention_decay(
         fit_hours=fit_h,
         per_run_half_lives_h=sorted(per_run),
     )
-    figs = _fig_attention(out, hours, pooled, count, slope, intercept, half_life, fit_h, tail_from_h, len(viral))
+    figs = _fig_attention(
+        out, hours, pooled, count, slope, intercept, half_life, fit_h, tail_from_h, len(viral), formats=formats
+    )
     return Check(
         "2",
         "Attention fades within hours after the peak",
@@ -226,7 +230,12 @@ def _fig_attention(fig, axes, hours, pooled, count, slope, intercept, half_life,
 
 @timed
 def fact_hub_amplifier(
-    out: Path | None = None, quick: bool = False, workers: int | None = None, seed: int = 4, min_ratio: float = 2.0
+    out: Path | None = None,
+    quick: bool = False,
+    workers: int | None = None,
+    seed: int = 4,
+    min_ratio: float = 2.0,
+    formats: tuple[str, ...] | None = None,
 ) -> Check:
     """Fact 3: a complaint from a hub, or picked up by an amplifier, reaches far more people.
 
@@ -256,7 +265,7 @@ def fact_hub_amplifier(
         amplifier_gain=gain,
         amplifier_gain_se=se,
     )
-    figs = _fig_hub(out, res, ratio, gain, se)
+    figs = _fig_hub(out, res, ratio, gain, se, formats=formats)
     return Check(
         "3",
         "Hubs and amplifiers reach far more",
@@ -301,6 +310,7 @@ def fact_critical_window(
     seed: int = 5,
     delays: tuple = (0.0, 3.0, 6.0, 12.0, 24.0, 48.0, 96.0),
     min_slope_ratio: float = 2.0,
+    formats: tuple[str, ...] | None = None,
 ) -> Check:
     """Fact 4: the later the remedy, the larger the loss, non-linearly.
 
@@ -355,7 +365,7 @@ def fact_critical_window(
         slope_ratio=ratio,
         loss_se=[mean_se(loss[d])[1] for d in delays],
     )
-    figs = _fig_window(out, dl, loss, metric_of(ignore, "reputation_drop"), crit)
+    figs = _fig_window(out, dl, loss, metric_of(ignore, "reputation_drop"), crit, formats=formats)
     return Check(
         "4",
         "Later remedy, larger loss (critical window)",
@@ -398,7 +408,12 @@ def _window_sum(series: np.ndarray, dt: float, start_h: float, length_h: float) 
 
 @timed
 def fact_streisand(
-    out: Path | None = None, quick: bool = False, workers: int | None = None, seed: int = 9, window_h: float = 48.0
+    out: Path | None = None,
+    quick: bool = False,
+    workers: int | None = None,
+    seed: int = 9,
+    window_h: float = 48.0,
+    formats: tuple[str, ...] | None = None,
 ) -> Check:
     """Fact 5: legal threats raise attention.
 
@@ -435,7 +450,7 @@ def fact_streisand(
         reach_difference=reach_diff,
         reach_se=reach_se,
     )
-    figs = _fig_streisand(out, res, acts, dt, window_h)
+    figs = _fig_streisand(out, res, acts, dt, window_h, formats=formats)
     return Check(
         "5",
         "Legal threats raise attention (Streisand)",
@@ -487,6 +502,7 @@ def fact_remedy_quality(
     reply_h: float = 1.0,
     remedy_h: float = 12.0,
     max_share: float = 0.25,
+    formats: tuple[str, ...] | None = None,
 ) -> Check:
     """Fact 6: remedy quality beats speed; a fast hollow reply does not calm.
 
@@ -539,7 +555,7 @@ def fact_remedy_quality(
         holding_over_remedy=share,
         total_posts=posts,
     )
-    figs = _fig_remedy(out, res, names)
+    figs = _fig_remedy(out, res, names, formats=formats)
     return Check(
         "6",
         "Remedy quality beats speed",
@@ -587,6 +603,7 @@ def fact_damage_outlives(
     days: float = 60.0,
     after_h: float = 720.0,
     min_share: float = 0.40,
+    formats: tuple[str, ...] | None = None,
 ) -> Check:
     """Fact 7: damage outlives the buzz.
 
@@ -632,7 +649,7 @@ def fact_damage_outlives(
         churned=churned,
         days=days,
     )
-    figs = _fig_damage(out, runs, dt, ends, sc)
+    figs = _fig_damage(out, runs, dt, ends, sc, formats=formats)
     return Check(
         "7",
         "Damage outlives the buzz",
@@ -706,6 +723,7 @@ def fact_fades_on_any_network(
     workers: int | None = None,
     seed: int = 12,
     min_share: float = 0.9,
+    formats: tuple[str, ...] | None = None,
 ) -> Check:
     """Fact 9: a buzz peaks and fades on any network, sparse or dense, friendship or follower graph.
 
@@ -732,7 +750,7 @@ def fact_fades_on_any_network(
         )
     worst = min(rows, key=lambda k: rows[k]["faded_share"] if rows[k]["crisis_runs"] else 1.0)
     passed = all(r["crisis_runs"] > 0 and r["faded_share"] >= min_share for r in rows.values())
-    figs = _fig_fades(out, results)
+    figs = _fig_fades(out, results, formats=formats)
     return Check(
         "9",
         "A buzz peaks and fades on any network",

@@ -76,7 +76,11 @@ def mt_preconditions(sc) -> None:
 
 @timed
 def check_maki_thompson(
-    out: Path | None = None, quick: bool = False, workers: int | None = None, tolerance: float = 0.005
+    out: Path | None = None,
+    quick: bool = False,
+    workers: int | None = None,
+    tolerance: float = 0.005,
+    formats: tuple[str, ...] | None = None,
 ) -> Check:
     """Maki-Thompson on a well-mixed population.
 
@@ -111,7 +115,7 @@ def check_maki_thompson(
         max_duration_h=max(r.hours for r in runs),
         per_step_posting_chance=rate_to_prob(sc.spread.post_rate_per_h, sc.simulation.dt_hours),
     )
-    figs = _fig_maki_thompson(out, runs, never, theta, sc)
+    figs = _fig_maki_thompson(out, runs, never, theta, sc, formats=formats)
     return Check(
         "8a",
         "Maki-Thompson rumour, well mixed",
@@ -263,6 +267,7 @@ def check_sir_network(
     eon_runs: int | None = None,
     tolerance: float = 0.02,
     w1_bound: float = 0.02,
+    formats: tuple[str, ...] | None = None,
 ) -> Check:
     """SIR on ego-Facebook against EoN's fast_SIR at the dt -> 0 mapping of :func:`sir_mapping`.
 
@@ -338,7 +343,7 @@ def check_sir_network(
         dt_hours=step_h,
         n=n,
     )
-    figs = _fig_sir(out, sim, np.array(eon), grid, sim_curves, eon_curves, mp, details)
+    figs = _fig_sir(out, sim, np.array(eon), grid, sim_curves, eon_curves, mp, details, formats=formats)
     return Check(
         "8b",
         "SIR on ego-Facebook vs EoN",

@@ -44,14 +44,15 @@ def run_all(
     workers: int | None = None,
     only: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    formats: tuple[str, ...] | None = None,
 ) -> list[Check]:
-    """Every check (or those whose key is in `only`), in order; figures into `out`."""
+    """Every check (or those whose key is in `only`), in order; figures into `out` in `formats` (default PNG)."""
     results = []
     try:
         for key, fn in CHECKS:
             if only and key not in only:
                 continue
-            c = fn(out=out, quick=quick, workers=workers)
+            c = fn(out=out, quick=quick, workers=workers, formats=formats)
             results.append(c)
             if progress:
                 progress(f"[{key:>2}] {'pass' if c.passed else 'FAIL'}  {c.fact}: {c.measured}  ({c.seconds:.0f} s)")
