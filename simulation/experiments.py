@@ -31,7 +31,7 @@ from .limits import MAX_CONDITIONS, MAX_VALUES, check_count, check_network, chec
 from .metrics import METRICS, WINDOW_METRIC
 from .parameters import Scenario, SimulationParams
 from .results import write_meta
-from .runner import run_replication, seed_label
+from .runner import run_replication, seed_label, sharing
 from .scenario import ScenarioError, load_scenario, strategy_overrides, to_dict, to_toml, with_changes
 from .stats import bootstrap_indices, describe_columns, t_interval
 from .strategies import CUSTOM, PRESETS, describe_strategy, strategy_names
@@ -376,13 +376,15 @@ def run_batch(
     worker, so that planning 10^5 conditions costs no scenario each). A batch is the unit the
     executor ships and `runs/` stores; each run in it is exactly the run it would be alone (its
     draws depend on the root seed and its replication only), so outputs do not depend on how runs
-    were batched.
+    were batched. The batch's runs share the tables that do not depend on their draws
+    (`runner.sharing`: the tabulated Poisson CDFs), which leaves their results the same bits.
     """
     try:
         sc = with_changes(load_scenario(base), changes, source=f"condition {condition}")
     except Exception:  # recorded run by run, with the error
         return [run_task(base, condition, r, seed, keep, changes) for r in replications]
-    return [run_task(sc, condition, r, seed, keep) for r in replications]
+    with sharing():
+        return [run_task(sc, condition, r, seed, keep) for r in replications]
 
 
 MAX_BATCH = 50  # replications per task at most: bounds a task's result (its series) in memory

@@ -124,3 +124,34 @@ def test_a_batch_reuses_the_posting_tables_without_changing_a_draw():
     fresh = BuzzModel(sc, rng=1, network=net).run()
     assert again.recorder.table.tobytes() == fresh.recorder.table.tobytes() == first.recorder.table.tobytes()
     assert np.array_equal(again.population.stance, fresh.population.stance)
+
+
+def test_an_experiments_task_runs_its_replications_inside_one_sharing_block(monkeypatch):
+    """`experiments.run_batch` (the task an experiment ships) shares one cache across its runs; the runs are the
+    runs alone, series and metrics byte for byte."""
+    from simulation import experiments, runner
+    from simulation.scenario import to_dict
+
+    sc = fixture("sir_network")
+    base, changes = to_dict(sc), {"spread.visibility": 0.4}
+    alone = [experiments.run_task(base, 2, r, 11, "all", changes) for r in range(3)]
+    caches = []
+    real = experiments.run_task
+
+    def spy(*args, **kwargs):
+        caches.append(getattr(runner._shared, "cache", None))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(experiments, "run_task", spy)
+    batch = experiments.run_batch(base, changes, 2, [0, 1, 2], 11)
+    assert len(caches) == 3 and caches[0] is not None and all(c is caches[0] for c in caches)
+    assert getattr(runner._shared, "cache", None) is None  # the block ends with the task
+    for a, b in zip(alone, batch, strict=True):
+        assert a["error"] == b["error"] == "" and a["replication"] == b["replication"]
+        assert a["metrics"].keys() == b["metrics"].keys()
+        for key in a["metrics"]:
+            x, y = a["metrics"][key], b["metrics"][key]
+            assert x == y or (math.isnan(x) and math.isnan(y)), key
+        assert a["series"].keys() == b["series"].keys()
+        for name in a["series"]:
+            assert a["series"][name].tobytes() == b["series"][name].tobytes(), name
