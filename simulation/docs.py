@@ -254,7 +254,10 @@ def default_sensitivity() -> str:
     r = sens[(sens.target == target) & (sens.metric == metric)].sort_values("mu_star", ascending=False)
     top = [f"`{p.parameter}` (mu* {fmt(p.mu_star)} ± {fmt(p.mu_star_conf)})" for p in r.head(3).itertuples()]
     text += f"What {other} saves {on(metric)} (against {study['baseline']}) depends most on " + ", ".join(top)
-    text += " — mu* being the mean absolute change of the saving, in the metric's units, as the parameter moves over its range"
+    text += (
+        " — mu* being the mean absolute change of the saving, in the metric's units, as the parameter moves over"
+        " its range"
+    )
     zero = r[r.mu_star == 0].parameter.tolist()
     if zero:
         text += f"; it does not depend at all on {', '.join(f'`{z}`' for z in zero)}"
