@@ -42,6 +42,7 @@ QUANTILES_CSV = "timeseries_quantiles.csv"
 CRITICAL_CSV = "critical_window.csv"
 CONTRASTS_CSV = "contrasts.csv"
 HORIZON_CSV = "horizon_check.csv"
+REPLICATIONS_KEY = "_replications"  # in a batch's .npz: the replication of each row of its series
 HORIZON_DIR = "horizon_check"  # the experiment rerun at twice the horizon (--horizon-check)
 RUNS_DIR = "runs"
 FIGURES_DIR = "figures"
@@ -289,7 +290,10 @@ class RunStore:
                         why = "has missing or changed series"
                     else:
                         with np.load(npz, allow_pickle=False) as z:
-                            if any(len(z[k]) != lengths[c] for k in z.files):
+                            rows = [r["replication"] for r in rec["records"] if not r["error"]]
+                            if REPLICATIONS_KEY not in z.files or z[REPLICATIONS_KEY].tolist() != rows:
+                                why = "has series of other runs"
+                            elif any(z[k].shape != (len(rows), lengths[c]) for k in z.files if k != REPLICATIONS_KEY):
                                 why = f"has series of other than {lengths[c]} rows"
             except (OSError, ValueError, TypeError, AttributeError, KeyError):
                 why = "is not readable"
@@ -311,14 +315,13 @@ class RunStore:
         c, first = results[0]["condition"], results[0]["replication"]
         stem = self._stem(c, first)
         stem.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {
-            f"r{res['replication']:05d}.{k}": v
-            for res in results
-            if res.get("series") is not None
-            for k, v in res["series"].items()
-        }
+        kept = [res for res in results if res.get("series") is not None]
+        # One array per series, a row per run (not one member per run and series: reading 34 members per run
+        # was most of a sweep's post-processing); REPLICATIONS_KEY names the rows.
+        arrays = {k: np.stack([res["series"][k] for res in kept]) for k in (kept[0]["series"] if kept else ())}
         digest = ""
         if arrays:
+            arrays[REPLICATIONS_KEY] = np.array([res["replication"] for res in kept], dtype=np.int64)
             tmp = stem.with_name(stem.name + ".tmp.npz")
             np.savez(tmp, **arrays)
             os.replace(tmp, stem.with_suffix(".npz"))
@@ -345,9 +348,12 @@ class RunStore:
         out: dict[int, dict[str, np.ndarray]] = {}
         for path in sorted((self.root / f"c{condition:04d}").glob("b*.npz")):
             with np.load(path, allow_pickle=False) as z:
-                for key in z.files:
-                    run, name = key.split(".", 1)
-                    out.setdefault(int(run[1:]), {})[name] = z[key]
+                reps = z[REPLICATIONS_KEY].tolist()
+                for name in z.files:
+                    if name != REPLICATIONS_KEY:
+                        rows = z[name]
+                        for i, rep in enumerate(reps):
+                            out.setdefault(rep, {})[name] = rows[i]
         return dict(sorted(out.items()))
 
     def drop_series(self) -> None:
