@@ -19,6 +19,8 @@ import re
 from pathlib import Path
 from typing import Callable
 
+from .perf_docs import performance_section  # the README's Performance tables, from benchmarks/results/
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = (
     ROOT / "scenarios" / "README.md",
@@ -489,6 +491,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "calibration_coverage": calibration_coverage,
     "calibration_readme": calibration_readme,
     "forecast_readme": forecast_readme,
+    "performance": performance_section,
 }
 
 

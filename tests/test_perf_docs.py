@@ -82,3 +82,21 @@ def test_tables_say_the_ratios_and_which_goals_hold(tmp_path):
     assert "| 25.2 s | | 30 s | met |" in text
     assert "| 50.0 s | 1.76 GB | 6 GB | met |" in text
     assert "| 8.00 s | 10.0 s | 1.25× | 2× | missed |" in text
+    assert "`python run.py` warm, end to end, PNG and PDF figures (`--pdf`)" in text
+
+
+def test_the_readme_shows_the_performance_tables_of_the_result_files():
+    """The README's Performance section holds the generated block (tests/test_docs.py keeps every block equal to
+    its generator: here, to benchmarks/results/), and its commands exist: the bench extra, the scripts."""
+    import tomllib
+
+    from simulation.docs import blocks
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Performance\n") : readme.index("\n## ", readme.index("## Performance\n") + 1)]
+    assert dict(blocks(section))["performance"] == performance_section()
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert 'pip install -e ".[bench]"' in section and "bench" in extras
+    for script in ("bench_scale.py", "bench_sweep.py"):
+        assert f"python benchmarks/{script}" in section and (ROOT / "benchmarks" / script).is_file()
