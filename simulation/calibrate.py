@@ -100,6 +100,10 @@ def parse_fit(text: str) -> Factor:
         raise ScenarioError("--fit", f.key, "a true/false key cannot be fitted; set it with --set")
     if f.key == STRATEGY_KEY:
         raise ScenarioError("--fit", f.key, "the strategy followed is given with --strategy")
+    if f.key.startswith("simulation."):  # the step and the horizon are how the model is solved, not what it says
+        raise ScenarioError(
+            "--fit", f.key, "a setting of the simulation, not a parameter of the buzz; set it with --set"
+        )
     return Factor(f.key, f.lo, f.hi, log=f.log, integer=f.integer, why="--fit")
 
 

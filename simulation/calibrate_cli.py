@@ -117,6 +117,7 @@ def _check_resume(args, settings) -> None:
 def settings_from_args(args, base, data_sha256: str):
     """The calibration's settings from the command line (checked: one line naming the option if not)."""
     from .calibrate import Settings, parse_capture, parse_fit
+    from .limits import check_runs
 
     if not args.fits:
         raise ScenarioError("--fit", "(none)", "no parameter to fit: give --fit KEY=LO:HI[:log], repeatable")
@@ -125,6 +126,8 @@ def settings_from_args(args, base, data_sha256: str):
         key = item.partition("=")[0].strip()
         if key in fitted:
             raise ScenarioError("--set", item, f"{key} is also fitted (--fit): give it one or the other")
+    if args.budget:
+        check_runs(args.budget, "--budget", str(args.budget), args.allow_large)
     return Settings(
         factors=[parse_fit(text) for text in args.fits],
         capture=parse_capture(args.capture) if args.capture else DEFAULT_CAPTURE,

@@ -55,6 +55,12 @@ def run(args) -> int:
     base = cli.load_scenario(cli.find_scenario(args.scenario), overrides, origins=origins)
     observed = check_until(args.until, read_observed(args.data), base)
     branches = parse_branches(args.strategies, base)
+    from .forecast import TRIES_PER_RUN
+    from .limits import check_runs
+
+    # at most: the tries of each draw to match the data, then each strategy's runs
+    most = args.draws * args.replications * (TRIES_PER_RUN + len(branches))
+    check_runs(most, "--draws", f"{args.draws} x --replications {args.replications}", args.allow_large)
     if args.posterior is not None:
         if args.fits:
             raise ScenarioError("--fit", args.fits[0], "not with --posterior (its keys were fitted there)")

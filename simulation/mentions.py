@@ -342,7 +342,8 @@ def _counts(cells: pd.Series, column: str, source: str, lines: list[int]) -> np.
     """Whole numbers >= 0 (an empty cell is 0)."""
     values = cells.to_numpy(dtype=object)
     numbers = pd.to_numeric(pd.Series(np.where(values == "", "0", values)), errors="coerce").to_numpy(np.float64)
-    whole = np.isfinite(numbers) & (np.abs(numbers - np.round(numbers)) < 1e-9)
+    with np.errstate(invalid="ignore"):  # inf - inf: not a count, said below
+        whole = np.isfinite(numbers) & (np.abs(numbers - np.round(numbers)) < 1e-9)
     bad = np.flatnonzero(~whole | (numbers < 0) | (numbers > MAX_COUNT))
     if bad.size:
         i = int(bad[0])

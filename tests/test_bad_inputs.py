@@ -80,6 +80,7 @@ def files(tmp_path_factory):
     (f / "fine.csv").write_text("hours,negative,bin_hours\n0,1,0.5\n0.5,2,0.5\n")
     (f / "unsorted.csv").write_text("hours,negative\n0,1\n2,1\n1,1\n")
     (f / "zero.csv").write_text("hours,negative\n0,0\n1,0\n")
+    (f / "inf.csv").write_text("hours,negative\n0,1\n1,inf\n")
     (f / "fc.toml").write_text(to_toml(load_scenario(small(**{"simulation.days": 3, "population.size": 200}))))
     for name, edges in (("two", "edges2.txt"), ("one_loop", "loop.txt"), ("loops", "loops.txt")):
         (f / f"{name}.toml").write_text(f'name = "{name}"\n[network]\nkind = "file"\npath = "{edges}"\n')
@@ -586,6 +587,18 @@ CASES = {
         CALIBRATE + ["--fit", FIT, "--budget", "many"],
         "argument --budget: 'many' is not an integer",
     ),
+    "calibrate budget over the runs limit": (
+        CALIBRATE + ["--fit", FIT, "--budget", "100000000000"],
+        "--budget: 100000000000: 100,000,000,000 runs exceed the limit of 10,000,000",
+    ),
+    "calibrate fit the step": (
+        CALIBRATE + ["--fit", "simulation.dt_hours=0.5:2"],
+        "--fit: simulation.dt_hours: a setting of the simulation, not a parameter of the buzz",
+    ),
+    "calibrate data infinite count": (
+        ["calibrate", "{s}", "--data", "{f}/inf.csv", "--fit", FIT],
+        "inf.csv: line 3: negative 'inf' is not a count",
+    ),
     "calibrate particles 0": (CALIBRATE + ["--fit", FIT, "--particles", "0"], "argument --particles: 0 is below 10"),
     "calibrate data missing": (
         ["calibrate", "{s}", "--data", "{f}/nowhere.csv", "--fit", FIT],
@@ -689,6 +702,10 @@ CASES = {
     "forecast draws 1": (
         FORECAST + ["--until", "24", "--strategies", "ignore", "--draws", "1"],
         "argument --draws: 1 is below 2",
+    ),
+    "forecast draws over the runs limit": (
+        FORECAST + ["--until", "24", "--strategies", "ignore", "--fit", FIT, "--draws", "100000000"],
+        "--draws: 100000000 x --replications 5: 10,500,000,000 runs exceed the limit of 10,000,000",
     ),
     "forecast no strategies": (FORECAST + ["--until", "24"], "the following arguments are required: --strategies"),
     "forecast data missing": (
