@@ -349,7 +349,7 @@ def test_calibrate_on_the_shipped_synthetic_example_end_to_end(tmp_path):
     out = tmp_path / "fit"
     proc = run_cli(
         ["calibrate", "default", "--data", str(obs), "--fit", "spread.anger_dose=0.1:1.5:log"]
-        + ["--particles", "10", "--budget", "40", "--out", str(out), "--set", "population.size=600"],
+        + ["--particles", "10", "--budget", "40", "--out", str(out), "--set", "population.size=600", "--pdf"],
         tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-800:]

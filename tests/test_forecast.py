@@ -210,7 +210,7 @@ def test_forecast_end_to_end_with_a_posterior(files, tmp_path):
     proc = run_cli(
         ["forecast", str(files / "s.toml"), "--data", str(files / "observed.csv"), "--until", "24"]
         + ["--strategies", "ignore,quick_fix@0,quick_fix@24", "--posterior", str(files / "posterior")]
-        + ["--draws", "6", "--replications", "2", "--out", str(out)],
+        + ["--draws", "6", "--replications", "2", "--out", str(out), "--pdf"],
         tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-800:]
