@@ -145,8 +145,8 @@ class Executor:
         try:
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                _check_stop()
-                for f in finished:
+                for f in finished:  # several may finish together: the stop is checked before each result
+                    _check_stop()
                     i = pending.pop(f)
                     nxt = next(todo, None)
                     if nxt is not None:
