@@ -296,7 +296,21 @@ def test_results_folder_lists_figures_and_tables(scenario_file, tmp_path, capsys
     (tmp_path / "empty").mkdir()
     assert cli.main(["explore", str(tmp_path / "empty")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "not a run or experiment folder" in err
+    assert err.count("\n") == 0 and "not a results folder of this tool" in err
+
+
+@pytest.mark.parametrize(
+    "marker, kind",
+    [("calibration.json", "calibration"), ("forecast.json", "forecast"), ("checks.csv", "validation")],
+)
+def test_a_calibration_forecast_or_validation_folder_opens_by_its_own_file(tmp_path, marker, kind):
+    (tmp_path / marker).write_text("{}" if marker.endswith(".json") else "check,passed\n1,True\n")
+    (tmp_path / "meta.json").write_text("{}")  # every command writes one: the command's own file decides
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "fit.png").write_bytes(b"\x89PNG")
+    (tmp_path / "report.md").write_text("# report\n")
+    folder = open_folder(tmp_path)
+    assert folder.kind == kind and folder.figures == ["figures/fit.png"] and folder.texts == ["report.md", "meta.json"]
 
 
 def test_without_solara_one_line_says_how_to_install(monkeypatch, capsys):

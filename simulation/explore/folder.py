@@ -1,8 +1,9 @@
-"""A finished run or experiment folder, as the explorer browses it: its figures, tables and texts.
+"""A finished results folder, as the explorer browses it: its figures, tables and texts.
 
 A run folder (`run.py run`) holds meta.json, timeseries.csv, summary.csv and figures/; an
 experiment folder (`compare`, `sweep`, `sensitivity`) holds experiment.json, its tables, report.md
-and figures/. The explorer only reads them.
+and figures/; a calibration (`calibrate`), a forecast (`forecast`) and a validation (`check-model`)
+folder are known by their own files (`KINDS`). The explorer only reads them.
 """
 
 from __future__ import annotations
@@ -12,10 +13,21 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..calibrate import SETTINGS_JSON
 from ..experiment_folder import EXPERIMENT_JSON, META_JSON
+from ..forecast import FORECAST_JSON
 from ..scenario import ScenarioError
+from ..validation.suite import CHECKS_CSV
 
-TEXTS = ("report.md", "scenario.toml", "experiment.json", "meta.json")  # shown as text, in this order
+TEXTS = ("report.md", "scenario.toml", "calibrated.toml", "experiment.json", "meta.json")  # shown, in this order
+# The kind of a results folder, by the file that only its command writes (the first found names it).
+KINDS = (
+    (EXPERIMENT_JSON, "experiment"),
+    (SETTINGS_JSON, "calibration"),
+    (FORECAST_JSON, "forecast"),
+    (CHECKS_CSV, "validation"),
+    (META_JSON, "run"),  # last: the other commands write a meta.json too
+)
 MAX_TABLE_ROWS = 5000  # a table's first rows shown (timeseries.csv can hold millions)
 
 
@@ -24,7 +36,7 @@ class ResultsFolder:
     """A results folder's figures (PNG), tables (CSV) and texts, paths relative to it."""
 
     path: Path
-    kind: str  # "run" or "experiment"
+    kind: str  # a name of KINDS: "run", "experiment", "calibration", "forecast" or "validation"
     figures: list[str]
     tables: list[str]
     texts: list[str]
@@ -53,14 +65,10 @@ def is_results_folder(path: Path) -> bool:
 def open_folder(path: str | Path) -> ResultsFolder:
     """Read a results folder's listing; a folder that is neither a run nor an experiment is a ScenarioError."""
     path = Path(path)
-    if (path / EXPERIMENT_JSON).is_file():
-        kind = "experiment"
-    elif (path / META_JSON).is_file():
-        kind = "run"
-    else:
-        raise ScenarioError(
-            str(path), "", f"not a run or experiment folder (it has neither {META_JSON} nor {EXPERIMENT_JSON})"
-        )
+    kind = next((k for name, k in KINDS if (path / name).is_file()), None)
+    if kind is None:
+        names = ", ".join(name for name, _ in KINDS)
+        raise ScenarioError(str(path), "", f"not a results folder of this tool (it has none of {names})")
 
     def listed(pattern: str) -> list[str]:
         found = (p.relative_to(path) for p in path.rglob(pattern) if not any(s.startswith(".") for s in p.parts))

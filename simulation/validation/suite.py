@@ -22,6 +22,7 @@ from .facts import (
 )
 from .known import check_maki_thompson, check_sir_network
 
+CHECKS_CSV = "checks.csv"  # a validation folder's table: one row per check
 CHECKS: list[tuple[str, Callable[..., Check]]] = [
     ("1", fact_base_rate),
     ("2", fact_attention_decay),
@@ -87,4 +88,4 @@ def write_outputs(checks: list[Check], folder: Path) -> None:
     rows = [c.row() for c in checks]
     write_text(folder / "checks.json", json.dumps(rows, indent=2, default=jsonable) + "\n")
     flat = [{k: v for k, v in r.items() if k not in ("details", "figures")} for r in rows]
-    write_csv(pd.DataFrame(flat), folder / "checks.csv")
+    write_csv(pd.DataFrame(flat), folder / CHECKS_CSV)
