@@ -573,7 +573,24 @@ def build_network(
 # --------------------------------------------------------------------------------------------
 
 _PERCENT_COMMENT = re.compile(rb"(?m)^[ \t]*%")
-_SPLIT = re.compile(r"[\s,]+")
+# A field: a double-quoted label (Gephi and spreadsheet exports quote labels with spaces; "" is a quote in it),
+# or a run of characters other than whitespace and commas.
+_FIELD = re.compile(r'"((?:[^"]|"")*)"|([^\s,]+)')
+# Compressed files, by their first bytes: the ones the standard library reads, and the others.
+_COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))
+_ARCHIVES = (
+    (b"PK\x03\x04", "a zip archive"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed"),
+    (b"7z\xbc\xaf", "a 7z archive"),
+)
+# Graph files of other formats, by their first non-blank text: refused rather than read as labels.
+_OTHER_FORMATS = (
+    (re.compile(r"(?i)<(\?xml|!doctype|!--|html|graphml|gexf)"), "XML or HTML (GraphML, GEXF or a web page)"),
+    (re.compile(r'\{\s*["}]|\[\s*[\[{"\]]'), "JSON"),
+    (re.compile(r"(?i)\*(vertices|network|arcs|edges)\b"), "a Pajek file"),
+    (re.compile(r"(?i)(strict\s+)?(di)?graph\s*[^\s\[]*\s*\{"), "a Graphviz DOT file"),
+    (re.compile(r"(?is)(creator\s.*?)?graph\s*\["), "a GML file"),
+)
 
 
 def read_edge_list(
@@ -604,19 +621,20 @@ def read_edge_list(
         raise NetworkError(f"network.path: edge-list file {str(path)!r} not found") from None
     except OSError as exc:
         raise NetworkError(f"network.path: cannot read edge-list file {str(path)!r} ({exc.strerror or exc})") from None
+    raw = _plain_text(raw, path)
 
     first = _first_line(raw)
     decision, ends = "no header line", None
     if first is not None:
         lineno, start, fields = first
-        shown = _shown(b" ".join(fields).decode("utf-8", "replace").replace(" ", ","))
-        names = [f.decode("utf-8", "replace").strip("\"'").lower() for f in fields[:2]]
+        shown = _shown(",".join(fields))
+        names = [f.strip("'").lower() for f in fields[:2]]
         skip = header is True
         why = "header = true"
         if header == "auto":
             if len(names) == 2 and all(name in COLUMN_NAMES for name in names):
                 skip, why = True, "column names; header = auto"
-            elif len(fields) >= 2 and any(_as_int(f.decode("utf-8", "replace")) is None for f in fields[:2]):
+            elif len(fields) >= 2 and any(_as_int(f) is None for f in fields[:2]):
                 ends = _integer_columns(raw[:start] + b"#" + raw[start:])
                 ends = ends if ends is not None and ends[0].size else None  # links follow, all numeric
                 skip, why = ends is not None, "the only non-numeric line; header = auto"
@@ -627,7 +645,7 @@ def read_edge_list(
             decision = f"no header line (line {lineno} {shown!r} is a link; header = {str(header).lower()})"
 
     ends = ends if ends is not None else _integer_columns(raw)
-    a, b = ends if ends is not None else _parse_slowly(raw, path)  # exact line numbers, string labels
+    a, b = ends if ends is not None else _parse_slowly(raw, path, header)  # exact line numbers, string labels
     if a.size == 0:
         raise NetworkError(f"network.path: edge-list file {str(path)!r} has no edges")
     import pandas as pd
@@ -670,7 +688,49 @@ def _shown(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _first_line(raw: bytes) -> tuple[int, int, list[bytes]] | None:
+def _plain_text(raw: bytes, path: Path) -> bytes:
+    """The file's text: decompressed (gzip, bz2, xz: SNAP ships its edge lists as .txt.gz), without a byte-order mark.
+
+    Archives and compressions the standard library cannot read, and graph files of other formats (GraphML,
+    JSON, Pajek, DOT, GML), are refused in one line rather than read as node labels.
+    """
+    for magic, name in _COMPRESSED:
+        if raw.startswith(magic):
+            import bz2
+            import gzip
+            import lzma
+
+            try:
+                raw = {"gzip": gzip.decompress, "bz2": bz2.decompress, "xz": lzma.decompress}[name](raw)
+            except (OSError, EOFError, ValueError, lzma.LZMAError) as exc:
+                raise NetworkError(
+                    f"network.path: edge-list file {str(path)!r} is {name}-compressed but cannot be decompressed "
+                    f"({exc.__class__.__name__})"
+                ) from None
+            break
+    for magic, name in _ARCHIVES:
+        if raw.startswith(magic):
+            raise NetworkError(
+                f"network.path: edge-list file {str(path)!r} is {name}; give the edge list itself "
+                "(a text file, plain or gzip-, bz2- or xz-compressed)"
+            )
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark: not part of the first label
+    start = raw[:4096].decode("utf-8", "replace").lstrip()
+    for pattern, name in _OTHER_FORMATS:
+        if pattern.match(start):
+            raise NetworkError(
+                f"network.path: edge-list file {str(path)!r} is {name}, not an edge list; write the graph as one "
+                "link per line, 'a b' (networkx: write_edgelist)"
+            )
+    return raw
+
+
+def _fields(body: str) -> list[str]:
+    """The fields of a line's body: separated by whitespace and/or commas, a double-quoted one unquoted."""
+    return [plain or quoted.replace('""', '"') for quoted, plain in _FIELD.findall(body)]
+
+
+def _first_line(raw: bytes) -> tuple[int, int, list[str]] | None:
     """(line number, byte offset, fields) of the first line that is neither blank nor a comment."""
     pos, lineno = 0, 0
     while pos < len(raw):
@@ -679,7 +739,7 @@ def _first_line(raw: bytes) -> tuple[int, int, list[bytes]] | None:
         lineno += 1
         body = raw[pos:end].split(b"#", 1)[0].strip()
         if body and not body.startswith(b"%"):
-            return lineno, pos, [f for f in re.split(rb"[\s,]+", body) if f]
+            return lineno, pos, _fields(body.decode("utf-8", "replace"))
         pos = end + 1
     return None
 
@@ -701,8 +761,12 @@ def _integer_columns(raw: bytes) -> tuple[np.ndarray, np.ndarray] | None:
     return (a, b) if a.dtype.kind in "iu" and b.dtype.kind in "iu" else None
 
 
-def _parse_slowly(raw: bytes, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Line-by-line parse: the label columns, or NetworkError naming the first bad line."""
+def _parse_slowly(raw: bytes, path: Path, header: bool | str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Line-by-line parse: the label columns, or NetworkError naming the first bad line.
+
+    Unless ``header`` is false, a line of column names after the first link (two files joined) is refused
+    rather than read as two consumers.
+    """
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -712,11 +776,22 @@ def _parse_slowly(raw: bytes, path: Path) -> tuple[np.ndarray, np.ndarray]:
         body = line.split("#", 1)[0].strip()
         if not body or body.startswith("%"):
             continue
-        fields = [f for f in _SPLIT.split(body) if f]
+        fields = _fields(body)
+        if any(f.startswith('"') for f in fields):  # a quoted label is unquoted: this quote was never closed
+            raise NetworkError(
+                f"network.path: edge-list file {str(path)!r} line {lineno}: a double quote is not closed "
+                '(a quoted label is "like this")'
+            )
         if len(fields) < 2:  # the line itself is not quoted: a message never echoes a file's content
+            hint = "; '#' starts a comment" if "#" in line else ""
             raise NetworkError(
                 f"network.path: edge-list file {str(path)!r} line {lineno}: expected two node "
-                f"labels separated by whitespace or a comma (found {len(fields)} field)"
+                f"labels separated by whitespace or a comma (found {len(fields)} field{hint})"
+            )
+        if header is not False and first and all(f.lower() in COLUMN_NAMES for f in fields[:2]):
+            raise NetworkError(
+                f"network.path: edge-list file {str(path)!r} line {lineno}: column names after the first link "
+                "(two files joined?); remove the line, or set network.header = false if they are consumers"
             )
         first.append(fields[0])
         second.append(fields[1])
