@@ -200,7 +200,10 @@ def _check_value(f, value: Any, source: str, key: str) -> Any:
         raise ScenarioError(source, key, f"expected {allowed}, got {_shown(value)}")
     m = f.metadata
     if m["choices"] and isinstance(value, str) and value not in m["choices"]:
-        raise ScenarioError(source, key, f"unknown value {_shown(value)}; allowed: {', '.join(m['choices'])}")
+        words = ", ".join(m["choices"])
+        if isinstance(want, tuple) and bool in want:  # network.header: a word or true/false
+            words += ", true or false"
+        raise ScenarioError(source, key, f"unknown value {_shown(value)}; allowed: {words}")
     lo, hi = m["lo"], m["hi"]
     if want in (int, float) and (
         (lo is not None and (value < lo or (m["lo_open"] and value == lo))) or (hi is not None and value > hi)
@@ -369,8 +372,21 @@ def _check_consistency(sc: Scenario, raw: dict, source: str) -> None:
             "is 0 and there is no background rate: nothing would ever happen (set complaint.complainants >= 1)",
             ("complaint.background_rate_per_h",),
         )
-    if c.complainants > size:
-        raise ScenarioError(source, "complaint.complainants", f"must be <= population.size ({size})", sized)
+    if c.complainants >= size:  # reach is the share of the others who heard: someone must be left to hear
+        raise ScenarioError(
+            source,
+            "complaint.complainants",
+            f"must be < population.size ({size}): reach counts the consumers other than the complainants",
+            sized,
+        )
+    if c.placement == "node" and c.complainants > 1:
+        raise ScenarioError(
+            source,
+            "complaint.complainants",
+            f"is {c.complainants}, but placement = node places one complainant (complaint.node); "
+            "allowed: 0 or 1 (or placement = random or hub)",
+            ("complaint.placement",),
+        )
     if c.placement == "node" and n.kind != "file":
         node = c.node if isinstance(c.node, int) else None
         if node is None or not 0 <= node < size:
@@ -572,8 +588,15 @@ def to_toml(sc: Scenario) -> str:
 
 
 def with_changes(sc: Scenario, changes: Mapping[str, Any], source: str = "experiment") -> Scenario:
-    """A scenario with dotted keys changed, validated again (used by sweeps); messages name `source`."""
-    return load_scenario(apply_overrides(to_dict(sc), dict(changes), source), label=source)
+    """A scenario with dotted keys changed, validated again (used by sweeps); messages name `source`.
+
+    A network file decides the population's size: unless the changes set `population.size`, the size the
+    scenario took from its file is not carried over (a sweep over `network.path` compares networks of any sizes).
+    """
+    raw = apply_overrides(to_dict(sc), dict(changes), source)
+    if raw.get("network", {}).get("kind") == "file" and "population.size" not in changes:
+        raw.get("population", {}).pop("size", None)
+    return load_scenario(raw, label=source)
 
 
 __all__ = [
