@@ -88,8 +88,21 @@ def read_node_table(path: str) -> NodeTable:
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else exc.__class__.__name__
         raise _error(path, None, f"cannot be read as CSV ({detail})") from None
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas took the first cells for an index: rows are too long
+        raise _error(path, 2, f"more cells than the header line's {len(frame.columns)} column name(s)")
     frame.columns = [str(c).strip() for c in frame.columns]
+    for c in frame.columns:  # pandas renames a repeated column 'label' to 'label.1'
+        base, dot, number = c.rpartition(".")
+        if dot and number.isdigit() and base in COLUMNS and base in frame.columns:
+            raise _error(path, 1, f"column {base!r} is given twice")
+    unnamed = [i for i, c in enumerate(frame.columns) if c.startswith("Unnamed: ")]  # pandas' name for ''
+    if unnamed:
+        raise _error(path, 1, f"column {unnamed[0] + 1} has no name (a trailing comma?)")
     unknown = [c for c in frame.columns if c not in COLUMNS]
+    if len(unknown) == 1 and len(frame.columns) == 1:  # a semicolon- or tab-separated table is one unknown column
+        for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+            if sep in unknown[0] and set(unknown[0].split(sep)) <= set(COLUMNS):
+                raise _error(path, 1, f"columns separated by {name}; a node table is comma-separated (CSV)")
     if unknown:
         raise _error(path, 1, f"unknown column {_token(unknown[0])}; allowed: {', '.join(COLUMNS)}")
     if LABEL not in frame.columns:
