@@ -107,9 +107,15 @@ def export_folder(folder: Path, to: str) -> list[Path]:
     if not any((folder / name).is_file() for name in ("meta.json", "experiment.json", "summary.csv")):
         raise ExportError(f"{folder}: not a results folder (no meta.json, experiment.json or summary.csv)")
     source = "parquet" if to == "csv" else "csv"
-    files = sorted(folder.glob(f"*.{source}"))
+    # an experiment's own timeseries.parquet (its metadata hold the scenario and seed) is the original of the
+    # timeseries.csv exported from it: never overwritten by a copy read back from that CSV
+    files = [p for p in sorted(folder.glob(f"*.{source}")) if not (to == "parquet" and _is_original(p))]
     if not files:
         raise ExportError(f"{folder}: no .{source} table to export")
+    for path in files:  # a folder (or a FIFO) where a table goes: refused before anything is written
+        problem = not_regular(path.with_suffix(f".{to}"))
+        if problem:
+            raise ExportError(f"{path.with_suffix(f'.{to}')}: {problem}; the export writes a table there")
     written: list[tuple[Path, Path]] = []  # every table converted first; then all renamed into place
     try:
         for path in files:
@@ -135,7 +141,11 @@ def _convert(path: Path, tmp: Path, to: str) -> None:
     if problem:
         raise ExportError(f"{path}: {problem}")
     try:
+        if to == "parquet":
+            _check_rows(path)
         table = pd.read_csv(path, keep_default_na=False, na_values=[""]) if to == "parquet" else pd.read_parquet(path)
+    except ExportError:
+        raise
     except pd.errors.EmptyDataError:  # a table with no rows and no columns (a study without PRIM boxes)
         table = pd.DataFrame()
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pyarrow.ArrowException) as exc:
@@ -146,6 +156,36 @@ def _convert(path: Path, tmp: Path, to: str) -> None:
         raise ExportError(f"{tmp.parent}: cannot write {tmp.name[1:-4]} ({exc.strerror or exc})") from None
     except (ValueError, pyarrow.ArrowException) as exc:  # a column Parquet cannot hold (mixed types)
         raise ExportError(f"{path}: cannot be written as {to} ({exc.__class__.__name__})") from None
+
+
+def _is_original(csv_path: Path) -> bool:
+    """Whether the Parquet twin of `csv_path` is a table this package wrote (with its metadata)."""
+    twin = csv_path.with_suffix(".parquet")
+    if not twin.is_file():
+        return False
+    try:
+        return bool(parquet_metadata(twin))
+    except Exception:  # not a Parquet file: not an original to keep
+        return False
+
+
+def _check_rows(path: Path) -> None:
+    """ExportError naming the first row of a CSV table whose cells are not as many as its header's columns.
+
+    pandas fills a short row with empty cells: a table cut short or edited would be exported with blanks
+    where its numbers were.
+    """
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = csv.reader(f)
+        width = len(next(rows, []))
+        for row in rows:
+            if row and len(row) != width:
+                raise ExportError(
+                    f"{path}: line {rows.line_num}: {len(row)} cells, the header has {width}; "
+                    "the table was cut short or edited"
+                )
 
 
 __all__ = ["FORMATS", "ExportError", "export_folder", "parquet_metadata", "write_series_parquet"]
