@@ -418,8 +418,8 @@ def resolve_network_path(sc: Scenario, base_dir: Path | None) -> Path:
 
 
 def resolve_data_path(name: str, base_dir: Path | None) -> Path:
-    """A data file a scenario names: relative to the scenario's folder, else to the project root."""
-    path = Path(name)
+    """A data file a scenario names: relative to the scenario's folder, else to the project root (`~` is home)."""
+    path = Path(name).expanduser() if str(name).startswith("~") else Path(name)
     if path.is_absolute():
         return path
     for base in ([base_dir] if base_dir else []) + [PROJECT_ROOT, Path.cwd()]:
