@@ -100,9 +100,11 @@ class Network:
         labels = np.asarray(labels, dtype=object)
         out = np.full(labels.size, -1, np.int64)
         if self.labels is None or self.labels.dtype.kind in "iu":
+            # an integer beyond the labels' type (2**70, or -1 among uint64 labels) is no consumer's label
+            info = np.iinfo(np.int64 if self.labels is None else self.labels.dtype)
             ints = [_as_int(v) for v in labels.ravel()]
-            ok = np.array([v is not None for v in ints], dtype=bool)
-            values = np.array([v if v is not None else 0 for v in ints], dtype=np.int64)
+            ok = np.array([v is not None and info.min <= v <= info.max for v in ints], dtype=bool)
+            values = np.array([v if good else 0 for v, good in zip(ints, ok, strict=True)], dtype=info.dtype)
             if self.labels is None:
                 found = ok & (values >= 0) & (values < self.n)
                 out[found] = values[found]
