@@ -717,7 +717,8 @@ def _plain_text(raw: bytes, path: Path) -> bytes:
                 "(a text file, plain or gzip-, bz2- or xz-compressed)"
             )
     raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark: not part of the first label
-    start = raw[:4096].decode("utf-8", "replace").lstrip()
+    first = _first_line(raw)  # after comment lines (a Pajek file may start with '% ...')
+    start = raw[first[1] : first[1] + 4096].decode("utf-8", "replace").lstrip() if first else ""
     for pattern, name in _OTHER_FORMATS:
         if pattern.match(start):
             raise NetworkError(
