@@ -61,6 +61,7 @@ DEFAULT_CAPTURE = (0.01, 100.0)
 DEFAULT_PARTICLES = 100
 DEFAULT_BUDGET = 3000
 MIN_PARTICLES = 10
+MAX_LINEAR_WIDTH = 1e100  # a linear prior wider than this: its kernel's variance overflows (use :log)
 QUANTILE = 0.5  # each generation's threshold: this weighted quantile of the previous one's distances
 INFORMED_SHARE = 0.8  # a 90% interval narrower than this share of the prior range: the data informed the key
 ALIGN_SLACK_H = 24.0  # runs go on past the data's span by this many hours at least (for the alignment) ...
@@ -103,6 +104,13 @@ def parse_fit(text: str) -> Factor:
     if f.key.startswith("simulation."):  # the step and the horizon are how the model is solved, not what it says
         raise ScenarioError(
             "--fit", f.key, "a setting of the simulation, not a parameter of the buzz; set it with --set"
+        )
+    if not f.log and not f.hi - f.lo <= MAX_LINEAR_WIDTH:
+        raise ScenarioError(
+            "--fit",
+            f.key,
+            f"range {f.lo:g}:{f.hi:g} is too wide for a linear prior (its variance overflows); allowed: a width up "
+            f"to {MAX_LINEAR_WIDTH:g}, or a log scale (LO:HI:log)",
         )
     return Factor(f.key, f.lo, f.hi, log=f.log, integer=f.integer, why="--fit")
 
@@ -504,6 +512,14 @@ class Store:
         kept = {self.path(g.index).name for g in out}
         on_disk = {p.name for p in self.root.glob("g*.npz")} if self.root.is_dir() else set()
         removed = sorted((on_disk | set(manifest)) - kept)
+        strange = [n for n in removed if (self.root / n).exists() and not (self.root / n).is_file()]
+        if strange:
+            from .experiment_folder import FolderError
+
+            raise FolderError(
+                f"{self.root / strange[0]}: not a generation file (a folder or another kind of entry); "
+                "remove it, then resume"
+            )
         for name in removed:
             (self.root / name).unlink(missing_ok=True)
         if removed:
@@ -814,13 +830,22 @@ def calibrated_toml(settings: Settings, base, summary: pd.DataFrame, source: str
     return head + to_toml(sc)
 
 
+ORIGIN_TYPES = {"data": str, "reproduce": str, "skipped_bins": int, "strategy": str}  # origin.json's entries
+
+
 def read_origin(folder: Path) -> dict:
-    """A calibration folder's origin.json (see `create`); {} when it has none (a folder older than the file)."""
+    """A calibration folder's origin.json (see `create`); {} when it has none (a folder older than the file).
+
+    It only describes (it is not fingerprinted): an entry of another type than `create` writes, as
+    an edited file may hold, is left out like a missing one.
+    """
     try:
         origin = json.loads((Path(folder) / ORIGIN_JSON).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return origin if isinstance(origin, dict) else {}
+    if not isinstance(origin, dict):
+        return {}
+    return {k: v for k, v in origin.items() if k not in ORIGIN_TYPES or type(v) is ORIGIN_TYPES[k]}
 
 
 def write_outputs(folder: Path, settings: Settings, base, result: dict, meta: dict) -> dict[str, pd.DataFrame]:

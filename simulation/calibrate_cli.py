@@ -70,8 +70,29 @@ def fit_options(c, integer) -> None:
     pdf_option(c)
 
 
-def check_where(args, base, source: str) -> None:
-    """Before anything is written: a Dask scheduler must answer; local workers' memory must suffice (one line)."""
+LISTS = ("argv", "fits", "sets")  # the options whose value is a list (repeatable), and the command as typed
+
+
+def check_values(args) -> None:
+    """Every option given has a value: `--budget=--` leaves argparse an empty list, which would pass for none.
+
+    Raises:
+        ScenarioError: naming the option.
+    """
+    for name, value in vars(args).items():
+        if name not in LISTS and isinstance(value, list):
+            option = "--" + name.replace("_", "-")
+            raise ScenarioError(option, "--", f"not a value; give {option} a value")
+
+
+def check_where(args, base, source: str, settings=None, shape=None) -> None:
+    """Before anything is written: the runs within the limits, a Dask scheduler that answers (one line if not).
+
+    The limits (steps, network edges, memory) hold at each end of the fitted ranges, where a fitted
+    population or degree can cross what the scenario alone does not; local workers' memory must suffice.
+    """
+    if settings is not None and shape is not None:
+        check_fit_sizes(args, base, settings, shape)
     if args.dask:
         from .executor import check_dask
 
@@ -82,6 +103,24 @@ def check_where(args, base, source: str) -> None:
         from .limits import check_memory
 
         check_memory(base, source, args.workers, args.allow_large)
+
+
+def check_fit_sizes(args, base, settings, shape) -> None:
+    """The limits of `simulation.limits` at each end of every fitted range, and at all lows and all highs at once."""
+    from .limits import check_memory, check_network, check_steps
+    from .scenario import with_changes
+
+    ends = [[(f, end)] for f in settings.factors for end in (0, 1)]
+    ends += [[(f, end) for f in settings.factors] for end in (0, 1)] if len(settings.factors) > 1 else []
+    local = not (args.dask and args.dask != "local")
+    for trial in ends:
+        changes = {f.key: (int(round(v)) if f.integer else v) for f, end in trial for v in [(f.lo, f.hi)[end]]}
+        where = "--fit " + ", ".join(f"{k}={v:g}" for k, v in changes.items())
+        sc = with_changes(base, {**changes, "simulation.days": shape["days"]}, source=where)
+        check_steps(sc.steps, where, args.allow_large)
+        check_network(sc, where, args.allow_large)
+        if local:
+            check_memory(sc, where, args.workers, args.allow_large)
 
 
 def _given(args, name: str) -> bool:
@@ -145,6 +184,7 @@ def run(args) -> int:
     from .mentions import read_observed
     from .results import check_destination, default_folder, file_sha256
 
+    check_values(args)
     if args.resume:
         settings, base, observed = open_folder(args.resume)
         _check_resume(args, settings)
@@ -164,8 +204,8 @@ def run(args) -> int:
         folder = args.out or default_folder("calibrate", base.name)
         check_destination(Path(folder))
         origin, recorded = origin_of(args, base, observed), ""
-    check_fit(settings, base, observed, "--data")
-    check_where(args, base, args.scenario or str(args.resume))
+    shape = check_fit(settings, base, observed, "--data")
+    check_where(args, base, args.scenario or str(args.resume), settings, shape)
     where = f"Dask {args.dask}" if args.dask else f"{args.workers} worker(s)"
     print(
         f"calibrate {base.name}: {_count(len(settings.factors), 'key')} and the capture fraction to "

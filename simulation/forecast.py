@@ -109,7 +109,7 @@ def parse_branches(text: str, sc) -> list[Branch]:
             raise ScenarioError("--strategies", str(text), "an empty name; write A,B,C (a preset may take @HOURS)")
         name, at, delay = item.partition("@")
         if name not in allowed:
-            raise ScenarioError("--strategies", name, f"unknown strategy; allowed: {', '.join(allowed)}")
+            raise ScenarioError("--strategies", name or repr(name), f"unknown strategy; allowed: {', '.join(allowed)}")
         if at:
             try:
                 d = float(delay)
@@ -119,7 +119,7 @@ def parse_branches(text: str, sc) -> list[Branch]:
                 raise ScenarioError("--strategies", item, "@HOURS takes hours >= 0 after now (quick_fix@24)")
             if name not in PRESETS or not PRESETS[name].actions:
                 raise ScenarioError("--strategies", item, "@HOURS times a preset's decisive action; this has none")
-            out.append(Branch(name, d))
+            out.append(Branch(name, d + 0.0))  # + 0.0: -0 is 0 (one label, 'quick_fix@0')
         else:
             out.append(Branch(name))
     labels = [b.label for b in out]
@@ -263,6 +263,34 @@ class Forecast:
         return [b.label for b in self.branches]
 
 
+def check_branches(branches: list[Branch], until_h: float, base) -> None:
+    """Each response compared acts between now and the horizon (else it would be the strategy followed, renamed).
+
+    Now is at least `until` hours (the first bin seen plus `until`); an action anchored at detection
+    comes at now plus its time (`NAME@H`: H), one anchored at the start or the complaint at its time,
+    dropped when before now (see `branch_changes`).
+
+    Raises:
+        ScenarioError: naming --strategies, for a response none of whose actions comes within the horizon.
+    """
+    from .brand import schedule_for
+
+    horizon_h = base.simulation.days * 24
+    for b in branches:
+        own = with_changes(base, strategy_overrides(b.strategy), source="--strategies")
+        if b.delay_h is not None:
+            own = with_changes(own, {"brand.delay_hours": b.delay_h}, source="--strategies")
+        times = [until_h + a.at_hours if a.anchor == "detection" else a.at_hours for a in schedule_for(own)]
+        if times and not any(until_h <= t < horizon_h for t in times):
+            raise ScenarioError(
+                "--strategies",
+                b.label,
+                f"none of its actions comes between now ({until_h:g} h at the earliest) and the scenario's horizon "
+                f"({horizon_h:g} h): it never responds; allowed: a response within the horizon (@HOURS below "
+                f"{horizon_h - until_h:g}), or ignore for none",
+            )
+
+
 def check_until(until_h: float, observed: ObservedSeries, base) -> ObservedSeries:
     """The data cut at `until` hours (whole bins); one line if `until` is not inside the data or the horizon."""
     bin_h = observed.bin_hours
@@ -275,8 +303,11 @@ def check_until(until_h: float, observed: ObservedSeries, base) -> ObservedSerie
             f"beyond the data: {observed.source} covers {observed.span_h:g} h from the first complaint seen",
         )
     k = until_h / bin_h
-    if abs(k - round(k)) > 1e-6:
-        raise ScenarioError("--until", f"{until_h:g}", f"a whole number of the data's bins ({bin_h:g} h)")
+    # the tolerance of ObservedSeries.until, so that the cut and the bins compared (round(k)) are the same
+    if abs(k - round(k)) > 1e-9 or round(k) < 1:
+        raise ScenarioError(
+            "--until", f"{until_h:.10g}", f"a whole number of the data's bins ({bin_h:g} h), at least one"
+        )
     horizon_h = base.simulation.days * 24
     if until_h >= horizon_h:
         raise ScenarioError(
@@ -288,26 +319,46 @@ def check_until(until_h: float, observed: ObservedSeries, base) -> ObservedSerie
 def posterior_from(folder: Path, base, observed: ObservedSeries) -> tuple[Settings, pd.DataFrame, float]:
     """A calibration folder's posterior (its last generation) and its threshold, checked against this forecast.
 
+    The folder's settings, scenario and data must hash as when the calibration ran (its fingerprint),
+    and its posterior and threshold must be what a calibration writes (finite values within the
+    priors, weights >= 0 summing above 0): an edited folder is refused, not forecast from.
+
     Raises:
         ScenarioError: naming --posterior, when it is not a finished calibration of the same scenario, or
             was fitted to other data than the first hours given (a forecast from the first hours must not
-            have seen later ones, nor other data).
+            have seen later ones, nor other data), or its files are not as the calibration wrote them.
     """
-    from .calibrate import DIAGNOSTICS_JSON, OBSERVED_CSV, POSTERIOR_CSV, SETTINGS_JSON
+    from .calibrate import DIAGNOSTICS_JSON, FINGERPRINT, OBSERVED_CSV, POSTERIOR_CSV, SETTINGS_JSON, fingerprint
     from .experiment_folder import SCENARIO_TOML
+    from .mentions import read_observed
 
     folder = Path(folder)
     where = str(folder)
     if not all((folder / n).is_file() for n in (SETTINGS_JSON, POSTERIOR_CSV, DIAGNOSTICS_JSON, OBSERVED_CSV)):
         raise ScenarioError("--posterior", where, "not a finished calibration (no calibration.json or posterior.csv)")
-    settings = Settings.from_json((folder / SETTINGS_JSON).read_text(encoding="utf-8"))
+    try:
+        started = json.loads((folder / FINGERPRINT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        started = None
+    changed = [n for n, h in fingerprint(folder).items() if not isinstance(started, dict) or started.get(n) != h]
+    if changed:
+        raise ScenarioError(
+            "--posterior",
+            where,
+            f"{' and '.join(changed)} changed since the calibration ran (or {FINGERPRINT} is missing); allowed: a "
+            "calibration folder as calibrate wrote it",
+        )
+    try:
+        settings = Settings.from_json((folder / SETTINGS_JSON).read_text(encoding="utf-8"))
+    except (ValueError, TypeError, KeyError, AttributeError):  # an edit the fingerprint was rewritten for
+        raise ScenarioError("--posterior", where, f"{SETTINGS_JSON} is not a calibration's settings") from None
     differ = _first_difference(to_dict(load_scenario(folder / SCENARIO_TOML)), to_dict(base))
     if differ:
         raise ScenarioError(
             "--posterior", where, f"fitted to another scenario ({differ} differs): give the same scenario and --set"
         )
-    fitted = pd.read_csv(folder / OBSERVED_CSV)
-    span = len(fitted) * float(fitted.bin_hours.iloc[0])
+    fitted = read_observed(folder / OBSERVED_CSV)
+    span = fitted.span_h
     if span > observed.span_h + 1e-9:
         raise ScenarioError(
             "--posterior",
@@ -315,19 +366,61 @@ def posterior_from(folder: Path, base, observed: ObservedSeries) -> tuple[Settin
             f"fitted to {span:g} h of data, beyond --until {observed.span_h:g}: a forecast from the first hours must "
             "not have seen the later ones",
         )
-    same = float(fitted.bin_hours.iloc[0]) == observed.bin_hours and np.array_equal(
-        fitted.negative.to_numpy(), observed.negative[: len(fitted)]
+    n = fitted.bins
+
+    def positive(series: ObservedSeries) -> np.ndarray:
+        return np.zeros(n, np.int64) if series.positive is None else series.positive[:n]
+
+    same = (
+        fitted.bin_hours == observed.bin_hours
+        and fitted.skipped == 0
+        and np.array_equal(fitted.negative, observed.negative[:n])
+        and np.array_equal(positive(fitted), positive(observed))
     )
     if not same:
         raise ScenarioError(
             "--posterior", where, f"fitted to other data than the first {span:g} h of {observed.source}"
         )
-    post = pd.read_csv(folder / POSTERIOR_CSV)
+    post = _posterior_table(folder / POSTERIOR_CSV, settings, where)
+    try:
+        last = json.loads((folder / DIAGNOSTICS_JSON).read_text(encoding="utf-8"))["generations"][-1]["epsilon"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        last = "unreadable"
+    if last is not None and not (type(last) in (int, float) and math.isfinite(last) and last >= 0):
+        raise ScenarioError(
+            "--posterior",
+            where,
+            f"{DIAGNOSTICS_JSON}: no threshold of the last generation (generations[-1].epsilon: a number >= 0 or null)",
+        )
+    return settings, post, math.inf if last is None else float(last)
+
+
+def _posterior_table(path: Path, settings: Settings, where: str) -> pd.DataFrame:
+    """posterior.csv, checked: every parameter finite and within its prior, weights >= 0 with a sum above 0."""
+    name = path.name
+    try:
+        post = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        raise ScenarioError("--posterior", where, f"{name} cannot be read as a CSV table") from None
     missing = [c for c in [*settings.names, "weight"] if c not in post.columns]
     if missing or not len(post):
-        raise ScenarioError("--posterior", where, f"{POSTERIOR_CSV} lacks {', '.join(missing) or 'rows'}")
-    last = json.loads((folder / DIAGNOSTICS_JSON).read_text(encoding="utf-8"))["generations"][-1]["epsilon"]
-    return settings, post, math.inf if last is None else float(last)
+        raise ScenarioError("--posterior", where, f"{name} lacks {', '.join(missing) or 'rows'}")
+    priors = [(f.lo - 0.5, f.hi + 0.5) if f.integer else (f.lo, f.hi) for f in settings.factors] + [settings.capture]
+    for column, (lo, hi) in [*zip(settings.names, priors), ("weight", (0.0, 1.0))]:
+        values = pd.to_numeric(post[column], errors="coerce").to_numpy(np.float64)
+        slack = 1e-9 * max(1.0, abs(lo), abs(hi))  # the CSV's decimal rounding
+        bad = np.flatnonzero(~np.isfinite(values) | (values < lo - slack) | (values > hi + slack))
+        if bad.size:
+            raise ScenarioError(
+                "--posterior",
+                where,
+                f"{name}: row {int(bad[0]) + 1}: {column} {str(post[column].iloc[bad[0]])!r}; allowed: a number from "
+                f"{lo:g} to {hi:g} (as the calibration drew it)",
+            )
+        post[column] = values
+    if not post.weight.sum() > 0:
+        raise ScenarioError("--posterior", where, f"{name}: weights sum to 0; allowed: weights in [0, 1], not all 0")
+    return post
 
 
 def _first_difference(a, b, prefix: str = "") -> str:
@@ -583,6 +676,7 @@ __all__ = [
     "FORECAST_METRICS",
     "Forecast",
     "branch_changes",
+    "check_branches",
     "check_until",
     "parse_branches",
     "posterior_from",

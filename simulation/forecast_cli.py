@@ -46,15 +46,25 @@ def run(args) -> int:
     from . import cli
     from .calibrate import posterior_frame, run_calibration
     from .calibrate import write_outputs as write_calibration
-    from .calibrate_cli import origin_of, settings_from_args
-    from .forecast import Forecast, check_until, parse_branches, posterior_from, run_forecast, write_outputs
+    from .calibrate_cli import check_values, origin_of, settings_from_args
+    from .forecast import (
+        Forecast,
+        check_branches,
+        check_until,
+        parse_branches,
+        posterior_from,
+        run_forecast,
+        write_outputs,
+    )
     from .mentions import read_observed
     from .results import atomic_folder, check_destination, default_folder, file_sha256
 
+    check_values(args)
     overrides, origins = cli.overrides_from_args(args)
     base = cli.load_scenario(cli.find_scenario(args.scenario), overrides, origins=origins)
     observed = check_until(args.until, read_observed(args.data), base)
     branches = parse_branches(args.strategies, base)
+    check_branches(branches, args.until, base)
     from .forecast import TRIES_PER_RUN
     from .limits import check_runs
 
@@ -72,8 +82,8 @@ def run(args) -> int:
     from .calibrate import check_fit
     from .calibrate_cli import check_where
 
-    check_fit(settings, base, observed, "--data")
-    check_where(args, base, args.scenario)
+    shape = check_fit(settings, base, observed, "--data")
+    check_where(args, base, args.scenario, settings, shape)
     forecast = Forecast(
         until_h=args.until,
         branches=branches,

@@ -57,6 +57,7 @@ DEFAULT_BIN = "1h"
 TIME_COLUMNS = ("timestamp", "time", "date", "datetime", "published", "hours")
 HOURS = "hours"
 MAX_BIN_MINUTES = 7 * 24 * 60  # a week
+MIN_BIN_HOURS = 1 / 60  # a minute: the finest --bin
 MAX_BINS = 1_000_000  # as many as the steps of a run
 MAX_COUNT = 10**12
 MAX_LABELS_SHOWN = 10
@@ -65,6 +66,7 @@ _UNIT_MINUTES = {"min": 1, "h": 60, "d": 1440}
 # A UTC offset at the end of an ISO 8601 timestamp with a time part: Z, +01, +0100, +01:00.
 _OFFSET = re.compile(r"[T ]\d{1,2}(:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$", re.IGNORECASE)
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
+_DATE_ONLY = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")  # an ISO 8601 date without a time of day
 
 
 class MentionsError(ScenarioError):
@@ -102,7 +104,8 @@ def parse_bin(text: str) -> int:
         raise MentionsError("--bin", "", f"{text!r} is not a bin width; allowed: {allowed}")
     minutes = float(m.group(1)) * _UNIT_MINUTES[m.group(2).lower()]
     if minutes <= 0 or minutes > MAX_BIN_MINUTES or abs(minutes - round(minutes)) > 1e-9:
-        raise MentionsError("--bin", "", f"{text!r} is {minutes:g} minutes; allowed: {allowed}")
+        # .12g: 1.0000000001h is not "60 minutes"
+        raise MentionsError("--bin", "", f"{text!r} is {minutes:.12g} minutes; allowed: {allowed}")
     return int(round(minutes))
 
 
@@ -136,6 +139,18 @@ def parse_zone(name: str):
         ) from None
 
 
+def _utf16(data: bytes) -> bool:
+    """Whether bytes are UTF-16 text with a byte-order mark: it decodes, to lines of printable characters."""
+    if data[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+        return False
+    try:
+        text = data[:65536].decode("utf-16", errors="strict")
+    except UnicodeDecodeError:
+        return False
+    strange = any((ord(c) < 32 and c not in "\t\r\n") or c == "\ufeff" for c in text)
+    return not strange and any(c in text for c in ",;\t\n")
+
+
 def _read_text(path: Path) -> str:
     source = str(path)
     problem = not_regular(path)
@@ -147,6 +162,8 @@ def _read_text(path: Path) -> str:
         raise MentionsError(source, "", "file not found") from None
     except OSError as exc:
         raise MentionsError(source, "", f"cannot read file ({exc.strerror or exc.__class__.__name__})") from None
+    if _utf16(data):  # some tools' "Unicode" export
+        raise MentionsError(source, "", "is UTF-16 text; allowed: UTF-8 text: save the export as UTF-8 CSV")
     if b"\x00" in data[:65536]:
         raise MentionsError(source, "", "is binary, not a CSV text file")
     try:
@@ -165,12 +182,14 @@ def _delimiter(text: str) -> str:
 
 def _record_lines(text: str, delimiter: str) -> list[int]:
     """The line on which each record starts (record 0 is the header), as a CSV reader splits them."""
-    lines, reader = [], csv.reader(io.StringIO(text), delimiter=delimiter)
+    # newline="": a lone CR ends a line, as pandas reads it (old Mac exports)
+    lines, reader = [], csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     start = 1
-    for row in reader:
-        if row:  # blank lines are not records
-            lines.append(start)
-        start = reader.line_num + 1
+    with contextlib.suppress(csv.Error):  # a reader disagreement: read_table falls back to row numbers
+        for row in reader:
+            if row:  # blank lines are not records
+                lines.append(start)
+            start = reader.line_num + 1
     return lines
 
 
@@ -201,10 +220,19 @@ def read_table(path: str | Path, skip_rows: int = 0) -> tuple[pd.DataFrame, list
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else exc.__class__.__name__
         hint = "" if skip_rows else "; if lines above the header hold a title or the query, give --skip-rows N"
         raise MentionsError(source, "", f"cannot be read as CSV ({detail}){hint}") from None
+    header = next((row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if row), [])
+    seen: dict[str, str] = {}
+    for name in (str(c).strip() for c in header):
+        if name.lower() in seen:
+            same = "twice" if seen[name.lower()] == name else f"twice ({seen[name.lower()]!r} and {name!r}: case aside)"
+            raise MentionsError(
+                source, f"line {1 + skip_rows}", f"column {name!r} is named {same}; allowed: each column named once"
+            )
+        seen[name.lower()] = name
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise MentionsError(
-            source, "", f"has a header ({', '.join(frame.columns)}) but no rows; expected one row per mention or bin"
+            source, "", f"has a header ({_names(frame.columns)}) but no rows; expected one row per mention or bin"
         )
     lines = [n + skip_rows for n in _record_lines(text, delimiter)[1:]]
     if len(lines) != len(frame):  # a reader disagreement (should not happen): fall back to row numbers
@@ -220,8 +248,15 @@ def _column(frame: pd.DataFrame, name: str, option: str, source: str) -> str:
     if len(matches) == 1:
         return matches[0]
     raise MentionsError(
-        source, "", f"{option} {name}: unknown column; columns present: {', '.join(frame.columns)}{_title_hint(frame)}"
+        source, "", f"{option} {name}: unknown column; columns present: {_names(frame.columns)}{_title_hint(frame)}"
     )
+
+
+def _names(columns, most: int = 20) -> str:
+    """Column names for a message: the first `most` of them, and how many in all."""
+    columns = [str(c) for c in columns]
+    more = f", ... ({len(columns):,} in all)" if len(columns) > most else ""
+    return ", ".join(columns[:most]) + more
 
 
 def _title_hint(frame: pd.DataFrame) -> str:
@@ -240,7 +275,7 @@ def _time_column(frame: pd.DataFrame, name: str | None, source: str) -> str:
         source,
         "",
         f"no time column (one of {', '.join(TIME_COLUMNS)}); give --time-col NAME; columns present: "
-        f"{', '.join(frame.columns)}{_title_hint(frame)}",
+        f"{_names(frame.columns)}{_title_hint(frame)}",
     )
 
 
@@ -427,7 +462,7 @@ def import_mentions(
             source,
             "",
             f"has count columns {', '.join(wide.values())} but no 'negative' column; "
-            f"columns present: {', '.join(frame.columns)}",
+            f"columns present: {_names(frame.columns)}",
         )
     per_bin = bool(wide) or ccol is not None
 
@@ -437,6 +472,16 @@ def import_mentions(
         kind = "hours"
     else:
         minutes, kind = _times_in_minutes(frame[tcol], tcol, zone, source, lines)
+        dated = np.flatnonzero([bool(_DATE_ONLY.match(v)) for v in frame[tcol]]) if minutes_per_bin % 1440 else []
+        if len(dated):  # a date alone would put the whole day's mentions in its first bin
+            i = int(dated[0])
+            raise _fail_at(
+                source,
+                lines,
+                i,
+                f"{tcol} {_shown(frame[tcol].iloc[i])} has no time of day, so --bin {bin} cannot place it; allowed: "
+                "timestamps with a time, or --bin 1d (or whole days)",
+            )
     if kind == "offset" and zone is not None:
         notes.append(f"--tz {tz} not used: every timestamp has a UTC offset (converted to UTC)")
 
@@ -500,6 +545,14 @@ def import_mentions(
         )
     table = np.zeros((n_bins, 3), dtype=np.int64)
     np.add.at(table, index - first, counts)
+    over = np.flatnonzero((table > MAX_COUNT).any(axis=1))
+    if over.size:
+        raise MentionsError(
+            source,
+            "",
+            f"bin {int(over[0])} of {_describe_bin(minutes_per_bin)} counts {int(table[over[0]].max()):,} mentions; "
+            f"allowed: at most {MAX_COUNT:,} per bin and sentiment",
+        )
     total = table.sum(axis=0)
     if total[0] == 0:
         found = ""
@@ -635,7 +688,7 @@ def read_observed(path: str | Path) -> ObservedSeries:
     hint = "; python run.py import-mentions writes this format from a listening export"
     for name in (HOURS, "negative"):
         if not any(c.lower() == name for c in frame.columns):
-            raise MentionsError(source, "", f"no {name!r} column; columns present: {', '.join(frame.columns)}{hint}")
+            raise MentionsError(source, "", f"no {name!r} column; columns present: {_names(frame.columns)}{hint}")
     col = {c.lower(): c for c in frame.columns}
     hours = _hours_in_minutes(frame[col[HOURS]], HOURS, source, lines) / 60.0
     for i in range(1, len(hours)):
@@ -660,8 +713,24 @@ def read_observed(path: str | Path) -> ObservedSeries:
                 f"bin_hours {_shown(frame[col['bin_hours']].iloc[i])}: every bin has the same width > 0",
             )
         width = float(widths[0])
+        if not MIN_BIN_HOURS - 1e-12 <= width <= MAX_BIN_MINUTES / 60:
+            raise _fail_at(
+                source,
+                lines,
+                0,
+                f"bin_hours {_shown(frame[col['bin_hours']].iloc[0])}: allowed: from 1 minute ({MIN_BIN_HOURS:.6g} h) "
+                f"to 7 days ({MAX_BIN_MINUTES // 60} h), as import-mentions writes",
+            )
     elif len(hours) > 1:
         width = float(np.min(np.diff(hours)))
+        if not MIN_BIN_HOURS - 1e-12 <= width <= MAX_BIN_MINUTES / 60:
+            raise _fail_at(
+                source,
+                lines,
+                1,
+                f"hours {_shown(frame[col[HOURS]].iloc[1])}: bins of {width:g} h; allowed: from 1 minute "
+                f"({MIN_BIN_HOURS:.6g} h) to 7 days ({MAX_BIN_MINUTES // 60} h), as import-mentions writes",
+            )
     else:
         raise MentionsError(source, "", f"one bin and no 'bin_hours' column: the bins' width is unknown{hint}")
     gaps = np.flatnonzero(np.abs(np.diff(hours) - width) > 1e-6 * max(1.0, width))
@@ -676,6 +745,8 @@ def read_observed(path: str | Path) -> ObservedSeries:
         )
     negative = _counts(frame[col["negative"]], "negative", source, lines)
     positive = _counts(frame[col["positive"]], "positive", source, lines) if "positive" in col else None
+    if "neutral" in col:  # not fitted, but a file with a bad count is not what it claims to be
+        _counts(frame[col["neutral"]], "neutral", source, lines)
     if not negative.any():
         raise MentionsError(source, "", "no negative mentions; a buzz to fit starts with a complaint")
     first = int(np.flatnonzero(negative)[0])
