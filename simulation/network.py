@@ -600,11 +600,13 @@ def read_edge_list(
 ) -> Network:
     """A network from an edge-list file.
 
-    One link per line, two node labels separated by whitespace and/or a comma; further fields
-    (weights, times) are ignored; blank lines and lines starting with ``#`` or ``%`` are comments,
-    as is anything after ``#``. ``header``: whether the first line names the columns (true,
-    false, or ``auto``: when its two fields are common column names such as source/target, or when
-    it is the only line of a file of integers that is not); the decision is in ``report["header"]``.
+    One link per line, two node labels separated by whitespace and/or a comma (a label with spaces
+    in double quotes); further fields (weights, times) are ignored; blank lines and lines starting
+    with ``#`` or ``%`` are comments, as is anything after ``#``. A gzip, bz2 or xz file is read
+    decompressed; archives and graph files of other formats are refused (``_plain_text``).
+    ``header``: whether the first line names the columns (true, false, or ``auto``: when its two
+    fields are common column names such as source/target, or when it is the only line of a file of
+    integers that is not); the decision is in ``report["header"]``.
 
     Labels that are all integers are numbered in increasing order (so ids 0..N-1 keep their
     value and 1..N become 0..N-1); otherwise labels are strings numbered in order of first
@@ -641,6 +643,7 @@ def read_edge_list(
                 ends = ends if ends is not None and ends[0].size else None  # links follow, all numeric
                 skip, why = ends is not None, "the only non-numeric line; header = auto"
         if skip:
+            _check_column_order(path, lineno, fields, raw[start:].lstrip(b" \t").startswith(b","))
             raw = raw[:start] + b"#" + raw[start:]  # a comment now: line numbers are kept
             decision = f"line {lineno} {shown!r} read as column names ({why})"
         else:
@@ -745,6 +748,24 @@ def _first_line(raw: bytes) -> tuple[int, int, list[str]] | None:
             return lineno, pos, _fields(body.decode("utf-8", "replace"))
         pos = end + 1
     return None
+
+
+def _check_column_order(path: Path, lineno: int, names: list[str], unnamed_first: bool) -> None:
+    """NetworkError when a header line shows that the link's ends are not its first two columns.
+
+    The first two columns are read as the ends: a table saved with its index (pandas' to_csv: ',source,target'
+    or 'Unnamed: 0,source,target') or with another column first ('weight,source,target') would be read as
+    links between wrong consumers.
+    """
+    lower = [name.lower() for name in names]
+    later = [name for name in lower[2:] if name in COLUMN_NAMES]
+    if unnamed_first or (later and not all(name in COLUMN_NAMES for name in lower[:2])):
+        found = ", ".join(name for name in lower if name in COLUMN_NAMES)
+        what = "the first column has no name" if unnamed_first else f"the columns {found} are not the first two"
+        raise NetworkError(
+            f"network.path: edge-list file {str(path)!r} line {lineno}: {what}; the first two columns are read as "
+            "the link's ends (save the table without its index, the ends first)"
+        )
 
 
 def _integer_columns(raw: bytes) -> tuple[np.ndarray, np.ndarray] | None:
