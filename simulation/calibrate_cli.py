@@ -115,7 +115,7 @@ def check_fit_sizes(args, base, settings, shape) -> None:
     local = not (args.dask and args.dask != "local")
     for trial in ends:
         changes = {f.key: (int(round(v)) if f.integer else v) for f, end in trial for v in [(f.lo, f.hi)[end]]}
-        where = "--fit " + ", ".join(f"{k}={v:g}" for k, v in changes.items())
+        where = "--fit " + ", ".join(f"{k}={v}" if isinstance(v, int) else f"{k}={v:g}" for k, v in changes.items())
         sc = with_changes(base, {**changes, "simulation.days": shape["days"]}, source=where)
         check_steps(sc.steps, where, args.allow_large)
         check_network(sc, where, args.allow_large)

@@ -340,13 +340,17 @@ def posterior_from(folder: Path, base, observed: ObservedSeries) -> tuple[Settin
         started = json.loads((folder / FINGERPRINT).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         started = None
-    changed = [n for n, h in fingerprint(folder).items() if not isinstance(started, dict) or started.get(n) != h]
+    if not isinstance(started, dict):
+        raise ScenarioError(
+            "--posterior", where, f"no readable {FINGERPRINT}; allowed: a calibration folder as calibrate wrote it"
+        )
+    changed = [n for n, h in fingerprint(folder).items() if started.get(n) != h]
     if changed:
         raise ScenarioError(
             "--posterior",
             where,
-            f"{' and '.join(changed)} changed since the calibration ran (or {FINGERPRINT} is missing); allowed: a "
-            "calibration folder as calibrate wrote it",
+            f"{' and '.join(changed)} changed since the calibration ran; allowed: a calibration folder as calibrate "
+            "wrote it",
         )
     try:
         settings = Settings.from_json((folder / SETTINGS_JSON).read_text(encoding="utf-8"))
