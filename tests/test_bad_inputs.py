@@ -60,6 +60,28 @@ def files(tmp_path_factory):
     (f / "edges3.txt").write_text("0 1\n1 2\n")
     (f / "loop.txt").write_text("5 5\n")
     (f / "loops.txt").write_text("".join(f"{i} {i}\n" for i in range(12)))  # 12 consumers, self-loops only
+    ring = "".join(f"{i} {(i + 1) % 12}\n" for i in range(12))
+    (f / "graph.graphml").write_text(
+        '<?xml version="1.0"?>\n<graphml>\n<graph edgedefault="undirected">\n</graph>\n</graphml>\n'
+    )
+    (f / "graph.json").write_text('{"nodes": [{"id": 0}, {"id": 1}], "links": [{"source": 0, "target": 1}]}\n')
+    (f / "graph.dot").write_text("digraph G {\n" + "".join(f"{i} -> {(i + 1) % 12};\n" for i in range(12)) + "}\n")
+    (f / "graph.net").write_text(
+        "% exported\n*Vertices 12\n" + "".join(f'{i + 1} "n{i}"\n' for i in range(12)) + "*Edges\n1 2\n"
+    )
+    (f / "edges.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 60)
+    (f / "cut.gz").write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03")  # a gzip header, then nothing
+    (f / "joined.txt").write_text(ring + "source target\n" + ring)
+    (f / "unclosed.txt").write_text(ring + '"alice bob\n')
+    (f / "indexed.csv").write_text(",source,target\n" + "".join(f"{i},{i},{(i + 7) % 12}\n" for i in range(12)))
+    (f / "weight_first.csv").write_text(
+        "weight,source,target\n" + "".join(f"1,{i},{(i + 7) % 12}\n" for i in range(12))
+    )
+    (f / "u64.txt").write_text("".join(f"{2**63 + i} {2**63 + (i + 1) % 12}\n" for i in range(12)))
+    (f / "long_rows.csv").write_text("label,customer\n0,1,0\n")
+    (f / "label_twice.csv").write_text("label,label\n0,1\n")
+    (f / "tabs.csv").write_text("label\tcustomer\n0\t1\n")
+    (f / "trailing_comma.csv").write_text("label,customer,\n0,1,\n")
     (f / "passwd.txt").write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/bin/sh\n")
     (f / "bad_columns.csv").write_text("label,colour\n0,red\n")
     (f / "passwd.csv").write_text("root:x:0:0:root:/root:/bin/bash\n")
@@ -555,6 +577,76 @@ CASES = {
         "--out: /proc/buzzsim-x/observed.csv: cannot be written",
     ),
     "mentions without out": (["import-mentions", "{f}/naive.csv"], "the following arguments are required: --out"),
+    # networks and node tables shaped like other tools' files
+    "edge list, GraphML": (
+        EDGES + ["network.path={f}/graph.graphml"],
+        "graph.graphml' is XML or HTML (GraphML, GEXF or a web page), not an edge list",
+    ),
+    "edge list, JSON": (EDGES + ["network.path={f}/graph.json"], "graph.json' is JSON, not an edge list"),
+    "edge list, DOT": (EDGES + ["network.path={f}/graph.dot"], "graph.dot' is a Graphviz DOT file, not an edge list"),
+    "edge list, Pajek after a comment": (EDGES + ["network.path={f}/graph.net"], "graph.net' is a Pajek file"),
+    "edge list, a zip archive": (
+        EDGES + ["network.path={f}/edges.zip"],
+        "edges.zip' is a zip archive; give the edge list itself",
+    ),
+    "edge list, gzip cut short": (
+        EDGES + ["network.path={f}/cut.gz"],
+        "cut.gz' is gzip-compressed but cannot be decompressed (EOFError)",
+    ),
+    "edge list, two files joined": (
+        EDGES + ["network.path={f}/joined.txt"],
+        "joined.txt' line 13: column names after the first link (two files joined?)",
+    ),
+    "edge list, unclosed quote": (
+        EDGES + ["network.path={f}/unclosed.txt"],
+        "unclosed.txt' line 13: a double quote is not closed",
+    ),
+    "edge list saved with its index": (
+        EDGES + ["network.path={f}/indexed.csv"],
+        "indexed.csv' line 1: the first column has no name; the first two columns are read as the link's ends",
+    ),
+    "edge list, ends not first": (
+        EDGES + ["network.path={f}/weight_first.csv"],
+        "weight_first.csv' line 1: the columns source, target are not the first two",
+    ),
+    "complaint node beyond 64 bits": (
+        EDGES
+        + ["network.path={f}/u64.txt", "--set", "complaint.placement=node"]
+        + ["--set", "complaint.node=1180591620717411303424"],
+        "complaint.node: 1180591620717411303424 is not a node of the network file u64.txt",
+    ),
+    "complainants all the consumers": (
+        ["run", "{s}", "--set", "complaint.complainants=200"],
+        "complaint.complainants: must be < population.size (200)",
+    ),
+    "placement node, several complainants": (
+        ["run", "{s}", "--set", "complaint.placement=node", "--set", "complaint.complainants=3"],
+        "complaint.complainants: is 3, but placement = node places one complainant",
+    ),
+    "network header unknown word": (
+        ["run", "{s}", "--set", "network.header=maybe"],
+        "network.header: unknown value 'maybe'; allowed: auto, true or false",
+    ),
+    "node table, rows longer than the header": (
+        NODES + ["network.nodes_path={f}/long_rows.csv"],
+        "line 2: more cells than the header line's 2 column name(s)",
+    ),
+    "node table, a column twice": (NODES + ["network.nodes_path={f}/label_twice.csv"], "column 'label' is given twice"),
+    "node table, tab-separated": (
+        NODES + ["network.nodes_path={f}/tabs.csv"],
+        "columns separated by tabs; a node table is comma-separated (CSV)",
+    ),
+    "node table, a trailing comma": (
+        NODES + ["network.nodes_path={f}/trailing_comma.csv"],
+        "line 1: column 3 has no name (a trailing comma?)",
+    ),
+    "export a table cut short": (
+        ["export", "{exp}", "--format", "parquet"],
+        "summary.csv: line 2: 1 cells, the header has 2; the table was cut short or edited",
+        2,
+        "compare",
+        "summary.csv=a,b\n1\n",
+    ),
     # calibrate: the fit, the data, the budget, the executors (a finished calibration is {d}/posterior)
     "calibrate no data": (["calibrate", "{s}", "--fit", FIT], "calibrate: --data: give the observed file"),
     "calibrate no fit": (CALIBRATE, "--fit: (none): no parameter to fit"),

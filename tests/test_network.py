@@ -379,3 +379,34 @@ def test_m_message_is_the_documented_one():
     with pytest.raises(NetworkError) as e:
         build_network("barabasi_albert", 50, np.random.default_rng(0), m=0)
     assert one_line(e) == "network.m must be an integer >= 1 and < population.size (got 0)"
+
+
+@pytest.mark.parametrize("shape", ["byte-order mark", "quoted integers", "gzip", "bz2", "xz"])
+def test_an_edge_list_as_other_tools_write_it_is_the_same_network(tmp_path, shape):
+    """A byte-order mark, quoted ids and compressed files (SNAP's .txt.gz) read as the plain file: no link lost."""
+    import bz2
+    import gzip
+    import lzma
+
+    links = [(i, (i + 1) % 30) for i in range(30)] + [(0, 15)]
+    plain = "".join(f"{a} {b}\n" for a, b in links)
+    ref = read_edge_list(write(tmp_path, plain, "plain.txt"), directed=False)
+    if shape == "byte-order mark":
+        path = tmp_path / "bom.txt"
+        path.write_bytes(b"\xef\xbb\xbf" + plain.encode())
+    elif shape == "quoted integers":
+        path = write(tmp_path, "".join(f'"{a}","{b}"\n' for a, b in links), "quoted.csv")
+    else:
+        pack = {"gzip": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[shape]
+        path = tmp_path / f"edges.txt.{ {'gzip': 'gz', 'bz2': 'bz2', 'xz': 'xz'}[shape] }"
+        path.write_bytes(pack(plain.encode()))
+    net = read_edge_list(path, directed=False)
+    assert net.report["edges"] == ref.report["edges"] == 31 and net.n == 30
+    assert np.array_equal(net.indptr, ref.indptr) and np.array_equal(net.indices, ref.indices)
+
+
+def test_quoted_labels_with_spaces_are_one_label_each(tmp_path):
+    text = "".join(f'"user {i}","user {(i + 1) % 12}"\n' for i in range(12))
+    net = read_edge_list(write(tmp_path, text, "names.csv"), directed=False)
+    assert net.n == 12 and net.report["edges"] == 12
+    assert net.ids_of(np.array(["user 3"])).tolist() == [3] and net.label_of([3]) == ["user 3"]

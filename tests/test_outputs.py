@@ -158,6 +158,25 @@ def test_export_converts_both_ways(sweep, tmp_path):
     assert (folder / "summary.parquet").is_file() and (folder / "aggregate.parquet").is_file()
 
 
+def test_export_back_to_parquet_keeps_the_experiments_own_series_and_a_folder_in_the_way_is_refused(
+    sweep, tmp_path, capsys
+):
+    folder = tmp_path / "copy"
+    shutil.copytree(sweep, folder)
+    own = (folder / "timeseries.parquet").read_bytes()  # with the scenario, seed and versions in its metadata
+    assert main(["export", str(folder), "--format", "csv"]) == 0
+    assert main(["export", str(folder), "--format", "parquet"]) == 0
+    assert (folder / "timeseries.parquet").read_bytes() == own
+    (folder / "summary.parquet").unlink()
+    (folder / "aggregate.parquet").unlink()
+    (folder / "aggregate.parquet").mkdir()  # where a table goes
+    capsys.readouterr()
+    assert main(["export", str(folder), "--format", "parquet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "aggregate.parquet" in err and "\n" not in err
+    assert not (folder / "summary.parquet").exists()  # nothing written before the refusal
+
+
 def test_series_none_keeps_metrics_and_quantiles_only(compare):
     assert not (compare / "timeseries.parquet").exists()
     assert not list((compare / "runs").glob("c*/b*.npz")) and list((compare / "runs").glob("c*/b*.json"))

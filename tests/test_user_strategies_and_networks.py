@@ -285,3 +285,21 @@ def test_the_readme_example_works_from_any_folder(tmp_path, monkeypatch):
     assert load_scenario("default").name == "default"
     with pytest.raises(ScenarioError, match="nowhere.toml: file not found"):
         load_scenario("scenarios/nowhere.toml")
+
+
+def test_a_sweep_over_network_files_takes_each_files_size(tmp_path):
+    """`--vary network.path=a,b` with files of different sizes: each condition is its own file's consumers."""
+    import pandas as pd
+
+    from simulation.cli import main
+
+    for name, n in (("a.txt", 30), ("b.txt", 12)):
+        (tmp_path / name).write_text("".join(f"{i} {(i + 1) % n}\n{i} {(i + 5) % n}\n" for i in range(n)))
+    (tmp_path / "s.toml").write_text(
+        'name = "files"\nreplications = 2\n[simulation]\ndays = 1\n[network]\nkind = "file"\npath = "a.txt"\n'
+    )
+    out = tmp_path / "sweep"
+    argv = ["sweep", str(tmp_path / "s.toml"), "--vary", f"network.path={tmp_path / 'a.txt'},{tmp_path / 'b.txt'}"]
+    assert main([*argv, "--replications", "2", "--workers", "1", "--no-figures", "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary.condition.nunique() == 4 and summary.error.fillna("").eq("").all()  # 2 files x (strategy, ignore)
