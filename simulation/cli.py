@@ -464,7 +464,7 @@ def _check_resume_arguments(args, plan) -> None:
         ("--resolve", given("resolve"), args.resolve, plan.resolve),
     ]
     if given("strategies"):
-        names = [x.strip() for x in args.strategies.split(",") if x.strip()]
+        names = parse_names(args.strategies, "--strategies")
         names = names if plan.baseline in names else [plan.baseline, *names]
         checks.append(("--strategies", True, ",".join(names), ",".join(plan.strategies)))
     if args.command == "sweep":

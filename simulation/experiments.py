@@ -88,10 +88,12 @@ def parse_values(text: str, key: str, allow_large: bool = False) -> list:
             int(v) if float(v).is_integer() and all(float(x).is_integer() for x in (start, step)) else float(v)
             for v in values
         ]
-    values = [parse_value(v.strip()) for v in text.split(",") if v.strip()]
-    if not values:
+    parts = [v.strip() for v in text.split(",")]
+    if not any(parts):
         raise ScenarioError("--vary", key, "no values given; write KEY=V1,V2 or KEY=start:stop:step")
-    return values
+    if not all(parts):  # '1,,2' or '0,6,': a value left out by mistake is not silently dropped
+        raise ScenarioError("--vary", key, f"{text!r} has an empty value; write KEY=V1,V2 or KEY=start:stop:step")
+    return [parse_value(v) for v in parts]
 
 
 def parse_vary(items: Iterable[str], allow_large: bool = False) -> dict[str, list]:

@@ -126,9 +126,11 @@ def parse_assignments(items: Iterable[str], source: str = "--set") -> dict[str, 
 
 def parse_names(text: str, option: str) -> list[str]:
     """A comma-separated list given with an option (`--strategies A,B`): stripped, not empty, no name twice."""
-    names = [x.strip() for x in text.split(",") if x.strip()]
-    if not names:
+    names = [x.strip() for x in text.split(",")]
+    if not any(names):
         raise ScenarioError(option, repr(text), "nothing named; write A,B,...")
+    if not all(names):  # 'a,,b' or 'a,b,': a name left out by mistake is not silently dropped
+        raise ScenarioError(option, text, "an empty name (two commas, or one at an end); write A,B,...")
     twice = sorted({x for x in names if names.count(x) > 1})
     if twice:
         raise ScenarioError(option, text, f"{', '.join(twice)} named twice; name each once")

@@ -577,6 +577,16 @@ CASES = {
         "--out: /proc/buzzsim-x/observed.csv: cannot be written",
     ),
     "mentions without out": (["import-mentions", "{f}/naive.csv"], "the following arguments are required: --out"),
+    "vary an empty value": (["sweep", "{s}", "--vary", "brand.delay_hours=1,,2"], "'1,,2' has an empty value"),
+    "vary a trailing comma": (["sweep", "{s}", "--vary", "brand.delay_hours=0,6,"], "'0,6,' has an empty value"),
+    "strategies an empty name": (
+        COMPARE[:2] + ["--strategies", "ignore,,quick_fix"],
+        "--strategies: ignore,,quick_fix: an empty name",
+    ),
+    "study strategies trailing comma": (
+        SENS + ["--strategies", "quick_fix,"],
+        "--strategies: quick_fix,: an empty name",
+    ),
     # networks and node tables shaped like other tools' files
     "edge list, GraphML": (
         EDGES + ["network.path={f}/graph.graphml"],
