@@ -70,21 +70,6 @@ def fit_options(c, integer) -> None:
     pdf_option(c)
 
 
-LISTS = ("argv", "fits", "sets")  # the options whose value is a list (repeatable), and the command as typed
-
-
-def check_values(args) -> None:
-    """Every option given has a value: `--budget=--` leaves argparse an empty list, which would pass for none.
-
-    Raises:
-        ScenarioError: naming the option.
-    """
-    for name, value in vars(args).items():
-        if name not in LISTS and isinstance(value, list):
-            option = "--" + name.replace("_", "-")
-            raise ScenarioError(option, "--", f"not a value; give {option} a value")
-
-
 def check_where(args, base, source: str, settings=None, shape=None) -> None:
     """Before anything is written: the runs within the limits, a Dask scheduler that answers (one line if not).
 
@@ -184,7 +169,6 @@ def run(args) -> int:
     from .mentions import read_observed
     from .results import check_destination, default_folder, file_sha256
 
-    check_values(args)
     if args.resume:
         settings, base, observed = open_folder(args.resume)
         _check_resume(args, settings)

@@ -835,6 +835,20 @@ def main(argv: list[str] | None = None) -> int:
         clear_stop()
 
 
+def check_values(argv: list[str]) -> None:
+    """Every option given has a value: argparse reads `--budget=--` as an empty list, which would pass for none.
+
+    Raises:
+        ScenarioError: naming the option.
+    """
+    for word in argv:
+        if word == "--":  # what follows is positional
+            return
+        if word.startswith("--") and word.endswith("=--"):
+            option = word[: -len("=--")]
+            raise ScenarioError(option, "--", f"not a value; give {option} a value")
+
+
 def _main(argv: list[str] | None) -> int:
     """`main` once its signal handlers are in place."""
     argv = sys.argv[1:] if argv is None else argv
@@ -842,6 +856,7 @@ def _main(argv: list[str] | None) -> int:
         argv = ["run", str(DEFAULT_SCENARIO)]
     args = None
     try:  # from the start: Ctrl-C while the modules load is an interruption too
+        check_values(argv)
         args = parser().parse_args(argv)
         args.argv = list(argv)  # the command as typed, for the experiment's reproduce command
         commands = {

@@ -37,10 +37,8 @@ def add_parser(sub, integer, allow_large) -> None:
 
 def run(args) -> int:
     """A listening export into the observed format; prints what was counted."""
-    from .calibrate_cli import check_values
     from .mentions import check_out, import_mentions, summary, write_observed
 
-    check_values(args)
     out = check_out(args.out, args.file)
     observed = import_mentions(
         args.file,

@@ -103,6 +103,13 @@ def files(tmp_path_factory):
     (f / "unsorted.csv").write_text("hours,negative\n0,1\n2,1\n1,1\n")
     (f / "zero.csv").write_text("hours,negative\n0,0\n1,0\n")
     (f / "inf.csv").write_text("hours,negative\n0,1\n1,inf\n")
+    (f / "cr.csv").write_bytes(b"date\r2024-03-01T10:00Z\rbad\r")  # CR-only line ends (old Mac exports)
+    (f / "dup_col.csv").write_text("hours,negative,negative\n0,3,5\n1,3,1\n")
+    (f / "dates.csv").write_text("date\n2024-03-01\n2024-03-02\n")
+    (f / "utf16.csv").write_bytes("date\n2024-03-01T10:00Z\n".encode("utf-16"))
+    (f / "sum_big.csv").write_text("time,negative\n2024-03-01T10:00Z,1000000000000\n2024-03-01T10:30Z,1000000000000\n")
+    (f / "wide_bin.csv").write_text("hours,negative,bin_hours\n0,5,1e300\n")
+    (f / "bad_neutral.csv").write_text("hours,negative,neutral\n0,3,x\n1,3,1\n")
     (f / "fc.toml").write_text(to_toml(load_scenario(small(**{"simulation.days": 3, "population.size": 200}))))
     for name, edges in (("two", "edges2.txt"), ("one_loop", "loop.txt"), ("loops", "loops.txt")):
         (f / f"{name}.toml").write_text(f'name = "{name}"\n[network]\nkind = "file"\npath = "{edges}"\n')
@@ -814,6 +821,111 @@ CASES = {
         ["forecast", "{f}/fc.toml", "--data", "{f}/nowhere.csv", "--until", "24", "--strategies", "ignore"],
         "nowhere.csv: file not found",
     ),
+    # found by a hunt through listening exports, observed counts and posteriors
+    "mentions CR line ends": (
+        ["import-mentions", "{f}/cr.csv", "--out", "out"],
+        "cr.csv: line 3: date 'bad' is not a timestamp",
+    ),
+    "mentions a column named twice": (
+        ["import-mentions", "{f}/dup_col.csv", "--out", "out"],
+        "dup_col.csv: line 1: column 'negative' is named twice",
+    ),
+    "mentions dates without a time": (
+        ["import-mentions", "{f}/dates.csv", "--tz", "UTC", "--out", "out"],
+        "dates.csv: line 2: date '2024-03-01' has no time of day, so --bin 1h cannot place it",
+    ),
+    "mentions UTF-16": (
+        ["import-mentions", "{f}/utf16.csv", "--out", "out"],
+        "utf16.csv: is UTF-16 text; allowed: UTF-8 text",
+    ),
+    "mentions a bin past the count limit": (
+        ["import-mentions", "{f}/sum_big.csv", "--out", "out"],
+        "sum_big.csv: bin 0 of 1 h counts 2,000,000,000,000 mentions; allowed: at most 1,000,000,000,000",
+    ),
+    "mentions option given as --": (
+        ["import-mentions", "{f}/naive.csv", "--tz=--", "--out", "out"],
+        "error: --tz: --: not a value",
+    ),
+    "calibrate data a column named twice": (
+        ["calibrate", "{s}", "--data", "{f}/dup_col.csv", "--fit", FIT],
+        "dup_col.csv: line 1: column 'negative' is named twice",
+    ),
+    "calibrate data bins of 1e300 h": (
+        ["calibrate", "{s}", "--data", "{f}/wide_bin.csv", "--fit", FIT],
+        "wide_bin.csv: line 2: bin_hours '1e300': allowed: from 1 minute",
+    ),
+    "calibrate data bad neutral count": (
+        ["calibrate", "{s}", "--data", "{f}/bad_neutral.csv", "--fit", FIT],
+        "bad_neutral.csv: line 2: neutral 'x' is not a count",
+    ),
+    "calibrate fit a linear range too wide": (
+        CALIBRATE + ["--fit", "population.customer_value=1:1e308"],
+        "--fit: population.customer_value: range 1:1e+308 is too wide for a linear prior",
+    ),
+    "calibrate fit range beyond the edges limit": (
+        CALIBRATE + ["--fit", "population.size=200:10000000", "--set", "network.m=60"],
+        "--fit population.size=10000000: population.size: with this network (barabasi_albert) it has about "
+        "1,200,000,000 directed edges, over the limit of 500,000,000",
+    ),
+    "calibrate budget given as --": (CALIBRATE + ["--fit", FIT, "--budget=--"], "error: --budget: --: not a value"),
+    "calibrate data given as --": (["calibrate", "{s}", "--data=--", "--fit", FIT], "error: --data: --: not a value"),
+    "forecast until given as --": (
+        FORECAST + ["--until=--", "--strategies", "ignore", "--posterior", "{d}/posterior"],
+        "error: --until: --: not a value",
+    ),
+    "forecast until a hair below a bin": (
+        FORECAST + ["--until", "47.9999999", "--strategies", "ignore", "--posterior", "{d}/posterior"],
+        "--until: 47.9999999: a whole number of the data's bins (1 h), at least one",
+    ),
+    "forecast until below one bin": (
+        FORECAST + ["--until", "1e-9", "--strategies", "ignore", "--fit", FIT],
+        "--until: 1e-09: a whole number of the data's bins (1 h), at least one",
+    ),
+    "forecast a response beyond the horizon": (
+        FORECAST + ["--until", "24", "--strategies", "ignore,quick_fix@1e9", "--posterior", "{d}/posterior"],
+        "--strategies: quick_fix@1e+09: none of its actions comes between now",
+    ),
+    "forecast strategy at -0 and 0": (
+        FORECAST + ["--until", "24", "--strategies", "quick_fix@0,quick_fix@-0", "--posterior", "{d}/posterior"],
+        "--strategies: quick_fix@0: given twice",
+    ),
+    "forecast posterior weights all 0": (
+        FORECAST + ["--until", "24", "--strategies", "ignore", "--posterior", "{exp}"],
+        "posterior.csv: weights sum to 0",
+        2,
+        "posterior",
+        "posterior.csv=generation,particle,spread.anger_dose,capture_fraction,weight\n1,0,0.3,1,0\n",
+    ),
+    "forecast posterior value outside its prior": (
+        FORECAST + ["--until", "24", "--strategies", "ignore", "--posterior", "{exp}"],
+        "posterior.csv: row 1: spread.anger_dose '50'; allowed: a number from 0.05 to 0.8",
+        2,
+        "posterior",
+        "posterior.csv=generation,particle,spread.anger_dose,capture_fraction,weight\n1,0,50,1,1\n",
+    ),
+    "forecast posterior diagnostics garbage": (
+        FORECAST + ["--until", "24", "--strategies", "ignore", "--posterior", "{exp}"],
+        "diagnostics.json: no threshold of the last generation",
+        2,
+        "posterior",
+        "diagnostics.json=garbage",
+    ),
+    "forecast posterior data edited": (
+        FORECAST + ["--until", "24", "--strategies", "ignore", "--posterior", "{exp}"],
+        "observed.csv changed since the calibration ran",
+        2,
+        "posterior",
+        "observed.csv=x\n",
+    ),
+    "forecast posterior without fingerprint": (
+        FORECAST + ["--until", "24", "--strategies", "ignore", "--posterior", "{exp}"],
+        "no readable .fingerprint.json",
+        2,
+        "posterior",
+        "-.fingerprint.json",
+    ),
+    "run an option given as --": (["run", "{s}", "--replications=--"], "error: --replications: --: not a value"),
+    "sweep vary given as --": (["sweep", "{s}", "--vary=--"], "error: --vary: --: not a value"),
     # explore: refused before the server starts (a good one would serve until stopped)
     "explore port -1": (["explore", "{s}", "--port", "-1"], "argument --port: -1 is below 0"),
     "explore port 70000": (["explore", "{s}", "--port", "70000"], "--port: 70000: out of range; allowed: 0 to 65535"),
@@ -1250,3 +1362,23 @@ def test_an_interruption_a_library_turns_into_its_own_error_still_ends_as_interr
     assert main(["run", str(scenario), "--out", str(out)]) == 130
     err = capsys.readouterr().err.strip()
     assert err == "interrupted: nothing was written for unfinished work" and not out.exists()
+
+
+def test_a_resume_reads_an_edited_origin_json_as_missing(done, tmp_path):
+    from simulation.cli import main
+
+    exp = tmp_path / "exp"
+    shutil.copytree(done / "posterior", exp)
+    (exp / "origin.json").write_text('{"reproduce": 5}')
+    assert main(["calibrate", "--resume", str(exp), "--no-figures"]) == 0
+
+
+def test_a_folder_among_the_generations_is_one_line(done, tmp_path, capsys):
+    from simulation.cli import main
+
+    exp = tmp_path / "exp"
+    shutil.copytree(done / "posterior", exp)
+    (exp / "generations" / "g005.npz").mkdir()
+    assert main(["calibrate", "--resume", str(exp)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "g005.npz: not a generation file" in err
