@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -106,6 +107,17 @@ def assumption_factors() -> list[Factor]:
     return out
 
 
+def _in_a_list_item(key: str) -> bool:
+    """Whether `key` names a field of a list's item (`amplifiers.0.threshold`, `brand.schedule.1.at_hours`)."""
+    from .parameters import LIST_ITEMS
+
+    for prefix in LIST_ITEMS:
+        pattern = re.escape(prefix).replace("NAME", "[^.]+")
+        if re.fullmatch(rf"{pattern}\.\d+\.[a-z_]+", key):
+            return True
+    return False
+
+
 def parse_param(text: str, allow_integer_bool: bool = True) -> Factor:
     """A `--param KEY=LO:HI[:log]`, checked against the key's allowed values (one line naming it if not)."""
     key, eq, spec = text.partition("=")
@@ -115,6 +127,13 @@ def parse_param(text: str, allow_integer_bool: bool = True) -> Factor:
     from .experiments import NOT_SWEPT
 
     f = field_of(key)
+    if f is None and _in_a_list_item(key):
+        raise ScenarioError(
+            "--param",
+            key,
+            "a key of a list item (an amplifier, a schedule entry) cannot be sampled; allowed: the "
+            "scenario's own keys (python run.py keys); set a list item with --set",
+        )
     if f is None:
         raise ScenarioError("--param", key, "unknown key (python run.py keys lists them)")
     if key in NOT_SWEPT:

@@ -594,6 +594,14 @@ CASES = {
         SENS + ["--strategies", "quick_fix,"],
         "--strategies: quick_fix,: an empty name",
     ),
+    "study a list item's key": (
+        SENS[:2] + ["--param", "amplifiers.0.threshold=1:5"],
+        "--param: amplifiers.0.threshold: a key of a list item (an amplifier, a schedule entry) cannot be sampled",
+    ),
+    "calibrate fit a list item's key": (
+        CALIBRATE + ["--fit", "brand.schedule.0.at_hours=1:5"],
+        "--fit: brand.schedule.0.at_hours: a key of a list item",
+    ),
     # networks and node tables shaped like other tools' files
     "edge list, GraphML": (
         EDGES + ["network.path={f}/graph.graphml"],
