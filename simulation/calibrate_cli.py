@@ -92,9 +92,12 @@ def check_where(args, base, source: str, settings=None, shape=None) -> None:
 
 def check_fit_sizes(args, base, settings, shape) -> None:
     """The limits of `simulation.limits` at each end of every fitted range, and at all lows and all highs at once."""
+    from . import cli
     from .limits import check_memory, check_network, check_steps
     from .scenario import with_changes
 
+    if getattr(args, "scenario", None):  # the scenario as given first: a limit its --set crosses names the --set
+        cli.check_sizes(with_changes(base, {"simulation.days": shape["days"]}, source=args.scenario), args)
     ends = [[(f, end)] for f in settings.factors for end in (0, 1)]
     ends += [[(f, end) for f in settings.factors] for end in (0, 1)] if len(settings.factors) > 1 else []
     local = not (args.dask and args.dask != "local")

@@ -598,6 +598,11 @@ CASES = {
         SENS[:2] + ["--param", "amplifiers.0.threshold=1:5"],
         "--param: amplifiers.0.threshold: a key of a list item (an amplifier, a schedule entry) cannot be sampled",
     ),
+    "calibrate a set past the edges limit": (
+        CALIBRATE + ["--fit", FIT, "--set", "population.size=1000000", "--set", "network.m=1000"],
+        "--set population.size=1000000: population.size: with this network (barabasi_albert) it has about "
+        "2,000,000,000 directed edges",
+    ),
     "calibrate fit a list item's key": (
         CALIBRATE + ["--fit", "brand.schedule.0.at_hours=1:5"],
         "--fit: brand.schedule.0.at_hours: a key of a list item",
