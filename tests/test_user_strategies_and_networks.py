@@ -302,4 +302,4 @@ def test_a_sweep_over_network_files_takes_each_files_size(tmp_path):
     argv = ["sweep", str(tmp_path / "s.toml"), "--vary", f"network.path={tmp_path / 'a.txt'},{tmp_path / 'b.txt'}"]
     assert main([*argv, "--replications", "2", "--workers", "1", "--no-figures", "--out", str(out)]) == 0
     summary = pd.read_csv(out / "summary.csv")
-    assert summary.condition.nunique() == 4 and summary.error.fillna("").eq("").all()  # 2 files x (strategy, ignore)
+    assert summary.condition.nunique() == 4 and summary.error.isna().all()  # 2 files x (strategy, ignore)
