@@ -672,6 +672,16 @@ class ObservedSeries:
         return ObservedSeries(self.source, self.bin_hours, self.negative[:k], pos, self.skipped)
 
 
+_WIDTHS = (
+    f"allowed: from 1 minute ({MIN_BIN_HOURS:.6g} h) to 7 days ({MAX_BIN_MINUTES // 60} h), as import-mentions writes"
+)
+
+
+def _width_allowed(width_h: float) -> bool:
+    """Whether observed bins of `width_h` hours are within what import-mentions writes (1 minute to 7 days)."""
+    return MIN_BIN_HOURS - 1e-12 <= width_h <= MAX_BIN_MINUTES / 60
+
+
 def read_observed(path: str | Path) -> ObservedSeries:
     """Read an observed file (the format `import-mentions` writes), checked, aligned on the first complaint.
 
@@ -713,23 +723,13 @@ def read_observed(path: str | Path) -> ObservedSeries:
                 f"bin_hours {_shown(frame[col['bin_hours']].iloc[i])}: every bin has the same width > 0",
             )
         width = float(widths[0])
-        if not MIN_BIN_HOURS - 1e-12 <= width <= MAX_BIN_MINUTES / 60:
-            raise _fail_at(
-                source,
-                lines,
-                0,
-                f"bin_hours {_shown(frame[col['bin_hours']].iloc[0])}: allowed: from 1 minute ({MIN_BIN_HOURS:.6g} h) "
-                f"to 7 days ({MAX_BIN_MINUTES // 60} h), as import-mentions writes",
-            )
+        if not _width_allowed(width):
+            raise _fail_at(source, lines, 0, f"bin_hours {_shown(frame[col['bin_hours']].iloc[0])}: {_WIDTHS}")
     elif len(hours) > 1:
         width = float(np.min(np.diff(hours)))
-        if not MIN_BIN_HOURS - 1e-12 <= width <= MAX_BIN_MINUTES / 60:
+        if not _width_allowed(width):
             raise _fail_at(
-                source,
-                lines,
-                1,
-                f"hours {_shown(frame[col[HOURS]].iloc[1])}: bins of {width:g} h; allowed: from 1 minute "
-                f"({MIN_BIN_HOURS:.6g} h) to 7 days ({MAX_BIN_MINUTES // 60} h), as import-mentions writes",
+                source, lines, 1, f"hours {_shown(frame[col[HOURS]].iloc[1])}: bins of {width:g} h; {_WIDTHS}"
             )
     else:
         raise MentionsError(source, "", f"one bin and no 'bin_hours' column: the bins' width is unknown{hint}")
