@@ -165,6 +165,17 @@ def settings_from_args(args, base, data_sha256: str):
     )
 
 
+INSTALL = 'pip install -e ".[calibrate]"'
+
+
+def require_pyabc(command: str) -> None:
+    """The `calibrate` extra is installed (pyabc's kernels and weighted statistics), or one line says how to."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyabc") is None:
+        raise ScenarioError(command, "", f"needs pyabc, an optional extra: {INSTALL}")
+
+
 def run(args) -> int:
     """Run (or resume) a calibration, then its tables, figures and report."""
     from . import cli
@@ -172,6 +183,7 @@ def run(args) -> int:
     from .mentions import read_observed
     from .results import check_destination, default_folder, file_sha256
 
+    require_pyabc(COMMAND)
     if args.resume:
         settings, base, observed = open_folder(args.resume)
         _check_resume(args, settings)

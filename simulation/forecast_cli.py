@@ -46,7 +46,7 @@ def run(args) -> int:
     from . import cli
     from .calibrate import posterior_frame, run_calibration
     from .calibrate import write_outputs as write_calibration
-    from .calibrate_cli import origin_of, settings_from_args
+    from .calibrate_cli import origin_of, require_pyabc, settings_from_args
     from .forecast import (
         Forecast,
         check_branches,
@@ -59,6 +59,7 @@ def run(args) -> int:
     from .mentions import read_observed
     from .results import atomic_folder, check_destination, default_folder, file_sha256
 
+    require_pyabc(COMMAND)
     overrides, origins = cli.overrides_from_args(args)
     base = cli.load_scenario(cli.find_scenario(args.scenario), overrides, origins=origins)
     observed = check_until(args.until, read_observed(args.data), base)

@@ -359,3 +359,19 @@ def test_calibrate_on_the_shipped_synthetic_example_end_to_end(tmp_path):
     report = (out / "report.md").read_text()
     assert "## Posterior" in report and "capture_fraction" in report and "figures/fit.png" in report
     assert "python run.py calibrate default" in report and "--out" not in report
+
+
+@pytest.mark.parametrize("command", ["calibrate", "forecast"])
+def test_without_pyabc_one_line_says_how_to_install(command, monkeypatch, tmp_path, capsys):
+    import importlib.util
+
+    from simulation.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyabc" else real(name, *a))
+    (tmp_path / "obs.csv").write_text("hours,negative\n0,1\n1,2\n")
+    argv = [command, "default", "--data", str(tmp_path / "obs.csv"), "--fit", FIT, "--out", str(tmp_path / "out")]
+    assert main(argv + (["--until", "1", "--strategies", "ignore"] if command == "forecast" else [])) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and 'needs pyabc, an optional extra: pip install -e ".[calibrate]"' in err
+    assert not (tmp_path / "out").exists()
