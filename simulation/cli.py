@@ -311,6 +311,14 @@ def load_from_args(args) -> Scenario:
     return load_scenario(find_scenario(args.scenario), overrides, origins=origins)
 
 
+def note_unused(sc: Scenario) -> None:
+    """A line on stdout for keys given a value that the scenario does not use (`scenario.unused_keys`)."""
+    from .scenario import unused_keys
+
+    for key, why in unused_keys(sc):
+        print(f"note: {key} is not used: {why}")
+
+
 def check_sizes(sc: Scenario, args, processes: int = 0, replications_held: int = 1) -> None:
     """The resource limits (`simulation.limits`) of the scenario named on the command line, before anything runs.
 
@@ -348,6 +356,7 @@ def cmd_run(args) -> int:
     from .runner import run, snapshot
 
     sc = load_from_args(args)
+    note_unused(sc)
     try:
         check_runs(sc.replications, str(find_scenario(args.scenario)), "replications", args.allow_large)
     except ScenarioError as exc:
@@ -553,6 +562,7 @@ def cmd_experiment(args) -> int:
         )
         overrides, origins = overrides_from_args(scenario_args)
         base = load_scenario(find_scenario(args.scenario), overrides, origins=origins)
+        note_unused(base)
         check_sizes(base, scenario_args)
         strategies = parse_names(args.strategies, "--strategies")
         reps = args.replications if args.replications is not None else max(base.replications, 20)

@@ -414,6 +414,22 @@ def _block_link_chance(n: int, blocks: int, mean_degree: float, mixing: float) -
     return max((1 - mixing) * links / within if within else 0.0, mixing * links / cross if cross else 0.0)
 
 
+def unused_keys(sc: Scenario) -> list[tuple[str, str]]:
+    """Keys given a value that this scenario does not use, each with why: else ignored without a word.
+
+    `network.path` and `network.header` are read for an edge-list file only, `network.edge_meaning` for a
+    directed one. They are not refused: a sweep over `network.kind` keeps the file's keys for its other
+    kinds.
+    """
+    n, out = sc.network, []
+    if n.kind != "file":
+        given = {"network.path": bool(n.path), "network.header": n.header != "auto"}
+        out += [(k, f"read for network.kind = file only (kind is {n.kind})") for k, g in given.items() if g]
+    if n.edge_meaning != "target_sees_source" and not (n.kind == "file" and n.directed):
+        out.append(("network.edge_meaning", "read for a directed edge-list file only (network.directed = true)"))
+    return out
+
+
 def resolve_network_path(sc: Scenario, base_dir: Path | None) -> Path:
     """The edge-list file: relative to the scenario's folder, else to the project root."""
     return resolve_data_path(sc.network.path, base_dir)
@@ -612,6 +628,7 @@ __all__ = [
     "with_changes",
     "find_scenario",
     "resolve_network_path",
+    "unused_keys",
     "ActionSpec",
     "ActionsParams",
     "AmplifierParams",

@@ -163,3 +163,19 @@ def test_bad_set_syntax(items, fragment):
 def test_set_on_a_value_path_is_an_error():
     with pytest.raises(ScenarioError, match="seed: is a value, not a table"):
         load_scenario(small(), {"seed.x": 1})
+
+
+def test_keys_a_scenario_does_not_use_are_said_not_ignored_silently(tmp_path, capsys):
+    from simulation.cli import main
+    from simulation.scenario import unused_keys
+
+    generated = load_scenario(small(**{"network.path": "edges.txt", "network.header": True}))
+    assert [k for k, _ in unused_keys(generated)] == ["network.path", "network.header"]
+    undirected = load_scenario(small(**{"network.edge_meaning": "source_sees_target"}))
+    assert [k for k, _ in unused_keys(undirected)] == ["network.edge_meaning"]
+    assert unused_keys(load_scenario(small())) == []
+    path = tmp_path / "s.toml"
+    path.write_text(to_toml(load_scenario(small(**{"simulation.days": 1, "population.size": 100}))))
+    argv = ["run", str(path), "--set", "network.path=x.txt", "--replications", "1", "--no-figures"]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    assert "note: network.path is not used: read for network.kind = file only (kind is" in capsys.readouterr().out
