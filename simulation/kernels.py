@@ -596,11 +596,7 @@ def read_batch(c, rules, readers, posts, doses, stories, infectors, route, step,
         opinion[r] = -1.0 + (opinion[r] + 1.0) * (keep if k == 1 else keep**k)
         if s == Stance.ANGRY:
             anger[r] = 1.0 - (1.0 - anger[r]) * (1.0 - anger_boost) ** k
-        old = dose[r]
-        if dose_at[r] != decays:  # the step's forgetting since it was last read, one step at a time (same bits)
-            for _ in range(decays - dose_at[r]):
-                old *= keep_dose
-            dose_at[r] = decays
+        old = dose_now(dose, dose_at, decays, keep_dose, r)
         new = old + d * weight
         dose[r] = new
         if (s == Stance.UNAWARE or s == Stance.AWARE or s == Stance.CALMED) and new > old:
@@ -1239,18 +1235,27 @@ def record_now(c, rules, k, table, now):
 
 
 @njit(cache=True)
+def dose_now(dose, dose_at, decays, keep_dose, i):
+    """Consumer i's anger dose as of now: the forgetting counted since it was last read (`dose_at`), applied.
+
+    One step's factor at a time, so the bits are those of a decay applied every step; stored back.
+    """
+    x = dose[i]
+    if dose_at[i] != decays:
+        for _ in range(decays - dose_at[i]):
+            x *= keep_dose
+        dose[i] = x
+        dose_at[i] = decays
+    return x
+
+
+@njit(cache=True)
 def sync_doses(c, keep_dose):
     """Every touched consumer's dose as of now: the forgetting counted since it was last read, applied."""
     dose, dose_at, decays = c.reals[DOSE], c.ints[DOSE_AT], np.int32(c.book[B_DECAYS])
     lst = c.longs[TOUCHED_LIST]
     for j in range(c.book[B_TOTAL]):
-        i = lst[j]
-        if dose_at[i] != decays:
-            x = dose[i]
-            for _ in range(decays - dose_at[i]):
-                x *= keep_dose
-            dose[i] = x
-            dose_at[i] = decays
+        dose_now(dose, dose_at, decays, keep_dose, lst[j])
 
 
 @njit(cache=True)
