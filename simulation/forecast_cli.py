@@ -44,10 +44,11 @@ def add_parser(sub, integer, allow_large) -> None:
 def run(args) -> int:
     """Calibrate on the first hours (or reuse a posterior), branch into each strategy, write the forecast."""
     from . import cli
-    from .calibrate import posterior_frame, run_calibration
+    from .calibrate import check_fit, posterior_frame, run_calibration
     from .calibrate import write_outputs as write_calibration
-    from .calibrate_cli import origin_of, require_pyabc, settings_from_args
+    from .calibrate_cli import check_where, origin_of, require_pyabc, settings_from_args
     from .forecast import (
+        TRIES_PER_RUN,
         Forecast,
         check_branches,
         check_until,
@@ -56,6 +57,7 @@ def run(args) -> int:
         run_forecast,
         write_outputs,
     )
+    from .limits import check_runs
     from .mentions import read_observed
     from .results import atomic_folder, check_destination, default_folder, file_sha256
 
@@ -65,9 +67,6 @@ def run(args) -> int:
     observed = check_until(args.until, read_observed(args.data), base)
     branches = parse_branches(args.strategies, base)
     check_branches(branches, args.until, base)
-    from .forecast import TRIES_PER_RUN
-    from .limits import check_runs
-
     # at most: the tries of each draw to match the data, then each strategy's runs
     most = args.draws * args.replications * (TRIES_PER_RUN + len(branches))
     check_runs(most, "--draws", f"{args.draws} x --replications {args.replications}", args.allow_large)
@@ -79,9 +78,6 @@ def run(args) -> int:
     else:
         settings, posterior, epsilon = settings_from_args(args, base, file_sha256(args.data)), None, math.inf
         source = f"a calibration on the first {args.until:g} h, in calibration/"
-    from .calibrate import check_fit
-    from .calibrate_cli import check_where
-
     shape = check_fit(settings, base, observed, "--data")
     check_where(args, base, args.scenario, settings, shape)
     forecast = Forecast(
