@@ -42,6 +42,7 @@ QUANTILES_CSV = "timeseries_quantiles.csv"
 CRITICAL_CSV = "critical_window.csv"
 CONTRASTS_CSV = "contrasts.csv"
 HORIZON_CSV = "horizon_check.csv"
+CHECKS_CSV = "checks.csv"  # a validation folder's (check-model) table: one row per check
 REPLICATIONS_KEY = "_replications"  # in a batch's .npz: the replication of each row of its series
 HORIZON_DIR = "horizon_check"  # the experiment rerun at twice the horizon (--horizon-check)
 RUNS_DIR = "runs"

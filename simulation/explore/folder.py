@@ -14,10 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..calibrate import SETTINGS_JSON
-from ..experiment_folder import EXPERIMENT_JSON, META_JSON
+from ..experiment_folder import CHECKS_CSV, EXPERIMENT_JSON, META_JSON
 from ..forecast import FORECAST_JSON
 from ..scenario import ScenarioError
-from ..validation.suite import CHECKS_CSV
 
 TEXTS = ("report.md", "scenario.toml", "calibrated.toml", "experiment.json", "meta.json")  # shown, in this order
 # The kind of a results folder, by the file that only its command writes (the first found names it).

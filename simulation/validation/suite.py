@@ -22,7 +22,6 @@ from .facts import (
 )
 from .known import check_maki_thompson, check_sir_network
 
-CHECKS_CSV = "checks.csv"  # a validation folder's table: one row per check
 CHECKS: list[tuple[str, Callable[..., Check]]] = [
     ("1", fact_base_rate),
     ("2", fact_attention_decay),
@@ -83,6 +82,7 @@ def write_outputs(checks: list[Check], folder: Path) -> None:
     """checks.json (every record with its details) and checks.csv (one row per check)."""
     import pandas as pd
 
+    from ..experiment_folder import CHECKS_CSV
     from ..results import write_csv, write_text
 
     rows = [c.row() for c in checks]
